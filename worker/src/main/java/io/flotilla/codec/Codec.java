@@ -1,0 +1,287 @@
+package io.flotilla.codec;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.Registration;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+import com.esotericsoftware.kryo.serializers.ClosureSerializer;
+import com.esotericsoftware.kryo.util.DefaultInstantiatorStrategy;
+import com.esotericsoftware.kryo.util.Pool;
+import com.google.protobuf.ByteString;
+import io.flotilla.proto.ItemBatch;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import org.objenesis.strategy.StdInstantiatorStrategy;
+
+/**
+ * Encodes user payloads (functions, items, results) with Kryo, the same way on both sides of the wire.
+ *
+ * <p>Thread-safe: Kryo instances are not, so each call borrows one from a pool and returns it.
+ *
+ * <p>Implementation notes: registration is not required, because every class that defines a lambda would
+ * need registering; instead both peers compare {@link #fingerprint()} at the handshake, so that a Kryo
+ * version or registration mismatch is refused before any work instead of misreading bytes later. Items of
+ * a batch are encoded one after another with their end offsets recorded, so a failure to encode or decode
+ * one item fails that item alone.
+ */
+public final class Codec {
+  /** Bumped whenever the meaning of worker_link.proto or of the payload encoding changes. */
+  public static final int PROTOCOL_VERSION = 1;
+
+  private final ClassLoader loader;
+  private final Pool<Kryo> kryos;
+  private final String fingerprint;
+
+  /**
+   * Creates a codec resolving classes through the given loader.
+   *
+   * @param loader the loader for user classes
+   */
+  public Codec(ClassLoader loader) {
+    this.loader = loader;
+    this.kryos =
+        new Pool<>(true, false, 64) {
+          @Override
+          protected Kryo create() {
+            return newKryo();
+          }
+        };
+    this.fingerprint = computeFingerprint(newKryo());
+  }
+
+  private Kryo newKryo() {
+    Kryo kryo = new FlotillaKryo();
+    kryo.setRegistrationRequired(false);
+    kryo.setReferences(true);
+    kryo.setClassLoader(loader);
+    kryo.setInstantiatorStrategy(new DefaultInstantiatorStrategy(new StdInstantiatorStrategy()));
+    kryo.register(ClosureSerializer.Closure.class, new ClosureSerializer());
+    return kryo;
+  }
+
+  /** @return a digest of the protocol version, the Kryo version and the registrations */
+  public String fingerprint() {
+    return fingerprint;
+  }
+
+  private static String computeFingerprint(Kryo kryo) {
+    StringBuilder text = new StringBuilder("protocol=").append(PROTOCOL_VERSION);
+    text.append(";kryo=").append(Kryo.class.getPackage().getImplementationVersion());
+    for (int id = 0; id < kryo.getNextRegistrationId(); id++) {
+      Registration registration = kryo.getRegistration(id);
+      if (registration != null) {
+        text.append(';').append(id).append('=').append(registration.getType().getName());
+        text.append('/').append(registration.getSerializer().getClass().getName());
+      }
+    }
+    try {
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(text.toString().getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 12);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Encodes one value.
+   *
+   * @param value the value, may be {@code null}
+   * @return its bytes
+   * @throws CodecException naming the value's class when it cannot be encoded
+   */
+  public ByteString encode(Object value) {
+    Kryo kryo = kryos.obtain();
+    try {
+      Output out = new Output(256, -1);
+      writeValue(kryo, out, value);
+      return ByteString.copyFrom(out.getBuffer(), 0, out.position());
+    } finally {
+      kryos.free(kryo);
+    }
+  }
+
+  /**
+   * Decodes one value.
+   *
+   * @param bytes what {@link #encode} produced
+   * @return the value
+   * @throws CodecException when the bytes cannot be decoded
+   */
+  public Object decode(ByteString bytes) {
+    Kryo kryo = kryos.obtain();
+    try {
+      return readValue(kryo, new Input(bytes.toByteArray()));
+    } finally {
+      kryos.free(kryo);
+    }
+  }
+
+  /** @return a writer for a batch of items, to be closed after {@link BatchWriter#finish()} */
+  public BatchWriter newBatch() {
+    return new BatchWriter(kryos.obtain());
+  }
+
+  /**
+   * @param batch a batch from the wire
+   * @return a reader decoding its items one by one, to be closed when done
+   */
+  public BatchReader read(ItemBatch batch) {
+    return new BatchReader(kryos.obtain(), batch);
+  }
+
+  static void writeValue(Kryo kryo, Output out, Object value) {
+    try {
+      kryo.writeClassAndObject(out, value);
+    } catch (RuntimeException | StackOverflowError e) {
+      String type = value == null ? "null" : value.getClass().getName();
+      throw new CodecException(type, "cannot encode " + type + ": " + e.getMessage(), e);
+    }
+  }
+
+  static Object readValue(Kryo kryo, Input in) {
+    try {
+      return kryo.readClassAndObject(in);
+    } catch (RuntimeException | StackOverflowError | LinkageError e) {
+      throw new CodecException("?", "cannot decode value: " + e.getMessage(), e);
+    }
+  }
+
+  /** Writes the items of one batch; not thread-safe. */
+  public final class BatchWriter implements AutoCloseable {
+    private final Kryo kryo;
+    private final Output out = new Output(1024, -1);
+    private int[] ends = new int[16];
+    private int count;
+
+    private BatchWriter(Kryo kryo) {
+      this.kryo = kryo;
+    }
+
+    /**
+     * Appends one value.
+     *
+     * @param value the value
+     * @throws CodecException if it cannot be encoded; the batch is unchanged, so the caller may
+     *     {@link #addEmpty()} in its place
+     */
+    public void add(Object value) {
+      add(value, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Appends one value unless the batch would then exceed a size limit.
+     *
+     * @param value the value
+     * @param maxBatchBytes the most bytes the whole batch may take
+     * @throws CodecException if it cannot be encoded or does not fit; the batch is unchanged
+     */
+    public void add(Object value, long maxBatchBytes) {
+      int mark = out.position();
+      try {
+        writeValue(kryo, out, value);
+      } catch (CodecException e) {
+        out.setPosition(mark);
+        throw e;
+      }
+      if (out.position() > maxBatchBytes) {
+        int bytes = out.position() - mark;
+        out.setPosition(mark);
+        String type = value == null ? "null" : value.getClass().getName();
+        throw new CodecException(
+            type,
+            "encoded "
+                + type
+                + " takes "
+                + bytes
+                + " bytes, more than fits in one message ("
+                + maxBatchBytes
+                + " bytes): return less per item, or raise maxMessageBytes",
+            null);
+      }
+      end();
+    }
+
+    /** Appends an empty span, standing for an item that failed. */
+    public void addEmpty() {
+      end();
+    }
+
+    /** @return the number of bytes written so far */
+    public int size() {
+      return out.position();
+    }
+
+    private void end() {
+      if (count == ends.length) {
+        ends = java.util.Arrays.copyOf(ends, count * 2);
+      }
+      ends[count++] = out.position();
+    }
+
+    /** @return the batch as it goes on the wire */
+    public ItemBatch finish() {
+      ItemBatch.Builder batch = ItemBatch.newBuilder();
+      batch.setData(ByteString.copyFrom(out.getBuffer(), 0, out.position()));
+      for (int i = 0; i < count; i++) {
+        batch.addEnds(ends[i]);
+      }
+      return batch.build();
+    }
+
+    @Override
+    public void close() {
+      kryos.free(kryo);
+    }
+  }
+
+  /** Reads the items of one batch; not thread-safe. */
+  public final class BatchReader implements AutoCloseable {
+    private final Kryo kryo;
+    private final ItemBatch batch;
+    private final byte[] data;
+
+    private BatchReader(Kryo kryo, ItemBatch batch) {
+      this.kryo = kryo;
+      this.batch = batch;
+      this.data = batch.getData().toByteArray();
+    }
+
+    /** @return the number of items */
+    public int size() {
+      return batch.getEndsCount();
+    }
+
+    /**
+     * @param i the item's position in the batch
+     * @return whether the item's span is empty (the item failed where it was encoded)
+     */
+    public boolean isEmpty(int i) {
+      return start(i) == batch.getEnds(i);
+    }
+
+    /**
+     * Decodes one item.
+     *
+     * @param i the item's position in the batch
+     * @return the item
+     * @throws CodecException if it cannot be decoded
+     */
+    public Object get(int i) {
+      int start = start(i);
+      Input in = new Input(data, start, batch.getEnds(i) - start);
+      return readValue(kryo, in);
+    }
+
+    private int start(int i) {
+      return i == 0 ? 0 : batch.getEnds(i - 1);
+    }
+
+    @Override
+    public void close() {
+      kryos.free(kryo);
+    }
+  }
+}

@@ -1,0 +1,58 @@
+package io.flotilla.codec;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.KryoException;
+import com.esotericsoftware.kryo.Registration;
+import com.esotericsoftware.kryo.Serializer;
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * Kryo that refuses, with a message a user can act on, the values that can never mean anything in
+ * another JVM: non-serializable lambdas and objects bound to this process (threads, streams, sockets,
+ * class loaders). Plain Kryo would either fail obscurely in the other JVM or "succeed" with garbage.
+ */
+final class FlotillaKryo extends Kryo {
+  private static final List<Class<?>> PROCESS_BOUND =
+      List.of(
+          Thread.class,
+          ThreadGroup.class,
+          ClassLoader.class,
+          Process.class,
+          java.io.InputStream.class,
+          java.io.OutputStream.class,
+          java.io.Reader.class,
+          java.io.Writer.class,
+          java.net.Socket.class,
+          java.net.ServerSocket.class,
+          java.nio.channels.Channel.class,
+          java.util.concurrent.ExecutorService.class);
+
+  @Override
+  public Registration getRegistration(Class type) {
+    if (type.isHidden() && !Serializable.class.isAssignableFrom(type)) {
+      throw new KryoException(
+          "lambda "
+              + type.getName()
+              + " is not serializable: declare it as SerializableFunction / SerializableCallable,"
+              + " or cast it to an intersection with Serializable");
+    }
+    return super.getRegistration(type);
+  }
+
+  @Override
+  public Serializer getDefaultSerializer(Class type) {
+    if (!Serializable.class.isAssignableFrom(type)) {
+      for (Class<?> bound : PROCESS_BOUND) {
+        if (bound.isAssignableFrom(type)) {
+          throw new KryoException(
+              type.getName()
+                  + " is a "
+                  + bound.getSimpleName()
+                  + ", which belongs to this process and cannot be sent to another JVM");
+        }
+      }
+    }
+    return super.getDefaultSerializer(type);
+  }
+}

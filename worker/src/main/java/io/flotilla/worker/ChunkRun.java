@@ -1,0 +1,109 @@
+package io.flotilla.worker;
+
+import io.flotilla.SerializableFunction;
+import io.flotilla.codec.Codec;
+import io.flotilla.codec.RemoteErrors;
+import io.flotilla.proto.Boundary;
+import io.flotilla.proto.Chunk;
+import io.flotilla.proto.ChunkResult;
+import io.flotilla.proto.ItemFailure;
+import java.util.concurrent.Callable;
+
+/**
+ * Runs one chunk, item by item, and builds its result. Every failure is confined to its item and tagged
+ * with the boundary where it happened: decoding the function, decoding the item, running it, encoding
+ * its result.
+ */
+final class ChunkRun implements Runnable {
+  /** Job id reserved for single submitted tasks: each item is a Callable. */
+  static final long CALL_JOB = 0;
+
+  private final WorkerSession session;
+  private final Chunk chunk;
+
+  ChunkRun(WorkerSession session, Chunk chunk) {
+    this.session = session;
+    this.chunk = chunk;
+  }
+
+  @Override
+  public void run() {
+    ChunkResult.Builder result =
+        ChunkResult.newBuilder()
+            .setJobId(chunk.getJobId())
+            .setChunkId(chunk.getChunkId())
+            .setAttempt(chunk.getAttempt())
+            .setCredits(1);
+    JobFunction function = null;
+    if (chunk.getJobId() != CALL_JOB) {
+      function = session.function(chunk.getJobId());
+      if (function == null) {
+        session.send(result.setCancelled(true).build());
+        return;
+      }
+    }
+    Codec codec = session.codec();
+    long computeNanos = 0;
+    try (Codec.BatchReader items = codec.read(chunk.getItems());
+        Codec.BatchWriter values = codec.newBatch()) {
+      SerializableFunction<Object, Object> fn = null;
+      RuntimeException fnFailure = null;
+      if (function != null) {
+        try {
+          fn = cast(function.get(codec));
+        } catch (RuntimeException e) {
+          fnFailure = e;
+        }
+      }
+      for (int i = 0; i < items.size(); i++) {
+        if (fnFailure != null) {
+          fail(result, values, i, Boundary.DECODE_FUNCTION, fnFailure);
+          continue;
+        }
+        Object item;
+        try {
+          item = items.get(i);
+        } catch (RuntimeException e) {
+          fail(result, values, i, Boundary.DECODE_ITEM, e);
+          continue;
+        }
+        Object value;
+        long start = System.nanoTime();
+        try {
+          value = fn == null ? ((Callable<?>) item).call() : fn.apply(item);
+        } catch (Throwable e) {
+          fail(result, values, i, Boundary.RUN, e);
+          continue;
+        } finally {
+          computeNanos += System.nanoTime() - start;
+        }
+        try {
+          values.add(value, session.maxResultBytes());
+        } catch (RuntimeException e) {
+          fail(result, values, i, Boundary.ENCODE_RESULT, e);
+        }
+      }
+      result.setValues(values.finish());
+    }
+    session.send(result.setComputeNanos(computeNanos).build());
+  }
+
+  @SuppressWarnings("unchecked")
+  private static SerializableFunction<Object, Object> cast(Object function) {
+    if (!(function instanceof SerializableFunction)) {
+      throw new ClassCastException(
+          "job function is a " + function.getClass().getName() + ", not a SerializableFunction");
+    }
+    return (SerializableFunction<Object, Object>) function;
+  }
+
+  private static void fail(
+      ChunkResult.Builder result, Codec.BatchWriter values, int offset, Boundary boundary, Throwable e) {
+    values.addEmpty();
+    result.addFailures(
+        ItemFailure.newBuilder()
+            .setOffset(offset)
+            .setBoundary(boundary)
+            .setError(RemoteErrors.capture(e)));
+  }
+}

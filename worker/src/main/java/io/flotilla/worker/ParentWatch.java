@@ -1,0 +1,89 @@
+package io.flotilla.worker;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Ends this JVM when the process that launched it is gone: its stdin pipe reaches end of file, or its
+ * parent pid changes (the kernel re-parents orphans). The first line read from stdin is the secret token,
+ * which is passed there rather than on the command line where any local user could read it.
+ */
+final class ParentWatch {
+  /** How often the parent pid is checked; the stdin pipe usually notices first. */
+  private static final long POLL_MILLIS = 500;
+
+  /** Exit code of a worker that ended because its parent disappeared. */
+  static final int EXIT_ORPHANED = 70;
+
+  private ParentWatch() {}
+
+  /**
+   * Starts watching stdin on a daemon thread.
+   *
+   * @param stdin the pipe from the parent
+   * @return the first line read (the token), or {@code ""} if the pipe closed first
+   */
+  static CompletableFuture<String> watchStdin(InputStream stdin) {
+    CompletableFuture<String> token = new CompletableFuture<>();
+    Thread reader =
+        new Thread(
+            () -> {
+              BufferedReader in = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8));
+              try {
+                String first = in.readLine();
+                token.complete(first == null ? "" : first);
+                while (in.readLine() != null) {
+                  // anything after the token is ignored; only end of file matters
+                }
+              } catch (IOException e) {
+                // a broken pipe is the same news as end of file
+              }
+              token.complete("");
+              orphaned("stdin from the parent process closed");
+            },
+            "flotilla-parent-stdin");
+    reader.setDaemon(true);
+    reader.start();
+    return token;
+  }
+
+  /** Starts polling the parent pid on a daemon thread. */
+  static void watchParentPid() {
+    Optional<ProcessHandle> parent = ProcessHandle.current().parent();
+    if (parent.isEmpty()) {
+      orphaned("no parent process");
+      return;
+    }
+    long parentPid = parent.get().pid();
+    Thread poller =
+        new Thread(
+            () -> {
+              while (true) {
+                Optional<ProcessHandle> now = ProcessHandle.current().parent();
+                if (now.isEmpty() || now.get().pid() != parentPid || !now.get().isAlive()) {
+                  orphaned("parent process " + parentPid + " is gone");
+                }
+                try {
+                  Thread.sleep(POLL_MILLIS);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            },
+            "flotilla-parent-pid");
+    poller.setDaemon(true);
+    poller.start();
+  }
+
+  private static void orphaned(String why) {
+    System.err.println("flotilla worker exiting: " + why);
+    System.err.flush();
+    // halt, not exit: shutdown hooks of user code must not keep an orphan alive.
+    Runtime.getRuntime().halt(EXIT_ORPHANED);
+  }
+}

@@ -1,0 +1,115 @@
+package io.flotilla.worker;
+
+import io.flotilla.codec.Codec;
+import io.flotilla.proto.WorkerLinkGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Entry point of a worker JVM.
+ *
+ * <pre>
+ * java -cp CLASSPATH io.flotilla.worker.WorkerMain --connect HOST:PORT [--id ID] [--threads N]
+ *      [--token-stdin] [--watch-parent] [--max-message-bytes N]
+ * </pre>
+ *
+ * With {@code --token-stdin} the first line of stdin is the token and end of file on stdin ends the
+ * worker; {@code --watch-parent} also ends it when its parent process goes away. A launcher passes both.
+ */
+public final class WorkerMain {
+  /** Exit code for a command line that cannot be understood. */
+  static final int EXIT_USAGE = 2;
+
+  private WorkerMain() {}
+
+  /**
+   * Runs a worker until its coordinator stops it or goes away, then exits the JVM.
+   *
+   * @param args see the class documentation
+   */
+  public static void main(String[] args) {
+    String connect = null;
+    String id = "w" + ProcessHandle.current().pid();
+    int threads = 1;
+    boolean tokenStdin = false;
+    boolean watchParent = false;
+    int maxMessageBytes = 1 << 30;
+    try {
+      for (int i = 0; i < args.length; i++) {
+        switch (args[i]) {
+          case "--connect" -> connect = args[++i];
+          case "--id" -> id = args[++i];
+          case "--threads" -> threads = Integer.parseInt(args[++i]);
+          case "--token-stdin" -> tokenStdin = true;
+          case "--watch-parent" -> watchParent = true;
+          case "--max-message-bytes" -> maxMessageBytes = Integer.parseInt(args[++i]);
+          default -> throw new IllegalArgumentException("unknown option " + args[i]);
+        }
+      }
+      if (connect == null || connect.lastIndexOf(':') < 0) {
+        throw new IllegalArgumentException("--connect HOST:PORT is required");
+      }
+      if (threads < 1) {
+        throw new IllegalArgumentException("--threads must be at least 1, was " + threads);
+      }
+    } catch (RuntimeException e) {
+      System.err.println("flotilla worker: " + e.getMessage());
+      System.exit(EXIT_USAGE);
+      return;
+    }
+    String token = tokenStdin ? ParentWatch.watchStdin(System.in).join() : envToken();
+    if (watchParent) {
+      ParentWatch.watchParentPid();
+    }
+    int colon = connect.lastIndexOf(':');
+    WorkerOptions options =
+        new WorkerOptions(
+            connect.substring(0, colon),
+            Integer.parseInt(connect.substring(colon + 1)),
+            id,
+            threads,
+            token,
+            hostName(),
+            maxMessageBytes);
+    System.exit(run(options));
+  }
+
+  private static String envToken() {
+    String token = System.getenv("FLOTILLA_TOKEN");
+    return token == null ? "" : token;
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
+    }
+  }
+
+  static int run(WorkerOptions options) {
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress(options.coordinatorHost(), options.coordinatorPort())
+            .usePlaintext()
+            .maxInboundMessageSize(options.maxMessageBytes())
+            .build();
+    try {
+      WorkerSession session =
+          new WorkerSession(options, new Codec(Thread.currentThread().getContextClassLoader()));
+      session.start(WorkerLinkGrpc.newStub(channel));
+      return session.awaitExit();
+    } finally {
+      channel.shutdownNow();
+      try {
+        channel.awaitTermination(1, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      System.out.flush();
+      System.err.flush();
+    }
+  }
+}

@@ -1,0 +1,188 @@
+package io.flotilla.worker;
+
+import io.flotilla.SerializableRunnable;
+import io.flotilla.codec.Codec;
+import io.flotilla.codec.RemoteErrors;
+import io.flotilla.proto.CoordinatorMessage;
+import io.flotilla.proto.Hello;
+import io.flotilla.proto.InitializerFailed;
+import io.flotilla.proto.Ready;
+import io.flotilla.proto.Welcome;
+import io.flotilla.proto.WorkerLinkGrpc;
+import io.flotilla.proto.WorkerMessage;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One worker's conversation with its coordinator over a single Attach stream; see the package
+ * documentation for the data flow.
+ *
+ * <p>Threading: gRPC delivers coordinator messages on one callback thread at a time; this class never
+ * blocks it. Chunks and the initializer run on the run threads. {@link #send} may be called from any
+ * thread and serialises access to the outbound stream, which is not thread-safe.
+ */
+final class WorkerSession implements StreamObserver<CoordinatorMessage> {
+  /** Exit codes a launcher can tell apart. */
+  static final int EXIT_OK = 0;
+  static final int EXIT_REFUSED = 64;
+  static final int EXIT_INITIALIZER_FAILED = 65;
+  static final int EXIT_COORDINATOR_LOST = 66;
+
+  /**
+   * Chunks held beyond one per run thread. One is enough for a finishing thread to find its next chunk
+   * already here; more would only make a slow worker hoard work that an idle one could take.
+   */
+  private static final int PREFETCH = 1;
+
+  private final WorkerOptions options;
+  private final Codec codec;
+  private final ThreadPoolExecutor runners;
+  private final Map<Long, JobFunction> functions = new ConcurrentHashMap<>();
+  private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+  private volatile long maxResultBytes = Integer.MAX_VALUE;
+  private StreamObserver<WorkerMessage> out; // guarded by this
+
+  WorkerSession(WorkerOptions options, Codec codec) {
+    this.options = options;
+    this.codec = codec;
+    AtomicInteger n = new AtomicInteger();
+    this.runners =
+        new ThreadPoolExecutor(
+            options.threads(),
+            options.threads(),
+            0,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            r -> {
+              Thread t = new Thread(r, "flotilla-run-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Opens the stream and says hello. */
+  void start(WorkerLinkGrpc.WorkerLinkStub stub) {
+    synchronized (this) {
+      out = stub.attach(this);
+    }
+    send(
+        WorkerMessage.newBuilder()
+            .setHello(
+                Hello.newBuilder()
+                    .setProtocolVersion(Codec.PROTOCOL_VERSION)
+                    .setCodecFingerprint(codec.fingerprint())
+                    .setWorkerId(options.workerId())
+                    .setPid(ProcessHandle.current().pid())
+                    .setHost(options.host())
+                    .setThreads(options.threads())
+                    .setToken(options.token())
+                    .setJavaVersion(Runtime.version().toString()))
+            .build());
+  }
+
+  /** @return the exit code, once the session is over */
+  int awaitExit() {
+    return exit.join();
+  }
+
+  Codec codec() {
+    return codec;
+  }
+
+  long maxResultBytes() {
+    return maxResultBytes;
+  }
+
+  JobFunction function(long jobId) {
+    return functions.get(jobId);
+  }
+
+  synchronized void send(WorkerMessage message) {
+    if (exit.isDone()) {
+      return;
+    }
+    out.onNext(message);
+  }
+
+  void send(io.flotilla.proto.ChunkResult result) {
+    send(WorkerMessage.newBuilder().setResult(result).build());
+  }
+
+  @Override
+  public void onNext(CoordinatorMessage message) {
+    switch (message.getKindCase()) {
+      case WELCOME -> runners.execute(() -> initialize(message.getWelcome()));
+      case REFUSAL -> {
+        System.err.println("flotilla worker refused by coordinator: " + message.getRefusal().getReason());
+        finish(EXIT_REFUSED);
+      }
+      case DEFINE_JOB ->
+          functions.put(
+              message.getDefineJob().getJobId(), new JobFunction(message.getDefineJob().getFunction()));
+      case CHUNK -> runners.execute(new ChunkRun(this, message.getChunk()));
+      case FORGET_JOB -> functions.remove(message.getForgetJob().getJobId());
+      case STOP -> finish(EXIT_OK);
+      default ->
+          System.err.println("flotilla worker ignoring unknown message " + message.getKindCase());
+    }
+  }
+
+  private void initialize(Welcome welcome) {
+    if (welcome.getMaxMessageBytes() > 0) {
+      // Leave room for the envelope around the values.
+      maxResultBytes = Math.max(1024, welcome.getMaxMessageBytes() - 64 * 1024);
+    }
+    if (!welcome.getInitializer().isEmpty()) {
+      try {
+        Object initializer = codec.decode(welcome.getInitializer());
+        ((SerializableRunnable) initializer).run();
+      } catch (Throwable e) {
+        System.err.println("flotilla worker " + options.workerId() + ": initializer failed");
+        e.printStackTrace();
+        send(
+            WorkerMessage.newBuilder()
+                .setInitializerFailed(InitializerFailed.newBuilder().setError(RemoteErrors.capture(e)))
+                .build());
+        finish(EXIT_INITIALIZER_FAILED);
+        return;
+      }
+    }
+    send(
+        WorkerMessage.newBuilder()
+            .setReady(Ready.newBuilder().setCredits(options.threads() + PREFETCH))
+            .build());
+  }
+
+  @Override
+  public void onError(Throwable error) {
+    System.err.println(
+        "flotilla worker " + options.workerId() + ": lost its coordinator: " + Status.fromThrowable(error));
+    finish(EXIT_COORDINATOR_LOST);
+  }
+
+  @Override
+  public void onCompleted() {
+    finish(EXIT_OK);
+  }
+
+  private void finish(int code) {
+    synchronized (this) {
+      if (exit.isDone()) {
+        return;
+      }
+      try {
+        out.onCompleted();
+      } catch (RuntimeException ignored) {
+        // the stream may already be gone; we are leaving either way
+      }
+      exit.complete(code);
+    }
+  }
+}

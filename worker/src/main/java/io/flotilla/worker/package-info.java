@@ -1,0 +1,35 @@
+/**
+ * The worker JVM: pulls chunks from its coordinator, runs the user's function on them, streams back
+ * results.
+ *
+ * <h2>Data flow, out of process</h2>
+ *
+ * <pre>
+ *   coordinator JVM                 |  worker JVM (this package)
+ *                                   |
+ *   ChunkScheduler ==gRPC Attach==> |  WorkerSession (gRPC callback thread; never blocks)
+ *     DefineJob(job, fn bytes) -----+--> functions[job] = bytes (decoded once, on first use)
+ *     Chunk(job, chunk, items) -----+--> runQueue ──► run threads (n = --threads, default 1)
+ *                                   |                   decode item i ─► fn.apply ─► encode result i
+ *     ChunkResult(values, +1 credit)<---------------------------- (one message per chunk)
+ *     ForgetJob(job) ---------------+--> drop queued chunks of job, answer each "cancelled"
+ *     Stop / stream closed ---------+--> exit
+ *                                   |
+ *   parent process ── stdin pipe ───+--> ParentWatch: first line is the token; EOF (the parent died,
+ *                                   |    even by SIGKILL) or a changed parent pid ─► halt
+ * </pre>
+ *
+ * <p><b>WorkerSession</b> owns the stream. It says Hello (protocol version, codec fingerprint, token),
+ * runs the initializer once after Welcome, then grants credits: one per run thread plus one chunk of
+ * prefetch, so that a thread finishing a chunk finds the next one already here. Each result returns one
+ * credit, so the coordinator never has more chunks outstanding on this worker than it can hold.
+ *
+ * <p><b>ChunkRun</b> processes one chunk item by item: an item that fails to decode, throws, or whose
+ * result fails to encode is reported as an item failure tagged with that boundary, and its neighbours
+ * still complete. Only the death of the JVM loses a chunk, and that is the coordinator's to notice.
+ *
+ * <p><b>ParentWatch</b> makes orphan workers impossible: the JVM has no {@code PR_SET_PDEATHSIG}, so the
+ * worker watches its stdin pipe (EOF when the parent dies, however it dies), its parent pid, and its
+ * stream to the coordinator; any of them ends the process.
+ */
+package io.flotilla.worker;
