@@ -7,6 +7,7 @@ import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.serializers.ClosureSerializer;
 import com.esotericsoftware.kryo.util.DefaultInstantiatorStrategy;
 import com.esotericsoftware.kryo.util.Pool;
+import com.esotericsoftware.minlog.Log;
 import com.google.protobuf.ByteString;
 import io.flotilla.proto.ItemBatch;
 import java.nio.charset.StandardCharsets;
@@ -40,6 +41,9 @@ public final class Codec {
    * @param loader the loader for user classes
    */
   public Codec(ClassLoader loader) {
+    // Kryo's own logger would print a warning to stdout whenever a JVM lacks
+    // --add-opens java.base/java.lang.invoke, and then cope; the caller's JVM often lacks it.
+    Log.set(Log.LEVEL_ERROR);
     this.loader = loader;
     this.kryos =
         new Pool<>(true, false, 64) {

@@ -4,8 +4,11 @@ import io.flotilla.codec.Codec;
 import io.flotilla.proto.WorkerLinkGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
+import io.grpc.netty.shaded.io.netty.util.internal.logging.InternalLoggerFactory;
+import io.grpc.netty.shaded.io.netty.util.internal.logging.JdkLoggerFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -82,15 +85,26 @@ public final class WorkerMain {
     return token == null ? "" : token;
   }
 
-  private static String hostName() {
+  /**
+   * The host name, for error reports. Not {@code InetAddress.getLocalHost()}: that may wait seconds on a
+   * resolver, on the critical path of every worker's start.
+   */
+  static String hostName() {
+    String name = System.getenv("HOSTNAME");
+    if (name != null && !name.isBlank()) {
+      return name.trim();
+    }
     try {
-      return InetAddress.getLocalHost().getHostName();
-    } catch (UnknownHostException e) {
+      return Files.readString(Path.of("/etc/hostname")).trim();
+    } catch (IOException | RuntimeException e) {
       return "localhost";
     }
   }
 
   static int run(WorkerOptions options) {
+    // Netty would otherwise bind to SLF4J and start whatever logging backend the class path holds
+    // (Logback's configuration alone costs a third of a second); gRPC itself logs to JUL anyway.
+    InternalLoggerFactory.setDefaultFactory(JdkLoggerFactory.INSTANCE);
     ManagedChannel channel =
         NettyChannelBuilder.forAddress(options.coordinatorHost(), options.coordinatorPort())
             .usePlaintext()

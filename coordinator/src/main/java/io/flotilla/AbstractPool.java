@@ -1,0 +1,446 @@
+package io.flotilla;
+
+import io.flotilla.map.ChunkBackend;
+import io.flotilla.map.ChunkOutcome;
+import io.flotilla.map.MapRun;
+import io.flotilla.map.TaskFuture;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What {@link ProcessPool} and {@link ThreadPool} share: the ExecutorService and concurrent.futures
+ * surface, the lifecycle, and the accounting that decides when the pool has terminated. The subclasses
+ * provide a {@link ChunkBackend} and say how to stop it.
+ *
+ * <p>Implementation notes: every chunk (a submitted task is a chunk of one) goes through
+ * {@link CountingBackend}, which counts chunks outstanding; the pool terminates when it is shut down and
+ * that count reaches zero. Counting at this single choke point, rather than tracking futures and maps
+ * separately, is what makes shutdown(wait) wait for map chunks too.
+ */
+abstract class AbstractPool implements PoolExecutor {
+  private static final Logger log = LoggerFactory.getLogger(AbstractPool.class);
+
+  private enum State {
+    RUNNING,
+    SHUTDOWN,
+    STOPPING,
+    TERMINATED
+  }
+
+  private final Object lock = new Object();
+  private State state = State.RUNNING; // guarded by lock
+  private final CountingBackend backend;
+  private final Map<TaskFuture<?>, Callable<?>> pendingTasks = new ConcurrentHashMap<>();
+  private final Set<MapRun<?, ?>> openMaps = ConcurrentHashMap.newKeySet();
+  private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+  private volatile BrokenPoolException broken;
+
+  AbstractPool(ChunkBackend backend) {
+    this.backend = new CountingBackend(backend);
+  }
+
+  /** Stops the backend once nothing is outstanding; completes when its threads or processes are gone. */
+  abstract CompletableFuture<Void> stopBackend();
+
+  /** Marks the pool broken: later submissions are rejected with this exception. */
+  void markBroken(BrokenPoolException cause) {
+    if (broken == null) {
+      broken = cause;
+      log.error("pool is broken: {}", cause.getMessage(), cause.getCause());
+    }
+  }
+
+  /** @return why new work is refused, or {@code null} while the pool accepts it */
+  private RuntimeException admission() {
+    BrokenPoolException b = broken;
+    if (b != null) {
+      return new BrokenPoolException(b.getMessage(), b.getCause());
+    }
+    synchronized (lock) {
+      if (state != State.RUNNING) {
+        return new RejectedExecutionException("the pool is shut down: it accepts no new tasks");
+      }
+    }
+    return null;
+  }
+
+  private void admit() {
+    RuntimeException refused = admission();
+    if (refused != null) {
+      throw refused;
+    }
+  }
+
+  // ---------------------------------------------------------------- submit
+
+  @Override
+  public <R> CompletableFuture<R> submit(SerializableCallable<R> task) {
+    java.util.Objects.requireNonNull(task, "task");
+    admit();
+    TaskFuture<R> future = new TaskFuture<>();
+    pendingTasks.put(future, task);
+    future.whenComplete((r, e) -> pendingTasks.remove(future));
+    future.attach(backend.run(backend.callJob(), -1, List.of(task), future::completeFrom));
+    return future;
+  }
+
+  @Override
+  public <T, R> CompletableFuture<R> submit(SerializableFunction<T, R> fn, T arg) {
+    java.util.Objects.requireNonNull(fn, "fn");
+    return submit(() -> fn.apply(arg));
+  }
+
+  @Override
+  public <R> CompletableFuture<R> submit(Callable<R> task) {
+    java.util.Objects.requireNonNull(task, "task");
+    if (task instanceof SerializableCallable<R> serializable) {
+      return submit(serializable);
+    }
+    return submit((SerializableCallable<R>) task::call);
+  }
+
+  @Override
+  public CompletableFuture<?> submit(Runnable task) {
+    return submit(task, null);
+  }
+
+  @Override
+  public <R> CompletableFuture<R> submit(Runnable task, R result) {
+    java.util.Objects.requireNonNull(task, "task");
+    return submit(
+        (SerializableCallable<R>)
+            () -> {
+              task.run();
+              return result;
+            });
+  }
+
+  @Override
+  public void execute(Runnable command) {
+    submit(command)
+        .whenComplete(
+            (r, e) -> {
+              if (e != null && !(e instanceof CancellationException)) {
+                log.warn("task given to execute() failed", e);
+              }
+            });
+  }
+
+  // ---------------------------------------------------------------- map
+
+  @Override
+  public <T, R> MapResults<R> map(
+      SerializableFunction<T, R> fn, Iterable<? extends T> items, MapOptions options) {
+    return startMap(fn, items, options, true);
+  }
+
+  @Override
+  public <T, R> MapResults<R> mapUnordered(
+      SerializableFunction<T, R> fn, Iterable<? extends T> items, MapOptions options) {
+    return startMap(fn, items, options, false);
+  }
+
+  private <T, R> MapResults<R> startMap(
+      SerializableFunction<T, R> fn, Iterable<? extends T> items, MapOptions options, boolean ordered) {
+    java.util.Objects.requireNonNull(fn, "fn");
+    java.util.Objects.requireNonNull(items, "items");
+    java.util.Objects.requireNonNull(options, "options");
+    admit();
+    ChunkBackend.JobRef job = backend.openJob(fn);
+    MapRun<?, ?>[] self = new MapRun<?, ?>[1];
+    MapRun<T, R> run =
+        new MapRun<>(
+            backend, job, items, ordered, options, this::admission, () -> openMaps.remove(self[0]));
+    self[0] = run;
+    openMaps.add(run);
+    return run;
+  }
+
+  // ---------------------------------------------------------------- invokeAll / invokeAny
+
+  @Override
+  public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks) throws InterruptedException {
+    List<Future<T>> futures = new ArrayList<>(tasks.size());
+    try {
+      for (Callable<T> task : tasks) {
+        futures.add(submit(task));
+      }
+      for (Future<T> f : futures) {
+        try {
+          f.get();
+        } catch (ExecutionException | CancellationException ignored) {
+          // invokeAll reports each outcome through its future
+        }
+      }
+      return futures;
+    } catch (InterruptedException | RuntimeException e) {
+      futures.forEach(f -> f.cancel(true));
+      throw e;
+    }
+  }
+
+  @Override
+  public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + unit.toNanos(timeout);
+    List<Future<T>> futures = new ArrayList<>(tasks.size());
+    try {
+      for (Callable<T> task : tasks) {
+        futures.add(submit(task));
+      }
+      for (Future<T> f : futures) {
+        try {
+          f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException | CancellationException ignored) {
+          // reported through the future
+        } catch (TimeoutException e) {
+          break;
+        }
+      }
+      futures.forEach(f -> f.cancel(true));
+      return futures;
+    } catch (InterruptedException | RuntimeException e) {
+      futures.forEach(f -> f.cancel(true));
+      throw e;
+    }
+  }
+
+  @Override
+  public <T> T invokeAny(Collection<? extends Callable<T>> tasks)
+      throws InterruptedException, ExecutionException {
+    try {
+      return invokeAny(tasks, Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("cannot time out without a deadline", e);
+    }
+  }
+
+  @Override
+  public <T> T invokeAny(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    if (tasks.isEmpty()) {
+      throw new IllegalArgumentException("invokeAny needs at least one task");
+    }
+    CompletableFuture<T> first = new CompletableFuture<>();
+    AtomicInteger failures = new AtomicInteger();
+    List<CompletableFuture<T>> futures = new ArrayList<>(tasks.size());
+    try {
+      for (Callable<T> task : tasks) {
+        CompletableFuture<T> f = submit(task);
+        futures.add(f);
+        f.whenComplete(
+            (r, e) -> {
+              if (e == null) {
+                first.complete(r);
+              } else if (failures.incrementAndGet() == tasks.size()) {
+                first.completeExceptionally(e);
+              }
+            });
+      }
+      return unit.toNanos(timeout) == Long.MAX_VALUE ? first.get() : first.get(timeout, unit);
+    } finally {
+      futures.forEach(f -> f.cancel(true));
+    }
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  @Override
+  public void shutdown(boolean wait, boolean cancelFutures) {
+    synchronized (lock) {
+      if (state == State.RUNNING) {
+        state = State.SHUTDOWN;
+      }
+    }
+    if (cancelFutures) {
+      for (TaskFuture<?> task : pendingTasks.keySet()) {
+        task.cancel(false);
+      }
+      for (MapRun<?, ?> run : openMaps) {
+        run.cancelPending();
+      }
+    }
+    maybeTerminate();
+    if (wait) {
+      boolean interrupted = false;
+      while (true) {
+        try {
+          terminated.get();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (ExecutionException e) {
+          break;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  @Override
+  public void shutdown() {
+    shutdown(false, false);
+  }
+
+  @Override
+  public List<Runnable> shutdownNow() {
+    List<Runnable> neverStarted = new ArrayList<>();
+    synchronized (lock) {
+      if (state == State.RUNNING) {
+        state = State.SHUTDOWN;
+      }
+    }
+    for (Map.Entry<TaskFuture<?>, Callable<?>> task : pendingTasks.entrySet()) {
+      Callable<?> callable = task.getValue();
+      if (task.getKey().cancel(false)) {
+        neverStarted.add(
+            () -> {
+              try {
+                callable.call();
+              } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+              }
+            });
+      }
+    }
+    for (MapRun<?, ?> run : openMaps) {
+      run.cancelPending();
+    }
+    maybeTerminate();
+    return neverStarted;
+  }
+
+  @Override
+  public void close() {
+    shutdown(true, false);
+  }
+
+  @Override
+  public boolean isShutdown() {
+    synchronized (lock) {
+      return state != State.RUNNING;
+    }
+  }
+
+  @Override
+  public boolean isTerminated() {
+    return terminated.isDone();
+  }
+
+  @Override
+  public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+    try {
+      terminated.get(timeout, unit);
+      return true;
+    } catch (TimeoutException e) {
+      return false;
+    } catch (ExecutionException e) {
+      return true;
+    }
+  }
+
+  /** SHUTDOWN → STOPPING when nothing is outstanding; TERMINATED when the backend has stopped. */
+  private void maybeTerminate() {
+    synchronized (lock) {
+      if (state != State.SHUTDOWN || backend.outstanding.get() > 0) {
+        return;
+      }
+      state = State.STOPPING;
+    }
+    stopBackend()
+        .whenComplete(
+            (r, e) -> {
+              synchronized (lock) {
+                state = State.TERMINATED;
+              }
+              if (e != null) {
+                log.warn("pool stopped with an error", e);
+              }
+              terminated.complete(null);
+            });
+  }
+
+  /** Counts chunks between run() and their outcome (or successful cancellation). */
+  private final class CountingBackend implements ChunkBackend {
+    private final ChunkBackend delegate;
+    private final AtomicInteger outstanding = new AtomicInteger();
+
+    CountingBackend(ChunkBackend delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public JobRef openJob(SerializableFunction<?, ?> fn) {
+      return delegate.openJob(fn);
+    }
+
+    @Override
+    public JobRef callJob() {
+      return delegate.callJob();
+    }
+
+    @Override
+    public ChunkTicket run(JobRef job, long firstIndex, List<?> items, Consumer<ChunkOutcome> done) {
+      outstanding.incrementAndGet();
+      ChunkTicket ticket;
+      try {
+        ticket =
+            delegate.run(
+                job,
+                firstIndex,
+                items,
+                outcome -> {
+                  try {
+                    done.accept(outcome);
+                  } finally {
+                    released();
+                  }
+                });
+      } catch (RuntimeException e) {
+        released();
+        throw e;
+      }
+      return () -> {
+        if (ticket.cancelIfNotStarted()) {
+          released();
+          return true;
+        }
+        return false;
+      };
+    }
+
+    private void released() {
+      if (outstanding.decrementAndGet() == 0) {
+        maybeTerminate();
+      }
+    }
+
+    @Override
+    public void closeJob(JobRef job) {
+      delegate.closeJob(job);
+    }
+
+    @Override
+    public int parallelism() {
+      return delegate.parallelism();
+    }
+  }
+}

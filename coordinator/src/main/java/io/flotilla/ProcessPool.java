@@ -1,0 +1,330 @@
+package io.flotilla;
+
+import com.google.protobuf.ByteString;
+import io.flotilla.codec.Codec;
+import io.flotilla.codec.CodecException;
+import io.flotilla.local.LaunchOptions;
+import io.flotilla.local.LocalFleet;
+import io.flotilla.local.WorkerLauncher;
+import io.flotilla.scheduler.ChunkScheduler;
+import io.flotilla.scheduler.ProcessBackend;
+import io.flotilla.scheduler.WorkerLinkServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A {@link PoolExecutor} whose tasks run in separate worker JVMs, Python's
+ * {@code ProcessPoolExecutor}. The one-line switch from threads:
+ *
+ * <pre>{@code
+ * try (PoolExecutor pool = ProcessPool.local(4)) {       // was: ThreadPool.of(4)
+ *   CompletableFuture<Long> f = pool.submit(() -> slowSum(n));
+ *   for (boolean isPrime : pool.map(Primes::isPrime, numbers)) { ... }
+ * }
+ * }</pre>
+ *
+ * <p><b>Workers.</b> {@link #local(int)} launches that many JVMs with this JVM's class path, so lambdas,
+ * method references and the caller's classes work with no set-up. They start in parallel and attach
+ * over gRPC on 127.0.0.1 with a per-pool secret; tasks submitted meanwhile wait for the first worker.
+ * Their stdout and stderr are copied to this JVM's, each line prefixed with {@code [w1]}. A worker that
+ * exits is replaced; the chunks it held run again elsewhere, up to {@link Builder#maxAttempts(int)}
+ * times, after which they fail with {@link WorkerCrashedException}. Workers exit by themselves when this
+ * JVM goes away, however it goes (their stdin pipe closes): a pool never leaves orphan processes.
+ *
+ * <p><b>What crosses the boundary.</b> Functions, arguments and results are encoded with Kryo: lambdas
+ * typed as {@link SerializableFunction} or {@link SerializableCallable}, records, plain classes,
+ * collections and arrays work; threads, streams, sockets and non-serializable lambdas fail with a
+ * {@link SerializationException} naming the class and the boundary. Exceptions come back as the same
+ * class where it can be rebuilt, with the worker's stack trace and a {@link RemoteTraceback}.
+ */
+public final class ProcessPool extends AbstractPool {
+  private final LocalFleet fleet;
+  private final ChunkScheduler scheduler;
+  private final int workers;
+  private final int threadsPerWorker;
+  private final Thread killOnExit;
+
+  private ProcessPool(
+      ProcessBackend backend, LocalFleet fleet, ChunkScheduler scheduler, int workers, int threadsPerWorker) {
+    super(backend);
+    this.fleet = fleet;
+    this.scheduler = scheduler;
+    this.workers = workers;
+    this.threadsPerWorker = threadsPerWorker;
+    this.killOnExit = new Thread(fleet::killAll, "flotilla-kill-workers");
+  }
+
+  /** @return a pool with one worker per available processor */
+  public static ProcessPool local() {
+    return builder().build();
+  }
+
+  /**
+   * @param workers the number of worker JVMs, at least 1
+   * @return a pool of that many workers
+   * @throws IllegalArgumentException if {@code workers} is less than 1
+   */
+  public static ProcessPool local(int workers) {
+    return builder().workers(workers).build();
+  }
+
+  /** @return a builder for a local pool with options */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  private void broke(Throwable cause) {
+    BrokenPoolException broken =
+        cause instanceof BrokenPoolException b
+            ? b
+            : new BrokenPoolException("the pool is broken: " + cause, cause);
+    markBroken(broken);
+    scheduler.breakPool(broken);
+  }
+
+  @Override
+  CompletableFuture<Void> stopBackend() {
+    return fleet
+        .stop()
+        .whenComplete(
+            (v, e) -> {
+              try {
+                Runtime.getRuntime().removeShutdownHook(killOnExit);
+              } catch (IllegalStateException alreadyExiting) {
+                // the hook is running or about to: nothing to undo
+              }
+            });
+  }
+
+  /** @return the process ids of the worker JVMs alive now */
+  public List<Long> workerPids() {
+    return fleet.livePids();
+  }
+
+  @Override
+  public int workers() {
+    return workers;
+  }
+
+  @Override
+  public int parallelism() {
+    return workers * threadsPerWorker;
+  }
+
+  @Override
+  public String toString() {
+    return "ProcessPool[workers="
+        + workers
+        + ", threadsPerWorker="
+        + threadsPerWorker
+        + (isShutdown() ? ", shut down" : "")
+        + "]";
+  }
+
+  /**
+   * Options of a local pool. Every setter validates at once and names the bad value.
+   *
+   * <p>Not thread-safe; {@link #build()} may be called more than once.
+   */
+  public static final class Builder {
+    private int workers = Runtime.getRuntime().availableProcessors();
+    private int threadsPerWorker = 1;
+    private final List<String> jvmArgs = new ArrayList<>();
+    private final Map<String, String> systemProperties = new LinkedHashMap<>();
+    private final Map<String, String> environment = new LinkedHashMap<>();
+    private SerializableRunnable initializer;
+    private int maxMessageBytes = 1 << 30;
+    private int maxAttempts = 3;
+    private String classPath = System.getProperty("java.class.path");
+    private String javaExecutable = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+
+    private Builder() {}
+
+    /**
+     * @param workers worker JVMs, at least 1 (default: available processors)
+     * @return this
+     */
+    public Builder workers(int workers) {
+      if (workers < 1) {
+        throw new IllegalArgumentException("workers must be at least 1, was " + workers);
+      }
+      this.workers = workers;
+      return this;
+    }
+
+    /**
+     * @param threads threads per worker, at least 1 (default 1, like a Python process)
+     * @return this
+     */
+    public Builder threadsPerWorker(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("threadsPerWorker must be at least 1, was " + threads);
+      }
+      this.threadsPerWorker = threads;
+      return this;
+    }
+
+    /**
+     * @param args JVM flags for every worker, such as {@code "-Xmx512m"}; added after Flotilla's
+     *     defaults, so they win
+     * @return this
+     */
+    public Builder jvmArgs(String... args) {
+      for (String a : args) {
+        Objects.requireNonNull(a, "JVM argument");
+        if (a.isBlank()) {
+          throw new IllegalArgumentException("JVM argument must not be blank, was '" + a + "'");
+        }
+        jvmArgs.add(a);
+      }
+      return this;
+    }
+
+    /**
+     * @param key a system property name
+     * @param value its value in every worker
+     * @return this
+     */
+    public Builder systemProperty(String key, String value) {
+      if (key == null || key.isBlank() || key.contains("=")) {
+        throw new IllegalArgumentException("system property name is invalid: '" + key + "'");
+      }
+      systemProperties.put(key, Objects.requireNonNull(value, "value of " + key));
+      return this;
+    }
+
+    /**
+     * @param name an environment variable
+     * @param value its value in every worker
+     * @return this
+     */
+    public Builder environment(String name, String value) {
+      if (name == null || name.isBlank() || name.contains("=")) {
+        throw new IllegalArgumentException("environment variable name is invalid: '" + name + "'");
+      }
+      environment.put(name, Objects.requireNonNull(value, "value of " + name));
+      return this;
+    }
+
+    /**
+     * @param initializer run once in each worker before its first task (Python's
+     *     {@code initializer}; capture {@code initargs} in the lambda). If it throws, the pool is
+     *     broken: pending and later tasks fail with {@link BrokenPoolException}.
+     * @return this
+     */
+    public Builder initializer(SerializableRunnable initializer) {
+      this.initializer = Objects.requireNonNull(initializer, "initializer");
+      return this;
+    }
+
+    /**
+     * @param bytes the largest message between coordinator and worker, at least 64 KiB (default
+     *     1 GiB); a result larger than this fails alone with {@link SerializationException}
+     * @return this
+     */
+    public Builder maxMessageBytes(int bytes) {
+      if (bytes < 64 * 1024) {
+        throw new IllegalArgumentException("maxMessageBytes must be at least 65536, was " + bytes);
+      }
+      this.maxMessageBytes = bytes;
+      return this;
+    }
+
+    /**
+     * @param attempts how many workers may die running one chunk before it fails with
+     *     {@link WorkerCrashedException}, at least 1 (default 3)
+     * @return this
+     */
+    public Builder maxAttempts(int attempts) {
+      if (attempts < 1) {
+        throw new IllegalArgumentException("maxAttempts must be at least 1, was " + attempts);
+      }
+      this.maxAttempts = attempts;
+      return this;
+    }
+
+    /**
+     * @param classPath the workers' class path (default: this JVM's {@code java.class.path})
+     * @return this
+     */
+    public Builder classPath(String classPath) {
+      if (classPath == null || classPath.isBlank()) {
+        throw new IllegalArgumentException("classPath must not be blank, was '" + classPath + "'");
+      }
+      this.classPath = classPath;
+      return this;
+    }
+
+    /**
+     * @param javaExecutable the {@code java} binary for workers (default: this JVM's)
+     * @return this
+     */
+    public Builder javaExecutable(String javaExecutable) {
+      if (javaExecutable == null || javaExecutable.isBlank()) {
+        throw new IllegalArgumentException("javaExecutable must not be blank, was '" + javaExecutable + "'");
+      }
+      this.javaExecutable = javaExecutable;
+      return this;
+    }
+
+    /**
+     * Starts the workers and returns at once; tasks wait for the first worker to be ready.
+     *
+     * @return the pool
+     * @throws IllegalArgumentException if the initializer cannot be sent to workers
+     * @throws UncheckedIOException if the coordinator cannot listen on loopback
+     */
+    public ProcessPool build() {
+      ClassLoader loader = Thread.currentThread().getContextClassLoader();
+      if (loader == null) {
+        loader = ProcessPool.class.getClassLoader();
+      }
+      Codec codec = new Codec(loader);
+      ByteString init = ByteString.EMPTY;
+      if (initializer != null) {
+        try {
+          init = codec.encode(initializer);
+        } catch (CodecException e) {
+          throw new IllegalArgumentException("the initializer cannot be sent to workers: " + e.getMessage(), e);
+        }
+      }
+      byte[] secret = new byte[24];
+      new SecureRandom().nextBytes(secret);
+      String token = HexFormat.of().formatHex(secret);
+      ChunkScheduler scheduler = new ChunkScheduler(maxAttempts);
+      LocalFleet fleet =
+          new LocalFleet(
+              new WorkerLauncher(
+                  new LaunchOptions(
+                      javaExecutable,
+                      classPath,
+                      List.copyOf(jvmArgs),
+                      Map.copyOf(systemProperties),
+                      Map.copyOf(environment),
+                      threadsPerWorker,
+                      maxMessageBytes)),
+              workers);
+      WorkerLinkServer server = new WorkerLinkServer(scheduler, codec, token, init, maxMessageBytes, fleet);
+      int port;
+      try {
+        port = server.start();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot listen on 127.0.0.1 for workers", e);
+      }
+      ProcessBackend backend = new ProcessBackend(scheduler, codec, loader, workers * threadsPerWorker);
+      ProcessPool pool = new ProcessPool(backend, fleet, scheduler, workers, threadsPerWorker);
+      Runtime.getRuntime().addShutdownHook(pool.killOnExit);
+      fleet.start(server, port, token, pool::broke);
+      return pool;
+    }
+  }
+}

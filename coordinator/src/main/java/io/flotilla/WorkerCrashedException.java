@@ -1,0 +1,83 @@
+package io.flotilla;
+
+/**
+ * The worker running a task died before returning its result, as many times as the pool allows attempts.
+ * It names the worker and how it died, so that "the pool broke" never has to be the whole story.
+ */
+public class WorkerCrashedException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  private final String workerId;
+  private final long pid;
+  private final Integer exitCode;
+  private final String stderrTail;
+  private final int attempts;
+  private final long itemIndex;
+
+  /**
+   * @param workerId the last worker that died running it
+   * @param pid that worker's process id
+   * @param exitCode its exit code, or {@code null} if not known (a remote worker); 128+N means signal N
+   * @param stderrTail the last lines it wrote to stderr
+   * @param attempts how many times the task was tried
+   * @param itemIndex the first item of the chunk in its map's input, or -1 for a submitted task
+   */
+  public WorkerCrashedException(
+      String workerId, long pid, Integer exitCode, String stderrTail, int attempts, long itemIndex) {
+    super(message(workerId, pid, exitCode, stderrTail, attempts, itemIndex));
+    this.workerId = workerId;
+    this.pid = pid;
+    this.exitCode = exitCode;
+    this.stderrTail = stderrTail;
+    this.attempts = attempts;
+    this.itemIndex = itemIndex;
+  }
+
+  private static String message(
+      String workerId, long pid, Integer exitCode, String stderrTail, int attempts, long itemIndex) {
+    StringBuilder m = new StringBuilder("worker ").append(workerId).append(" (pid ").append(pid);
+    m.append(") died");
+    if (exitCode != null) {
+      m.append(" with exit code ").append(exitCode);
+      if (exitCode > 128 && exitCode < 160) {
+        m.append(" (signal ").append(exitCode - 128).append(')');
+      }
+    }
+    m.append(itemIndex >= 0 ? " while running item " + itemIndex : " while running a task");
+    m.append(", after ").append(attempts).append(attempts == 1 ? " attempt" : " attempts");
+    if (stderrTail != null && !stderrTail.isBlank()) {
+      m.append("; its stderr ended with:\n").append(stderrTail);
+    }
+    return m.toString();
+  }
+
+  /** @return the id of the last worker that died running the task */
+  public String workerId() {
+    return workerId;
+  }
+
+  /** @return that worker's process id */
+  public long pid() {
+    return pid;
+  }
+
+  /** @return its exit code, or {@code null} when not known */
+  public Integer exitCode() {
+    return exitCode;
+  }
+
+  /** @return the last lines the worker wrote to stderr, possibly empty */
+  public String stderrTail() {
+    return stderrTail;
+  }
+
+  /** @return how many times the task was tried */
+  public int attempts() {
+    return attempts;
+  }
+
+  /** @return the first item of the chunk in its map's input, or -1 for a submitted task */
+  public long itemIndex() {
+    return itemIndex;
+  }
+}

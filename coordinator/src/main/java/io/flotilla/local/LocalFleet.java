@@ -1,0 +1,226 @@
+package io.flotilla.local;
+
+import io.flotilla.BrokenPoolException;
+import io.flotilla.scheduler.FleetListener;
+import io.flotilla.scheduler.WorkerDeath;
+import io.flotilla.scheduler.WorkerLinkServer;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a local pool's worker processes alive: starts them in parallel, replaces one that exits, and
+ * stops them all, for certain, when the pool ends.
+ *
+ * <p>Worker lifecycle: STARTING (process launched) → ATTACHED (handshake passed) → READY (initializer
+ * done; receives work) → EXITED. An exit while the pool runs starts a replacement, unless workers keep
+ * exiting before they become ready ({@link #MAX_START_FAILURES} in a row, with none ready): then starting
+ * is hopeless (a bad JVM flag, a missing class) and the pool is broken with the last one's exit code and
+ * stderr, instead of silently shrinking to nothing.
+ */
+public final class LocalFleet implements FleetListener {
+  private static final Logger log = LoggerFactory.getLogger(LocalFleet.class);
+
+  /** Consecutive workers that may die before becoming ready before the pool gives up. */
+  static final int MAX_START_FAILURES = 3;
+
+  /** How long workers get to obey Stop before their stdin is closed. */
+  private static final long STOP_ASK_MILLIS = 1_000;
+
+  /** How long they then get to exit on their own before they are killed. */
+  private static final long STOP_GRACE_MILLIS = 4_000;
+
+  private final WorkerLauncher launcher;
+  private final int size;
+  private final Map<String, LocalWorker> workers = new ConcurrentHashMap<>();
+  private final Set<String> ready = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger nextId = new AtomicInteger();
+  private final Object lock = new Object();
+  private boolean stopping; // guarded by lock
+  private boolean broken; // guarded by lock
+  private int startFailures; // guarded by lock
+  private WorkerLinkServer server;
+  private int port;
+  private String token;
+  private Consumer<Throwable> onBroken;
+
+  /**
+   * @param launcher starts one worker
+   * @param size how many workers to keep
+   */
+  public LocalFleet(WorkerLauncher launcher, int size) {
+    this.launcher = launcher;
+    this.size = size;
+  }
+
+  /**
+   * Launches every worker at once; they boot in parallel.
+   *
+   * @param server the link server they will attach to
+   * @param port its port
+   * @param token the secret they present
+   * @param onBroken called once if the pool cannot go on
+   */
+  public void start(WorkerLinkServer server, int port, String token, Consumer<Throwable> onBroken) {
+    this.server = server;
+    this.port = port;
+    this.token = token;
+    this.onBroken = onBroken;
+    for (int i = 0; i < size; i++) {
+      launchOne();
+    }
+  }
+
+  private void launchOne() {
+    String id = "w" + nextId.incrementAndGet();
+    LocalWorker worker;
+    try {
+      worker = launcher.launch(id, port, token);
+    } catch (IOException e) {
+      breakPool(new BrokenPoolException("cannot start a worker JVM: " + e.getMessage(), e));
+      return;
+    }
+    workers.put(id, worker);
+    worker.exited().thenAccept(code -> exited(worker, code));
+  }
+
+  private void exited(LocalWorker worker, int code) {
+    server.processExited(worker.id());
+    boolean wasReady = ready.remove(worker.id());
+    boolean hopeless;
+    synchronized (lock) {
+      if (stopping || broken) {
+        return;
+      }
+      startFailures = wasReady ? 0 : startFailures + 1;
+      hopeless = startFailures >= MAX_START_FAILURES && ready.isEmpty();
+    }
+    if (hopeless) {
+      worker
+          .deathReport()
+          .thenAccept(
+              death ->
+                  breakPool(
+                      new BrokenPoolException(
+                          "worker JVMs keep exiting before they are ready: "
+                              + MAX_START_FAILURES
+                              + " in a row; the last, "
+                              + worker.id()
+                              + " (pid "
+                              + worker.pid()
+                              + "), exited with code "
+                              + code
+                              + (death.stderrTail().isBlank()
+                                  ? ""
+                                  : "; its stderr ended with:\n" + death.stderrTail()),
+                          null)));
+      return;
+    }
+    log.warn(
+        "worker {} (pid {}) exited with code {}{}; starting a replacement",
+        worker.id(),
+        worker.pid(),
+        code,
+        wasReady ? "" : " before it was ready");
+    launchOne();
+  }
+
+  private void breakPool(Throwable cause) {
+    synchronized (lock) {
+      if (broken || stopping) {
+        return;
+      }
+      broken = true;
+    }
+    onBroken.accept(cause);
+  }
+
+  @Override
+  public void attached(String workerId) {
+    log.debug("worker {} attached", workerId);
+  }
+
+  @Override
+  public void ready(String workerId) {
+    ready.add(workerId);
+    synchronized (lock) {
+      startFailures = 0;
+    }
+  }
+
+  @Override
+  public CompletableFuture<WorkerDeath> lost(String workerId) {
+    LocalWorker worker = workers.get(workerId);
+    return worker == null ? CompletableFuture.completedFuture(WorkerDeath.UNKNOWN) : worker.deathReport();
+  }
+
+  @Override
+  public void initializerFailed(String workerId, long pid, Throwable error) {
+    breakPool(
+        new BrokenPoolException(
+            "the initializer failed in worker " + workerId + " (pid " + pid + "): " + error, error));
+  }
+
+  /** @return the pids of the worker processes alive now */
+  public List<Long> livePids() {
+    List<Long> pids = new ArrayList<>();
+    for (LocalWorker w : workers.values()) {
+      if (w.isAlive()) {
+        pids.add(w.pid());
+      }
+    }
+    return pids;
+  }
+
+  /**
+   * Stops every worker: asks them over their streams to exit, closes the stdin of those still running
+   * after a moment (a worker still booting has no stream yet), and kills any still alive after a grace
+   * period.
+   *
+   * @return completes when every worker process has exited
+   */
+  public CompletableFuture<Void> stop() {
+    synchronized (lock) {
+      stopping = true;
+    }
+    server.stopWorkers();
+    List<LocalWorker> all = new ArrayList<>(workers.values());
+    CompletableFuture<Void> allExited =
+        CompletableFuture.allOf(all.stream().map(LocalWorker::exited).toArray(CompletableFuture[]::new));
+    return allExited
+        .completeOnTimeout(null, STOP_ASK_MILLIS, TimeUnit.MILLISECONDS)
+        .thenCompose(
+            v -> {
+              all.forEach(LocalWorker::closeStdin);
+              return allExited.completeOnTimeout(null, STOP_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            })
+        .thenCompose(
+            v -> {
+              for (LocalWorker w : all) {
+                if (w.isAlive()) {
+                  log.warn("worker {} (pid {}) did not exit when stopped; killing it", w.id(), w.pid());
+                  w.kill();
+                }
+              }
+              return allExited;
+            })
+        .whenComplete((v, e) -> server.shutdown());
+  }
+
+  /** Kills every worker at once: for a JVM that exits without closing its pool. */
+  public void killAll() {
+    synchronized (lock) {
+      stopping = true;
+    }
+    workers.values().forEach(LocalWorker::kill);
+  }
+}

@@ -1,0 +1,129 @@
+package io.flotilla.local;
+
+import io.flotilla.scheduler.WorkerDeath;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One worker process this JVM launched: its output, copied to ours with the worker's id in front of
+ * every line, the tail of its stderr for crash reports, and the stdin pipe whose closing tells it to go.
+ */
+public final class LocalWorker {
+  /** Lines of stderr kept for crash reports: enough for a JVM's fatal error summary. */
+  private static final int TAIL_LINES = 25;
+
+  private final String id;
+  private final Process process;
+  private final OutputStream stdin;
+  private final ArrayDeque<String> tail = new ArrayDeque<>(); // guarded by itself
+  private final CompletableFuture<Void> stderrClosed = new CompletableFuture<>();
+
+  LocalWorker(String id, Process process, String token) throws IOException {
+    this.id = id;
+    this.process = process;
+    this.stdin = process.getOutputStream();
+    stdin.write((token + "\n").getBytes(StandardCharsets.UTF_8));
+    stdin.flush();
+    pump(process.getInputStream(), System.out, false);
+    pump(process.getErrorStream(), System.err, true);
+  }
+
+  private void pump(InputStream from, PrintStream to, boolean keepTail) {
+    Thread t =
+        new Thread(
+            () -> {
+              String prefix = "[" + id + "] ";
+              try (BufferedReader in =
+                  new BufferedReader(new InputStreamReader(from, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                  to.println(prefix + line);
+                  if (keepTail) {
+                    synchronized (tail) {
+                      if (tail.size() == TAIL_LINES) {
+                        tail.pollFirst();
+                      }
+                      tail.addLast(line);
+                    }
+                  }
+                }
+              } catch (IOException e) {
+                // the pipe broke with the process; what was read is kept
+              } finally {
+                if (keepTail) {
+                  stderrClosed.complete(null);
+                }
+              }
+            },
+            "flotilla-" + id + (keepTail ? "-stderr" : "-stdout"));
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** @return the worker's id */
+  public String id() {
+    return id;
+  }
+
+  /** @return the worker's process id */
+  public long pid() {
+    return process.pid();
+  }
+
+  /** @return whether the process is running */
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** @return completes with the exit code when the process has exited */
+  public CompletableFuture<Integer> exited() {
+    return process.onExit().thenApply(Process::exitValue);
+  }
+
+  /**
+   * @return the exit code and stderr tail, once the process has exited and its stderr is drained (or
+   *     after two seconds, killing a process that lingers)
+   */
+  public CompletableFuture<WorkerDeath> deathReport() {
+    return process
+        .onExit()
+        .completeOnTimeout(null, 2, TimeUnit.SECONDS)
+        .thenCompose(
+            p -> {
+              if (p == null) {
+                process.destroyForcibly();
+              }
+              return stderrClosed.completeOnTimeout(null, 1, TimeUnit.SECONDS);
+            })
+        .thenApply(v -> new WorkerDeath(process.isAlive() ? null : process.exitValue(), stderrTail()));
+  }
+
+  /** @return the last lines of stderr */
+  public String stderrTail() {
+    synchronized (tail) {
+      return String.join("\n", tail);
+    }
+  }
+
+  /** Closes the stdin pipe, which the worker takes as the order to exit. */
+  public void closeStdin() {
+    try {
+      stdin.close();
+    } catch (IOException ignored) {
+      // already closed by the process's death
+    }
+  }
+
+  /** Kills the process at once. */
+  public void kill() {
+    process.destroyForcibly();
+  }
+}

@@ -1,0 +1,70 @@
+package io.flotilla.local;
+
+import java.io.File;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Builds the command line of a local worker JVM and starts it. */
+public final class WorkerLauncher {
+  /**
+   * Flags every worker gets before the user's own. Serial GC and a prompt exit on heap exhaustion suit
+   * a small, single-purpose JVM (and turn an OutOfMemoryError into a crash the pool can report); the
+   * opens let Kryo rebuild lambdas and JDK collections without warnings; crash logs go to the temp
+   * directory instead of the caller's working directory.
+   */
+  static final List<String> DEFAULT_FLAGS =
+      List.of(
+          "-XX:+UseSerialGC",
+          "-XX:+ExitOnOutOfMemoryError",
+          "-Xshare:auto",
+          "-XX:ErrorFile=" + System.getProperty("java.io.tmpdir") + File.separator + "flotilla-worker-hs_err_%p.log",
+          "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",
+          "--add-opens=java.base/java.lang=ALL-UNNAMED",
+          "--add-opens=java.base/java.util=ALL-UNNAMED");
+
+  private static final String MAIN_CLASS = "io.flotilla.worker.WorkerMain";
+
+  private final LaunchOptions options;
+
+  /** @param options how to start workers */
+  public WorkerLauncher(LaunchOptions options) {
+    this.options = options;
+  }
+
+  /**
+   * Starts a worker that will connect to {@code 127.0.0.1:port}.
+   *
+   * @param id the worker's id
+   * @param port the coordinator's port
+   * @param token the secret, written to the worker's stdin
+   * @return the started worker
+   * @throws IOException if the process cannot be started
+   */
+  public LocalWorker launch(String id, int port, String token) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(options.javaExecutable());
+    command.add("-cp");
+    command.add(options.classPath());
+    command.addAll(DEFAULT_FLAGS);
+    command.addAll(options.jvmArgs());
+    for (Map.Entry<String, String> p : options.systemProperties().entrySet()) {
+      command.add("-D" + p.getKey() + "=" + p.getValue());
+    }
+    command.add(MAIN_CLASS);
+    command.add("--connect");
+    command.add("127.0.0.1:" + port);
+    command.add("--id");
+    command.add(id);
+    command.add("--threads");
+    command.add(Integer.toString(options.threads()));
+    command.add("--max-message-bytes");
+    command.add(Integer.toString(options.maxMessageBytes()));
+    command.add("--token-stdin");
+    command.add("--watch-parent");
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().putAll(options.environment());
+    return new LocalWorker(id, builder.start(), token);
+  }
+}

@@ -1,0 +1,56 @@
+package io.flotilla.map;
+
+import io.flotilla.SerializableFunction;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Where chunks run: worker processes or threads of this JVM. The map and submit machinery above it is the
+ * same for both, which is what makes switching between {@code ThreadPool} and {@code ProcessPool} one
+ * line.
+ *
+ * <p>Contract: for every {@link #run} the {@code done} callback is called exactly once, on any thread,
+ * unless {@link ChunkTicket#cancelIfNotStarted()} returned {@code true} first.
+ */
+public interface ChunkBackend {
+  /**
+   * Prepares a job whose chunks all apply {@code fn}. A process backend encodes {@code fn} here, once.
+   *
+   * @param fn the function
+   * @return a handle to pass to {@link #run}
+   * @throws io.flotilla.SerializationException if {@code fn} cannot be encoded
+   */
+  JobRef openJob(SerializableFunction<?, ?> fn);
+
+  /** @return the job whose items are {@link java.util.concurrent.Callable}s, called as they are */
+  JobRef callJob();
+
+  /**
+   * Starts running a chunk.
+   *
+   * @param job the job
+   * @param firstIndex the position of the first item in the job's input, or -1 for a submitted task
+   * @param items the items, owned by the backend from now on
+   * @param done receives the outcome
+   * @return a handle that can cancel the chunk while it has not started
+   */
+  ChunkTicket run(JobRef job, long firstIndex, List<?> items, Consumer<ChunkOutcome> done);
+
+  /** Releases a job: its queued chunks are dropped and workers forget its function. */
+  void closeJob(JobRef job);
+
+  /** @return how many items can run at once (worker threads in all) */
+  int parallelism();
+
+  /** A prepared job. */
+  interface JobRef {}
+
+  /** A submitted chunk. */
+  interface ChunkTicket {
+    /**
+     * @return {@code true} if the chunk had not started and now never will; its callback is then never
+     *     called
+     */
+    boolean cancelIfNotStarted();
+  }
+}

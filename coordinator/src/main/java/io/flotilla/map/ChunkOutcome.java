@@ -1,0 +1,56 @@
+package io.flotilla.map;
+
+/**
+ * The outcome of one chunk: for every item, a value or an exception. Implementations may decode lazily,
+ * so that a result that cannot be decoded fails its own item only, on the thread that reads it.
+ *
+ * <p>Threading: read by one thread at a time.
+ */
+public interface ChunkOutcome {
+  /** @return the number of items */
+  int size();
+
+  /**
+   * @param i an item's position in the chunk
+   * @return its exception, or {@code null} if it succeeded
+   */
+  Throwable error(int i);
+
+  /**
+   * @param i an item's position in the chunk, whose {@link #error} is {@code null}
+   * @return its value
+   */
+  Object value(int i);
+
+  /** @return nanoseconds spent in the user's function for the whole chunk, or -1 if unknown */
+  long computeNanos();
+
+  /**
+   * @param size the number of items
+   * @param error the exception every item fails with
+   * @return an outcome in which every item failed with {@code error}
+   */
+  static ChunkOutcome failed(int size, Throwable error) {
+    return new ChunkOutcome() {
+      @Override
+      public int size() {
+        return size;
+      }
+
+      @Override
+      public Throwable error(int i) {
+        return error;
+      }
+
+      @Override
+      public Object value(int i) {
+        throw new IllegalStateException("item " + i + " failed", error);
+      }
+
+      @Override
+      public long computeNanos() {
+        return -1;
+      }
+    };
+  }
+}

@@ -1,0 +1,354 @@
+package io.flotilla.map;
+
+import io.flotilla.MapOptions;
+import io.flotilla.MapResults;
+import io.flotilla.UncheckedTimeoutException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+/**
+ * One running {@code map} or {@code mapUnordered}: reads the input in chunks, keeps a bounded window
+ * of them in flight, and hands results to its single consumer in input order or as they complete.
+ *
+ * <p>Chunk lifecycle: READ (items taken from the input on the consumer's thread) → SUBMITTED (given to
+ * the backend; counted in the window) → DONE (outcome arrived, on a backend thread) → CONSUMED (the
+ * consumer took it; the window has room again, so more input is read). Close or timeout moves every
+ * SUBMITTED chunk that has not started to cancelled.
+ *
+ * <p>Implementation notes: the input is read only on the consumer's thread, inside {@code map()} (the
+ * first window) and {@code hasNext()} (one refill per consumed chunk), so a slow or blocking input
+ * never stalls a backend thread and memory is bounded by the window whatever the input's length. A
+ * failure to read the input is delivered after every result submitted before it, as if it were the
+ * next item. Backend threads only touch the fields guarded by {@link #lock}.
+ *
+ * @param <T> the item type
+ * @param <R> the result type
+ */
+public final class MapRun<T, R> implements MapResults<R> {
+  private final ChunkBackend backend;
+  private final ChunkBackend.JobRef job;
+  private final Iterator<? extends T> input;
+  private final Object inputOwner;
+  private final long knownTotal;
+  private final boolean ordered;
+  private final Duration timeout;
+  private final long deadline;
+  private final int window;
+  private final ChunkSizer sizer;
+  private final Supplier<RuntimeException> admission;
+  private final Runnable onFinish;
+  private final AtomicLong completed = new AtomicLong();
+  private final AtomicLong submitted = new AtomicLong();
+
+  private final Object lock = new Object();
+  // ordered: every submitted, unconsumed chunk in input order; unordered: the done, unconsumed ones.
+  private final ArrayDeque<Slot> ready = new ArrayDeque<>(); // guarded by lock
+  private final Set<Slot> notDone = Collections.newSetFromMap(new IdentityHashMap<>()); // guarded by lock
+  private int outstanding; // submitted and not consumed; guarded by lock
+  private boolean closed; // guarded by lock
+
+  // Consumer thread only.
+  private boolean inputDone;
+  private RuntimeException endFailure; // delivered after every chunk submitted before it
+  private long nextIndex;
+  private Slot current;
+  private int position;
+
+  /**
+   * Starts a map: reads and submits the first window of chunks before returning.
+   *
+   * @param backend where chunks run
+   * @param job the prepared job
+   * @param items the input
+   * @param ordered whether results come in input order
+   * @param options chunking, window, timeout
+   * @param admission returns the exception to fail with when the pool no longer accepts work, else null
+   * @param onFinish called once when the map is closed or fully consumed
+   */
+  public MapRun(
+      ChunkBackend backend,
+      ChunkBackend.JobRef job,
+      Iterable<? extends T> items,
+      boolean ordered,
+      MapOptions options,
+      Supplier<RuntimeException> admission,
+      Runnable onFinish) {
+    this.backend = backend;
+    this.job = job;
+    this.input = items.iterator();
+    this.inputOwner = items;
+    this.knownTotal = items instanceof Collection<?> c ? c.size() : -1;
+    this.ordered = ordered;
+    this.timeout = options.timeout();
+    this.deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+    int parallelism = backend.parallelism();
+    this.window = options.window() > 0 ? options.window() : Math.max(2, 4 * parallelism);
+    this.sizer = new ChunkSizer(options.chunkSize(), parallelism);
+    this.admission = admission;
+    this.onFinish = onFinish;
+    refill();
+  }
+
+  private static final class Slot {
+    final long firstIndex;
+    final int count;
+    volatile ChunkBackend.ChunkTicket ticket;
+    ChunkOutcome outcome; // guarded by MapRun.lock
+
+    Slot(long firstIndex, int count) {
+      this.firstIndex = firstIndex;
+      this.count = count;
+    }
+  }
+
+  // ---------------------------------------------------------------- consumer side
+
+  @Override
+  public boolean hasNext() {
+    while (true) {
+      if (current != null && position < current.count) {
+        return true;
+      }
+      current = null;
+      refill();
+      Slot next = awaitSlot();
+      if (next == null) {
+        return false;
+      }
+      current = next;
+      position = 0;
+      refill();
+    }
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public R next() {
+    if (!hasNext()) {
+      throw new NoSuchElementException();
+    }
+    int i = position++;
+    ChunkOutcome outcome = current.outcome;
+    Throwable error = outcome.error(i);
+    if (error != null) {
+      if (error instanceof CancellationException cancelled) {
+        throw cancelled;
+      }
+      throw new CompletionException(error);
+    }
+    return (R) outcome.value(i);
+  }
+
+  private Slot awaitSlot() {
+    synchronized (lock) {
+      while (true) {
+        if (closed) {
+          return null;
+        }
+        Slot head = ready.peekFirst();
+        if (head != null && head.outcome != null) {
+          ready.pollFirst();
+          outstanding--;
+          return head;
+        }
+        if (outstanding == 0 && inputDone) {
+          break;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          long unfinished = submitted.get() - completed.get();
+          closeLocked();
+          throw new UncheckedTimeoutException(
+              "map timed out after "
+                  + timeout
+                  + ": "
+                  + unfinished
+                  + " (of "
+                  + submitted.get()
+                  + " submitted) items unfinished; work not started was cancelled");
+        }
+        try {
+          if (deadline == Long.MAX_VALUE) {
+            lock.wait();
+          } else {
+            lock.wait(left / 1_000_000, (int) (left % 1_000_000));
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new CancellationException("interrupted while waiting for map results");
+        }
+      }
+    }
+    finish();
+    if (endFailure != null) {
+      RuntimeException failure = endFailure;
+      endFailure = null;
+      throw failure;
+    }
+    return null;
+  }
+
+  /** Reads input and submits chunks until the window is full or the input ends. */
+  private void refill() {
+    while (!inputDone) {
+      synchronized (lock) {
+        if (closed || outstanding >= window) {
+          return;
+        }
+      }
+      RuntimeException rejected = admission.get();
+      if (rejected != null) {
+        inputDone = true;
+        endFailure = rejected;
+        return;
+      }
+      long remaining = knownTotal < 0 ? -1 : knownTotal - nextIndex;
+      int size = sizer.next(remaining);
+      List<Object> items = new ArrayList<>(Math.min(size, 1024));
+      try {
+        while (items.size() < size && input.hasNext()) {
+          items.add(input.next());
+        }
+        if (items.size() < size) {
+          inputDone = true;
+        }
+      } catch (RuntimeException | Error e) {
+        inputDone = true;
+        endFailure = new CompletionException("reading the map's input failed: " + e, e);
+      }
+      if (items.isEmpty()) {
+        synchronized (lock) {
+          lock.notifyAll();
+        }
+        return;
+      }
+      Slot slot = new Slot(nextIndex, items.size());
+      nextIndex += items.size();
+      synchronized (lock) {
+        outstanding++;
+        notDone.add(slot);
+        if (ordered) {
+          ready.addLast(slot);
+        }
+      }
+      submitted.addAndGet(items.size());
+      slot.ticket = backend.run(job, slot.firstIndex, items, outcome -> onDone(slot, outcome));
+    }
+  }
+
+  // ---------------------------------------------------------------- backend side
+
+  private void onDone(Slot slot, ChunkOutcome outcome) {
+    sizer.observe(outcome.size(), outcome.computeNanos());
+    synchronized (lock) {
+      if (!notDone.remove(slot)) {
+        return;
+      }
+      slot.outcome = outcome;
+      completed.addAndGet(slot.count);
+      if (!ordered) {
+        ready.addLast(slot);
+      }
+      lock.notifyAll();
+    }
+  }
+
+  // ---------------------------------------------------------------- closing
+
+  /**
+   * Cancels the chunks that have not started, as {@code shutdown(cancelFutures=true)} does: their items
+   * fail with {@link CancellationException} when reached. The map stays open for what has already run.
+   */
+  public void cancelPending() {
+    List<Slot> pending;
+    synchronized (lock) {
+      pending = new ArrayList<>(notDone);
+    }
+    for (Slot slot : pending) {
+      ChunkBackend.ChunkTicket ticket = slot.ticket;
+      if (ticket != null && ticket.cancelIfNotStarted()) {
+        onDone(
+            slot,
+            ChunkOutcome.failed(
+                slot.count, new CancellationException("cancelled by shutdown(cancelFutures=true)")));
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closeLocked();
+    }
+  }
+
+  /** Cancels what has not started. Called holding the lock; the backend never calls back under it. */
+  private void closeLocked() {
+    closed = true;
+    List<Slot> pending = new ArrayList<>(notDone);
+    lock.notifyAll();
+    for (Slot slot : pending) {
+      ChunkBackend.ChunkTicket ticket = slot.ticket;
+      if (ticket != null && ticket.cancelIfNotStarted()) {
+        notDone.remove(slot);
+      }
+    }
+    finish();
+  }
+
+  private boolean finished; // guarded by this
+
+  private synchronized void finish() {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    backend.closeJob(job);
+    if (inputOwner instanceof AutoCloseable closeable) {
+      try {
+        closeable.close();
+      } catch (Exception ignored) {
+        // the input's own close failing must not hide the map's outcome
+      }
+    }
+    onFinish.run();
+  }
+
+  // ---------------------------------------------------------------- progress and views
+
+  @Override
+  public long completed() {
+    return completed.get();
+  }
+
+  @Override
+  public long submitted() {
+    return submitted.get();
+  }
+
+  @Override
+  public Stream<R> stream() {
+    return StreamSupport.stream(
+            Spliterators.spliteratorUnknownSize(this, ordered ? Spliterator.ORDERED : 0), false)
+        .onClose(this::close);
+  }
+}

@@ -1,0 +1,259 @@
+package io.flotilla.scheduler;
+
+import io.flotilla.proto.Chunk;
+import io.flotilla.proto.ChunkResult;
+import io.flotilla.proto.CoordinatorMessage;
+import io.flotilla.proto.DefineJob;
+import io.flotilla.proto.ForgetJob;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands queued chunks to workers that have credit, matches results to chunks, and re-queues the chunks of
+ * a worker that is lost. See the package documentation for the data flow.
+ *
+ * <p>Threading: all state is guarded by one lock, held only for bookkeeping and non-blocking sends
+ * (gRPC buffers them). Callbacks into the map and future machinery (a chunk's result or failure) are
+ * always made after the lock is released, so that a callback may submit or cancel without deadlock.
+ */
+public final class ChunkScheduler {
+  private static final Logger log = LoggerFactory.getLogger(ChunkScheduler.class);
+
+  private final Object lock = new Object();
+  private final ArrayDeque<ScheduledChunk> queue = new ArrayDeque<>(); // guarded by lock
+  private final Map<String, WorkerHandle> workers = new LinkedHashMap<>(); // guarded by lock
+  private final int maxAttempts;
+  private Throwable broken; // guarded by lock
+
+  /** @param maxAttempts how many workers may die running one chunk before it fails */
+  public ChunkScheduler(int maxAttempts) {
+    this.maxAttempts = maxAttempts;
+  }
+
+  // ---------------------------------------------------------------- chunks
+
+  void submit(ScheduledChunk chunk) {
+    Throwable refused;
+    synchronized (lock) {
+      refused = broken;
+      if (refused == null) {
+        queue.addLast(chunk);
+        dispatchLocked();
+        return;
+      }
+      chunk.state = ScheduledChunk.State.FAILED;
+    }
+    chunk.onFailure.accept(refused);
+  }
+
+  boolean cancel(ScheduledChunk chunk) {
+    synchronized (lock) {
+      if (chunk.state != ScheduledChunk.State.QUEUED) {
+        return false;
+      }
+      // Left in the queue and skipped at dispatch: removal from the middle would make mass
+      // cancellation quadratic.
+      chunk.state = ScheduledChunk.State.CANCELLED;
+      return true;
+    }
+  }
+
+  /** Tells every worker that knows the job to drop its queued chunks and its function. */
+  void forgetJob(long jobId) {
+    if (jobId == JobSpec.CALL.id()) {
+      return;
+    }
+    CoordinatorMessage forget =
+        CoordinatorMessage.newBuilder().setForgetJob(ForgetJob.newBuilder().setJobId(jobId)).build();
+    synchronized (lock) {
+      for (WorkerHandle w : workers.values()) {
+        if (w.knownJobs.remove(jobId)) {
+          w.send(forget);
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- workers
+
+  void workerReady(WorkerHandle worker, int credits) {
+    synchronized (lock) {
+      if (worker.lost) {
+        return;
+      }
+      worker.ready = true;
+      worker.credits += credits;
+      workers.put(worker.id, worker);
+      dispatchLocked();
+    }
+  }
+
+  void credit(WorkerHandle worker, int credits) {
+    synchronized (lock) {
+      worker.credits += credits;
+      dispatchLocked();
+    }
+  }
+
+  void result(WorkerHandle worker, ChunkResult result) {
+    ScheduledChunk chunk;
+    synchronized (lock) {
+      worker.credits += result.getCredits();
+      chunk = worker.inFlight.remove(result.getChunkId());
+      if (chunk == null || chunk.attempt != result.getAttempt()) {
+        log.debug(
+            "dropping late or duplicate result of chunk {} attempt {} from {}",
+            result.getChunkId(),
+            result.getAttempt(),
+            worker);
+        dispatchLocked();
+        return;
+      }
+      chunk.state = ScheduledChunk.State.DONE;
+      dispatchLocked();
+    }
+    chunk.onResult.accept(result, worker);
+  }
+
+  /**
+   * A worker is gone. Its chunks go back to the front of the queue, or fail once they have used up
+   * their attempts.
+   *
+   * @param worker the worker
+   * @param why builds the exception for a chunk out of attempts, given that chunk
+   */
+  void workerLost(WorkerHandle worker, Function<ScheduledChunk, Throwable> why) {
+    List<ScheduledChunk> exhausted = new ArrayList<>();
+    synchronized (lock) {
+      if (worker.lost) {
+        return;
+      }
+      worker.lost = true;
+      workers.remove(worker.id);
+      List<ScheduledChunk> held = new ArrayList<>(worker.inFlight.values());
+      worker.inFlight.clear();
+      // Re-queue in reverse so that addFirst restores their original order at the head.
+      for (int i = held.size() - 1; i >= 0; i--) {
+        ScheduledChunk chunk = held.get(i);
+        if (chunk.attempt >= maxAttempts) {
+          chunk.state = ScheduledChunk.State.FAILED;
+          exhausted.add(chunk);
+        } else {
+          chunk.attempt++;
+          chunk.state = ScheduledChunk.State.QUEUED;
+          chunk.worker = null;
+          queue.addFirst(chunk);
+        }
+      }
+      if (!held.isEmpty()) {
+        log.warn(
+            "{} lost with {} chunks in flight; {} re-queued, {} out of attempts",
+            worker,
+            held.size(),
+            held.size() - exhausted.size(),
+            exhausted.size());
+      }
+      dispatchLocked();
+    }
+    for (ScheduledChunk chunk : exhausted) {
+      chunk.onFailure.accept(why.apply(chunk));
+    }
+  }
+
+  /** Fails every queued chunk, and every later submission, with {@code cause}. */
+  public void breakPool(Throwable cause) {
+    List<ScheduledChunk> failed = new ArrayList<>();
+    synchronized (lock) {
+      if (broken != null) {
+        return;
+      }
+      broken = cause;
+      for (ScheduledChunk chunk : queue) {
+        if (chunk.state == ScheduledChunk.State.QUEUED) {
+          chunk.state = ScheduledChunk.State.FAILED;
+          failed.add(chunk);
+        }
+      }
+      queue.clear();
+      for (WorkerHandle w : workers.values()) {
+        for (ScheduledChunk chunk : w.inFlight.values()) {
+          chunk.state = ScheduledChunk.State.FAILED;
+          failed.add(chunk);
+        }
+        w.inFlight.clear();
+      }
+    }
+    for (ScheduledChunk chunk : failed) {
+      chunk.onFailure.accept(cause);
+    }
+  }
+
+  /** @return the workers attached and ready */
+  int readyWorkers() {
+    synchronized (lock) {
+      return workers.size();
+    }
+  }
+
+  /** @return every attached worker, for stopping them */
+  List<WorkerHandle> attached() {
+    synchronized (lock) {
+      return new ArrayList<>(workers.values());
+    }
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  private void dispatchLocked() {
+    while (!queue.isEmpty()) {
+      ScheduledChunk chunk = queue.peekFirst();
+      if (chunk.state != ScheduledChunk.State.QUEUED) {
+        queue.pollFirst();
+        continue;
+      }
+      WorkerHandle worker = pickWorkerLocked();
+      if (worker == null) {
+        return;
+      }
+      queue.pollFirst();
+      if (chunk.job.function() != null && worker.knownJobs.add(chunk.job.id())) {
+        worker.send(
+            CoordinatorMessage.newBuilder()
+                .setDefineJob(
+                    DefineJob.newBuilder().setJobId(chunk.job.id()).setFunction(chunk.job.function()))
+                .build());
+      }
+      chunk.state = ScheduledChunk.State.SENT;
+      chunk.worker = worker;
+      worker.inFlight.put(chunk.chunkId, chunk);
+      worker.credits--;
+      worker.send(
+          CoordinatorMessage.newBuilder()
+              .setChunk(
+                  Chunk.newBuilder()
+                      .setJobId(chunk.job.id())
+                      .setChunkId(chunk.chunkId)
+                      .setAttempt(chunk.attempt)
+                      .setFirstIndex(Math.max(0, chunk.firstIndex))
+                      .setItems(chunk.items))
+              .build());
+    }
+  }
+
+  /** The ready worker with the most credit: the least busy, so work spreads before it piles up. */
+  private WorkerHandle pickWorkerLocked() {
+    WorkerHandle best = null;
+    for (WorkerHandle w : workers.values()) {
+      if (w.ready && w.credits > 0 && (best == null || w.credits > best.credits)) {
+        best = w;
+      }
+    }
+    return best;
+  }
+}

@@ -1,0 +1,37 @@
+package io.flotilla.scheduler;
+
+import java.util.concurrent.CompletableFuture;
+
+/** What the link server tells whoever manages the worker processes. Called on gRPC threads. */
+public interface FleetListener {
+  /**
+   * A worker passed the handshake and is running its initializer.
+   *
+   * @param workerId its id
+   */
+  void attached(String workerId);
+
+  /**
+   * A worker is ready for work.
+   *
+   * @param workerId its id
+   */
+  void ready(String workerId);
+
+  /**
+   * A worker's stream ended.
+   *
+   * @param workerId its id
+   * @return how it died, once known
+   */
+  CompletableFuture<WorkerDeath> lost(String workerId);
+
+  /**
+   * A worker's initializer threw; the worker is exiting.
+   *
+   * @param workerId its id
+   * @param pid its process id
+   * @param error the initializer's exception, rebuilt
+   */
+  void initializerFailed(String workerId, long pid, Throwable error);
+}

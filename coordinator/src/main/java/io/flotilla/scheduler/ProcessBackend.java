@@ -1,0 +1,119 @@
+package io.flotilla.scheduler;
+
+import io.flotilla.SerializableFunction;
+import io.flotilla.SerializationException;
+import io.flotilla.codec.Codec;
+import io.flotilla.codec.CodecException;
+import io.flotilla.map.ArrayOutcome;
+import io.flotilla.map.ChunkBackend;
+import io.flotilla.map.ChunkOutcome;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * Runs chunks on worker JVMs: encodes functions (once per job) and items (once per chunk) in the
+ * caller's thread, hands chunks to the {@link ChunkScheduler}, and turns results back into
+ * {@link ChunkOutcome}s that decode lazily.
+ */
+public final class ProcessBackend implements ChunkBackend {
+  private final ChunkScheduler scheduler;
+  private final Codec codec;
+  private final ClassLoader loader;
+  private final int parallelism;
+  private final AtomicLong jobIds = new AtomicLong();
+  private final AtomicLong chunkIds = new AtomicLong();
+
+  /**
+   * @param scheduler where chunks go
+   * @param codec the payload codec
+   * @param loader where result and exception classes are looked up
+   * @param parallelism worker threads in all, for sizing windows
+   */
+  public ProcessBackend(ChunkScheduler scheduler, Codec codec, ClassLoader loader, int parallelism) {
+    this.scheduler = scheduler;
+    this.codec = codec;
+    this.loader = loader;
+    this.parallelism = parallelism;
+  }
+
+  @Override
+  public JobRef openJob(SerializableFunction<?, ?> fn) {
+    try {
+      return new JobSpec(jobIds.incrementAndGet(), codec.encode(fn));
+    } catch (CodecException e) {
+      throw new SerializationException(
+          SerializationException.Boundary.ENCODE_TASK,
+          e.valueClass(),
+          "cannot send the map function to the workers: " + e.getMessage(),
+          e);
+    }
+  }
+
+  @Override
+  public JobRef callJob() {
+    return JobSpec.CALL;
+  }
+
+  @Override
+  public ChunkTicket run(JobRef job, long firstIndex, List<?> items, Consumer<ChunkOutcome> done) {
+    JobSpec spec = (JobSpec) job;
+    int n = items.size();
+    Throwable[] localFailures = null;
+    int failed = 0;
+    io.flotilla.proto.ItemBatch batch;
+    try (Codec.BatchWriter writer = codec.newBatch()) {
+      for (int i = 0; i < n; i++) {
+        Object item = items.get(i);
+        try {
+          writer.add(item);
+        } catch (CodecException e) {
+          writer.addEmpty();
+          if (localFailures == null) {
+            localFailures = new Throwable[n];
+          }
+          localFailures[i] = encodeFailure(spec, firstIndex < 0 ? -1 : firstIndex + i, e);
+          failed++;
+        }
+      }
+      batch = writer.finish();
+    }
+    if (failed == n) {
+      done.accept(new ArrayOutcome(new Object[n], localFailures, -1));
+      return () -> false;
+    }
+    Throwable[] local = localFailures;
+    ScheduledChunk chunk =
+        new ScheduledChunk(
+            scheduler,
+            spec,
+            chunkIds.incrementAndGet(),
+            firstIndex,
+            n,
+            batch,
+            (result, worker) ->
+                done.accept(new RemoteOutcome(result, worker, firstIndex, local, codec, loader)),
+            error -> done.accept(ChunkOutcome.failed(n, error)));
+    scheduler.submit(chunk);
+    return chunk;
+  }
+
+  private static SerializationException encodeFailure(JobSpec job, long index, CodecException e) {
+    String what = job == JobSpec.CALL ? "the task" : "item " + index;
+    return new SerializationException(
+        SerializationException.Boundary.ENCODE_TASK,
+        e.valueClass(),
+        "cannot send " + what + " to a worker: " + e.getMessage(),
+        e);
+  }
+
+  @Override
+  public void closeJob(JobRef job) {
+    scheduler.forgetJob(((JobSpec) job).id());
+  }
+
+  @Override
+  public int parallelism() {
+    return parallelism;
+  }
+}

@@ -1,0 +1,130 @@
+package io.flotilla.scheduler;
+
+import io.flotilla.RemoteTraceback;
+import io.flotilla.SerializationException;
+import io.flotilla.codec.Codec;
+import io.flotilla.codec.RemoteErrors;
+import io.flotilla.map.ChunkOutcome;
+import io.flotilla.proto.ChunkResult;
+import io.flotilla.proto.ItemFailure;
+import java.util.concurrent.CancellationException;
+
+/**
+ * A chunk's outcome as it came from a worker. Values are decoded on first access, on the consumer's
+ * thread, so that the gRPC thread only moves bytes and a value that cannot be decoded fails its item
+ * alone.
+ */
+final class RemoteOutcome implements ChunkOutcome {
+  private final ChunkResult result;
+  private final WorkerHandle worker;
+  private final long firstIndex;
+  private final Throwable[] localFailures;
+  private final Codec codec;
+  private final ClassLoader loader;
+  private Object[] values;
+  private Throwable[] errors;
+
+  RemoteOutcome(
+      ChunkResult result,
+      WorkerHandle worker,
+      long firstIndex,
+      Throwable[] localFailures,
+      Codec codec,
+      ClassLoader loader) {
+    this.result = result;
+    this.worker = worker;
+    this.firstIndex = firstIndex;
+    this.localFailures = localFailures;
+    this.codec = codec;
+    this.loader = loader;
+  }
+
+  @Override
+  public int size() {
+    return result.getValues().getEndsCount();
+  }
+
+  @Override
+  public Throwable error(int i) {
+    decode();
+    return errors[i];
+  }
+
+  @Override
+  public Object value(int i) {
+    decode();
+    return values[i];
+  }
+
+  @Override
+  public long computeNanos() {
+    return result.getComputeNanos();
+  }
+
+  private void decode() {
+    if (values != null) {
+      return;
+    }
+    int n = size();
+    Object[] vs = new Object[n];
+    Throwable[] es = new Throwable[n];
+    if (result.getCancelled()) {
+      java.util.Arrays.fill(es, new CancellationException("the chunk was cancelled before it ran"));
+    } else {
+      for (ItemFailure f : result.getFailuresList()) {
+        es[f.getOffset()] = rebuild(f);
+      }
+      try (Codec.BatchReader reader = codec.read(result.getValues())) {
+        for (int i = 0; i < n; i++) {
+          if (localFailures != null && localFailures[i] != null) {
+            es[i] = localFailures[i];
+          } else if (es[i] == null) {
+            try {
+              vs[i] = reader.get(i);
+            } catch (RuntimeException e) {
+              es[i] =
+                  new SerializationException(
+                      SerializationException.Boundary.DECODE_RESULT,
+                      "?",
+                      "cannot decode the result of item " + index(i) + ": " + e.getMessage(),
+                      e);
+            }
+          }
+        }
+      }
+    }
+    errors = es;
+    values = vs;
+  }
+
+  /** The worker's codec names the value's class first thing in its message. */
+  private static String encodedClass(String message) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("^(?:cannot encode|encoded) ([\\w.$\\[\\];]+)").matcher(message);
+    return m.find() ? m.group(1) : "?";
+  }
+
+  private long index(int offset) {
+    return firstIndex < 0 ? -1 : firstIndex + offset;
+  }
+
+  private Throwable rebuild(ItemFailure failure) {
+    Throwable remote = RemoteErrors.rebuild(failure.getError(), loader);
+    remote.addSuppressed(new RemoteTraceback(worker.id, worker.pid, worker.host, index(failure.getOffset())));
+    return switch (failure.getBoundary()) {
+      case DECODE_FUNCTION, DECODE_ITEM ->
+          new SerializationException(
+              SerializationException.Boundary.DECODE_TASK,
+              "?",
+              "worker " + worker.id + " cannot decode the task: " + remote.getMessage(),
+              remote);
+      case ENCODE_RESULT ->
+          new SerializationException(
+              SerializationException.Boundary.ENCODE_RESULT,
+              encodedClass(failure.getError().getMessage()),
+              "worker " + worker.id + " cannot encode the result: " + remote.getMessage(),
+              remote);
+      default -> remote;
+    };
+  }
+}

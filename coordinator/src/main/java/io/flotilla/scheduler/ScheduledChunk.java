@@ -1,0 +1,68 @@
+package io.flotilla.scheduler;
+
+import io.flotilla.map.ChunkBackend;
+import io.flotilla.proto.ChunkResult;
+import io.flotilla.proto.ItemBatch;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
+/**
+ * A chunk in the scheduler. Lifecycle, moved only by {@link ChunkScheduler} under its lock:
+ *
+ * <pre>
+ * QUEUED ──dispatch──► SENT ──result──► DONE
+ *   │  ▲                │
+ *   │  └──worker lost, attempts left (attempt + 1)
+ *   │                   └──worker lost, no attempts left──► FAILED
+ *   └──cancel──► CANCELLED        (any non-final state) ──pool broken──► FAILED
+ * </pre>
+ *
+ * A result whose (chunk, attempt) does not match a SENT chunk is late or duplicate, and is dropped.
+ */
+final class ScheduledChunk implements ChunkBackend.ChunkTicket {
+  enum State {
+    QUEUED,
+    SENT,
+    DONE,
+    CANCELLED,
+    FAILED
+  }
+
+  final JobSpec job;
+  final long chunkId;
+  final long firstIndex;
+  final int size;
+  final ItemBatch items;
+  final BiConsumer<ChunkResult, WorkerHandle> onResult;
+  final Consumer<Throwable> onFailure;
+  private final ChunkScheduler scheduler;
+
+  // guarded by the scheduler's lock
+  State state = State.QUEUED;
+  int attempt = 1;
+  WorkerHandle worker;
+
+  ScheduledChunk(
+      ChunkScheduler scheduler,
+      JobSpec job,
+      long chunkId,
+      long firstIndex,
+      int size,
+      ItemBatch items,
+      BiConsumer<ChunkResult, WorkerHandle> onResult,
+      Consumer<Throwable> onFailure) {
+    this.scheduler = scheduler;
+    this.job = job;
+    this.chunkId = chunkId;
+    this.firstIndex = firstIndex;
+    this.size = size;
+    this.items = items;
+    this.onResult = onResult;
+    this.onFailure = onFailure;
+  }
+
+  @Override
+  public boolean cancelIfNotStarted() {
+    return scheduler.cancel(this);
+  }
+}

@@ -1,0 +1,61 @@
+package io.flotilla.scheduler;
+
+import io.flotilla.proto.CoordinatorMessage;
+import io.grpc.stub.StreamObserver;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The scheduler's view of one attached worker. Identity fields are immutable; the rest is guarded by the
+ * scheduler's lock, except {@link #send}, which serialises writes to the stream on its own.
+ */
+final class WorkerHandle {
+  final String id;
+  final long pid;
+  final String host;
+  final int threads;
+  private final StreamObserver<CoordinatorMessage> out;
+
+  // guarded by the scheduler's lock
+  int credits;
+  boolean ready;
+  boolean lost;
+  final Map<Long, ScheduledChunk> inFlight = new HashMap<>();
+  final Set<Long> knownJobs = new HashSet<>();
+
+  WorkerHandle(String id, long pid, String host, int threads, StreamObserver<CoordinatorMessage> out) {
+    this.id = id;
+    this.pid = pid;
+    this.host = host;
+    this.threads = threads;
+    this.out = out;
+  }
+
+  /** Sends a message; gRPC stream observers are not thread-safe. A broken stream is left to onError. */
+  void send(CoordinatorMessage message) {
+    synchronized (out) {
+      try {
+        out.onNext(message);
+      } catch (RuntimeException e) {
+        // The stream is already closed: the connection's onError reports the loss.
+      }
+    }
+  }
+
+  void complete() {
+    synchronized (out) {
+      try {
+        out.onCompleted();
+      } catch (RuntimeException ignored) {
+        // already closed
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "worker " + id + " (pid " + pid + " on " + host + ")";
+  }
+}

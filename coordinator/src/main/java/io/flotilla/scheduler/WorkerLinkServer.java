@@ -1,0 +1,261 @@
+package io.flotilla.scheduler;
+
+import com.google.protobuf.ByteString;
+import io.flotilla.WorkerCrashedException;
+import io.flotilla.codec.Codec;
+import io.flotilla.codec.RemoteErrors;
+import io.flotilla.proto.CoordinatorMessage;
+import io.flotilla.proto.Hello;
+import io.flotilla.proto.Refusal;
+import io.flotilla.proto.Stop;
+import io.flotilla.proto.Welcome;
+import io.flotilla.proto.WorkerLinkGrpc;
+import io.flotilla.proto.WorkerMessage;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The coordinator's end of the Attach stream: checks each worker's handshake, then turns its messages
+ * into scheduler events. Listens on loopback only.
+ */
+public final class WorkerLinkServer {
+  private static final Logger log = LoggerFactory.getLogger(WorkerLinkServer.class);
+
+  private final ChunkScheduler scheduler;
+  private final Codec codec;
+  private final byte[] token;
+  private final ByteString initializer;
+  private final int maxMessageBytes;
+  private final FleetListener fleet;
+  private final Map<String, Connection> connections = new ConcurrentHashMap<>();
+  private Server server;
+
+  /**
+   * @param scheduler where work comes from
+   * @param codec the codec, whose fingerprint workers must match
+   * @param token the secret workers must present
+   * @param initializer the encoded initializer, or empty
+   * @param maxMessageBytes the largest message accepted
+   * @param fleet told of attachments, readiness and losses
+   */
+  public WorkerLinkServer(
+      ChunkScheduler scheduler,
+      Codec codec,
+      String token,
+      ByteString initializer,
+      int maxMessageBytes,
+      FleetListener fleet) {
+    this.scheduler = scheduler;
+    this.codec = codec;
+    this.token = token.getBytes(StandardCharsets.UTF_8);
+    this.initializer = initializer;
+    this.maxMessageBytes = maxMessageBytes;
+    this.fleet = fleet;
+  }
+
+  /**
+   * Starts listening on an ephemeral loopback port.
+   *
+   * @return the port
+   * @throws IOException if the server cannot bind
+   */
+  public int start() throws IOException {
+    server =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+            .maxInboundMessageSize(maxMessageBytes)
+            .addService(
+                new WorkerLinkGrpc.WorkerLinkImplBase() {
+                  @Override
+                  public StreamObserver<WorkerMessage> attach(StreamObserver<CoordinatorMessage> out) {
+                    return new Connection(out);
+                  }
+                })
+            .build()
+            .start();
+    return server.getPort();
+  }
+
+  /** A worker process exited: treat its stream as ended, even if the socket has not noticed yet. */
+  public void processExited(String workerId) {
+    Connection c = connections.get(workerId);
+    if (c != null) {
+      c.ended(false);
+    }
+  }
+
+  /** Asks every attached worker to exit. */
+  public void stopWorkers() {
+    CoordinatorMessage stop = CoordinatorMessage.newBuilder().setStop(Stop.getDefaultInstance()).build();
+    for (Connection c : connections.values()) {
+      if (c.handle != null) {
+        c.handle.send(stop);
+        c.handle.complete();
+      }
+    }
+  }
+
+  /** Stops listening and drops every stream. */
+  public void shutdown() {
+    if (server != null) {
+      server.shutdownNow();
+      try {
+        server.awaitTermination(2, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private final class Connection implements StreamObserver<WorkerMessage> {
+    private final StreamObserver<CoordinatorMessage> out;
+    private volatile WorkerHandle handle;
+    private boolean ended; // guarded by this
+
+    Connection(StreamObserver<CoordinatorMessage> out) {
+      this.out = out;
+    }
+
+    @Override
+    public void onNext(WorkerMessage message) {
+      if (handle == null && message.getKindCase() != WorkerMessage.KindCase.HELLO) {
+        refuse("the first message must be Hello, got " + message.getKindCase());
+        return;
+      }
+      switch (message.getKindCase()) {
+        case HELLO -> hello(message.getHello());
+        case READY -> {
+          scheduler.workerReady(handle, message.getReady().getCredits());
+          fleet.ready(handle.id);
+        }
+        case CREDIT -> scheduler.credit(handle, message.getCredit().getCredits());
+        case RESULT -> scheduler.result(handle, message.getResult());
+        case INITIALIZER_FAILED ->
+            fleet.initializerFailed(
+                handle.id,
+                handle.pid,
+                RemoteErrors.rebuild(
+                    message.getInitializerFailed().getError(),
+                    Thread.currentThread().getContextClassLoader()));
+        default -> log.warn("ignoring unknown message {} from {}", message.getKindCase(), handle);
+      }
+    }
+
+    private void hello(Hello hello) {
+      if (handle != null) {
+        refuse("Hello sent twice");
+        return;
+      }
+      String problem = check(hello);
+      if (problem != null) {
+        log.warn("refusing worker {} (pid {}): {}", hello.getWorkerId(), hello.getPid(), problem);
+        refuse(problem);
+        return;
+      }
+      WorkerHandle h =
+          new WorkerHandle(hello.getWorkerId(), hello.getPid(), hello.getHost(), hello.getThreads(), out);
+      if (connections.putIfAbsent(h.id, this) != null) {
+        refuse("a worker with id " + h.id + " is already attached");
+        return;
+      }
+      handle = h;
+      fleet.attached(h.id);
+      h.send(
+          CoordinatorMessage.newBuilder()
+              .setWelcome(
+                  Welcome.newBuilder().setInitializer(initializer).setMaxMessageBytes(maxMessageBytes))
+              .build());
+    }
+
+    private String check(Hello hello) {
+      if (!MessageDigest.isEqual(token, hello.getToken().getBytes(StandardCharsets.UTF_8))) {
+        return "wrong token";
+      }
+      if (hello.getProtocolVersion() != Codec.PROTOCOL_VERSION) {
+        return "worker speaks protocol version "
+            + hello.getProtocolVersion()
+            + ", this coordinator speaks "
+            + Codec.PROTOCOL_VERSION;
+      }
+      if (!hello.getCodecFingerprint().equals(codec.fingerprint())) {
+        return "worker's serializer fingerprint "
+            + hello.getCodecFingerprint()
+            + " differs from the coordinator's "
+            + codec.fingerprint()
+            + " (different Kryo version or registrations)";
+      }
+      if (hello.getThreads() < 1) {
+        return "worker offers " + hello.getThreads() + " threads";
+      }
+      return null;
+    }
+
+    private void refuse(String reason) {
+      synchronized (out) {
+        try {
+          out.onNext(
+              CoordinatorMessage.newBuilder().setRefusal(Refusal.newBuilder().setReason(reason)).build());
+          out.onCompleted();
+        } catch (RuntimeException ignored) {
+          // the worker already hung up
+        }
+      }
+    }
+
+    @Override
+    public void onError(Throwable error) {
+      ended(false);
+    }
+
+    @Override
+    public void onCompleted() {
+      ended(true);
+    }
+
+    void ended(boolean reply) {
+      synchronized (this) {
+        if (ended) {
+          return;
+        }
+        ended = true;
+      }
+      if (reply) {
+        synchronized (out) {
+          try {
+            out.onCompleted();
+          } catch (RuntimeException ignored) {
+            // already closed
+          }
+        }
+      }
+      WorkerHandle h = handle;
+      if (h == null || !connections.remove(h.id, this)) {
+        return;
+      }
+      fleet
+          .lost(h.id)
+          .exceptionally(e -> WorkerDeath.UNKNOWN)
+          .thenAccept(
+              death ->
+                  scheduler.workerLost(
+                      h,
+                      chunk ->
+                          new WorkerCrashedException(
+                              h.id,
+                              h.pid,
+                              death.exitCode(),
+                              death.stderrTail(),
+                              chunk.attempt,
+                              chunk.firstIndex)));
+    }
+  }
+}
