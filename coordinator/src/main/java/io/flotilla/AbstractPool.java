@@ -14,6 +14,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -29,9 +30,11 @@ import org.slf4j.LoggerFactory;
  * provide a {@link ChunkBackend} and say how to stop it.
  *
  * <p>Implementation notes: every chunk (a submitted task is a chunk of one) goes through
- * {@link CountingBackend}, which counts chunks outstanding; the pool terminates when it is shut down and
- * that count reaches zero. Counting at this single choke point, rather than tracking futures and maps
- * separately, is what makes shutdown(wait) wait for map chunks too.
+ * {@link CountingBackend}, which counts chunks outstanding, and every submitted task's future stays in
+ * {@code pendingTasks} until it is complete; the pool terminates when it is shut down and both are empty.
+ * Counting chunks at this single choke point is what makes shutdown(wait) wait for map chunks too; the
+ * futures are counted separately because they are completed on the {@code completions} executor, after
+ * their chunk has been released.
  */
 abstract class AbstractPool implements PoolExecutor {
   private static final Logger log = LoggerFactory.getLogger(AbstractPool.class);
@@ -51,8 +54,17 @@ abstract class AbstractPool implements PoolExecutor {
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
   private volatile BrokenPoolException broken;
 
-  AbstractPool(ChunkBackend backend) {
+  private final Executor completions;
+
+  /**
+   * @param backend where chunks run
+   * @param completions where submitted tasks' futures are completed, and so where their dependent
+   *     actions run; it must not be a thread that delivers results, or a callback that waits for another
+   *     result would wait forever
+   */
+  AbstractPool(ChunkBackend backend, Executor completions) {
     this.backend = new CountingBackend(backend);
+    this.completions = completions;
   }
 
   /** Stops the backend once nothing is outstanding; completes when its threads or processes are gone. */
@@ -95,8 +107,17 @@ abstract class AbstractPool implements PoolExecutor {
     admit();
     TaskFuture<R> future = new TaskFuture<>();
     pendingTasks.put(future, task);
-    future.whenComplete((r, e) -> pendingTasks.remove(future));
-    future.attach(backend.run(backend.callJob(), -1, List.of(task), future::completeFrom));
+    future.whenComplete(
+        (r, e) -> {
+          pendingTasks.remove(future);
+          maybeTerminate();
+        });
+    future.attach(
+        backend.run(
+            backend.callJob(),
+            -1,
+            List.of(task),
+            outcome -> completions.execute(() -> future.completeFrom(outcome))));
     return future;
   }
 
@@ -360,7 +381,7 @@ abstract class AbstractPool implements PoolExecutor {
   /** SHUTDOWN → STOPPING when nothing is outstanding; TERMINATED when the backend has stopped. */
   private void maybeTerminate() {
     synchronized (lock) {
-      if (state != State.SHUTDOWN || backend.outstanding.get() > 0) {
+      if (state != State.SHUTDOWN || backend.outstanding.get() > 0 || !pendingTasks.isEmpty()) {
         return;
       }
       state = State.STOPPING;

@@ -20,6 +20,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A {@link PoolExecutor} whose tasks run in separate worker JVMs, Python's
@@ -52,10 +55,17 @@ public final class ProcessPool extends AbstractPool {
   private final int workers;
   private final int threadsPerWorker;
   private final Thread killOnExit;
+  private final ExecutorService completions;
 
   private ProcessPool(
-      ProcessBackend backend, LocalFleet fleet, ChunkScheduler scheduler, int workers, int threadsPerWorker) {
-    super(backend);
+      ProcessBackend backend,
+      LocalFleet fleet,
+      ChunkScheduler scheduler,
+      int workers,
+      int threadsPerWorker,
+      ExecutorService completions) {
+    super(backend, completions);
+    this.completions = completions;
     this.fleet = fleet;
     this.scheduler = scheduler;
     this.workers = workers;
@@ -97,6 +107,7 @@ public final class ProcessPool extends AbstractPool {
         .stop()
         .whenComplete(
             (v, e) -> {
+              completions.shutdown();
               try {
                 Runtime.getRuntime().removeShutdownHook(killOnExit);
               } catch (IllegalStateException alreadyExiting) {
@@ -321,7 +332,17 @@ public final class ProcessPool extends AbstractPool {
         throw new UncheckedIOException("cannot listen on 127.0.0.1 for workers", e);
       }
       ProcessBackend backend = new ProcessBackend(scheduler, codec, loader, workers * threadsPerWorker);
-      ProcessPool pool = new ProcessPool(backend, fleet, scheduler, workers, threadsPerWorker);
+      AtomicInteger callbackThreads = new AtomicInteger();
+      // Results arrive on gRPC's network threads, which must never run user callbacks: one that waited
+      // for another result would wait for itself.
+      ExecutorService completions =
+          Executors.newCachedThreadPool(
+              r -> {
+                Thread t = new Thread(r, "flotilla-callback-" + callbackThreads.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+              });
+      ProcessPool pool = new ProcessPool(backend, fleet, scheduler, workers, threadsPerWorker, completions);
       Runtime.getRuntime().addShutdownHook(pool.killOnExit);
       fleet.start(server, port, token, pool::broke);
       return pool;

@@ -23,7 +23,8 @@ public final class ThreadPool extends AbstractPool {
   private final int size;
 
   private ThreadPool(ThreadBackend threads, int size) {
-    super(threads);
+    // Completing on the pool thread that ran the task is what ThreadPoolExecutor's futures do.
+    super(threads, Runnable::run);
     this.threads = threads;
     this.size = size;
   }

@@ -207,8 +207,9 @@ public final class MapRun<T, R> implements MapResults<R> {
   /** Reads input and submits chunks until the window is full or the input ends. */
   private void refill() {
     while (!inputDone) {
+      int limit = sizer.probing() ? Math.min(window, sizer.probes()) : window;
       synchronized (lock) {
-        if (closed || outstanding >= window) {
+        if (closed || outstanding >= limit) {
           return;
         }
       }

@@ -73,6 +73,7 @@ public final class WorkerLinkServer {
     server =
         NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
             .maxInboundMessageSize(maxMessageBytes)
+            .directExecutor()
             .addService(
                 new WorkerLinkGrpc.WorkerLinkImplBase() {
                   @Override

@@ -108,6 +108,7 @@ public final class WorkerMain {
     ManagedChannel channel =
         NettyChannelBuilder.forAddress(options.coordinatorHost(), options.coordinatorPort())
             .usePlaintext()
+            .directExecutor()
             .maxInboundMessageSize(options.maxMessageBytes())
             .build();
     try {
