@@ -117,6 +117,7 @@ abstract class AbstractPool implements PoolExecutor {
             backend.callJob(),
             -1,
             List.of(task),
+            false,
             outcome -> completions.execute(() -> future.completeFrom(outcome))));
     return future;
   }
@@ -419,7 +420,8 @@ abstract class AbstractPool implements PoolExecutor {
     }
 
     @Override
-    public ChunkTicket run(JobRef job, long firstIndex, List<?> items, Consumer<ChunkOutcome> done) {
+    public ChunkTicket run(
+        JobRef job, long firstIndex, List<?> items, boolean resumed, Consumer<ChunkOutcome> done) {
       outstanding.incrementAndGet();
       ChunkTicket ticket;
       try {
@@ -428,6 +430,7 @@ abstract class AbstractPool implements PoolExecutor {
                 job,
                 firstIndex,
                 items,
+                resumed,
                 outcome -> {
                   try {
                     done.accept(outcome);

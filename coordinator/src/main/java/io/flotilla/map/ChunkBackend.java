@@ -10,7 +10,10 @@ import java.util.function.Consumer;
  * line.
  *
  * <p>Contract: for every {@link #run} the {@code done} callback is called exactly once, on any thread,
- * unless {@link ChunkTicket#cancelIfNotStarted()} returned {@code true} first.
+ * unless {@link ChunkTicket#cancelIfNotStarted()} returned {@code true} first. Its outcome covers the
+ * chunk's first {@code outcome.size()} items: fewer than were given when the chunk <em>yielded</em> (it
+ * stopped early so that an idle worker could take the rest, or because its time slice was up), and the
+ * caller then runs the remaining items as a new chunk.
  */
 public interface ChunkBackend {
   /**
@@ -31,10 +34,13 @@ public interface ChunkBackend {
    * @param job the job
    * @param firstIndex the position of the first item in the job's input, or -1 for a submitted task
    * @param items the items, owned by the backend from now on
-   * @param done receives the outcome
+   * @param resumed whether these are the unstarted items of a chunk that yielded: they go ahead of
+   *     other queued chunks, since a consumer may already be waiting for them
+   * @param done receives the outcome, which may cover only the first items if the chunk yielded
    * @return a handle that can cancel the chunk while it has not started
    */
-  ChunkTicket run(JobRef job, long firstIndex, List<?> items, Consumer<ChunkOutcome> done);
+  ChunkTicket run(
+      JobRef job, long firstIndex, List<?> items, boolean resumed, Consumer<ChunkOutcome> done);
 
   /** Releases a job: its queued chunks are dropped and workers forget its function. */
   void closeJob(JobRef job);

@@ -27,9 +27,11 @@ import java.util.stream.StreamSupport;
  * of them in flight, and hands results to its single consumer in input order or as they complete.
  *
  * <p>Chunk lifecycle: READ (items taken from the input on the consumer's thread) → SUBMITTED (given to
- * the backend; counted in the window) → DONE (outcome arrived, on a backend thread) → CONSUMED (the
- * consumer took it; the window has room again, so more input is read). Close or timeout moves every
- * SUBMITTED chunk that has not started to cancelled.
+ * the backend; counted in the window) → DONE (outcome arrived for every item, on a backend thread) →
+ * CONSUMED (the consumer took it; the window has room again, so more input is read). While SUBMITTED, a
+ * chunk may yield: the backend returns the outcome of its first items and the rest is resubmitted as
+ * two parts (work stealing), so a chunk is DONE when all its parts are. Close or timeout cancels every
+ * part that has not started.
  *
  * <p>Implementation notes: the input is read only on the consumer's thread, inside {@code map()} (the
  * first window) and {@code hasNext()} (one refill per consumed chunk), so a slow or blocking input
@@ -99,20 +101,38 @@ public final class MapRun<T, R> implements MapResults<R> {
     this.deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
     int parallelism = backend.parallelism();
     this.window = options.window() > 0 ? options.window() : Math.max(2, 4 * parallelism);
-    this.sizer = new ChunkSizer(options.chunkSize(), parallelism);
+    this.sizer = new ChunkSizer(options.chunkSize(), parallelism, knownTotal);
     this.admission = admission;
     this.onFinish = onFinish;
     refill();
   }
 
+  /** One chunk of the input, which may run as several parts when it yields. */
   private static final class Slot {
     final long firstIndex;
     final int count;
-    volatile ChunkBackend.ChunkTicket ticket;
+    List<Object> items; // kept until done, to resubmit what a yielding part did not start
+    final List<Part> running = new ArrayList<>(); // guarded by MapRun.lock
+    final java.util.TreeMap<Integer, ChunkOutcome> parts = new java.util.TreeMap<>(); // guarded by lock
+    int missing; // items without an outcome yet; guarded by MapRun.lock
     ChunkOutcome outcome; // guarded by MapRun.lock
 
-    Slot(long firstIndex, int count) {
+    Slot(long firstIndex, List<Object> items) {
       this.firstIndex = firstIndex;
+      this.count = items.size();
+      this.items = items;
+      this.missing = count;
+    }
+  }
+
+  /** A contiguous range of a slot's items, submitted as one backend chunk. */
+  private static final class Part {
+    final int offset;
+    final int count;
+    volatile ChunkBackend.ChunkTicket ticket;
+
+    Part(int offset, int count) {
+      this.offset = offset;
       this.count = count;
     }
   }
@@ -207,9 +227,8 @@ public final class MapRun<T, R> implements MapResults<R> {
   /** Reads input and submits chunks until the window is full or the input ends. */
   private void refill() {
     while (!inputDone) {
-      int limit = sizer.probing() ? Math.min(window, sizer.probes()) : window;
       synchronized (lock) {
-        if (closed || outstanding >= limit) {
+        if (closed || outstanding >= window) {
           return;
         }
       }
@@ -219,8 +238,7 @@ public final class MapRun<T, R> implements MapResults<R> {
         endFailure = rejected;
         return;
       }
-      long remaining = knownTotal < 0 ? -1 : knownTotal - nextIndex;
-      int size = sizer.next(remaining);
+      int size = sizer.next();
       List<Object> items = new ArrayList<>(Math.min(size, 1024));
       try {
         while (items.size() < size && input.hasNext()) {
@@ -239,7 +257,7 @@ public final class MapRun<T, R> implements MapResults<R> {
         }
         return;
       }
-      Slot slot = new Slot(nextIndex, items.size());
+      Slot slot = new Slot(nextIndex, items);
       nextIndex += items.size();
       synchronized (lock) {
         outstanding++;
@@ -249,24 +267,64 @@ public final class MapRun<T, R> implements MapResults<R> {
         }
       }
       submitted.addAndGet(items.size());
-      slot.ticket = backend.run(job, slot.firstIndex, items, outcome -> onDone(slot, outcome));
+      submitPart(slot, new Part(0, items.size()), false);
     }
+  }
+
+  private void submitPart(Slot slot, Part part, boolean resumed) {
+    synchronized (lock) {
+      slot.running.add(part);
+    }
+    part.ticket =
+        backend.run(
+            job,
+            slot.firstIndex + part.offset,
+            slot.items.subList(part.offset, part.offset + part.count),
+            resumed,
+            outcome -> onDone(slot, part, outcome));
   }
 
   // ---------------------------------------------------------------- backend side
 
-  private void onDone(Slot slot, ChunkOutcome outcome) {
+  /**
+   * A part finished, or yielded. The items it did not start are resubmitted at once, split in two so
+   * that the idle worker that caused the yield gets half.
+   */
+  private void onDone(Slot slot, Part part, ChunkOutcome outcome) {
     sizer.observe(outcome.size(), outcome.computeNanos());
+    int done = Math.min(outcome.size(), part.count);
+    List<Part> rest = new ArrayList<>(2);
     synchronized (lock) {
-      if (!notDone.remove(slot)) {
+      if (closed || !notDone.contains(slot) || !slot.running.remove(part)) {
         return;
       }
-      slot.outcome = outcome;
-      completed.addAndGet(slot.count);
-      if (!ordered) {
-        ready.addLast(slot);
+      if (done > 0) {
+        slot.parts.put(part.offset, outcome);
+        slot.missing -= done;
+        completed.addAndGet(done);
       }
-      lock.notifyAll();
+      int left = part.count - done;
+      if (left > 0 && !closed) {
+        int first = (left + 1) / 2;
+        rest.add(new Part(part.offset + done, first));
+        if (left > first) {
+          rest.add(new Part(part.offset + done + first, left - first));
+        }
+      } else if (slot.missing == 0) {
+        slot.outcome =
+            slot.parts.size() == 1
+                ? slot.parts.firstEntry().getValue()
+                : new CompositeOutcome(new ArrayList<>(slot.parts.keySet()), new ArrayList<>(slot.parts.values()));
+        slot.items = null;
+        notDone.remove(slot);
+        if (!ordered) {
+          ready.addLast(slot);
+        }
+        lock.notifyAll();
+      }
+    }
+    for (Part p : rest) {
+      submitPart(slot, p, true);
     }
   }
 
@@ -277,19 +335,31 @@ public final class MapRun<T, R> implements MapResults<R> {
    * fail with {@link CancellationException} when reached. The map stays open for what has already run.
    */
   public void cancelPending() {
-    List<Slot> pending;
-    synchronized (lock) {
-      pending = new ArrayList<>(notDone);
-    }
-    for (Slot slot : pending) {
-      ChunkBackend.ChunkTicket ticket = slot.ticket;
+    for (Running r : runningParts()) {
+      ChunkBackend.ChunkTicket ticket = r.part.ticket;
       if (ticket != null && ticket.cancelIfNotStarted()) {
         onDone(
-            slot,
+            r.slot,
+            r.part,
             ChunkOutcome.failed(
-                slot.count, new CancellationException("cancelled by shutdown(cancelFutures=true)")));
+                r.part.count, new CancellationException("cancelled by shutdown(cancelFutures=true)")));
       }
     }
+  }
+
+  private record Running(Slot slot, Part part) {}
+
+  /** @return every part submitted and not done */
+  private List<Running> runningParts() {
+    List<Running> all = new ArrayList<>();
+    synchronized (lock) {
+      for (Slot slot : notDone) {
+        for (Part part : slot.running) {
+          all.add(new Running(slot, part));
+        }
+      }
+    }
+    return all;
   }
 
   @Override
@@ -305,12 +375,13 @@ public final class MapRun<T, R> implements MapResults<R> {
   /** Cancels what has not started. Called holding the lock; the backend never calls back under it. */
   private void closeLocked() {
     closed = true;
-    List<Slot> pending = new ArrayList<>(notDone);
     lock.notifyAll();
-    for (Slot slot : pending) {
-      ChunkBackend.ChunkTicket ticket = slot.ticket;
-      if (ticket != null && ticket.cancelIfNotStarted()) {
-        notDone.remove(slot);
+    for (Slot slot : notDone) {
+      for (Part part : slot.running) {
+        ChunkBackend.ChunkTicket ticket = part.ticket;
+        if (ticket != null) {
+          ticket.cancelIfNotStarted();
+        }
       }
     }
     finish();

@@ -5,6 +5,7 @@ import io.flotilla.proto.ChunkResult;
 import io.flotilla.proto.CoordinatorMessage;
 import io.flotilla.proto.DefineJob;
 import io.flotilla.proto.ForgetJob;
+import io.flotilla.proto.Yield;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -38,12 +39,16 @@ public final class ChunkScheduler {
 
   // ---------------------------------------------------------------- chunks
 
-  void submit(ScheduledChunk chunk) {
+  void submit(ScheduledChunk chunk, boolean front) {
     Throwable refused;
     synchronized (lock) {
       refused = broken;
       if (refused == null) {
-        queue.addLast(chunk);
+        if (front) {
+          queue.addFirst(chunk);
+        } else {
+          queue.addLast(chunk);
+        }
         dispatchLocked();
         return;
       }
@@ -148,6 +153,7 @@ public final class ChunkScheduler {
           chunk.attempt++;
           chunk.state = ScheduledChunk.State.QUEUED;
           chunk.worker = null;
+          chunk.yieldRequested = false;
           queue.addFirst(chunk);
         }
       }
@@ -242,6 +248,40 @@ public final class ChunkScheduler {
                       .setAttempt(chunk.attempt)
                       .setFirstIndex(Math.max(0, chunk.firstIndex))
                       .setItems(chunk.items))
+              .build());
+    }
+    stealForIdleWorkersLocked();
+  }
+
+  /**
+   * Work stealing: the queue is empty, so a worker with no chunk at all would sit idle while another
+   * works through a big one. Ask the holder of the biggest multi-item chunk to yield the items it has not
+   * started; they come back as a new chunk at the head of the queue. One request per idle worker, and
+   * at most one per chunk attempt.
+   */
+  private void stealForIdleWorkersLocked() {
+    for (WorkerHandle idle : workers.values()) {
+      if (!idle.ready || idle.credits == 0 || !idle.inFlight.isEmpty()) {
+        continue;
+      }
+      ScheduledChunk victim = null;
+      for (WorkerHandle busy : workers.values()) {
+        for (ScheduledChunk c : busy.inFlight.values()) {
+          if (c.size > 1
+              && !c.yieldRequested
+              && c.job.function() != null
+              && (victim == null || c.size > victim.size)) {
+            victim = c;
+          }
+        }
+      }
+      if (victim == null) {
+        return;
+      }
+      victim.yieldRequested = true;
+      victim.worker.send(
+          CoordinatorMessage.newBuilder()
+              .setYield(Yield.newBuilder().setChunkId(victim.chunkId).setAttempt(victim.attempt))
               .build());
     }
   }

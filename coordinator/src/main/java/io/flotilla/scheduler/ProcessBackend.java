@@ -56,7 +56,8 @@ public final class ProcessBackend implements ChunkBackend {
   }
 
   @Override
-  public ChunkTicket run(JobRef job, long firstIndex, List<?> items, Consumer<ChunkOutcome> done) {
+  public ChunkTicket run(
+      JobRef job, long firstIndex, List<?> items, boolean resumed, Consumer<ChunkOutcome> done) {
     JobSpec spec = (JobSpec) job;
     int n = items.size();
     Throwable[] localFailures = null;
@@ -94,7 +95,7 @@ public final class ProcessBackend implements ChunkBackend {
             (result, worker) ->
                 done.accept(new RemoteOutcome(result, worker, firstIndex, local, codec, loader)),
             error -> done.accept(ChunkOutcome.failed(n, error)));
-    scheduler.submit(chunk);
+    scheduler.submit(chunk, resumed);
     return chunk;
   }
 

@@ -17,7 +17,9 @@ import java.util.function.Consumer;
  *   └──cancel──► CANCELLED        (any non-final state) ──pool broken──► FAILED
  * </pre>
  *
- * A result whose (chunk, attempt) does not match a SENT chunk is late or duplicate, and is dropped.
+ * A result whose (chunk, attempt) does not match a SENT chunk is late or duplicate, and is dropped. A
+ * SENT chunk may be asked to yield (at most once per attempt); its result then covers fewer items, and
+ * the rest comes back to the scheduler as a new chunk.
  */
 final class ScheduledChunk implements ChunkBackend.ChunkTicket {
   enum State {
@@ -41,6 +43,7 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
   State state = State.QUEUED;
   int attempt = 1;
   WorkerHandle worker;
+  boolean yieldRequested;
 
   ScheduledChunk(
       ChunkScheduler scheduler,

@@ -15,6 +15,9 @@ import java.util.function.Consumer;
 /**
  * Runs chunks on threads of this JVM, with no serialization: the backend of {@code ThreadPool}.
  *
+ * <p>A running chunk yields its unstarted items (see {@link ChunkBackend}) when a thread of the pool is
+ * idle, or when its time slice is up, the same way worker JVMs do when asked.
+ *
  * <p>Chunk lifecycle: NEW → RUNNING when a thread takes it, or NEW → CANCELLED when cancelled first;
  * the compare-and-set between the two is what makes "cancel succeeds only before it starts" exact.
  */
@@ -24,6 +27,12 @@ public final class ThreadBackend implements ChunkBackend {
   private static final int CANCELLED = 2;
 
   private static final JobRef CALL = new JobRef() {};
+
+  /** How long a chunk runs before it hands its unstarted items to an idle thread. */
+  static final long MIN_RUN_BEFORE_YIELD_NANOS = 1_000_000;
+
+  /** Longest a chunk runs before it hands back what it has done, so results and progress flow. */
+  static final long TIME_SLICE_NANOS = 100_000_000;
 
   private final ThreadPoolExecutor executor;
   private final int threads;
@@ -62,7 +71,8 @@ public final class ThreadBackend implements ChunkBackend {
   }
 
   @Override
-  public ChunkTicket run(JobRef job, long firstIndex, List<?> items, Consumer<ChunkOutcome> done) {
+  public ChunkTicket run(
+      JobRef job, long firstIndex, List<?> items, boolean resumed, Consumer<ChunkOutcome> done) {
     ThreadChunk chunk = new ThreadChunk(job, items, done);
     executor.execute(chunk);
     return chunk;
@@ -123,7 +133,24 @@ public final class ThreadBackend implements ChunkBackend {
       Object[] values = new Object[n];
       Throwable[] errors = null;
       long start = System.nanoTime();
+      long nextIdleCheck = start + MIN_RUN_BEFORE_YIELD_NANOS;
+      int processed = n;
       for (int i = 0; i < n; i++) {
+        if (i > 0 && job instanceof FunctionJob) {
+          long now = System.nanoTime();
+          if (now - start >= TIME_SLICE_NANOS) {
+            processed = i;
+            break;
+          }
+          // Looking for idle threads takes the executor's lock: at most once a millisecond.
+          if (now >= nextIdleCheck) {
+            nextIdleCheck = now + MIN_RUN_BEFORE_YIELD_NANOS;
+            if (executor.getQueue().isEmpty() && executor.getActiveCount() < threads) {
+              processed = i;
+              break;
+            }
+          }
+        }
         try {
           Object item = items.get(i);
           values[i] =
@@ -134,6 +161,10 @@ public final class ThreadBackend implements ChunkBackend {
           }
           errors[i] = e;
         }
+      }
+      if (processed < n) {
+        values = java.util.Arrays.copyOf(values, processed);
+        errors = errors == null ? null : java.util.Arrays.copyOf(errors, processed);
       }
       done.accept(new ArrayOutcome(values, errors, System.nanoTime() - start));
     }

@@ -4,6 +4,8 @@ import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.Registration;
 import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
 import java.io.Serializable;
 import java.util.List;
 
@@ -40,12 +42,17 @@ final class FlotillaKryo extends Kryo {
     return super.getRegistration(type);
   }
 
+  /**
+   * Refuses process-bound types only when an instance is written or read. Registering the class itself
+   * must succeed: a lambda's capturing class is written as a class reference, and a lambda defined in,
+   * say, an ExecutorService implementation is perfectly sendable.
+   */
   @Override
   public Serializer getDefaultSerializer(Class type) {
     if (!Serializable.class.isAssignableFrom(type)) {
       for (Class<?> bound : PROCESS_BOUND) {
         if (bound.isAssignableFrom(type)) {
-          throw new KryoException(
+          return new Refusing(
               type.getName()
                   + " is a "
                   + bound.getSimpleName()
@@ -54,5 +61,23 @@ final class FlotillaKryo extends Kryo {
       }
     }
     return super.getDefaultSerializer(type);
+  }
+
+  private static final class Refusing extends Serializer<Object> {
+    private final String reason;
+
+    Refusing(String reason) {
+      this.reason = reason;
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, Object object) {
+      throw new KryoException(reason);
+    }
+
+    @Override
+    public Object read(Kryo kryo, Input input, Class<? extends Object> type) {
+      throw new KryoException(reason);
+    }
   }
 }

@@ -18,12 +18,35 @@ final class ChunkRun implements Runnable {
   /** Job id reserved for single submitted tasks: each item is a Callable. */
   static final long CALL_JOB = 0;
 
+  /**
+   * How long a chunk runs before it honours a yield request. Shorter chunks just finish: handing back
+   * their last items would cost a round trip to save less than one.
+   */
+  static final long MIN_RUN_BEFORE_YIELD_NANOS = 1_000_000;
+
+  /**
+   * Longest a chunk runs before it hands back what it has done and the items it has not started, unasked:
+   * results and progress then reach the caller at least this often, whatever the chunk size, for one
+   * round trip (a fraction of a percent) per slice.
+   */
+  static final long TIME_SLICE_NANOS = 100_000_000;
+
   private final WorkerSession session;
   private final Chunk chunk;
+  private volatile boolean yieldRequested;
 
   ChunkRun(WorkerSession session, Chunk chunk) {
     this.session = session;
     this.chunk = chunk;
+  }
+
+  int attempt() {
+    return chunk.getAttempt();
+  }
+
+  /** Asks this chunk to stop at the next item boundary and hand back the items it has not started. */
+  void requestYield() {
+    yieldRequested = true;
   }
 
   @Override
@@ -38,12 +61,14 @@ final class ChunkRun implements Runnable {
     if (chunk.getJobId() != CALL_JOB) {
       function = session.function(chunk.getJobId());
       if (function == null) {
+        session.chunkAnswered(chunk.getChunkId());
         session.send(result.setCancelled(true).build());
         return;
       }
     }
     Codec codec = session.codec();
     long computeNanos = 0;
+    long started = System.nanoTime();
     try (Codec.BatchReader items = codec.read(chunk.getItems());
         Codec.BatchWriter values = codec.newBatch()) {
       SerializableFunction<Object, Object> fn = null;
@@ -56,6 +81,14 @@ final class ChunkRun implements Runnable {
         }
       }
       for (int i = 0; i < items.size(); i++) {
+        if (i > 0 || yieldRequested) {
+          long ran = System.nanoTime() - started;
+          if (ran >= TIME_SLICE_NANOS
+              || (yieldRequested && (i == 0 || ran >= MIN_RUN_BEFORE_YIELD_NANOS))) {
+            result.setYielded(true);
+            break;
+          }
+        }
         if (fnFailure != null) {
           fail(result, values, i, Boundary.DECODE_FUNCTION, fnFailure);
           continue;
@@ -85,6 +118,7 @@ final class ChunkRun implements Runnable {
       }
       result.setValues(values.finish());
     }
+    session.chunkAnswered(chunk.getChunkId());
     session.send(result.setComputeNanos(computeNanos).build());
   }
 

@@ -45,6 +45,7 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
   private final Codec codec;
   private final ThreadPoolExecutor runners;
   private final Map<Long, JobFunction> functions = new ConcurrentHashMap<>();
+  private final Map<Long, ChunkRun> active = new ConcurrentHashMap<>();
   private final CompletableFuture<Integer> exit = new CompletableFuture<>();
   private volatile long maxResultBytes = Integer.MAX_VALUE;
   private StreamObserver<WorkerMessage> out; // guarded by this
@@ -100,6 +101,11 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
     return maxResultBytes;
   }
 
+  /** A chunk is answered: a Yield for it from now on is late, and ignored. */
+  void chunkAnswered(long chunkId) {
+    active.remove(chunkId);
+  }
+
   JobFunction function(long jobId) {
     return functions.get(jobId);
   }
@@ -126,8 +132,18 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
       case DEFINE_JOB ->
           functions.put(
               message.getDefineJob().getJobId(), new JobFunction(message.getDefineJob().getFunction()));
-      case CHUNK -> runners.execute(new ChunkRun(this, message.getChunk()));
+      case CHUNK -> {
+        ChunkRun run = new ChunkRun(this, message.getChunk());
+        active.put(message.getChunk().getChunkId(), run);
+        runners.execute(run);
+      }
       case FORGET_JOB -> functions.remove(message.getForgetJob().getJobId());
+      case YIELD -> {
+        ChunkRun run = active.get(message.getYield().getChunkId());
+        if (run != null && run.attempt() == message.getYield().getAttempt()) {
+          run.requestYield();
+        }
+      }
       case STOP -> finish(EXIT_OK);
       default ->
           System.err.println("flotilla worker ignoring unknown message " + message.getKindCase());

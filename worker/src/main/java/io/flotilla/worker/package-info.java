@@ -11,7 +11,10 @@
  *     DefineJob(job, fn bytes) -----+--> functions[job] = bytes (decoded once, on first use)
  *     Chunk(job, chunk, items) -----+--> runQueue ──► run threads (n = --threads, default 1)
  *                                   |                   decode item i ─► fn.apply ─► encode result i
- *     ChunkResult(values, +1 credit)<---------------------------- (one message per chunk)
+ *     ChunkResult(values, +1 credit)<---------------------------- (one message per chunk, or per
+ *                                   |                     slice: a chunk stops early after 100 ms, or
+ *     Yield(chunk) -----------------+--> chunk.yield flag when asked because another worker is idle,
+ *                                   |                     and its unstarted items go back "yielded")
  *     ForgetJob(job) ---------------+--> drop queued chunks of job, answer each "cancelled"
  *     Stop / stream closed ---------+--> exit
  *                                   |
@@ -26,7 +29,8 @@
  *
  * <p><b>ChunkRun</b> processes one chunk item by item: an item that fails to decode, throws, or whose
  * result fails to encode is reported as an item failure tagged with that boundary, and its neighbours
- * still complete. Only the death of the JVM loses a chunk, and that is the coordinator's to notice.
+ * still complete. Between items it may stop and hand the rest back (work stealing and time slicing), so
+ * a chunk that was sized too big never holds work hostage. Only the death of the JVM loses a chunk, and that is the coordinator's to notice.
  *
  * <p><b>ParentWatch</b> makes orphan workers impossible: the JVM has no {@code PR_SET_PDEATHSIG}, so the
  * worker watches its stdin pipe (EOF when the parent dies, however it dies), its parent pid, and its

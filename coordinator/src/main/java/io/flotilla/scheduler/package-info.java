@@ -1,0 +1,44 @@
+/**
+ * The coordinator's side of a process pool: hands chunks to worker JVMs and matches their results.
+ *
+ * <h2>Data flow, inside the coordinator</h2>
+ *
+ * <pre>
+ *  caller thread                     scheduler (one lock)                  gRPC threads
+ *  ─────────────                     ────────────────────                  ────────────
+ *  pool.map(fn, items)
+ *   └ MapRun.refill: read a chunk of
+ *     items, ProcessBackend.run:
+ *     encode items (Kryo) ─────────► queue ──dispatch──► worker with credit ──Chunk──► worker JVM
+ *                                      ▲    (DefineJob first, once per job        │
+ *                                      │     per worker)                          │
+ *                                      │                                          ▼
+ *                                      │  result(worker, ChunkResult) ◄──ChunkResult + credit
+ *                                      │   drop if (chunk, attempt) is stale
+ *                                      │   mark DONE, dispatch more
+ *                                      │        │ (lock released)
+ *  MapRun.next: decode values ◄────────┼────────┘ onResult → MapRun.onDone / TaskFuture
+ *   (RemoteOutcome, lazily)            │                        (futures completed on a callback
+ *                                      │                         thread, never a gRPC thread)
+ *  yielded part: rest resubmitted ─────┘ (front of the queue)
+ *
+ *  worker lost (stream ends / process exits) ──► workerLost: its chunks go back to the front of the
+ *                                                queue, or fail with WorkerCrashedException once out
+ *                                                of attempts; LocalFleet starts a replacement
+ *  queue empty and a worker idle ──► Yield sent to the holder of the biggest multi-item chunk
+ * </pre>
+ *
+ * <p><b>ChunkScheduler</b> owns the queue and the per-worker bookkeeping (credits, chunks in flight,
+ * jobs whose function a worker already has). Every state change happens under its one lock, which is
+ * held only for bookkeeping and non-blocking sends; callbacks into the map and future machinery are made
+ * after it is released. See {@link io.flotilla.scheduler.ScheduledChunk} for the chunk lifecycle.
+ *
+ * <p><b>WorkerLinkServer</b> terminates each worker's Attach stream: it checks the handshake (token,
+ * protocol version, codec fingerprint) before a worker gets any work, then turns messages into
+ * scheduler events. It runs handlers on the network threads; none of them blocks.
+ *
+ * <p><b>ProcessBackend</b> is the {@link io.flotilla.map.ChunkBackend} over all this: it encodes a job's
+ * function once and each chunk's items once, on the caller's thread, and wraps results in
+ * {@link io.flotilla.scheduler.RemoteOutcome}, which decodes on the consumer's thread.
+ */
+package io.flotilla.scheduler;
