@@ -173,7 +173,11 @@ public final class WorkerLinkServer {
       h.send(
           CoordinatorMessage.newBuilder()
               .setWelcome(
-                  Welcome.newBuilder().setInitializer(initializer).setMaxMessageBytes(maxMessageBytes))
+                  Welcome.newBuilder()
+                      .setInitializer(initializer)
+                      .setMaxMessageBytes(maxMessageBytes)
+                      .setProtocolVersion(Codec.PROTOCOL_VERSION)
+                      .setCodecFingerprint(codec.fingerprint()))
               .build());
     }
 

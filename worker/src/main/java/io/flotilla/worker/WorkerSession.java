@@ -124,7 +124,15 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
   @Override
   public void onNext(CoordinatorMessage message) {
     switch (message.getKindCase()) {
-      case WELCOME -> runners.execute(() -> initialize(message.getWelcome()));
+      case WELCOME -> {
+        String problem = incompatible(message.getWelcome());
+        if (problem != null) {
+          System.err.println("flotilla worker refuses its coordinator: " + problem);
+          finish(EXIT_REFUSED);
+        } else {
+          runners.execute(() -> initialize(message.getWelcome()));
+        }
+      }
       case REFUSAL -> {
         System.err.println("flotilla worker refused by coordinator: " + message.getRefusal().getReason());
         finish(EXIT_REFUSED);
@@ -148,6 +156,23 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
       default ->
           System.err.println("flotilla worker ignoring unknown message " + message.getKindCase());
     }
+  }
+
+  private String incompatible(Welcome welcome) {
+    if (welcome.getProtocolVersion() != Codec.PROTOCOL_VERSION) {
+      return "coordinator speaks protocol version "
+          + welcome.getProtocolVersion()
+          + ", this worker speaks "
+          + Codec.PROTOCOL_VERSION;
+    }
+    if (!welcome.getCodecFingerprint().equals(codec.fingerprint())) {
+      return "coordinator's serializer fingerprint "
+          + welcome.getCodecFingerprint()
+          + " differs from this worker's "
+          + codec.fingerprint()
+          + " (different Kryo version or registrations)";
+    }
+    return null;
   }
 
   private void initialize(Welcome welcome) {
