@@ -19,10 +19,11 @@ final class ChunkRun implements Runnable {
   static final long CALL_JOB = 0;
 
   /**
-   * How long a chunk runs before it honours a yield request. Shorter chunks just finish: handing back
-   * their last items would cost a round trip to save less than one.
+   * How long a chunk must have been here (queued or running) before it honours a yield request. A
+   * younger one is about to start or to finish: handing its items back would cost a round trip to save
+   * less than one, and an idle worker is often just one whose chunk finished a moment earlier.
    */
-  static final long MIN_RUN_BEFORE_YIELD_NANOS = 1_000_000;
+  static final long MIN_AGE_BEFORE_YIELD_NANOS = 1_000_000;
 
   /**
    * Longest a chunk runs before it hands back what it has done and the items it has not started, unasked:
@@ -33,6 +34,7 @@ final class ChunkRun implements Runnable {
 
   private final WorkerSession session;
   private final Chunk chunk;
+  private final long received = System.nanoTime();
   private volatile boolean yieldRequested;
 
   ChunkRun(WorkerSession session, Chunk chunk) {
@@ -82,9 +84,9 @@ final class ChunkRun implements Runnable {
       }
       for (int i = 0; i < items.size(); i++) {
         if (i > 0 || yieldRequested) {
-          long ran = System.nanoTime() - started;
-          if (ran >= TIME_SLICE_NANOS
-              || (yieldRequested && (i == 0 || ran >= MIN_RUN_BEFORE_YIELD_NANOS))) {
+          long now = System.nanoTime();
+          if (now - started >= TIME_SLICE_NANOS
+              || (yieldRequested && now - received >= MIN_AGE_BEFORE_YIELD_NANOS)) {
             result.setYielded(true);
             break;
           }
