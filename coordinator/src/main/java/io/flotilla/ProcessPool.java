@@ -239,7 +239,8 @@ public final class ProcessPool extends AbstractPool {
 
     /**
      * @param bytes the largest message between coordinator and worker, at least 64 KiB (default
-     *     1 GiB); a result larger than this fails alone with {@link SerializationException}
+     *     1 GiB); an argument, function or result larger than this fails alone with
+     *     {@link SerializationException}
      * @return this
      */
     public Builder maxMessageBytes(int bytes) {
@@ -331,7 +332,8 @@ public final class ProcessPool extends AbstractPool {
       } catch (IOException e) {
         throw new UncheckedIOException("cannot listen on 127.0.0.1 for workers", e);
       }
-      ProcessBackend backend = new ProcessBackend(scheduler, codec, loader, workers * threadsPerWorker);
+      ProcessBackend backend =
+          new ProcessBackend(scheduler, codec, loader, workers * threadsPerWorker, maxMessageBytes);
       AtomicInteger callbackThreads = new AtomicInteger();
       // Results arrive on gRPC's network threads, which must never run user callbacks: one that waited
       // for another result would wait for itself.

@@ -12,12 +12,15 @@ public final class WorkerLauncher {
    * Flags every worker gets before the user's own. Serial GC and a prompt exit on heap exhaustion suit
    * a small, single-purpose JVM (and turn an OutOfMemoryError into a crash the pool can report); the
    * opens let Kryo rebuild lambdas and JDK collections without warnings; crash logs go to the temp
-   * directory instead of the caller's working directory.
+   * directory instead of the caller's working directory. The JVM's own messages go to stderr, where the
+   * crash report's tail is taken from: "Terminating due to java.lang.OutOfMemoryError: Java heap space"
+   * would otherwise go to stdout and a heap exhaustion read as a bare exit code 3.
    */
   static final List<String> DEFAULT_FLAGS =
       List.of(
           "-XX:+UseSerialGC",
           "-XX:+ExitOnOutOfMemoryError",
+          "-XX:+DisplayVMOutputToStderr",
           "-Xshare:auto",
           "-XX:ErrorFile=" + System.getProperty("java.io.tmpdir") + File.separator + "flotilla-worker-hs_err_%p.log",
           "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",

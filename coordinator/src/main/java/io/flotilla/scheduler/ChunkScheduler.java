@@ -143,14 +143,20 @@ public final class ChunkScheduler {
       workers.remove(worker.id);
       List<ScheduledChunk> held = new ArrayList<>(worker.inFlight.values());
       worker.inFlight.clear();
+      // A worker starts its chunks in the order they were sent, one per run thread, so only the first
+      // `threads` of them can have been running when it died; the rest were waiting behind them. Only
+      // the former are charged an attempt: a poisonous item must not use up its neighbours' attempts.
       // Re-queue in reverse so that addFirst restores their original order at the head.
       for (int i = held.size() - 1; i >= 0; i--) {
         ScheduledChunk chunk = held.get(i);
-        if (chunk.attempt >= maxAttempts) {
+        boolean charged = i < worker.threads;
+        if (charged && chunk.attempt >= maxAttempts) {
           chunk.state = ScheduledChunk.State.FAILED;
           exhausted.add(chunk);
         } else {
-          chunk.attempt++;
+          if (charged) {
+            chunk.attempt++;
+          }
           chunk.state = ScheduledChunk.State.QUEUED;
           chunk.worker = null;
           chunk.yieldRequested = false;

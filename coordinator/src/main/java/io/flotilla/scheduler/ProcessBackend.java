@@ -21,6 +21,7 @@ public final class ProcessBackend implements ChunkBackend {
   private final Codec codec;
   private final ClassLoader loader;
   private final int parallelism;
+  private final int maxPayloadBytes;
   private final AtomicLong jobIds = new AtomicLong();
   private final AtomicLong chunkIds = new AtomicLong();
 
@@ -29,18 +30,38 @@ public final class ProcessBackend implements ChunkBackend {
    * @param codec the payload codec
    * @param loader where result and exception classes are looked up
    * @param parallelism worker threads in all, for sizing windows
+   * @param maxMessageBytes the largest message a worker accepts
    */
-  public ProcessBackend(ChunkScheduler scheduler, Codec codec, ClassLoader loader, int parallelism) {
+  public ProcessBackend(
+      ChunkScheduler scheduler, Codec codec, ClassLoader loader, int parallelism, int maxMessageBytes) {
     this.scheduler = scheduler;
     this.codec = codec;
     this.loader = loader;
     this.parallelism = parallelism;
+    // A message the worker cannot accept ends its stream, and the chunk would kill worker after worker:
+    // refuse it here instead, leaving the same room for the envelope as the worker does for results.
+    this.maxPayloadBytes = Math.max(1024, maxMessageBytes - 64 * 1024);
   }
 
   @Override
   public JobRef openJob(SerializableFunction<?, ?> fn) {
     try {
-      return new JobSpec(jobIds.incrementAndGet(), codec.encode(fn));
+      com.google.protobuf.ByteString function = codec.encode(fn);
+      if (function.size() > maxPayloadBytes) {
+        String type = fn.getClass().getName();
+        throw new SerializationException(
+            SerializationException.Boundary.ENCODE_TASK,
+            type,
+            "cannot send the map function to the workers: encoded "
+                + type
+                + " takes "
+                + function.size()
+                + " bytes, more than fits in one message ("
+                + maxPayloadBytes
+                + " bytes): capture less, or raise maxMessageBytes",
+            null);
+      }
+      return new JobSpec(jobIds.incrementAndGet(), function);
     } catch (CodecException e) {
       throw new SerializationException(
           SerializationException.Boundary.ENCODE_TASK,
@@ -67,7 +88,7 @@ public final class ProcessBackend implements ChunkBackend {
       for (int i = 0; i < n; i++) {
         Object item = items.get(i);
         try {
-          writer.add(item);
+          writer.add(item, maxPayloadBytes);
         } catch (CodecException e) {
           writer.addEmpty();
           if (localFailures == null) {

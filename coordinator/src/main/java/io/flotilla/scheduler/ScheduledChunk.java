@@ -13,6 +13,7 @@ import java.util.function.Consumer;
  * QUEUED ──dispatch──► SENT ──result──► DONE
  *   │  ▲                │
  *   │  └──worker lost, attempts left (attempt + 1)
+ *   │  └──worker lost while the chunk waited behind another (attempt unchanged)
  *   │                   └──worker lost, no attempts left──► FAILED
  *   └──cancel──► CANCELLED        (any non-final state) ──pool broken──► FAILED
  * </pre>

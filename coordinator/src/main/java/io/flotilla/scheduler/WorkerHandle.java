@@ -2,8 +2,8 @@ package io.flotilla.scheduler;
 
 import io.flotilla.proto.CoordinatorMessage;
 import io.grpc.stub.StreamObserver;
-import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -22,7 +22,7 @@ final class WorkerHandle {
   int credits;
   boolean ready;
   boolean lost;
-  final Map<Long, ScheduledChunk> inFlight = new HashMap<>();
+  final Map<Long, ScheduledChunk> inFlight = new LinkedHashMap<>(); // in the order sent
   final Set<Long> knownJobs = new HashSet<>();
 
   WorkerHandle(String id, long pid, String host, int threads, StreamObserver<CoordinatorMessage> out) {
