@@ -112,13 +112,19 @@ abstract class AbstractPool implements PoolExecutor {
           pendingTasks.remove(future);
           maybeTerminate();
         });
-    future.attach(
-        backend.run(
-            backend.callJob(),
-            -1,
-            List.of(task),
-            false,
-            outcome -> completions.execute(() -> future.completeFrom(outcome))));
+    try {
+      future.attach(
+          backend.run(
+              backend.callJob(),
+              -1,
+              List.of(task),
+              false,
+              outcome -> completions.execute(() -> future.completeFrom(outcome))));
+    } catch (RuntimeException | Error e) {
+      // Nothing was queued: the future must not stay pending, or close() would wait for it forever.
+      future.completeExceptionally(e);
+      throw e;
+    }
     return future;
   }
 
@@ -438,7 +444,7 @@ abstract class AbstractPool implements PoolExecutor {
                     released();
                   }
                 });
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         released();
         throw e;
       }

@@ -120,8 +120,10 @@ public final class DemoCommand implements Callable<Integer> {
         yield new DemoWorkload<>("hash", ns, Workloads::hashOne, 1, 1, ns);
       }
       case "primes" -> {
+        // A few hundred warm-up maps: until the JIT has compiled the map path in the caller and in every
+        // worker, a map of a thousand trivial items costs several times what it costs after.
         List<Integer> numbers = IntStream.range(19_000, 20_000).boxed().toList();
-        yield new DemoWorkload<>("primes", numbers, Workloads::isPrime, 15, 40, numbers);
+        yield new DemoWorkload<>("primes", numbers, Workloads::isPrime, 21, 300, numbers);
       }
       case "wordcount" ->
           new DemoWorkload<>("wordcount", corpus.files(), Workloads::countWords, 5, 2, corpus.files());
