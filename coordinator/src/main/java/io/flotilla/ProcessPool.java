@@ -116,6 +116,11 @@ public final class ProcessPool extends AbstractPool {
             });
   }
 
+  /** @return crash, retry and replacement counts so far */
+  public PoolStats stats() {
+    return new PoolStats(fleet.crashes(), scheduler.retries(), fleet.replacements());
+  }
+
   /** @return the process ids of the worker JVMs alive now */
   public List<Long> workerPids() {
     return fleet.livePids();

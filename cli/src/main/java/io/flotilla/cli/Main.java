@@ -1,5 +1,6 @@
 package io.flotilla.cli;
 
+import io.flotilla.cli.chaos.ChaosCommand;
 import io.flotilla.cli.demo.DemoCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -10,7 +11,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "flotilla 0.1.0",
     description = "concurrent.futures for the JVM: a pool of worker JVMs behind ExecutorService.",
-    subcommands = {DemoCommand.class})
+    subcommands = {DemoCommand.class, ChaosCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -48,6 +48,8 @@ public final class LocalFleet implements FleetListener {
   private boolean stopping; // guarded by lock
   private boolean broken; // guarded by lock
   private int startFailures; // guarded by lock
+  private long crashes; // guarded by lock
+  private long replacements; // guarded by lock
   private WorkerLinkServer server;
   private int port;
   private String token;
@@ -96,12 +98,15 @@ public final class LocalFleet implements FleetListener {
   private void exited(LocalWorker worker, int code) {
     server.processExited(worker.id());
     boolean wasReady = ready.remove(worker.id());
+    // Killed from outside (SIGKILL, SIGTERM) says nothing about whether a worker can start.
+    boolean killed = code == 128 + 9 || code == 128 + 15;
     boolean hopeless;
     synchronized (lock) {
       if (stopping || broken) {
         return;
       }
-      startFailures = wasReady ? 0 : startFailures + 1;
+      crashes++;
+      startFailures = wasReady || killed ? 0 : startFailures + 1;
       hopeless = startFailures >= MAX_START_FAILURES && ready.isEmpty();
     }
     if (hopeless) {
@@ -131,6 +136,9 @@ public final class LocalFleet implements FleetListener {
         worker.pid(),
         code,
         wasReady ? "" : " before it was ready");
+    synchronized (lock) {
+      replacements++;
+    }
     launchOne();
   }
 
@@ -168,6 +176,20 @@ public final class LocalFleet implements FleetListener {
     breakPool(
         new BrokenPoolException(
             "the initializer failed in worker " + workerId + " (pid " + pid + "): " + error, error));
+  }
+
+  /** @return worker processes that exited while the pool was running */
+  public long crashes() {
+    synchronized (lock) {
+      return crashes;
+    }
+  }
+
+  /** @return worker processes started to replace others */
+  public long replacements() {
+    synchronized (lock) {
+      return replacements;
+    }
   }
 
   /** @return the pids of the worker processes alive now */

@@ -31,6 +31,7 @@ public final class ChunkScheduler {
   private final Map<String, WorkerHandle> workers = new LinkedHashMap<>(); // guarded by lock
   private final int maxAttempts;
   private Throwable broken; // guarded by lock
+  private long retries; // guarded by lock
 
   /** @param maxAttempts how many workers may die running one chunk before it fails */
   public ChunkScheduler(int maxAttempts) {
@@ -111,6 +112,9 @@ public final class ChunkScheduler {
     synchronized (lock) {
       worker.credits += result.getCredits();
       chunk = worker.inFlight.remove(result.getChunkId());
+      if (chunk != null && chunk.isolated) {
+        worker.exclusive = false;
+      }
       if (chunk == null || chunk.attempt != result.getAttempt()) {
         log.debug(
             "dropping late or duplicate result of chunk {} attempt {} from {}",
@@ -146,10 +150,12 @@ public final class ChunkScheduler {
       // A worker starts its chunks in the order they were sent, one per run thread, so only the first
       // `threads` of them can have been running when it died; the rest were waiting behind them. Only
       // the former are charged an attempt: a poisonous item must not use up its neighbours' attempts.
+      // The guess can be wrong (a finished chunk's result may die unsent in the worker's buffers), so
+      // every chunk re-queued runs isolated next time: alone on its worker, where a death is its own.
       // Re-queue in reverse so that addFirst restores their original order at the head.
       for (int i = held.size() - 1; i >= 0; i--) {
         ScheduledChunk chunk = held.get(i);
-        boolean charged = i < worker.threads;
+        boolean charged = chunk.isolated || i < worker.threads;
         if (charged && chunk.attempt >= maxAttempts) {
           chunk.state = ScheduledChunk.State.FAILED;
           exhausted.add(chunk);
@@ -160,7 +166,9 @@ public final class ChunkScheduler {
           chunk.state = ScheduledChunk.State.QUEUED;
           chunk.worker = null;
           chunk.yieldRequested = false;
+          chunk.isolated = true;
           queue.addFirst(chunk);
+          retries++;
         }
       }
       if (!held.isEmpty()) {
@@ -206,6 +214,13 @@ public final class ChunkScheduler {
     }
   }
 
+  /** @return chunks re-queued so far because their worker was lost */
+  public long retries() {
+    synchronized (lock) {
+      return retries;
+    }
+  }
+
   /** @return the workers attached and ready */
   int readyWorkers() {
     synchronized (lock) {
@@ -229,10 +244,11 @@ public final class ChunkScheduler {
         queue.pollFirst();
         continue;
       }
-      WorkerHandle worker = pickWorkerLocked();
+      WorkerHandle worker = chunk.isolated ? pickEmptyWorkerLocked() : pickWorkerLocked();
       if (worker == null) {
         return;
       }
+      worker.exclusive = chunk.isolated;
       queue.pollFirst();
       if (chunk.job.function() != null && worker.knownJobs.add(chunk.job.id())) {
         worker.send(
@@ -292,11 +308,21 @@ public final class ChunkScheduler {
     }
   }
 
+  /** A ready worker holding nothing, for a chunk that must run alone. */
+  private WorkerHandle pickEmptyWorkerLocked() {
+    for (WorkerHandle w : workers.values()) {
+      if (w.ready && w.credits > 0 && w.inFlight.isEmpty()) {
+        return w;
+      }
+    }
+    return null;
+  }
+
   /** The ready worker with the most credit: the least busy, so work spreads before it piles up. */
   private WorkerHandle pickWorkerLocked() {
     WorkerHandle best = null;
     for (WorkerHandle w : workers.values()) {
-      if (w.ready && w.credits > 0 && (best == null || w.credits > best.credits)) {
+      if (w.ready && !w.exclusive && w.credits > 0 && (best == null || w.credits > best.credits)) {
         best = w;
       }
     }

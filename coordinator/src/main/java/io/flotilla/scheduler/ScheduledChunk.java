@@ -14,6 +14,7 @@ import java.util.function.Consumer;
  *   │  ▲                │
  *   │  └──worker lost, attempts left (attempt + 1)
  *   │  └──worker lost while the chunk waited behind another (attempt unchanged)
+ *   │      (either way it is re-queued isolated: it next runs alone on its worker)
  *   │                   └──worker lost, no attempts left──► FAILED
  *   └──cancel──► CANCELLED        (any non-final state) ──pool broken──► FAILED
  * </pre>
@@ -45,6 +46,8 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
   int attempt = 1;
   WorkerHandle worker;
   boolean yieldRequested;
+  /** Re-queued after its worker died: runs alone on a worker, so that a second death is its own. */
+  boolean isolated;
 
   ScheduledChunk(
       ChunkScheduler scheduler,

@@ -22,6 +22,8 @@ final class WorkerHandle {
   int credits;
   boolean ready;
   boolean lost;
+  /** Running an isolated chunk: receives nothing else until it is done. */
+  boolean exclusive;
   final Map<Long, ScheduledChunk> inFlight = new LinkedHashMap<>(); // in the order sent
   final Set<Long> knownJobs = new HashSet<>();
 
