@@ -118,7 +118,8 @@ public final class ProcessPool extends AbstractPool {
 
   /** @return crash, retry and replacement counts so far */
   public PoolStats stats() {
-    return new PoolStats(fleet.crashes(), scheduler.retries(), fleet.replacements());
+    return new PoolStats(
+        fleet.crashes(), scheduler.retries(), fleet.replacements(), scheduler.recycled());
   }
 
   /** @return the process ids of the worker JVMs alive now */
@@ -160,6 +161,7 @@ public final class ProcessPool extends AbstractPool {
     private SerializableRunnable initializer;
     private int maxMessageBytes = 1 << 30;
     private int maxAttempts = 3;
+    private int maxTasksPerWorker;
     private String classPath = System.getProperty("java.class.path");
     private String javaExecutable = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
@@ -270,6 +272,21 @@ public final class ProcessPool extends AbstractPool {
     }
 
     /**
+     * @param tasks chunks a worker runs before it is replaced by a fresh JVM, at least 1 (Python's
+     *     {@code max_tasks_per_child}; a submitted task is one chunk, a map's chunk counts once); by
+     *     default workers are never recycled. The replacement starts while the old worker finishes; no
+     *     queued work is lost.
+     * @return this
+     */
+    public Builder maxTasksPerWorker(int tasks) {
+      if (tasks < 1) {
+        throw new IllegalArgumentException("maxTasksPerWorker must be at least 1, was " + tasks);
+      }
+      this.maxTasksPerWorker = tasks;
+      return this;
+    }
+
+    /**
      * @param classPath the workers' class path (default: this JVM's {@code java.class.path})
      * @return this
      */
@@ -317,7 +334,6 @@ public final class ProcessPool extends AbstractPool {
       byte[] secret = new byte[24];
       new SecureRandom().nextBytes(secret);
       String token = HexFormat.of().formatHex(secret);
-      ChunkScheduler scheduler = new ChunkScheduler(maxAttempts);
       LocalFleet fleet =
           new LocalFleet(
               new WorkerLauncher(
@@ -330,6 +346,7 @@ public final class ProcessPool extends AbstractPool {
                       threadsPerWorker,
                       maxMessageBytes)),
               workers);
+      ChunkScheduler scheduler = new ChunkScheduler(maxAttempts, maxTasksPerWorker, fleet::recycling);
       WorkerLinkServer server = new WorkerLinkServer(scheduler, codec, token, init, maxMessageBytes, fleet);
       int port;
       try {

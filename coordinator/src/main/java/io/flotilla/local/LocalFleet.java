@@ -43,6 +43,7 @@ public final class LocalFleet implements FleetListener {
   private final int size;
   private final Map<String, LocalWorker> workers = new ConcurrentHashMap<>();
   private final Set<String> ready = ConcurrentHashMap.newKeySet();
+  private final Set<String> retiring = ConcurrentHashMap.newKeySet();
   private final AtomicInteger nextId = new AtomicInteger();
   private final Object lock = new Object();
   private boolean stopping; // guarded by lock
@@ -95,9 +96,29 @@ public final class LocalFleet implements FleetListener {
     worker.exited().thenAccept(code -> exited(worker, code));
   }
 
+  /**
+   * A worker has had its task quota: its replacement starts now, while it finishes what it holds, and
+   * its exit will not count as a crash.
+   *
+   * @param workerId the retiring worker
+   */
+  public void recycling(String workerId) {
+    retiring.add(workerId);
+    synchronized (lock) {
+      if (stopping || broken) {
+        return;
+      }
+    }
+    // Off the caller's thread: starting a process is I/O, and the caller may be a network thread.
+    CompletableFuture.runAsync(this::launchOne);
+  }
+
   private void exited(LocalWorker worker, int code) {
     server.processExited(worker.id());
     boolean wasReady = ready.remove(worker.id());
+    if (retiring.remove(worker.id())) {
+      return;
+    }
     // Killed from outside (SIGKILL, SIGTERM) says nothing about whether a worker can start.
     boolean killed = code == 128 + 9 || code == 128 + 15;
     boolean hopeless;

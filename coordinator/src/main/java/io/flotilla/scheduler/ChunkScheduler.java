@@ -5,12 +5,14 @@ import io.flotilla.proto.ChunkResult;
 import io.flotilla.proto.CoordinatorMessage;
 import io.flotilla.proto.DefineJob;
 import io.flotilla.proto.ForgetJob;
+import io.flotilla.proto.Stop;
 import io.flotilla.proto.Yield;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,9 +35,27 @@ public final class ChunkScheduler {
   private Throwable broken; // guarded by lock
   private long retries; // guarded by lock
 
+  private final int maxTasksPerWorker;
+  private final Consumer<String> retiring;
+  private long recycled; // guarded by lock
+  /** Retirements decided under the lock, announced after it is released. */
+  private final List<String> retirements = new ArrayList<>(); // guarded by lock
+
   /** @param maxAttempts how many workers may die running one chunk before it fails */
   public ChunkScheduler(int maxAttempts) {
+    this(maxAttempts, 0, id -> {});
+  }
+
+  /**
+   * @param maxAttempts how many workers may die running one chunk before it fails
+   * @param maxTasksPerWorker chunks a worker gets before it is replaced, or 0 for no limit
+   * @param retiring told (without the lock held) the id of a worker that has had its quota, so that a
+   *     replacement can start while it finishes
+   */
+  public ChunkScheduler(int maxAttempts, int maxTasksPerWorker, Consumer<String> retiring) {
     this.maxAttempts = maxAttempts;
+    this.maxTasksPerWorker = maxTasksPerWorker;
+    this.retiring = retiring;
   }
 
   // ---------------------------------------------------------------- chunks
@@ -51,11 +71,14 @@ public final class ChunkScheduler {
           queue.addLast(chunk);
         }
         dispatchLocked();
-        return;
+      } else {
+        chunk.state = ScheduledChunk.State.FAILED;
       }
-      chunk.state = ScheduledChunk.State.FAILED;
     }
-    chunk.onFailure.accept(refused);
+    if (refused != null) {
+      chunk.onFailure.accept(refused);
+    }
+    announceRetirements();
   }
 
   boolean cancel(ScheduledChunk chunk) {
@@ -98,6 +121,7 @@ public final class ChunkScheduler {
       workers.put(worker.id, worker);
       dispatchLocked();
     }
+    announceRetirements();
   }
 
   void credit(WorkerHandle worker, int credits) {
@@ -105,6 +129,7 @@ public final class ChunkScheduler {
       worker.credits += credits;
       dispatchLocked();
     }
+    announceRetirements();
   }
 
   void result(WorkerHandle worker, ChunkResult result) {
@@ -125,8 +150,10 @@ public final class ChunkScheduler {
         return;
       }
       chunk.state = ScheduledChunk.State.DONE;
+      stopIfRetiredLocked(worker);
       dispatchLocked();
     }
+    announceRetirements();
     chunk.onResult.accept(result, worker);
   }
 
@@ -181,6 +208,7 @@ public final class ChunkScheduler {
       }
       dispatchLocked();
     }
+    announceRetirements();
     for (ScheduledChunk chunk : exhausted) {
       chunk.onFailure.accept(why.apply(chunk));
     }
@@ -211,6 +239,34 @@ public final class ChunkScheduler {
     }
     for (ScheduledChunk chunk : failed) {
       chunk.onFailure.accept(cause);
+    }
+  }
+
+  /** A worker that has had its quota and holds nothing more is told to exit. */
+  private void stopIfRetiredLocked(WorkerHandle worker) {
+    if (worker.retired && worker.inFlight.isEmpty() && !worker.lost) {
+      worker.send(CoordinatorMessage.newBuilder().setStop(Stop.getDefaultInstance()).build());
+      worker.complete();
+    }
+  }
+
+  /** Tells the fleet, outside the lock, which workers have had their quota. */
+  private void announceRetirements() {
+    List<String> ids;
+    synchronized (lock) {
+      if (retirements.isEmpty()) {
+        return;
+      }
+      ids = new ArrayList<>(retirements);
+      retirements.clear();
+    }
+    ids.forEach(retiring);
+  }
+
+  /** @return workers retired after their task quota */
+  public long recycled() {
+    synchronized (lock) {
+      return recycled;
     }
   }
 
@@ -261,6 +317,11 @@ public final class ChunkScheduler {
       chunk.worker = worker;
       worker.inFlight.put(chunk.chunkId, chunk);
       worker.credits--;
+      if (maxTasksPerWorker > 0 && ++worker.tasksSent >= maxTasksPerWorker) {
+        worker.retired = true;
+        recycled++;
+        retirements.add(worker.id);
+      }
       worker.send(
           CoordinatorMessage.newBuilder()
               .setChunk(
@@ -283,7 +344,7 @@ public final class ChunkScheduler {
    */
   private void stealForIdleWorkersLocked() {
     for (WorkerHandle idle : workers.values()) {
-      if (!idle.ready || idle.credits == 0 || !idle.inFlight.isEmpty()) {
+      if (!idle.ready || idle.retired || idle.credits == 0 || !idle.inFlight.isEmpty()) {
         continue;
       }
       ScheduledChunk victim = null;
@@ -311,7 +372,7 @@ public final class ChunkScheduler {
   /** A ready worker holding nothing, for a chunk that must run alone. */
   private WorkerHandle pickEmptyWorkerLocked() {
     for (WorkerHandle w : workers.values()) {
-      if (w.ready && w.credits > 0 && w.inFlight.isEmpty()) {
+      if (w.ready && !w.retired && w.credits > 0 && w.inFlight.isEmpty()) {
         return w;
       }
     }
@@ -322,7 +383,11 @@ public final class ChunkScheduler {
   private WorkerHandle pickWorkerLocked() {
     WorkerHandle best = null;
     for (WorkerHandle w : workers.values()) {
-      if (w.ready && !w.exclusive && w.credits > 0 && (best == null || w.credits > best.credits)) {
+      if (w.ready
+          && !w.exclusive
+          && !w.retired
+          && w.credits > 0
+          && (best == null || w.credits > best.credits)) {
         best = w;
       }
     }

@@ -24,6 +24,10 @@ final class WorkerHandle {
   boolean lost;
   /** Running an isolated chunk: receives nothing else until it is done. */
   boolean exclusive;
+  /** Chunks sent to it so far, for the task quota. */
+  int tasksSent;
+  /** Has had its quota: gets nothing more, and is stopped once it holds nothing. */
+  boolean retired;
   final Map<Long, ScheduledChunk> inFlight = new LinkedHashMap<>(); // in the order sent
   final Set<Long> knownJobs = new HashSet<>();
 

@@ -203,6 +203,10 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
 
   @Override
   public void onError(Throwable error) {
+    if (exit.isDone()) {
+      // Our own channel closing after Stop: not news.
+      return;
+    }
     System.err.println(
         "flotilla worker " + options.workerId() + ": lost its coordinator: " + Status.fromThrowable(error));
     finish(EXIT_COORDINATOR_LOST);

@@ -1,0 +1,57 @@
+package io.flotilla;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code maxTasksPerWorker} (Python's {@code max_tasks_per_child}): workers are replaced after their
+ * quota, and a backlog submitted all at once still finishes (cpython gh-115634 was a hang here).
+ */
+@FlotillaTest
+class RecyclingTest {
+  private ProcessPool pool;
+
+  @AfterEach
+  void stop() throws Exception {
+    Pools.shutDown(pool);
+  }
+
+  @Test
+  void oneTaskPerWorkerGivesEveryTaskAFreshJvmAndLosesNothing() throws Exception {
+    pool = Pools.process(ProcessPool.builder().workers(2).maxTasksPerWorker(1));
+    int tasks = 16;
+    List<CompletableFuture<long[]>> futures = new ArrayList<>();
+    for (int i = 0; i < tasks; i++) {
+      int n = i;
+      futures.add(pool.submit(() -> new long[] {n, ProcessHandle.current().pid()}));
+    }
+    Set<Long> pids = new HashSet<>();
+    for (int i = 0; i < tasks; i++) {
+      long[] r = futures.get(i).get(TestTime.LONG.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      assertThat(r[0]).isEqualTo(i);
+      pids.add(r[1]);
+    }
+    assertThat(pids).as("a different worker process for every task").hasSize(tasks);
+    assertThat(pool.stats().recycled()).isEqualTo(tasks);
+    assertThat(pool.stats().crashes()).as("a retired worker is not a crash").isZero();
+    assertThat(pool.stats().retries()).isZero();
+  }
+
+  @Test
+  void aMapOverManyChunksCompletesInOrderAcrossRecycledWorkers() throws Exception {
+    pool = Pools.process(ProcessPool.builder().workers(2).maxTasksPerWorker(3));
+    List<Integer> out = new ArrayList<>();
+    pool.map((Integer x) -> x * x, IntStream.range(0, 40).boxed().toList(), MapOptions.defaults().chunkSize(4))
+        .forEachRemaining(out::add);
+    assertThat(out).isEqualTo(IntStream.range(0, 40).map(x -> x * x).boxed().toList());
+    assertThat(pool.stats().recycled()).isGreaterThanOrEqualTo(10 / 3);
+  }
+}
