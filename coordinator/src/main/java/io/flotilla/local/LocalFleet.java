@@ -237,6 +237,13 @@ public final class LocalFleet implements FleetListener {
     }
     server.stopWorkers();
     List<LocalWorker> all = new ArrayList<>(workers.values());
+    // A worker still booting holds no work and cannot hear Stop yet: waiting for it would only make
+    // close() slow.
+    for (LocalWorker w : all) {
+      if (!ready.contains(w.id())) {
+        w.kill();
+      }
+    }
     CompletableFuture<Void> allExited =
         CompletableFuture.allOf(all.stream().map(LocalWorker::exited).toArray(CompletableFuture[]::new));
     return allExited
