@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -162,6 +163,7 @@ public final class ProcessPool extends AbstractPool {
     private int maxMessageBytes = 1 << 30;
     private int maxAttempts = 3;
     private int maxTasksPerWorker;
+    private Duration heartbeatTimeout = Duration.ofSeconds(3);
     private String classPath = System.getProperty("java.class.path");
     private String javaExecutable = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
@@ -287,6 +289,23 @@ public final class ProcessPool extends AbstractPool {
     }
 
     /**
+     * @param timeout how long a worker may go without answering the coordinator's heartbeat before it
+     *     is declared lost, killed and replaced, and its chunks run elsewhere: a hung or stopped JVM is
+     *     noticed within about this time (default 3 s; at least 300 ms). Heartbeats are answered by the
+     *     worker's network thread, so a long-running task does not miss them; a stop-the-world pause
+     *     longer than this does.
+     * @return this
+     */
+    public Builder heartbeatTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.toMillis() < 300) {
+        throw new IllegalArgumentException("heartbeatTimeout must be at least 300 ms, was " + timeout);
+      }
+      this.heartbeatTimeout = timeout;
+      return this;
+    }
+
+    /**
      * @param classPath the workers' class path (default: this JVM's {@code java.class.path})
      * @return this
      */
@@ -347,7 +366,8 @@ public final class ProcessPool extends AbstractPool {
                       maxMessageBytes)),
               workers);
       ChunkScheduler scheduler = new ChunkScheduler(maxAttempts, maxTasksPerWorker, fleet::recycling);
-      WorkerLinkServer server = new WorkerLinkServer(scheduler, codec, token, init, maxMessageBytes, fleet);
+      WorkerLinkServer server =
+          new WorkerLinkServer(scheduler, codec, token, init, maxMessageBytes, heartbeatTimeout, fleet);
       int port;
       try {
         port = server.start();

@@ -13,6 +13,7 @@ public class WorkerCrashedException extends RuntimeException {
   private final String stderrTail;
   private final int attempts;
   private final long itemIndex;
+  private final String how;
 
   /**
    * @param workerId the last worker that died running it
@@ -21,10 +22,19 @@ public class WorkerCrashedException extends RuntimeException {
    * @param stderrTail the last lines it wrote to stderr
    * @param attempts how many times the task was tried
    * @param itemIndex the first item of the chunk in its map's input, or -1 for a submitted task
+   * @param how what the pool saw beyond the exit, such as "it stopped answering (...) and was killed",
+   *     or {@code ""}
    */
   public WorkerCrashedException(
-      String workerId, long pid, Integer exitCode, String stderrTail, int attempts, long itemIndex) {
-    super(message(workerId, pid, exitCode, stderrTail, attempts, itemIndex));
+      String workerId,
+      long pid,
+      Integer exitCode,
+      String stderrTail,
+      int attempts,
+      long itemIndex,
+      String how) {
+    super(message(workerId, pid, exitCode, stderrTail, attempts, itemIndex, how));
+    this.how = how;
     this.workerId = workerId;
     this.pid = pid;
     this.exitCode = exitCode;
@@ -34,9 +44,18 @@ public class WorkerCrashedException extends RuntimeException {
   }
 
   private static String message(
-      String workerId, long pid, Integer exitCode, String stderrTail, int attempts, long itemIndex) {
+      String workerId,
+      long pid,
+      Integer exitCode,
+      String stderrTail,
+      int attempts,
+      long itemIndex,
+      String how) {
     StringBuilder m = new StringBuilder("worker ").append(workerId).append(" (pid ").append(pid);
     m.append(") died");
+    if (how != null && !how.isEmpty()) {
+      m.append(" (").append(how).append(')');
+    }
     if (exitCode != null) {
       m.append(" with exit code ").append(exitCode);
       if (exitCode > 128 && exitCode < 160) {
@@ -79,5 +98,10 @@ public class WorkerCrashedException extends RuntimeException {
   /** @return the first item of the chunk in its map's input, or -1 for a submitted task */
   public long itemIndex() {
     return itemIndex;
+  }
+
+  /** @return what the pool saw beyond the exit (a worker that stopped answering), or {@code ""} */
+  public String how() {
+    return how;
   }
 }

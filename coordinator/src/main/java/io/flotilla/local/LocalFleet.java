@@ -132,7 +132,7 @@ public final class LocalFleet implements FleetListener {
     }
     if (hopeless) {
       worker
-          .deathReport()
+          .deathReport("")
           .thenAccept(
               death ->
                   breakPool(
@@ -187,9 +187,11 @@ public final class LocalFleet implements FleetListener {
   }
 
   @Override
-  public CompletableFuture<WorkerDeath> lost(String workerId) {
+  public CompletableFuture<WorkerDeath> lost(String workerId, String streamEnd) {
     LocalWorker worker = workers.get(workerId);
-    return worker == null ? CompletableFuture.completedFuture(WorkerDeath.UNKNOWN) : worker.deathReport();
+    return worker == null
+        ? CompletableFuture.completedFuture(WorkerDeath.UNKNOWN)
+        : worker.deathReport(streamEnd);
   }
 
   @Override

@@ -89,21 +89,35 @@ public final class LocalWorker {
   }
 
   /**
-   * @return the exit code and stderr tail, once the process has exited and its stderr is drained (or
-   *     after two seconds, killing a process that lingers)
+   * @param streamEnd how the worker's stream ended, for the report if the process outlived it
+   * @return the exit code and stderr tail, once the process has exited and its stderr is drained. A
+   *     process still alive two seconds after its stream ended has stopped answering (hung, stopped,
+   *     or cut off): it is killed, and the report says so.
    */
-  public CompletableFuture<WorkerDeath> deathReport() {
+  public CompletableFuture<WorkerDeath> deathReport(String streamEnd) {
     return process
         .onExit()
         .completeOnTimeout(null, 2, TimeUnit.SECONDS)
         .thenCompose(
-            p -> {
-              if (p == null) {
-                process.destroyForcibly();
+            exited -> {
+              if (exited != null) {
+                return CompletableFuture.completedFuture("");
               }
-              return stderrClosed.completeOnTimeout(null, 1, TimeUnit.SECONDS);
+              process.destroyForcibly();
+              return process
+                  .onExit()
+                  .completeOnTimeout(null, 2, TimeUnit.SECONDS)
+                  .thenApply(
+                      p -> "it stopped answering (" + streamEnd + ") and was killed");
             })
-        .thenApply(v -> new WorkerDeath(process.isAlive() ? null : process.exitValue(), stderrTail()));
+        .thenCompose(
+            how ->
+                stderrClosed
+                    .completeOnTimeout(null, 1, TimeUnit.SECONDS)
+                    .thenApply(
+                        v ->
+                            new WorkerDeath(
+                                process.isAlive() ? null : process.exitValue(), stderrTail(), how)));
   }
 
   /** @return the last lines of stderr */

@@ -19,12 +19,13 @@ public interface FleetListener {
   void ready(String workerId);
 
   /**
-   * A worker's stream ended.
+   * A worker's stream ended. A worker whose process is still alive (it stopped answering) is killed.
    *
    * @param workerId its id
+   * @param streamEnd how the stream ended, in words
    * @return how it died, once known
    */
-  CompletableFuture<WorkerDeath> lost(String workerId);
+  CompletableFuture<WorkerDeath> lost(String workerId, String streamEnd);
 
   /**
    * A worker's initializer threw; the worker is exiting.

@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +38,7 @@ public final class WorkerLinkServer {
   private final ByteString initializer;
   private final int maxMessageBytes;
   private final FleetListener fleet;
+  private final Duration heartbeatTimeout;
   private final Map<String, Connection> connections = new ConcurrentHashMap<>();
   private Server server;
 
@@ -46,6 +48,7 @@ public final class WorkerLinkServer {
    * @param token the secret workers must present
    * @param initializer the encoded initializer, or empty
    * @param maxMessageBytes the largest message accepted
+   * @param heartbeatTimeout how long a worker may go without answering before it is declared lost
    * @param fleet told of attachments, readiness and losses
    */
   public WorkerLinkServer(
@@ -54,7 +57,9 @@ public final class WorkerLinkServer {
       String token,
       ByteString initializer,
       int maxMessageBytes,
+      Duration heartbeatTimeout,
       FleetListener fleet) {
+    this.heartbeatTimeout = heartbeatTimeout;
     this.scheduler = scheduler;
     this.codec = codec;
     this.token = token.getBytes(StandardCharsets.UTF_8);
@@ -73,6 +78,12 @@ public final class WorkerLinkServer {
     server =
         NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
             .maxInboundMessageSize(maxMessageBytes)
+            // HTTP/2 pings, answered by the worker's network thread whatever its tasks are doing: a
+            // worker that stops answering (a hung or SIGSTOPped JVM, a dead host) has its stream
+            // closed, and its chunks run elsewhere. A ping every third of the timeout leaves room for
+            // one late answer.
+            .keepAliveTime(heartbeatTimeout.toMillis() / 3, TimeUnit.MILLISECONDS)
+            .keepAliveTimeout(heartbeatTimeout.toMillis() * 2 / 3, TimeUnit.MILLISECONDS)
             .directExecutor()
             .addService(
                 new WorkerLinkGrpc.WorkerLinkImplBase() {
@@ -90,7 +101,7 @@ public final class WorkerLinkServer {
   public void processExited(String workerId) {
     Connection c = connections.get(workerId);
     if (c != null) {
-      c.ended(false);
+      c.ended(false, "its process exited");
     }
   }
 
@@ -218,15 +229,18 @@ public final class WorkerLinkServer {
 
     @Override
     public void onError(Throwable error) {
-      ended(false);
+      io.grpc.Status status = io.grpc.Status.fromThrowable(error);
+      ended(
+          false,
+          status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription()));
     }
 
     @Override
     public void onCompleted() {
-      ended(true);
+      ended(true, "the worker closed its stream");
     }
 
-    void ended(boolean reply) {
+    void ended(boolean reply, String how) {
       synchronized (this) {
         if (ended) {
           return;
@@ -247,7 +261,7 @@ public final class WorkerLinkServer {
         return;
       }
       fleet
-          .lost(h.id)
+          .lost(h.id, how)
           .exceptionally(e -> WorkerDeath.UNKNOWN)
           .thenAccept(
               death ->
@@ -260,7 +274,8 @@ public final class WorkerLinkServer {
                               death.exitCode(),
                               death.stderrTail(),
                               chunk.attempt,
-                              chunk.firstIndex)));
+                              chunk.firstIndex,
+                              death.how())));
     }
   }
 }

@@ -45,7 +45,7 @@ class HandshakeTest {
         public void ready(String workerId) {}
 
         @Override
-        public CompletableFuture<WorkerDeath> lost(String workerId) {
+        public CompletableFuture<WorkerDeath> lost(String workerId, String streamEnd) {
           return CompletableFuture.completedFuture(WorkerDeath.UNKNOWN);
         }
 
@@ -55,7 +55,9 @@ class HandshakeTest {
 
   @BeforeEach
   void start() throws Exception {
-    server = new WorkerLinkServer(scheduler, codec, TOKEN, ByteString.EMPTY, 1 << 20, fleet);
+    server =
+        new WorkerLinkServer(
+            scheduler, codec, TOKEN, ByteString.EMPTY, 1 << 20, java.time.Duration.ofSeconds(3), fleet);
     int port = server.start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
   }
