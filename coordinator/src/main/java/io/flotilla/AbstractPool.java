@@ -448,12 +448,24 @@ abstract class AbstractPool implements PoolExecutor {
         released();
         throw e;
       }
-      return () -> {
-        if (ticket.cancelIfNotStarted()) {
-          released();
-          return true;
+      return new ChunkTicket() {
+        @Override
+        public boolean cancelIfNotStarted() {
+          if (ticket.cancelIfNotStarted()) {
+            released();
+            return true;
+          }
+          return false;
         }
-        return false;
+
+        @Override
+        public boolean abort() {
+          if (ticket.abort()) {
+            released();
+            return true;
+          }
+          return false;
+        }
       };
     }
 

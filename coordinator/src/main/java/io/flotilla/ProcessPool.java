@@ -109,6 +109,7 @@ public final class ProcessPool extends AbstractPool {
         .whenComplete(
             (v, e) -> {
               completions.shutdown();
+              scheduler.close();
               try {
                 Runtime.getRuntime().removeShutdownHook(killOnExit);
               } catch (IllegalStateException alreadyExiting) {
@@ -164,6 +165,7 @@ public final class ProcessPool extends AbstractPool {
     private int maxAttempts = 3;
     private int maxTasksPerWorker;
     private Duration heartbeatTimeout = Duration.ofSeconds(3);
+    private Duration taskTimeout;
     private String classPath = System.getProperty("java.class.path");
     private String javaExecutable = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
@@ -306,6 +308,23 @@ public final class ProcessPool extends AbstractPool {
     }
 
     /**
+     * @param timeout how long a task may run once a worker has started it. A task that runs longer has
+     *     its worker killed and replaced (a JVM cannot stop a thread safely) and its future fails with
+     *     {@link java.util.concurrent.TimeoutException}; it is not retried. In a map the clock runs per
+     *     chunk, and a chunk hands its results back every 100 ms, so the timeout acts per item once it
+     *     exceeds that; the items of the slice that timed out fail with it. By default there is none.
+     * @return this
+     */
+    public Builder taskTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("taskTimeout must be positive, was " + timeout);
+      }
+      this.taskTimeout = timeout;
+      return this;
+    }
+
+    /**
      * @param classPath the workers' class path (default: this JVM's {@code java.class.path})
      * @return this
      */
@@ -365,7 +384,8 @@ public final class ProcessPool extends AbstractPool {
                       threadsPerWorker,
                       maxMessageBytes)),
               workers);
-      ChunkScheduler scheduler = new ChunkScheduler(maxAttempts, maxTasksPerWorker, fleet::recycling);
+      ChunkScheduler scheduler =
+          new ChunkScheduler(maxAttempts, maxTasksPerWorker, fleet::recycling, taskTimeout, fleet::kill);
       WorkerLinkServer server =
           new WorkerLinkServer(scheduler, codec, token, init, maxMessageBytes, heartbeatTimeout, fleet);
       int port;

@@ -44,6 +44,7 @@ public final class LocalFleet implements FleetListener {
   private final Map<String, LocalWorker> workers = new ConcurrentHashMap<>();
   private final Set<String> ready = ConcurrentHashMap.newKeySet();
   private final Set<String> retiring = ConcurrentHashMap.newKeySet();
+  private final Set<String> killed = ConcurrentHashMap.newKeySet();
   private final AtomicInteger nextId = new AtomicInteger();
   private final Object lock = new Object();
   private boolean stopping; // guarded by lock
@@ -97,6 +98,20 @@ public final class LocalFleet implements FleetListener {
   }
 
   /**
+   * Kills a worker to stop the chunk it is running (a cancelled or timed-out task); it is replaced like
+   * any worker that exits, but its death is not counted as a crash.
+   *
+   * @param workerId the worker
+   */
+  public void kill(String workerId) {
+    LocalWorker worker = workers.get(workerId);
+    if (worker != null) {
+      killed.add(workerId);
+      worker.kill();
+    }
+  }
+
+  /**
    * A worker has had its task quota: its replacement starts now, while it finishes what it holds, and
    * its exit will not count as a crash.
    *
@@ -119,6 +134,7 @@ public final class LocalFleet implements FleetListener {
     if (retiring.remove(worker.id())) {
       return;
     }
+    boolean deliberate = killed.remove(worker.id());
     // Killed from outside (SIGKILL, SIGTERM) says nothing about whether a worker can start.
     boolean killed = code == 128 + 9 || code == 128 + 15;
     boolean hopeless;
@@ -126,7 +142,9 @@ public final class LocalFleet implements FleetListener {
       if (stopping || broken) {
         return;
       }
-      crashes++;
+      if (!deliberate) {
+        crashes++;
+      }
       startFailures = wasReady || killed ? 0 : startFailures + 1;
       hopeless = startFailures >= MAX_START_FAILURES && ready.isEmpty();
     }

@@ -58,5 +58,15 @@ public interface ChunkBackend {
      *     called
      */
     boolean cancelIfNotStarted();
+
+    /**
+     * Stops the chunk whether or not it has started: a running chunk's worker process is killed
+     * (a JVM cannot stop a thread safely) and replaced. Backends that cannot do this return false.
+     *
+     * @return {@code true} if the chunk is now stopped and its callback will never be called
+     */
+    default boolean abort() {
+      return cancelIfNotStarted();
+    }
   }
 }

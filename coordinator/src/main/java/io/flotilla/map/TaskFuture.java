@@ -17,9 +17,11 @@ public final class TaskFuture<R> extends CompletableFuture<R> {
   }
 
   /**
-   * Cancels the task if it has not started.
+   * Cancels the task if it has not started; with {@code mayInterruptIfRunning}, a running task too, where
+   * the pool can stop it (a process pool kills and replaces the worker running it; a thread pool cannot
+   * stop a thread, and returns {@code false}). A cancelled task is never retried.
    *
-   * @param mayInterruptIfRunning ignored: a running task is never cancelled
+   * @param mayInterruptIfRunning whether a running task may be stopped
    * @return {@code true} if the task is now cancelled (including if it already was)
    */
   @Override
@@ -28,10 +30,11 @@ public final class TaskFuture<R> extends CompletableFuture<R> {
       return isCancelled();
     }
     ChunkBackend.ChunkTicket t = ticket;
-    if (t == null || !t.cancelIfNotStarted()) {
+    if (t == null) {
       return false;
     }
-    return super.cancel(false);
+    boolean stopped = mayInterruptIfRunning ? t.abort() : t.cancelIfNotStarted();
+    return stopped && super.cancel(mayInterruptIfRunning);
   }
 
   /**

@@ -12,6 +12,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -41,9 +46,13 @@ public final class ChunkScheduler {
   /** Retirements decided under the lock, announced after it is released. */
   private final List<String> retirements = new ArrayList<>(); // guarded by lock
 
+  private final Duration taskTimeout;
+  private final Consumer<String> kill;
+  private final ScheduledExecutorService timers;
+
   /** @param maxAttempts how many workers may die running one chunk before it fails */
   public ChunkScheduler(int maxAttempts) {
-    this(maxAttempts, 0, id -> {});
+    this(maxAttempts, 0, id -> {}, null, id -> {});
   }
 
   /**
@@ -51,11 +60,36 @@ public final class ChunkScheduler {
    * @param maxTasksPerWorker chunks a worker gets before it is replaced, or 0 for no limit
    * @param retiring told (without the lock held) the id of a worker that has had its quota, so that a
    *     replacement can start while it finishes
+   * @param taskTimeout how long a chunk may run once started, or {@code null} for no limit
+   * @param kill kills a worker's process (without the lock held), to stop a chunk it is running
    */
-  public ChunkScheduler(int maxAttempts, int maxTasksPerWorker, Consumer<String> retiring) {
+  public ChunkScheduler(
+      int maxAttempts,
+      int maxTasksPerWorker,
+      Consumer<String> retiring,
+      Duration taskTimeout,
+      Consumer<String> kill) {
     this.maxAttempts = maxAttempts;
     this.maxTasksPerWorker = maxTasksPerWorker;
     this.retiring = retiring;
+    this.taskTimeout = taskTimeout;
+    this.kill = kill;
+    this.timers =
+        taskTimeout == null
+            ? null
+            : Executors.newSingleThreadScheduledExecutor(
+                r -> {
+                  Thread t = new Thread(r, "flotilla-task-timeouts");
+                  t.setDaemon(true);
+                  return t;
+                });
+  }
+
+  /** Stops the task-timeout timer thread. */
+  public void close() {
+    if (timers != null) {
+      timers.shutdownNow();
+    }
   }
 
   // ---------------------------------------------------------------- chunks
@@ -91,6 +125,76 @@ public final class ChunkScheduler {
       chunk.state = ScheduledChunk.State.CANCELLED;
       return true;
     }
+  }
+
+  /**
+   * Stops a chunk whether or not it runs: a queued one is cancelled; a running one's worker is killed,
+   * which is the only safe way to stop a thread, and its other chunks go back to the queue uncharged.
+   */
+  boolean abort(ScheduledChunk chunk) {
+    String victim;
+    synchronized (lock) {
+      if (chunk.state == ScheduledChunk.State.QUEUED) {
+        chunk.state = ScheduledChunk.State.CANCELLED;
+        return true;
+      }
+      if (chunk.state != ScheduledChunk.State.SENT) {
+        return false;
+      }
+      chunk.state = ScheduledChunk.State.CANCELLED;
+      victim = stopWorkerOfLocked(chunk);
+    }
+    kill.accept(victim);
+    return true;
+  }
+
+  /** Takes a SENT chunk off its worker, which is then killed; returns that worker's id. */
+  private String stopWorkerOfLocked(ScheduledChunk chunk) {
+    WorkerHandle worker = chunk.worker;
+    worker.inFlight.remove(chunk.chunkId);
+    worker.killedDeliberately = true;
+    worker.ready = false;
+    if (chunk.timer != null) {
+      chunk.timer.cancel(false);
+    }
+    return worker.id;
+  }
+
+  /** A worker began a chunk: with a task timeout, its clock starts now. */
+  void started(WorkerHandle worker, long chunkId, int attempt) {
+    if (timers == null) {
+      return;
+    }
+    synchronized (lock) {
+      ScheduledChunk chunk = worker.inFlight.get(chunkId);
+      if (chunk == null || chunk.attempt != attempt || chunk.state != ScheduledChunk.State.SENT) {
+        return;
+      }
+      chunk.timer =
+          timers.schedule(() -> timedOut(chunk, attempt), taskTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void timedOut(ScheduledChunk chunk, int attempt) {
+    String victim;
+    synchronized (lock) {
+      if (chunk.state != ScheduledChunk.State.SENT || chunk.attempt != attempt) {
+        return;
+      }
+      chunk.state = ScheduledChunk.State.FAILED;
+      victim = stopWorkerOfLocked(chunk);
+    }
+    log.warn("chunk {} ran longer than {}; killing worker {} to stop it", chunk.chunkId, taskTimeout, victim);
+    kill.accept(victim);
+    TimeoutException timeout =
+        new TimeoutException(
+            (chunk.job.function() == null ? "task" : "chunk of items from " + chunk.firstIndex)
+                + " ran longer than the task timeout of "
+                + taskTimeout
+                + "; worker "
+                + victim
+                + " was killed to stop it and is being replaced");
+    chunk.onFailure.accept(timeout);
   }
 
   /** Tells every worker that knows the job to drop its queued chunks and its function. */
@@ -150,6 +254,9 @@ public final class ChunkScheduler {
         return;
       }
       chunk.state = ScheduledChunk.State.DONE;
+      if (chunk.timer != null) {
+        chunk.timer.cancel(false);
+      }
       stopIfRetiredLocked(worker);
       dispatchLocked();
     }
@@ -182,7 +289,7 @@ public final class ChunkScheduler {
       // Re-queue in reverse so that addFirst restores their original order at the head.
       for (int i = held.size() - 1; i >= 0; i--) {
         ScheduledChunk chunk = held.get(i);
-        boolean charged = chunk.isolated || i < worker.threads;
+        boolean charged = !worker.killedDeliberately && (chunk.isolated || i < worker.threads);
         if (charged && chunk.attempt >= maxAttempts) {
           chunk.state = ScheduledChunk.State.FAILED;
           exhausted.add(chunk);
@@ -194,6 +301,10 @@ public final class ChunkScheduler {
           chunk.worker = null;
           chunk.yieldRequested = false;
           chunk.isolated = true;
+          if (chunk.timer != null) {
+            chunk.timer.cancel(false);
+            chunk.timer = null;
+          }
           queue.addFirst(chunk);
           retries++;
         }
@@ -330,7 +441,8 @@ public final class ChunkScheduler {
                       .setChunkId(chunk.chunkId)
                       .setAttempt(chunk.attempt)
                       .setFirstIndex(Math.max(0, chunk.firstIndex))
-                      .setItems(chunk.items))
+                      .setItems(chunk.items)
+                      .setReportStart(timers != null))
               .build());
     }
     stealForIdleWorkersLocked();

@@ -17,6 +17,9 @@ import java.util.function.Consumer;
  *   │      (either way it is re-queued isolated: it next runs alone on its worker)
  *   │                   └──worker lost, no attempts left──► FAILED
  *   └──cancel──► CANCELLED        (any non-final state) ──pool broken──► FAILED
+ *                    ▲
+ * SENT ──abort (cancel(true))────┘  the worker is killed; its other chunks re-queue uncharged
+ * SENT ──ran past the task timeout──► FAILED (TimeoutException), the same way
  * </pre>
  *
  * A result whose (chunk, attempt) does not match a SENT chunk is late or duplicate, and is dropped. A
@@ -48,6 +51,8 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
   boolean yieldRequested;
   /** Re-queued after its worker died: runs alone on a worker, so that a second death is its own. */
   boolean isolated;
+  /** The task timer armed when the worker said Started, or null. */
+  java.util.concurrent.ScheduledFuture<?> timer;
 
   ScheduledChunk(
       ChunkScheduler scheduler,
@@ -71,5 +76,10 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
   @Override
   public boolean cancelIfNotStarted() {
     return scheduler.cancel(this);
+  }
+
+  @Override
+  public boolean abort() {
+    return scheduler.abort(this);
   }
 }

@@ -28,6 +28,8 @@ final class WorkerHandle {
   int tasksSent;
   /** Has had its quota: gets nothing more, and is stopped once it holds nothing. */
   boolean retired;
+  /** Killed by the pool to stop a chunk: its death is nobody's fault, and charges no attempt. */
+  boolean killedDeliberately;
   final Map<Long, ScheduledChunk> inFlight = new LinkedHashMap<>(); // in the order sent
   final Set<Long> knownJobs = new HashSet<>();
 

@@ -150,6 +150,8 @@ public final class WorkerLinkServer {
           fleet.ready(handle.id);
         }
         case CREDIT -> scheduler.credit(handle, message.getCredit().getCredits());
+        case STARTED ->
+            scheduler.started(handle, message.getStarted().getChunkId(), message.getStarted().getAttempt());
         case RESULT -> scheduler.result(handle, message.getResult());
         case INITIALIZER_FAILED ->
             fleet.initializerFailed(

@@ -115,6 +115,12 @@ public final class ThreadBackend implements ChunkBackend {
       this.done = done;
     }
 
+    /** A thread cannot be stopped safely: only a chunk that has not started can be aborted. */
+    @Override
+    public boolean abort() {
+      return cancelIfNotStarted();
+    }
+
     @Override
     public boolean cancelIfNotStarted() {
       if (state.compareAndSet(NEW, CANCELLED)) {

@@ -7,6 +7,8 @@ import io.flotilla.proto.Boundary;
 import io.flotilla.proto.Chunk;
 import io.flotilla.proto.ChunkResult;
 import io.flotilla.proto.ItemFailure;
+import io.flotilla.proto.Started;
+import io.flotilla.proto.WorkerMessage;
 import java.util.concurrent.Callable;
 
 /**
@@ -67,6 +69,13 @@ final class ChunkRun implements Runnable {
         session.send(result.setCancelled(true).build());
         return;
       }
+    }
+    if (chunk.getReportStart()) {
+      session.send(
+          WorkerMessage.newBuilder()
+              .setStarted(
+                  Started.newBuilder().setChunkId(chunk.getChunkId()).setAttempt(chunk.getAttempt()))
+              .build());
     }
     Codec codec = session.codec();
     long computeNanos = 0;
