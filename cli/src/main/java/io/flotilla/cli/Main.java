@@ -13,6 +13,12 @@ import picocli.CommandLine.Command;
     description = "concurrent.futures for the JVM: a pool of worker JVMs behind ExecutorService.",
     subcommands = {DemoCommand.class, ChaosCommand.class})
 public final class Main implements Runnable {
+  /**
+   * gRPC logs through java.util.logging, and warns about every stream a killed worker leaves half-written:
+   * expected news for a pool that replaces workers. Held here because JUL keeps loggers weakly.
+   */
+  private static final java.util.logging.Logger GRPC_LOG = java.util.logging.Logger.getLogger("io.grpc");
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   /**
@@ -21,6 +27,7 @@ public final class Main implements Runnable {
    * @param args the arguments
    */
   public static void main(String[] args) {
+    GRPC_LOG.setLevel(java.util.logging.Level.SEVERE);
     System.exit(new CommandLine(new Main()).execute(args));
   }
 

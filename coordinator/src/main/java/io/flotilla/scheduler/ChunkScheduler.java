@@ -273,6 +273,7 @@ public final class ChunkScheduler {
    */
   void workerLost(WorkerHandle worker, Function<ScheduledChunk, Throwable> why) {
     List<ScheduledChunk> exhausted = new ArrayList<>();
+    List<ScheduledChunk> split = new ArrayList<>();
     synchronized (lock) {
       if (worker.lost) {
         return;
@@ -290,6 +291,14 @@ public final class ChunkScheduler {
       for (int i = held.size() - 1; i >= 0; i--) {
         ScheduledChunk chunk = held.get(i);
         boolean charged = !worker.killedDeliberately && (chunk.isolated || i < worker.threads);
+        if (charged && chunk.size > 1 && chunk.job.function() != null) {
+          // Hunting the poison item: the map gets the chunk back unstarted, as from a yield, and runs
+          // it again as two isolated halves, so that one bad item cannot fail its neighbours.
+          chunk.state = ScheduledChunk.State.DONE;
+          split.add(chunk);
+          retries++;
+          continue;
+        }
         if (charged && chunk.attempt >= maxAttempts) {
           chunk.state = ScheduledChunk.State.FAILED;
           exhausted.add(chunk);
@@ -311,15 +320,27 @@ public final class ChunkScheduler {
       }
       if (!held.isEmpty()) {
         log.warn(
-            "{} lost with {} chunks in flight; {} re-queued, {} out of attempts",
+            "{} lost with {} chunks in flight; {} re-queued, {} split to find a poison item, {} out of"
+                + " attempts",
             worker,
             held.size(),
-            held.size() - exhausted.size(),
+            held.size() - exhausted.size() - split.size(),
+            split.size(),
             exhausted.size());
       }
       dispatchLocked();
     }
     announceRetirements();
+    for (ScheduledChunk chunk : split) {
+      chunk.onResult.accept(
+          ChunkResult.newBuilder()
+              .setJobId(chunk.job.id())
+              .setChunkId(chunk.chunkId)
+              .setAttempt(chunk.attempt)
+              .setYielded(true)
+              .build(),
+          worker);
+    }
     for (ScheduledChunk chunk : exhausted) {
       chunk.onFailure.accept(why.apply(chunk));
     }

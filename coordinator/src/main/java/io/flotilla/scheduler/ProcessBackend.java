@@ -116,6 +116,9 @@ public final class ProcessBackend implements ChunkBackend {
             (result, worker) ->
                 done.accept(new RemoteOutcome(result, worker, firstIndex, local, codec, loader)),
             error -> done.accept(ChunkOutcome.failed(n, error)));
+    // The rest of a chunk that yielded or was split after a crash runs alone on its worker: if it kills
+    // that worker too, the blame is exact.
+    chunk.isolated = resumed;
     scheduler.submit(chunk, resumed);
     return chunk;
   }
