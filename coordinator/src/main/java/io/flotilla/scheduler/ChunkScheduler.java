@@ -240,10 +240,7 @@ public final class ChunkScheduler {
     ScheduledChunk chunk;
     synchronized (lock) {
       worker.credits += result.getCredits();
-      chunk = worker.inFlight.remove(result.getChunkId());
-      if (chunk != null && chunk.isolated) {
-        worker.exclusive = false;
-      }
+      chunk = worker.inFlight.get(result.getChunkId());
       if (chunk == null || chunk.attempt != result.getAttempt()) {
         log.debug(
             "dropping late or duplicate result of chunk {} attempt {} from {}",
@@ -252,6 +249,10 @@ public final class ChunkScheduler {
             worker);
         dispatchLocked();
         return;
+      }
+      worker.inFlight.remove(result.getChunkId());
+      if (chunk.isolated) {
+        worker.exclusive = false;
       }
       chunk.state = ScheduledChunk.State.DONE;
       if (chunk.timer != null) {

@@ -78,4 +78,61 @@ class ChunkSchedulerTest {
     scheduler.workerReady(new WorkerHandle("w2", 102, "here", 1, second), 2);
     assertThat(second.chunkIds()).as("the waiting chunk goes to the next worker").containsExactly(2L);
   }
+
+  @Test
+  void aLateResultFromAnEarlierAttemptIsDroppedAndTheChunkCompletesOnce() {
+    ChunkScheduler retrying = new ChunkScheduler(3);
+    List<String> deliveredBy = new ArrayList<>();
+    ScheduledChunk chunk =
+        new ScheduledChunk(
+            retrying,
+            JobSpec.CALL,
+            7,
+            -1,
+            1,
+            ItemBatch.getDefaultInstance(),
+            (ChunkResult r, WorkerHandle w) -> deliveredBy.add(w.id + "/attempt " + r.getAttempt()),
+            e -> deliveredBy.add("failed: " + e));
+    WorkerHandle first = new WorkerHandle("w1", 101, "here", 1, new Outbox());
+    retrying.workerReady(first, 2);
+    retrying.submit(chunk, false);
+    retrying.workerLost(first, c -> new IllegalStateException("unexpected"));
+    WorkerHandle second = new WorkerHandle("w2", 102, "here", 1, new Outbox());
+    retrying.workerReady(second, 2);
+    assertThat(chunk.attempt).isEqualTo(2);
+
+    ChunkResult late = ChunkResult.newBuilder().setChunkId(7).setAttempt(1).setCredits(1).build();
+    ChunkResult current = ChunkResult.newBuilder().setChunkId(7).setAttempt(2).setCredits(1).build();
+    retrying.result(first, late); // from the dead worker's buffers
+    retrying.result(second, late); // the right worker, the wrong attempt
+    retrying.result(second, current);
+    retrying.result(second, current); // a duplicate
+
+    assertThat(deliveredBy).containsExactly("w2/attempt 2");
+  }
+
+  @Test
+  void aChunkRequeuedAfterADeathRunsAloneOnItsNextWorker() {
+    ChunkScheduler retrying = new ChunkScheduler(3);
+    CompletableFuture<Throwable> ignored = new CompletableFuture<>();
+    WorkerHandle dying = new WorkerHandle("w1", 101, "here", 1, new Outbox());
+    retrying.workerReady(dying, 1);
+    ScheduledChunk suspect =
+        new ScheduledChunk(
+            retrying, JobSpec.CALL, 1, -1, 1, ItemBatch.getDefaultInstance(), (r, w) -> {}, ignored::complete);
+    ScheduledChunk other =
+        new ScheduledChunk(
+            retrying, JobSpec.CALL, 2, -1, 1, ItemBatch.getDefaultInstance(), (r, w) -> {}, ignored::complete);
+    retrying.submit(suspect, false);
+    retrying.submit(other, false);
+    retrying.workerLost(dying, c -> new IllegalStateException("unexpected"));
+    assertThat(suspect.isolated).isTrue();
+
+    Outbox next = new Outbox();
+    WorkerHandle fresh = new WorkerHandle("w2", 102, "here", 1, next);
+    retrying.workerReady(fresh, 2);
+    assertThat(next.chunkIds()).as("only the suspect, although the worker has credit for two").containsExactly(1L);
+    retrying.result(fresh, ChunkResult.newBuilder().setChunkId(1).setAttempt(2).setCredits(1).build());
+    assertThat(next.chunkIds()).as("the rest once it is done").containsExactly(1L, 2L);
+  }
 }
