@@ -166,6 +166,7 @@ public final class ProcessPool extends AbstractPool {
     private int maxTasksPerWorker;
     private Duration heartbeatTimeout = Duration.ofSeconds(3);
     private Duration taskTimeout;
+    private boolean strict;
     private String classPath = System.getProperty("java.class.path");
     private String javaExecutable = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
@@ -325,6 +326,18 @@ public final class ProcessPool extends AbstractPool {
     }
 
     /**
+     * Python's {@code ProcessPoolExecutor} semantics instead of self-healing: the first worker to die
+     * while holding tasks breaks the pool; every pending and later task fails with
+     * {@link BrokenPoolException}, whose cause is the {@link WorkerCrashedException}.
+     *
+     * @return this
+     */
+    public Builder strict() {
+      this.strict = true;
+      return this;
+    }
+
+    /**
      * @param classPath the workers' class path (default: this JVM's {@code java.class.path})
      * @return this
      */
@@ -407,6 +420,9 @@ public final class ProcessPool extends AbstractPool {
                 return t;
               });
       ProcessPool pool = new ProcessPool(backend, fleet, scheduler, workers, threadsPerWorker, completions);
+      if (strict) {
+        scheduler.strict(pool::broke);
+      }
       Runtime.getRuntime().addShutdownHook(pool.killOnExit);
       fleet.start(server, port, token, pool::broke);
       return pool;

@@ -1,5 +1,6 @@
 package io.flotilla.scheduler;
 
+import io.flotilla.BrokenPoolException;
 import io.flotilla.proto.Chunk;
 import io.flotilla.proto.ChunkResult;
 import io.flotilla.proto.CoordinatorMessage;
@@ -48,6 +49,7 @@ public final class ChunkScheduler {
 
   private final Duration taskTimeout;
   private final Consumer<String> kill;
+  private volatile boolean strict;
   private final ScheduledExecutorService timers;
 
   /** @param maxAttempts how many workers may die running one chunk before it fails */
@@ -84,6 +86,19 @@ public final class ChunkScheduler {
                   return t;
                 });
   }
+
+  /**
+   * Python's semantics instead of self-healing: the first worker to die holding work breaks the pool,
+   * and every pending and later chunk fails with {@link BrokenPoolException}, caused by the crash.
+   *
+   * @param onBreak told once, when the pool breaks
+   */
+  public void strict(Consumer<BrokenPoolException> onBreak) {
+    this.onStrictBreak = onBreak;
+    strict = true;
+  }
+
+  private volatile Consumer<BrokenPoolException> onStrictBreak = b -> {};
 
   /** Stops the task-timeout timer thread. */
   public void close() {
@@ -275,6 +290,7 @@ public final class ChunkScheduler {
   void workerLost(WorkerHandle worker, Function<ScheduledChunk, Throwable> why) {
     List<ScheduledChunk> exhausted = new ArrayList<>();
     List<ScheduledChunk> split = new ArrayList<>();
+    ScheduledChunk breaking = null;
     synchronized (lock) {
       if (worker.lost) {
         return;
@@ -283,6 +299,14 @@ public final class ChunkScheduler {
       workers.remove(worker.id);
       List<ScheduledChunk> held = new ArrayList<>(worker.inFlight.values());
       worker.inFlight.clear();
+      if (strict && !held.isEmpty() && !worker.killedDeliberately) {
+        for (ScheduledChunk chunk : held) {
+          chunk.state = ScheduledChunk.State.FAILED;
+        }
+        exhausted.addAll(held);
+        breaking = held.get(0);
+        held.clear();
+      }
       // A worker starts its chunks in the order they were sent, one per run thread, so only the first
       // `threads` of them can have been running when it died; the rest were waiting behind them. Only
       // the former are charged an attempt: a poisonous item must not use up its neighbours' attempts.
@@ -341,6 +365,17 @@ public final class ChunkScheduler {
               .setYielded(true)
               .build(),
           worker);
+    }
+    if (breaking != null) {
+      Throwable crash = why.apply(breaking);
+      BrokenPoolException broken =
+          new BrokenPoolException("a worker died with tasks in flight, and the pool is strict: " + crash.getMessage(), crash);
+      for (ScheduledChunk chunk : exhausted) {
+        chunk.onFailure.accept(broken);
+      }
+      breakPool(broken);
+      onStrictBreak.accept(broken);
+      return;
     }
     for (ScheduledChunk chunk : exhausted) {
       chunk.onFailure.accept(why.apply(chunk));
