@@ -56,6 +56,9 @@ public class WorkerCrashedException extends RuntimeException {
     if (how != null && !how.isEmpty()) {
       m.append(" (").append(how).append(')');
     }
+    if (stderrTail != null && stderrTail.contains("OutOfMemoryError")) {
+      m.append(" (out of heap memory: raise -Xmx with jvmArgs, or use less per task)");
+    }
     if (exitCode != null) {
       m.append(" with exit code ").append(exitCode);
       if (exitCode > 128 && exitCode < 160) {
@@ -98,6 +101,14 @@ public class WorkerCrashedException extends RuntimeException {
   /** @return the first item of the chunk in its map's input, or -1 for a submitted task */
   public long itemIndex() {
     return itemIndex;
+  }
+
+  /**
+   * @return whether the worker ran out of heap: workers exit at once on an OutOfMemoryError, and say
+   *     so on stderr
+   */
+  public boolean outOfMemory() {
+    return stderrTail != null && stderrTail.contains("OutOfMemoryError");
   }
 
   /** @return what the pool saw beyond the exit (a worker that stopped answering), or {@code ""} */

@@ -133,7 +133,8 @@ class WorkerCrashTest extends PoolTestBase {
             });
     WorkerCrashedException e = crash(f);
     assertThat(e.exitCode()).as("-XX:+ExitOnOutOfMemoryError's exit code").isEqualTo(3);
-    assertThat(e).hasMessageContaining("OutOfMemoryError");
+    assertThat(e).hasMessageContaining("OutOfMemoryError").hasMessageContaining("out of heap memory");
+    assertThat(e.outOfMemory()).isTrue();
     assertPoolRecovers(e.pid());
   }
 
