@@ -167,6 +167,7 @@ public final class ProcessPool extends AbstractPool {
     private Duration heartbeatTimeout = Duration.ofSeconds(3);
     private Duration taskTimeout;
     private boolean strict;
+    private final List<String> retryOn = new ArrayList<>();
     private String classPath = System.getProperty("java.class.path");
     private String javaExecutable = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
@@ -265,7 +266,8 @@ public final class ProcessPool extends AbstractPool {
 
     /**
      * @param attempts how many workers may die running one chunk before it fails with
-     *     {@link WorkerCrashedException}, at least 1 (default 3)
+     *     {@link WorkerCrashedException}, at least 1 (default 3); also how many runs in all an item gets
+     *     when it throws an exception listed in {@link #retryOn}
      * @return this
      */
     public Builder maxAttempts(int attempts) {
@@ -322,6 +324,22 @@ public final class ProcessPool extends AbstractPool {
         throw new IllegalArgumentException("taskTimeout must be positive, was " + timeout);
       }
       this.taskTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Opts in to retrying application exceptions: an item whose function throws one of these types
+     * (or a subclass) is run again at once, on the same worker, up to {@link #maxAttempts(int)} runs in
+     * all; its last exception is its result. Any other exception is never retried: it is a result.
+     *
+     * @param types exception types, such as {@code java.io.IOException.class}
+     * @return this
+     */
+    @SafeVarargs
+    public final Builder retryOn(Class<? extends Throwable>... types) {
+      for (Class<? extends Throwable> t : types) {
+        retryOn.add(Objects.requireNonNull(t, "exception type").getName());
+      }
       return this;
     }
 
@@ -401,6 +419,7 @@ public final class ProcessPool extends AbstractPool {
           new ChunkScheduler(maxAttempts, maxTasksPerWorker, fleet::recycling, taskTimeout, fleet::kill);
       WorkerLinkServer server =
           new WorkerLinkServer(scheduler, codec, token, init, maxMessageBytes, heartbeatTimeout, fleet);
+      server.retryOn(retryOn, maxAttempts);
       int port;
       try {
         port = server.start();

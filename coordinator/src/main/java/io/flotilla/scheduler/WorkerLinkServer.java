@@ -19,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +40,8 @@ public final class WorkerLinkServer {
   private final int maxMessageBytes;
   private final FleetListener fleet;
   private final Duration heartbeatTimeout;
+  private List<String> retryOn = List.of();
+  private int maxAttempts = 1;
   private final Map<String, Connection> connections = new ConcurrentHashMap<>();
   private Server server;
 
@@ -66,6 +69,17 @@ public final class WorkerLinkServer {
     this.initializer = initializer;
     this.maxMessageBytes = maxMessageBytes;
     this.fleet = fleet;
+  }
+
+  /**
+   * Application exceptions after which workers run an item again, in place.
+   *
+   * @param classNames exception classes (subclasses match too)
+   * @param attempts runs of an item in all, at least 1
+   */
+  public void retryOn(List<String> classNames, int attempts) {
+    this.retryOn = List.copyOf(classNames);
+    this.maxAttempts = attempts;
   }
 
   /**
@@ -190,7 +204,9 @@ public final class WorkerLinkServer {
                       .setInitializer(initializer)
                       .setMaxMessageBytes(maxMessageBytes)
                       .setProtocolVersion(Codec.PROTOCOL_VERSION)
-                      .setCodecFingerprint(codec.fingerprint()))
+                      .setCodecFingerprint(codec.fingerprint())
+                      .addAllRetryOn(retryOn)
+                      .setMaxAttempts(maxAttempts))
               .build());
     }
 

@@ -111,15 +111,25 @@ final class ChunkRun implements Runnable {
           fail(result, values, i, Boundary.DECODE_ITEM, e);
           continue;
         }
-        Object value;
+        Object value = null;
+        Throwable error = null;
         long start = System.nanoTime();
-        try {
-          value = fn == null ? ((Callable<?>) item).call() : fn.apply(item);
-        } catch (Throwable e) {
-          fail(result, values, i, Boundary.RUN, e);
+        for (int attempt = 1; ; attempt++) {
+          try {
+            value = fn == null ? ((Callable<?>) item).call() : fn.apply(item);
+            error = null;
+            break;
+          } catch (Throwable e) {
+            error = e;
+            if (attempt >= session.maxAttempts() || !session.retryable(e)) {
+              break;
+            }
+          }
+        }
+        computeNanos += System.nanoTime() - start;
+        if (error != null) {
+          fail(result, values, i, Boundary.RUN, error);
           continue;
-        } finally {
-          computeNanos += System.nanoTime() - start;
         }
         try {
           values.add(value, session.maxResultBytes());

@@ -12,6 +12,7 @@ import io.flotilla.proto.WorkerLinkGrpc;
 import io.flotilla.proto.WorkerMessage;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -48,6 +49,8 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
   private final Map<Long, ChunkRun> active = new ConcurrentHashMap<>();
   private final CompletableFuture<Integer> exit = new CompletableFuture<>();
   private volatile long maxResultBytes = Integer.MAX_VALUE;
+  private volatile List<Class<?>> retryOn = List.of();
+  private volatile int maxAttempts = 1;
   private StreamObserver<WorkerMessage> out; // guarded by this
 
   WorkerSession(WorkerOptions options, Codec codec) {
@@ -175,7 +178,34 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
     return null;
   }
 
+  /**
+   * @param error what the user's function threw
+   * @return whether the pool asked for items failing this way to be run again
+   */
+  boolean retryable(Throwable error) {
+    for (Class<?> type : retryOn) {
+      if (type.isInstance(error)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  int maxAttempts() {
+    return maxAttempts;
+  }
+
   private void initialize(Welcome welcome) {
+    List<Class<?>> types = new java.util.ArrayList<>();
+    for (String name : welcome.getRetryOnList()) {
+      try {
+        types.add(Class.forName(name, false, Thread.currentThread().getContextClassLoader()));
+      } catch (ClassNotFoundException | LinkageError e) {
+        System.err.println("flotilla worker: cannot retry on " + name + ", no such class here: " + e);
+      }
+    }
+    retryOn = List.copyOf(types);
+    maxAttempts = Math.max(1, welcome.getMaxAttempts());
     if (welcome.getMaxMessageBytes() > 0) {
       // Leave room for the envelope around the values.
       maxResultBytes = Math.max(1024, welcome.getMaxMessageBytes() - 64 * 1024);
