@@ -168,6 +168,7 @@ public final class ProcessPool extends AbstractPool {
     private Duration taskTimeout;
     private boolean strict;
     private final List<String> retryOn = new ArrayList<>();
+    private long recycleAboveHeapBytes;
     private String classPath = System.getProperty("java.class.path");
     private String javaExecutable = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
@@ -328,6 +329,20 @@ public final class ProcessPool extends AbstractPool {
     }
 
     /**
+     * @param bytes heap still in use after a collection above which a worker is replaced between tasks
+     *     (it finishes what it holds; a replacement starts at once): for code that leaks or caches
+     *     without bound. At least 1 MiB; by default there is no limit.
+     * @return this
+     */
+    public Builder recycleAboveHeap(long bytes) {
+      if (bytes < (1 << 20)) {
+        throw new IllegalArgumentException("recycleAboveHeap must be at least 1 MiB, was " + bytes + " bytes");
+      }
+      this.recycleAboveHeapBytes = bytes;
+      return this;
+    }
+
+    /**
      * Opts in to retrying application exceptions: an item whose function throws one of these types
      * (or a subclass) is run again at once, on the same worker, up to {@link #maxAttempts(int)} runs in
      * all; its last exception is its result. Any other exception is never retried: it is a result.
@@ -420,6 +435,7 @@ public final class ProcessPool extends AbstractPool {
       WorkerLinkServer server =
           new WorkerLinkServer(scheduler, codec, token, init, maxMessageBytes, heartbeatTimeout, fleet);
       server.retryOn(retryOn, maxAttempts);
+      server.recycleAboveHeap(recycleAboveHeapBytes);
       int port;
       try {
         port = server.start();

@@ -25,9 +25,13 @@ class RecyclingTest {
   }
 
   @Test
+  @org.junit.jupiter.api.Timeout(
+      value = 400,
+      unit = java.util.concurrent.TimeUnit.SECONDS,
+      threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
   void oneTaskPerWorkerGivesEveryTaskAFreshJvmAndLosesNothing() throws Exception {
     pool = Pools.process(ProcessPool.builder().workers(2).maxTasksPerWorker(1));
-    int tasks = 16;
+    int tasks = 200;
     List<CompletableFuture<long[]>> futures = new ArrayList<>();
     for (int i = 0; i < tasks; i++) {
       int n = i;
@@ -53,5 +57,28 @@ class RecyclingTest {
         .forEachRemaining(out::add);
     assertThat(out).isEqualTo(IntStream.range(0, 40).map(x -> x * x).boxed().toList());
     assertThat(pool.stats().recycled()).isGreaterThanOrEqualTo(10 / 3);
+  }
+
+  /** Held by the worker JVM that runs {@link #hoard}: what a leaking cache looks like. */
+  static final java.util.List<byte[]> HOARD = new java.util.ArrayList<>();
+
+  static long hoard(int megabytes) {
+    for (int i = 0; i < megabytes; i++) {
+      HOARD.add(new byte[1 << 20]);
+    }
+    System.gc();
+    return ProcessHandle.current().pid();
+  }
+
+  @Test
+  void aWorkerKeepingTooMuchHeapAfterCollectionsIsReplacedBetweenTasks() throws Exception {
+    pool =
+        Pools.process(
+            ProcessPool.builder().workers(1).jvmArgs("-Xmx128m").recycleAboveHeap(32L << 20));
+    long leaky = pool.submit(() -> hoard(48)).get(60, java.util.concurrent.TimeUnit.SECONDS);
+    long next = pool.submit(() -> ProcessHandle.current().pid()).get(60, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(next).as("the next task runs in a fresh worker").isNotEqualTo(leaky);
+    assertThat(pool.stats().recycled()).isEqualTo(1);
+    assertThat(pool.stats().crashes()).isZero();
   }
 }

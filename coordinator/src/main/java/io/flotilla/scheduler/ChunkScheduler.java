@@ -269,6 +269,10 @@ public final class ChunkScheduler {
       if (chunk.isolated) {
         worker.exclusive = false;
       }
+      if (result.getHeavy() && !worker.retired) {
+        log.info("{} keeps too much heap after collections; replacing it", worker);
+        retireLocked(worker);
+      }
       chunk.state = ScheduledChunk.State.DONE;
       if (chunk.timer != null) {
         chunk.timer.cancel(false);
@@ -410,6 +414,13 @@ public final class ChunkScheduler {
     }
   }
 
+  /** No more work for this worker; a replacement starts now, and it is stopped once drained. */
+  private void retireLocked(WorkerHandle worker) {
+    worker.retired = true;
+    recycled++;
+    retirements.add(worker.id);
+  }
+
   /** A worker that has had its quota and holds nothing more is told to exit. */
   private void stopIfRetiredLocked(WorkerHandle worker) {
     if (worker.retired && worker.inFlight.isEmpty() && !worker.lost) {
@@ -486,9 +497,7 @@ public final class ChunkScheduler {
       worker.inFlight.put(chunk.chunkId, chunk);
       worker.credits--;
       if (maxTasksPerWorker > 0 && ++worker.tasksSent >= maxTasksPerWorker) {
-        worker.retired = true;
-        recycled++;
-        retirements.add(worker.id);
+        retireLocked(worker);
       }
       worker.send(
           CoordinatorMessage.newBuilder()

@@ -42,6 +42,7 @@ public final class WorkerLinkServer {
   private final Duration heartbeatTimeout;
   private List<String> retryOn = List.of();
   private int maxAttempts = 1;
+  private long recycleAboveHeapBytes;
   private final Map<String, Connection> connections = new ConcurrentHashMap<>();
   private Server server;
 
@@ -80,6 +81,11 @@ public final class WorkerLinkServer {
   public void retryOn(List<String> classNames, int attempts) {
     this.retryOn = List.copyOf(classNames);
     this.maxAttempts = attempts;
+  }
+
+  /** @param bytes heap kept after collections above which a worker is replaced; 0 for no limit */
+  public void recycleAboveHeap(long bytes) {
+    this.recycleAboveHeapBytes = bytes;
   }
 
   /**
@@ -206,7 +212,8 @@ public final class WorkerLinkServer {
                       .setProtocolVersion(Codec.PROTOCOL_VERSION)
                       .setCodecFingerprint(codec.fingerprint())
                       .addAllRetryOn(retryOn)
-                      .setMaxAttempts(maxAttempts))
+                      .setMaxAttempts(maxAttempts)
+                      .setRecycleAboveHeapBytes(recycleAboveHeapBytes))
               .build());
     }
 

@@ -140,7 +140,7 @@ final class ChunkRun implements Runnable {
       result.setValues(values.finish());
     }
     session.chunkAnswered(chunk.getChunkId());
-    session.send(result.setComputeNanos(computeNanos).build());
+    session.send(result.setComputeNanos(computeNanos).setHeavy(session.heavy()).build());
   }
 
   @SuppressWarnings("unchecked")

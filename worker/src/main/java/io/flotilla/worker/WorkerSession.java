@@ -12,6 +12,10 @@ import io.flotilla.proto.WorkerLinkGrpc;
 import io.flotilla.proto.WorkerMessage;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -51,6 +55,7 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
   private volatile long maxResultBytes = Integer.MAX_VALUE;
   private volatile List<Class<?>> retryOn = List.of();
   private volatile int maxAttempts = 1;
+  private volatile long recycleAboveHeapBytes;
   private StreamObserver<WorkerMessage> out; // guarded by this
 
   WorkerSession(WorkerOptions options, Codec codec) {
@@ -195,6 +200,25 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
     return maxAttempts;
   }
 
+  /**
+   * @return whether the heap still in use after the last collection is above the recycling limit: what
+   *     survives a collection is what the worker keeps (caches, leaks), not garbage on its way out
+   */
+  boolean heavy() {
+    long limit = recycleAboveHeapBytes;
+    if (limit <= 0) {
+      return false;
+    }
+    long used = 0;
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      MemoryUsage afterGc = pool.getType() == MemoryType.HEAP ? pool.getCollectionUsage() : null;
+      if (afterGc != null) {
+        used += afterGc.getUsed();
+      }
+    }
+    return used > limit;
+  }
+
   private void initialize(Welcome welcome) {
     List<Class<?>> types = new java.util.ArrayList<>();
     for (String name : welcome.getRetryOnList()) {
@@ -206,6 +230,7 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
     }
     retryOn = List.copyOf(types);
     maxAttempts = Math.max(1, welcome.getMaxAttempts());
+    recycleAboveHeapBytes = welcome.getRecycleAboveHeapBytes();
     if (welcome.getMaxMessageBytes() > 0) {
       // Leave room for the envelope around the values.
       maxResultBytes = Math.max(1024, welcome.getMaxMessageBytes() - 64 * 1024);
