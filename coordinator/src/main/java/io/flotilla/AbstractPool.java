@@ -204,29 +204,14 @@ abstract class AbstractPool implements PoolExecutor {
 
   @Override
   public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks) throws InterruptedException {
-    List<Future<T>> futures = new ArrayList<>(tasks.size());
-    try {
-      for (Callable<T> task : tasks) {
-        futures.add(submit(task));
-      }
-      for (Future<T> f : futures) {
-        try {
-          f.get();
-        } catch (ExecutionException | CancellationException ignored) {
-          // invokeAll reports each outcome through its future
-        }
-      }
-      return futures;
-    } catch (InterruptedException | RuntimeException e) {
-      futures.forEach(f -> f.cancel(true));
-      throw e;
-    }
+    return invokeAll(tasks, Long.MAX_VALUE, TimeUnit.NANOSECONDS);
   }
 
   @Override
   public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
       throws InterruptedException {
-    long deadline = System.nanoTime() + unit.toNanos(timeout);
+    long nanos = unit.toNanos(timeout);
+    long deadline = nanos == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + nanos;
     List<Future<T>> futures = new ArrayList<>(tasks.size());
     try {
       for (Callable<T> task : tasks) {
@@ -234,13 +219,18 @@ abstract class AbstractPool implements PoolExecutor {
       }
       for (Future<T> f : futures) {
         try {
-          f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+          if (deadline == Long.MAX_VALUE) {
+            f.get();
+          } else {
+            f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+          }
         } catch (ExecutionException | CancellationException ignored) {
-          // reported through the future
+          // invokeAll reports each outcome through its future
         } catch (TimeoutException e) {
           break;
         }
       }
+      // Only those left unfinished by the deadline: as the contract says, they are cancelled.
       futures.forEach(f -> f.cancel(true));
       return futures;
     } catch (InterruptedException | RuntimeException e) {

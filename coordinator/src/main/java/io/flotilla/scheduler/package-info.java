@@ -22,10 +22,17 @@
  *                                      │                         thread, never a gRPC thread)
  *  yielded part: rest resubmitted ─────┘ (front of the queue)
  *
- *  worker lost (stream ends / process exits) ──► workerLost: its chunks go back to the front of the
- *                                                queue, or fail with WorkerCrashedException once out
- *                                                of attempts; LocalFleet starts a replacement
+ *  worker lost (stream ends / process exits / ──► workerLost: its chunks go back to the front of the
+ *   heartbeats missed for heartbeatTimeout)      queue to run isolated (alone on a worker), a map chunk
+ *                                                of several items is handed back to MapRun to be split
+ *                                                in halves (poison hunt), and a chunk out of attempts
+ *                                                fails with WorkerCrashedException; LocalFleet starts a
+ *                                                replacement (strict(): the pool breaks instead)
  *  queue empty and a worker idle ──► Yield sent to the holder of the biggest multi-item chunk
+ *  Started(chunk) with a task timeout ──► timer; on expiry, or on cancel(true) (abort), the worker
+ *                                         running it is killed and its other chunks re-queue uncharged
+ *  task quota or heavy heap reached ──► worker retired: no more work, Stop once drained, replacement
+ *                                       started at once
  * </pre>
  *
  * <p><b>ChunkScheduler</b> owns the queue and the per-worker bookkeeping (credits, chunks in flight,
