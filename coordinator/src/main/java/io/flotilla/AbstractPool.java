@@ -118,7 +118,7 @@ abstract class AbstractPool implements PoolExecutor {
               backend.callJob(),
               -1,
               List.of(task),
-              false,
+              ChunkBackend.Start.FRESH,
               outcome -> completions.execute(() -> future.completeFrom(outcome))));
     } catch (RuntimeException | Error e) {
       // Nothing was queued: the future must not stay pending, or close() would wait for it forever.
@@ -417,8 +417,15 @@ abstract class AbstractPool implements PoolExecutor {
 
     @Override
     public ChunkTicket run(
-        JobRef job, long firstIndex, List<?> items, boolean resumed, Consumer<ChunkOutcome> done) {
-      outstanding.incrementAndGet();
+        JobRef job, long firstIndex, List<?> items, Start start, Consumer<ChunkOutcome> done) {
+      synchronized (lock) {
+        // Checked together with the count that decides termination: a chunk that slipped in after the
+        // pool began to stop would wait for workers that are gone.
+        if (start == Start.FRESH && state != State.RUNNING) {
+          throw new RejectedExecutionException("the pool is shut down: it accepts no new tasks");
+        }
+        outstanding.incrementAndGet();
+      }
       ChunkTicket ticket;
       try {
         ticket =
@@ -426,7 +433,7 @@ abstract class AbstractPool implements PoolExecutor {
                 job,
                 firstIndex,
                 items,
-                resumed,
+                start,
                 outcome -> {
                   try {
                     done.accept(outcome);

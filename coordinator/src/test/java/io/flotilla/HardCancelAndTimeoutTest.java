@@ -108,4 +108,29 @@ class HardCancelAndTimeoutTest {
     }
     assertThat(spinning.get(30, TimeUnit.SECONDS)).isEqualTo(1);
   }
+
+  @Test
+  void aHungItemInAMapChunkTimesOutAloneAndItsNeighboursComplete() throws Exception {
+    ProcessPool p =
+        Pools.process(ProcessPool.builder().workers(2).maxAttempts(1).taskTimeout(Duration.ofSeconds(1)));
+    pool = p;
+    SerializableFunction<Integer, Integer> fn =
+        x -> {
+          while (x == 4) {
+            Thread.onSpinWait();
+          }
+          return x * 3;
+        };
+    java.util.List<Object> out =
+        PoolExecutorContract.drain(
+            p.map(fn, java.util.stream.IntStream.range(0, 10).boxed().toList(), MapOptions.defaults().chunkSize(10)));
+    for (int i = 0; i < 10; i++) {
+      if (i == 4) {
+        assertThat(out.get(i)).isInstanceOf(java.util.concurrent.CompletionException.class);
+        assertThat(((Throwable) out.get(i)).getCause()).isInstanceOf(TimeoutException.class);
+      } else {
+        assertThat(out.get(i)).as("item %d", i).isEqualTo(i * 3);
+      }
+    }
+  }
 }

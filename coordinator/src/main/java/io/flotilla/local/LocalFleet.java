@@ -266,12 +266,15 @@ public final class LocalFleet implements FleetListener {
     }
     CompletableFuture<Void> allExited =
         CompletableFuture.allOf(all.stream().map(LocalWorker::exited).toArray(CompletableFuture[]::new));
+    // completeOnTimeout completes the future it is called on: time out copies, never allExited itself,
+    // which must mean what it says.
     return allExited
+        .copy()
         .completeOnTimeout(null, STOP_ASK_MILLIS, TimeUnit.MILLISECONDS)
         .thenCompose(
             v -> {
               all.forEach(LocalWorker::closeStdin);
-              return allExited.completeOnTimeout(null, STOP_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+              return allExited.copy().completeOnTimeout(null, STOP_GRACE_MILLIS, TimeUnit.MILLISECONDS);
             })
         .thenCompose(
             v -> {

@@ -113,6 +113,7 @@ public final class LocalWorker {
         .thenCompose(
             how ->
                 stderrClosed
+                    .copy()
                     .completeOnTimeout(null, 1, TimeUnit.SECONDS)
                     .thenApply(
                         v ->

@@ -34,13 +34,24 @@ public interface ChunkBackend {
    * @param job the job
    * @param firstIndex the position of the first item in the job's input, or -1 for a submitted task
    * @param items the items, owned by the backend from now on
-   * @param resumed whether these are the unstarted items of a chunk that yielded: they go ahead of
-   *     other queued chunks, since a consumer may already be waiting for them
+   * @param start fresh input, or the unstarted items of a chunk that yielded (they go ahead of other
+   *     queued chunks, since a consumer may already be waiting for them), or items suspected of killing
+   *     a worker (they also run alone on their worker, so that the next death is pinned on them)
    * @param done receives the outcome, which may cover only the first items if the chunk yielded
    * @return a handle that can cancel the chunk while it has not started
    */
   ChunkTicket run(
-      JobRef job, long firstIndex, List<?> items, boolean resumed, Consumer<ChunkOutcome> done);
+      JobRef job, long firstIndex, List<?> items, Start start, Consumer<ChunkOutcome> done);
+
+  /** Why a chunk is being run. */
+  enum Start {
+    /** New input. */
+    FRESH,
+    /** The rest of a chunk that yielded. */
+    RESUMED,
+    /** Half of a chunk whose worker died running it, or that ran past the task timeout. */
+    SUSPECT
+  }
 
   /** Releases a job: its queued chunks are dropped and workers forget its function. */
   void closeJob(JobRef job);

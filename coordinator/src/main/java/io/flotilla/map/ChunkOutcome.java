@@ -26,6 +26,14 @@ public interface ChunkOutcome {
   long computeNanos();
 
   /**
+   * @return whether the items not covered were handed back because the chunk killed its worker or ran
+   *     past its timeout, rather than yielded: they must run as {@link ChunkBackend.Start#SUSPECT}
+   */
+  default boolean suspect() {
+    return false;
+  }
+
+  /**
    * @param size the number of items
    * @param error the exception every item fails with
    * @return an outcome in which every item failed with {@code error}

@@ -267,12 +267,30 @@ public final class MapRun<T, R> implements MapResults<R> {
         }
       }
       submitted.addAndGet(items.size());
-      submitPart(slot, new Part(0, items.size()), false);
+      try {
+        submitPart(slot, new Part(0, items.size()), ChunkBackend.Start.FRESH);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // The pool shut down between the admission check and the submission.
+        synchronized (lock) {
+          outstanding--;
+          notDone.remove(slot);
+          ready.remove(slot);
+          slot.running.clear();
+        }
+        submitted.addAndGet(-items.size());
+        inputDone = true;
+        endFailure = e;
+        return;
+      }
     }
   }
 
-  private void submitPart(Slot slot, Part part, boolean resumed) {
+  private void submitPart(Slot slot, Part part, ChunkBackend.Start start) {
     synchronized (lock) {
+      if (closed) {
+        // The rest of a part that yielded just as the map was closed: nobody will read it.
+        return;
+      }
       slot.running.add(part);
     }
     part.ticket =
@@ -280,7 +298,7 @@ public final class MapRun<T, R> implements MapResults<R> {
             job,
             slot.firstIndex + part.offset,
             slot.items.subList(part.offset, part.offset + part.count),
-            resumed,
+            start,
             outcome -> onDone(slot, part, outcome));
   }
 
@@ -323,8 +341,10 @@ public final class MapRun<T, R> implements MapResults<R> {
         lock.notifyAll();
       }
     }
-    for (Part p : rest) {
-      submitPart(slot, p, true);
+    // Each goes to the head of the queue: the second half first, so the first half ends up in front.
+    ChunkBackend.Start start = outcome.suspect() ? ChunkBackend.Start.SUSPECT : ChunkBackend.Start.RESUMED;
+    for (int i = rest.size() - 1; i >= 0; i--) {
+      submitPart(slot, rest.get(i), start);
     }
   }
 

@@ -175,6 +175,16 @@ public final class ChunkScheduler {
     return worker.id;
   }
 
+  /**
+   * A worker's stream ended: it gets no more work from now on, while its death is being looked into
+   * (which can take seconds); {@link #workerLost} settles its chunks afterwards.
+   */
+  void workerDetached(WorkerHandle worker) {
+    synchronized (lock) {
+      worker.ready = false;
+    }
+  }
+
   /** A worker began a chunk: with a task timeout, its clock starts now. */
   void started(WorkerHandle worker, long chunkId, int attempt) {
     if (timers == null) {
@@ -192,15 +202,25 @@ public final class ChunkScheduler {
 
   private void timedOut(ScheduledChunk chunk, int attempt) {
     String victim;
+    WorkerHandle worker;
+    boolean handBack;
     synchronized (lock) {
       if (chunk.state != ScheduledChunk.State.SENT || chunk.attempt != attempt) {
         return;
       }
-      chunk.state = ScheduledChunk.State.FAILED;
+      worker = chunk.worker;
+      // Several map items: only one of them is hung. Hand the chunk back to be split, like a poison
+      // chunk, until the slow item is alone and times out by itself.
+      handBack = chunk.size > 1 && chunk.job.function() != null;
+      chunk.state = handBack ? ScheduledChunk.State.DONE : ScheduledChunk.State.FAILED;
       victim = stopWorkerOfLocked(chunk);
     }
     log.warn("chunk {} ran longer than {}; killing worker {} to stop it", chunk.chunkId, taskTimeout, victim);
     kill.accept(victim);
+    if (handBack) {
+      chunk.onSuspect.accept(worker);
+      return;
+    }
     TimeoutException timeout =
         new TimeoutException(
             (chunk.job.function() == null ? "task" : "chunk of items from " + chunk.firstIndex)
@@ -361,14 +381,7 @@ public final class ChunkScheduler {
     }
     announceRetirements();
     for (ScheduledChunk chunk : split) {
-      chunk.onResult.accept(
-          ChunkResult.newBuilder()
-              .setJobId(chunk.job.id())
-              .setChunkId(chunk.chunkId)
-              .setAttempt(chunk.attempt)
-              .setYielded(true)
-              .build(),
-          worker);
+      chunk.onSuspect.accept(worker);
     }
     if (breaking != null) {
       Throwable crash = why.apply(breaking);

@@ -7,6 +7,7 @@ import io.flotilla.codec.CodecException;
 import io.flotilla.map.ArrayOutcome;
 import io.flotilla.map.ChunkBackend;
 import io.flotilla.map.ChunkOutcome;
+import io.flotilla.proto.ChunkResult;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -24,6 +25,9 @@ public final class ProcessBackend implements ChunkBackend {
   private final int maxPayloadBytes;
   private final AtomicLong jobIds = new AtomicLong();
   private final AtomicLong chunkIds = new AtomicLong();
+
+  /** The outcome of a chunk handed back unstarted because it is suspected of killing its worker. */
+  private static final ChunkResult SUSPECT_HANDED_BACK = ChunkResult.newBuilder().setYielded(true).build();
 
   /**
    * @param scheduler where chunks go
@@ -78,7 +82,7 @@ public final class ProcessBackend implements ChunkBackend {
 
   @Override
   public ChunkTicket run(
-      JobRef job, long firstIndex, List<?> items, boolean resumed, Consumer<ChunkOutcome> done) {
+      JobRef job, long firstIndex, List<?> items, Start start, Consumer<ChunkOutcome> done) {
     JobSpec spec = (JobSpec) job;
     int n = items.size();
     Throwable[] localFailures = null;
@@ -114,12 +118,15 @@ public final class ProcessBackend implements ChunkBackend {
             n,
             batch,
             (result, worker) ->
-                done.accept(new RemoteOutcome(result, worker, firstIndex, local, codec, loader)),
-            error -> done.accept(ChunkOutcome.failed(n, error)));
-    // The rest of a chunk that yielded or was split after a crash runs alone on its worker: if it kills
-    // that worker too, the blame is exact.
-    chunk.isolated = resumed;
-    scheduler.submit(chunk, resumed);
+                done.accept(new RemoteOutcome(result, worker, firstIndex, local, codec, loader, false)),
+            error -> done.accept(ChunkOutcome.failed(n, error)),
+            worker ->
+                done.accept(
+                    new RemoteOutcome(
+                        SUSPECT_HANDED_BACK, worker, firstIndex, local, codec, loader, true)));
+    // Suspect items run alone on their worker: if they kill it too, the blame is exact.
+    chunk.isolated = start == Start.SUSPECT;
+    scheduler.submit(chunk, start != Start.FRESH);
     return chunk;
   }
 

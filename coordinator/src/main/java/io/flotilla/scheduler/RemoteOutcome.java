@@ -21,6 +21,7 @@ final class RemoteOutcome implements ChunkOutcome {
   private final Throwable[] localFailures;
   private final Codec codec;
   private final ClassLoader loader;
+  private final boolean suspect;
   private Object[] values;
   private Throwable[] errors;
 
@@ -30,7 +31,9 @@ final class RemoteOutcome implements ChunkOutcome {
       long firstIndex,
       Throwable[] localFailures,
       Codec codec,
-      ClassLoader loader) {
+      ClassLoader loader,
+      boolean suspect) {
+    this.suspect = suspect;
     this.result = result;
     this.worker = worker;
     this.firstIndex = firstIndex;
@@ -59,6 +62,11 @@ final class RemoteOutcome implements ChunkOutcome {
   @Override
   public long computeNanos() {
     return result.getComputeNanos();
+  }
+
+  @Override
+  public boolean suspect() {
+    return suspect;
   }
 
   private void decode() {

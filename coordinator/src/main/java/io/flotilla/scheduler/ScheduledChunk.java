@@ -42,6 +42,8 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
   final ItemBatch items;
   final BiConsumer<ChunkResult, WorkerHandle> onResult;
   final Consumer<Throwable> onFailure;
+  /** Hands the chunk back unstarted, as suspect: its worker died running it, or it timed out. */
+  final Consumer<WorkerHandle> onSuspect;
   private final ChunkScheduler scheduler;
 
   // guarded by the scheduler's lock
@@ -62,7 +64,8 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
       int size,
       ItemBatch items,
       BiConsumer<ChunkResult, WorkerHandle> onResult,
-      Consumer<Throwable> onFailure) {
+      Consumer<Throwable> onFailure,
+      Consumer<WorkerHandle> onSuspect) {
     this.scheduler = scheduler;
     this.job = job;
     this.chunkId = chunkId;
@@ -71,6 +74,7 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
     this.items = items;
     this.onResult = onResult;
     this.onFailure = onFailure;
+    this.onSuspect = onSuspect;
   }
 
   @Override

@@ -285,6 +285,7 @@ public final class WorkerLinkServer {
       if (h == null || !connections.remove(h.id, this)) {
         return;
       }
+      scheduler.workerDetached(h);
       fleet
           .lost(h.id, how)
           .exceptionally(e -> WorkerDeath.UNKNOWN)

@@ -72,7 +72,7 @@ public final class ThreadBackend implements ChunkBackend {
 
   @Override
   public ChunkTicket run(
-      JobRef job, long firstIndex, List<?> items, boolean resumed, Consumer<ChunkOutcome> done) {
+      JobRef job, long firstIndex, List<?> items, Start start, Consumer<ChunkOutcome> done) {
     ThreadChunk chunk = new ThreadChunk(job, items, done);
     executor.execute(chunk);
     return chunk;

@@ -50,7 +50,8 @@ class ChunkSchedulerTest {
         1,
         ItemBatch.getDefaultInstance(),
         (ChunkResult r, WorkerHandle w) -> {},
-        failed::complete);
+        failed::complete,
+        w -> {});
   }
 
   @Test
@@ -92,7 +93,8 @@ class ChunkSchedulerTest {
             1,
             ItemBatch.getDefaultInstance(),
             (ChunkResult r, WorkerHandle w) -> deliveredBy.add(w.id + "/attempt " + r.getAttempt()),
-            e -> deliveredBy.add("failed: " + e));
+            e -> deliveredBy.add("failed: " + e),
+            w -> deliveredBy.add("suspect"));
     WorkerHandle first = new WorkerHandle("w1", 101, "here", 1, new Outbox());
     retrying.workerReady(first, 2);
     retrying.submit(chunk, false);
@@ -119,10 +121,10 @@ class ChunkSchedulerTest {
     retrying.workerReady(dying, 1);
     ScheduledChunk suspect =
         new ScheduledChunk(
-            retrying, JobSpec.CALL, 1, -1, 1, ItemBatch.getDefaultInstance(), (r, w) -> {}, ignored::complete);
+            retrying, JobSpec.CALL, 1, -1, 1, ItemBatch.getDefaultInstance(), (r, w) -> {}, ignored::complete, w -> {});
     ScheduledChunk other =
         new ScheduledChunk(
-            retrying, JobSpec.CALL, 2, -1, 1, ItemBatch.getDefaultInstance(), (r, w) -> {}, ignored::complete);
+            retrying, JobSpec.CALL, 2, -1, 1, ItemBatch.getDefaultInstance(), (r, w) -> {}, ignored::complete, w -> {});
     retrying.submit(suspect, false);
     retrying.submit(other, false);
     retrying.workerLost(dying, c -> new IllegalStateException("unexpected"));
