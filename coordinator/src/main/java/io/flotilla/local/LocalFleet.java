@@ -93,7 +93,14 @@ public final class LocalFleet implements FleetListener {
       breakPool(new BrokenPoolException("cannot start a worker JVM: " + e.getMessage(), e));
       return;
     }
-    workers.put(id, worker);
+    synchronized (lock) {
+      if (stopping) {
+        // Launched while the pool was stopping (a replacement racing close()): it has no future.
+        worker.kill();
+        return;
+      }
+      workers.put(id, worker);
+    }
     worker.exited().thenAccept(code -> exited(worker, code));
   }
 
@@ -252,11 +259,12 @@ public final class LocalFleet implements FleetListener {
    * @return completes when every worker process has exited
    */
   public CompletableFuture<Void> stop() {
+    List<LocalWorker> all;
     synchronized (lock) {
       stopping = true;
+      all = new ArrayList<>(workers.values());
     }
     server.stopWorkers();
-    List<LocalWorker> all = new ArrayList<>(workers.values());
     // A worker still booting holds no work and cannot hear Stop yet: waiting for it would only make
     // close() slow.
     for (LocalWorker w : all) {

@@ -13,9 +13,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * Runs chunks on worker JVMs: encodes functions (once per job) and items (once per chunk) in the
- * caller's thread, hands chunks to the {@link ChunkScheduler}, and turns results back into
- * {@link ChunkOutcome}s that decode lazily.
+ * Runs chunks on worker JVMs: encodes functions (once per job) and items (once per chunk), hands chunks
+ * to the {@link ChunkScheduler}, and turns results back into {@link ChunkOutcome}s that decode lazily.
+ * Fresh chunks are encoded on the caller's thread; the rest of a chunk that yielded is encoded again on
+ * the thread that delivered the yield (a network thread), which keeps the map machinery in one place at
+ * the cost of re-encoding only the items not yet run.
  */
 public final class ProcessBackend implements ChunkBackend {
   private final ChunkScheduler scheduler;

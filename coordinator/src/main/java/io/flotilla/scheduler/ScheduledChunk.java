@@ -19,7 +19,11 @@ import java.util.function.Consumer;
  *   └──cancel──► CANCELLED        (any non-final state) ──pool broken──► FAILED
  *                    ▲
  * SENT ──abort (cancel(true))────┘  the worker is killed; its other chunks re-queue uncharged
- * SENT ──ran past the task timeout──► FAILED (TimeoutException), the same way
+ * SENT ──ran past the task timeout──► FAILED (TimeoutException), the same way; a map chunk of several
+ *                                     items is handed back instead (DONE, suspect), to be split
+ * SENT ──worker lost, several map items──► DONE, handed back suspect: MapRun re-runs it as two halves,
+ *                                          each isolated (the poison hunt)
+ * SENT/QUEUED ──worker lost in a strict pool──► FAILED (BrokenPoolException), and the pool breaks
  * </pre>
  *
  * A result whose (chunk, attempt) does not match a SENT chunk is late or duplicate, and is dropped. A

@@ -45,7 +45,8 @@
  * scheduler events. It runs handlers on the network threads; none of them blocks.
  *
  * <p><b>ProcessBackend</b> is the {@link io.flotilla.map.ChunkBackend} over all this: it encodes a job's
- * function once and each chunk's items once, on the caller's thread, and wraps results in
+ * function once and each fresh chunk's items once, on the caller's thread (the rest of a yielded chunk
+ * is re-encoded where the yield arrives), and wraps results in
  * {@link io.flotilla.scheduler.RemoteOutcome}, which decodes on the consumer's thread.
  */
 package io.flotilla.scheduler;

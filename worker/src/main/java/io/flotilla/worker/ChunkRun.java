@@ -55,6 +55,38 @@ final class ChunkRun implements Runnable {
 
   @Override
   public void run() {
+    try {
+      runChunk();
+    } catch (Throwable e) {
+      // Something outside the per-item guards broke (capturing a hostile exception, a VM error while
+      // decoding): the chunk must still be answered, or its caller would wait forever.
+      session.chunkAnswered(chunk.getChunkId());
+      session.send(failedWhole(e));
+    }
+  }
+
+  private ChunkResult failedWhole(Throwable e) {
+    ChunkResult.Builder result =
+        ChunkResult.newBuilder()
+            .setJobId(chunk.getJobId())
+            .setChunkId(chunk.getChunkId())
+            .setAttempt(chunk.getAttempt())
+            .setCredits(1);
+    io.flotilla.proto.ItemBatch.Builder empty = io.flotilla.proto.ItemBatch.newBuilder();
+    io.flotilla.proto.RemoteError error =
+        io.flotilla.proto.RemoteError.newBuilder()
+            .setClassName(e.getClass().getName())
+            .setMessage("the worker could not process this chunk")
+            .setHasMessage(true)
+            .build();
+    for (int i = 0; i < chunk.getItems().getEndsCount(); i++) {
+      empty.addEnds(0);
+      result.addFailures(ItemFailure.newBuilder().setOffset(i).setBoundary(Boundary.RUN).setError(error));
+    }
+    return result.setValues(empty).build();
+  }
+
+  private void runChunk() {
     ChunkResult.Builder result =
         ChunkResult.newBuilder()
             .setJobId(chunk.getJobId())

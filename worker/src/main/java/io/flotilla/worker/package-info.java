@@ -11,6 +11,7 @@
  *     DefineJob(job, fn bytes) -----+--> functions[job] = bytes (decoded once, on first use)
  *     Chunk(job, chunk, items) -----+--> runQueue ──► run threads (n = --threads, default 1)
  *                                   |                   decode item i ─► fn.apply ─► encode result i
+ *     Started(chunk) <-------------------------------------------- (only with a task timeout)
  *     ChunkResult(values, +1 credit)<---------------------------- (one message per chunk, or per
  *                                   |                     slice: a chunk stops early after 100 ms, or
  *     Yield(chunk) -----------------+--> chunk.yield flag when asked because another worker is idle,
@@ -29,8 +30,12 @@
  *
  * <p><b>ChunkRun</b> processes one chunk item by item: an item that fails to decode, throws, or whose
  * result fails to encode is reported as an item failure tagged with that boundary, and its neighbours
- * still complete. Between items it may stop and hand the rest back (work stealing and time slicing), so
- * a chunk that was sized too big never holds work hostage. Only the death of the JVM loses a chunk, and that is the coordinator's to notice.
+ * still complete; an item whose exception the pool listed in {@code retryOn} is run again in place. If
+ * anything outside those guards breaks, the whole chunk is answered as failed rather than left
+ * unanswered. Between items it may stop and hand the rest back (work stealing and time slicing), so a
+ * chunk that was sized too big never holds work hostage. With a task timeout set, it first says
+ * Started, so the coordinator can time it. Each result also says whether the heap kept after the last
+ * collection is above the recycling limit ("heavy"), which retires the worker. Only the death of the JVM loses a chunk, and that is the coordinator's to notice.
  *
  * <p><b>ParentWatch</b> makes orphan workers impossible: the JVM has no {@code PR_SET_PDEATHSIG}, so the
  * worker watches its stdin pipe (EOF when the parent dies, however it dies), its parent pid, and its
