@@ -492,7 +492,10 @@ public final class ChunkScheduler {
         queue.pollFirst();
         continue;
       }
-      WorkerHandle worker = chunk.isolated ? pickEmptyWorkerLocked() : pickWorkerLocked();
+      WorkerHandle worker =
+          chunk.isolated
+              ? pickEmptyWorkerLocked()
+              : chunk.resumed ? pickWorkerWithFreeThreadLocked() : pickWorkerLocked();
       if (worker == null) {
         return;
       }
@@ -558,6 +561,22 @@ public final class ChunkScheduler {
               .setYield(Yield.newBuilder().setChunkId(victim.chunkId).setAttempt(victim.attempt))
               .build());
     }
+  }
+
+  /** The ready worker with a run thread free and the fewest chunks, for the rest of a yielded chunk. */
+  private WorkerHandle pickWorkerWithFreeThreadLocked() {
+    WorkerHandle best = null;
+    for (WorkerHandle w : workers.values()) {
+      if (w.ready
+          && !w.exclusive
+          && !w.retired
+          && w.credits > 0
+          && w.inFlight.size() < w.threads
+          && (best == null || w.inFlight.size() < best.inFlight.size())) {
+        best = w;
+      }
+    }
+    return best;
   }
 
   /** A ready worker holding nothing, for a chunk that must run alone. */

@@ -128,6 +128,7 @@ public final class ProcessBackend implements ChunkBackend {
                         SUSPECT_HANDED_BACK, worker, firstIndex, local, codec, loader, true)));
     // Suspect items run alone on their worker: if they kill it too, the blame is exact.
     chunk.isolated = start == Start.SUSPECT;
+    chunk.resumed = start == Start.RESUMED;
     scheduler.submit(chunk, start != Start.FRESH);
     return chunk;
   }

@@ -57,6 +57,11 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
   boolean yieldRequested;
   /** Re-queued after its worker died: runs alone on a worker, so that a second death is its own. */
   boolean isolated;
+  /**
+   * The rest of a chunk that yielded: goes only to a worker with a free run thread, never into a
+   * worker's prefetch, where it could wait behind a long chunk while another worker idles.
+   */
+  boolean resumed;
   /** The task timer armed when the worker said Started, or null. */
   java.util.concurrent.ScheduledFuture<?> timer;
 

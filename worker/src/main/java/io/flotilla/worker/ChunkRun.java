@@ -48,6 +48,20 @@ final class ChunkRun implements Runnable {
     return chunk.getAttempt();
   }
 
+  /** Answers a chunk that never started as yielded with no values: all its items go back. */
+  void handBackUnstarted() {
+    session.chunkAnswered(chunk.getChunkId());
+    session.send(
+        ChunkResult.newBuilder()
+            .setJobId(chunk.getJobId())
+            .setChunkId(chunk.getChunkId())
+            .setAttempt(chunk.getAttempt())
+            .setCredits(1)
+            .setYielded(true)
+            .setValues(io.flotilla.proto.ItemBatch.getDefaultInstance())
+            .build());
+  }
+
   /** Asks this chunk to stop at the next item boundary and hand back the items it has not started. */
   void requestYield() {
     yieldRequested = true;

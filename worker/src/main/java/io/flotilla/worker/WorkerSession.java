@@ -157,7 +157,12 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
       case YIELD -> {
         ChunkRun run = active.get(message.getYield().getChunkId());
         if (run != null && run.attempt() == message.getYield().getAttempt()) {
-          run.requestYield();
+          if (runners.remove(run)) {
+            // Still waiting behind another chunk: hand it all back now, for the idle worker to take.
+            run.handBackUnstarted();
+          } else {
+            run.requestYield();
+          }
         }
       }
       case STOP -> finish(EXIT_OK);
