@@ -270,8 +270,14 @@ public final class DemoCommand implements Callable<Integer> {
       return String.format(Locale.ROOT, "processes: CPU-bound, %.1fx on %d worker JVMs", processSpeedup, workers);
     }
     if (threadSpeedup > processSpeedup * 1.15) {
-      return String.format(
-          Locale.ROOT, "threads: mostly waiting (I/O), %.1fx with %d threads", threadSpeedup, threads);
+      // More speed-up than there are cores means the threads were waiting, not computing.
+      return threadSpeedup > Runtime.getRuntime().availableProcessors() * 1.2
+          ? String.format(
+              Locale.ROOT, "threads: mostly waiting (I/O), %.1fx with %d threads", threadSpeedup, threads)
+          : String.format(
+              Locale.ROOT,
+              "threads: %.1fx; worker JVMs pay to copy each result between processes",
+              threadSpeedup);
     }
     return String.format(
         Locale.ROOT,
