@@ -476,13 +476,6 @@ public final class ChunkScheduler {
     }
   }
 
-  /** @return every attached worker, for stopping them */
-  List<WorkerHandle> attached() {
-    synchronized (lock) {
-      return new ArrayList<>(workers.values());
-    }
-  }
-
   // ---------------------------------------------------------------- dispatch
 
   private void dispatchLocked() {
@@ -567,10 +560,7 @@ public final class ChunkScheduler {
   private WorkerHandle pickWorkerWithFreeThreadLocked() {
     WorkerHandle best = null;
     for (WorkerHandle w : workers.values()) {
-      if (w.ready
-          && !w.exclusive
-          && !w.retired
-          && w.credits > 0
+      if (w.canTakeWork()
           && w.inFlight.size() < w.threads
           && (best == null || w.inFlight.size() < best.inFlight.size())) {
         best = w;
@@ -582,7 +572,7 @@ public final class ChunkScheduler {
   /** A ready worker holding nothing, for a chunk that must run alone. */
   private WorkerHandle pickEmptyWorkerLocked() {
     for (WorkerHandle w : workers.values()) {
-      if (w.ready && !w.retired && w.credits > 0 && w.inFlight.isEmpty()) {
+      if (w.canTakeWork() && w.inFlight.isEmpty()) {
         return w;
       }
     }
@@ -593,11 +583,7 @@ public final class ChunkScheduler {
   private WorkerHandle pickWorkerLocked() {
     WorkerHandle best = null;
     for (WorkerHandle w : workers.values()) {
-      if (w.ready
-          && !w.exclusive
-          && !w.retired
-          && w.credits > 0
-          && (best == null || w.credits > best.credits)) {
+      if (w.canTakeWork() && (best == null || w.credits > best.credits)) {
         best = w;
       }
     }

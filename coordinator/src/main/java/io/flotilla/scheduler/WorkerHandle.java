@@ -41,6 +41,11 @@ final class WorkerHandle {
     this.out = out;
   }
 
+  /** @return whether the scheduler may send this worker another chunk now; guarded by its lock */
+  boolean canTakeWork() {
+    return ready && !exclusive && !retired && credits > 0;
+  }
+
   /** Sends a message; gRPC stream observers are not thread-safe. A broken stream is left to onError. */
   void send(CoordinatorMessage message) {
     synchronized (out) {

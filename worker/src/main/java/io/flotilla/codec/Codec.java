@@ -273,14 +273,6 @@ public final class Codec {
     }
 
     /**
-     * @param i the item's position in the batch
-     * @return whether the item's span is empty (the item failed where it was encoded)
-     */
-    public boolean isEmpty(int i) {
-      return start(i) == batch.getEnds(i);
-    }
-
-    /**
      * Decodes one item.
      *
      * @param i the item's position in the batch
