@@ -49,14 +49,23 @@ public final class ThreadPool extends AbstractPool {
   @Override
   CompletableFuture<Void> stopBackend() {
     threads.stop();
-    return CompletableFuture.runAsync(
-        () -> {
-          try {
-            threads.awaitStopped(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        });
+    CompletableFuture<Void> stopped = new CompletableFuture<>();
+    // A thread of its own, not the common pool: a task that never ends would pin that pool's only
+    // thread (on two cores) and stall every other supplyAsync in the JVM.
+    Thread waiter =
+        new Thread(
+            () -> {
+              try {
+                threads.awaitStopped(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              stopped.complete(null);
+            },
+            "flotilla-thread-pool-stop");
+    waiter.setDaemon(true);
+    waiter.start();
+    return stopped;
   }
 
   @Override
