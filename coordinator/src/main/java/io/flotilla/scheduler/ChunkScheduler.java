@@ -387,11 +387,13 @@ public final class ChunkScheduler {
       Throwable crash = why.apply(breaking);
       BrokenPoolException broken =
           new BrokenPoolException("a worker died with tasks in flight, and the pool is strict: " + crash.getMessage(), crash);
+      // The pool is marked broken before any future fails, so code reacting to a failed future
+      // sees its next submit() rejected.
+      onStrictBreak.accept(broken);
+      breakPool(broken);
       for (ScheduledChunk chunk : exhausted) {
         chunk.onFailure.accept(broken);
       }
-      breakPool(broken);
-      onStrictBreak.accept(broken);
       return;
     }
     for (ScheduledChunk chunk : exhausted) {
