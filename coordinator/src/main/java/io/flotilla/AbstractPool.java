@@ -119,7 +119,7 @@ abstract class AbstractPool implements PoolExecutor {
               -1,
               List.of(task),
               ChunkBackend.Start.FRESH,
-              outcome -> completions.execute(() -> future.completeFrom(outcome))));
+              outcome -> future.deliver(outcome, completions)));
     } catch (RuntimeException | Error e) {
       // Nothing was queued: the future must not stay pending, or close() would wait for it forever.
       future.completeExceptionally(e);
