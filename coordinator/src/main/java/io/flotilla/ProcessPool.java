@@ -88,6 +88,15 @@ public final class ProcessPool extends AbstractPool {
     return builder().workers(workers).build();
   }
 
+  private static int reserveLoopbackPort() {
+    try (java.net.ServerSocket probe =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return probe.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot listen on 127.0.0.1 for workers", e);
+    }
+  }
+
   /** @return a builder for a local pool with options */
   public static Builder builder() {
     return new Builder();
@@ -171,6 +180,7 @@ public final class ProcessPool extends AbstractPool {
     private long recycleAboveHeapBytes;
     private String classPath = System.getProperty("java.class.path");
     private String javaExecutable = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    private boolean classDataSharing = true;
 
     private Builder() {}
 
@@ -395,6 +405,22 @@ public final class ProcessPool extends AbstractPool {
     }
 
     /**
+     * Whether workers share an AppCDS archive of their classes (default: on). The first worker started
+     * without one writes it as it exits, into {@code ~/.cache/flotilla/cds} (or {@code
+     * $XDG_CACHE_HOME/flotilla/cds}), keyed by the JDK and the class path; later workers start in about
+     * half the time and use less memory. Only a class path made of jar files can be archived; with a
+     * directory on it, or {@code -Xshare} / archive flags among the {@link #jvmArgs}, workers start
+     * without.
+     *
+     * @param enabled whether to build and use the archive
+     * @return this
+     */
+    public Builder classDataSharing(boolean enabled) {
+      this.classDataSharing = enabled;
+      return this;
+    }
+
+    /**
      * Starts the workers and returns at once; tasks wait for the first worker to be ready.
      *
      * @return the pool
@@ -428,7 +454,8 @@ public final class ProcessPool extends AbstractPool {
                       Map.copyOf(systemProperties),
                       Map.copyOf(environment),
                       threadsPerWorker,
-                      maxMessageBytes)),
+                      maxMessageBytes,
+                      classDataSharing)),
               workers);
       ChunkScheduler scheduler =
           new ChunkScheduler(maxAttempts, maxTasksPerWorker, fleet::recycling, taskTimeout, fleet::kill);
@@ -436,12 +463,6 @@ public final class ProcessPool extends AbstractPool {
           new WorkerLinkServer(scheduler, codec, token, init, maxMessageBytes, heartbeatTimeout, fleet);
       server.retryOn(retryOn, maxAttempts);
       server.recycleAboveHeap(recycleAboveHeapBytes);
-      int port;
-      try {
-        port = server.start();
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot listen on 127.0.0.1 for workers", e);
-      }
       ProcessBackend backend =
           new ProcessBackend(scheduler, codec, loader, workers * threadsPerWorker, maxMessageBytes);
       AtomicInteger callbackThreads = new AtomicInteger();
@@ -459,7 +480,26 @@ public final class ProcessPool extends AbstractPool {
         scheduler.strict(pool::broke);
       }
       Runtime.getRuntime().addShutdownHook(pool.killOnExit);
-      fleet.start(server, port, token, pool::broke);
+      // Workers boot (a few hundred milliseconds of JVM start and class loading) while this JVM loads
+      // and starts the server they will connect to: they are given a port reserved a moment ago, and
+      // wait for it to listen.
+      int reserved = reserveLoopbackPort();
+      fleet.start(server, reserved, token, pool::broke);
+      try {
+        try {
+          server.start(reserved);
+        } catch (IOException taken) {
+          // Another process took the port in between: move the booting workers to a fresh one.
+          fleet.movePort(server.start(0));
+        }
+      } catch (IOException | RuntimeException e) {
+        fleet.killAll();
+        Runtime.getRuntime().removeShutdownHook(pool.killOnExit);
+        completions.shutdown();
+        throw new UncheckedIOException(
+            "cannot listen on 127.0.0.1 for workers",
+            e instanceof IOException io ? io : new IOException(e));
+      }
       return pool;
     }
   }

@@ -13,6 +13,7 @@ import java.util.Map;
  * @param environment extra environment variables
  * @param threads run threads per worker
  * @param maxMessageBytes the largest gRPC message
+ * @param classDataSharing whether workers build and use an AppCDS archive
  */
 public record LaunchOptions(
     String javaExecutable,
@@ -21,4 +22,5 @@ public record LaunchOptions(
     Map<String, String> systemProperties,
     Map<String, String> environment,
     int threads,
-    int maxMessageBytes) {}
+    int maxMessageBytes,
+    boolean classDataSharing) {}

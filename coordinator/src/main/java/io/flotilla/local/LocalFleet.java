@@ -53,7 +53,7 @@ public final class LocalFleet implements FleetListener {
   private long crashes; // guarded by lock
   private long replacements; // guarded by lock
   private WorkerLinkServer server;
-  private int port;
+  private volatile int port;
   private String token;
   private Consumer<Throwable> onBroken;
 
@@ -81,6 +81,23 @@ public final class LocalFleet implements FleetListener {
     this.onBroken = onBroken;
     for (int i = 0; i < size; i++) {
       launchOne();
+    }
+  }
+
+  /**
+   * The server could not listen on the port the workers were given: they are killed (not counted as
+   * crashes) and replaced by workers told the new one.
+   *
+   * @param newPort where the server listens
+   */
+  public void movePort(int newPort) {
+    List<LocalWorker> booting;
+    synchronized (lock) {
+      port = newPort;
+      booting = new ArrayList<>(workers.values());
+    }
+    for (LocalWorker w : booting) {
+      kill(w.id());
     }
   }
 

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 
 /**
  * One worker process this JVM launched: its output, copied to ours with the worker's id in front of
@@ -25,10 +26,23 @@ public final class LocalWorker {
   private final OutputStream stdin;
   private final ArrayDeque<String> tail = new ArrayDeque<>(); // guarded by itself
   private final CompletableFuture<Void> stderrClosed = new CompletableFuture<>();
+  private final CompletableFuture<Integer> exited;
 
-  LocalWorker(String id, Process process, String token) throws IOException {
+  /**
+   * @param afterExit told the exit code before {@link #exited()} completes, so that whoever waits for
+   *     the exit also waits for it
+   */
+  LocalWorker(String id, Process process, String token, IntConsumer afterExit) throws IOException {
     this.id = id;
     this.process = process;
+    this.exited =
+        process
+            .onExit()
+            .thenApply(
+                p -> {
+                  afterExit.accept(p.exitValue());
+                  return p.exitValue();
+                });
     this.stdin = process.getOutputStream();
     stdin.write((token + "\n").getBytes(StandardCharsets.UTF_8));
     stdin.flush();
@@ -85,7 +99,7 @@ public final class LocalWorker {
 
   /** @return completes with the exit code when the process has exited */
   public CompletableFuture<Integer> exited() {
-    return process.onExit().thenApply(Process::exitValue);
+    return exited.copy();
   }
 
   /**

@@ -22,6 +22,9 @@ public final class WorkerLauncher {
           "-XX:+ExitOnOutOfMemoryError",
           "-XX:+DisplayVMOutputToStderr",
           "-Xshare:auto",
+          // Building a class data archive warns about every class it cannot take (generated accessors,
+          // JFR events): expected, and no concern of the user's.
+          "-Xlog:cds*=off",
           "-XX:ErrorFile=" + System.getProperty("java.io.tmpdir") + File.separator + "flotilla-worker-hs_err_%p.log",
           "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",
           "--add-opens=java.base/java.lang=ALL-UNNAMED",
@@ -30,10 +33,15 @@ public final class WorkerLauncher {
   private static final String MAIN_CLASS = "io.flotilla.worker.WorkerMain";
 
   private final LaunchOptions options;
+  private final ClassDataArchive archive;
 
   /** @param options how to start workers */
   public WorkerLauncher(LaunchOptions options) {
     this.options = options;
+    this.archive =
+        options.classDataSharing()
+            ? ClassDataArchive.forWorkers(options.javaExecutable(), options.classPath(), options.jvmArgs())
+            : null;
   }
 
   /**
@@ -51,6 +59,10 @@ public final class WorkerLauncher {
     command.add("-cp");
     command.add(options.classPath());
     command.addAll(DEFAULT_FLAGS);
+    ClassDataArchive.Flags sharing = archive == null ? null : archive.nextLaunch();
+    if (sharing != null) {
+      command.addAll(sharing.jvmFlags());
+    }
     command.addAll(options.jvmArgs());
     for (Map.Entry<String, String> p : options.systemProperties().entrySet()) {
       command.add("-D" + p.getKey() + "=" + p.getValue());
@@ -68,6 +80,11 @@ public final class WorkerLauncher {
     command.add("--watch-parent");
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().putAll(options.environment());
-    return new LocalWorker(id, builder.start(), token);
+    return new LocalWorker(
+        id, builder.start(), token, code -> {
+          if (sharing != null) {
+            archive.exited(sharing, code);
+          }
+        });
   }
 }

@@ -89,14 +89,15 @@ public final class WorkerLinkServer {
   }
 
   /**
-   * Starts listening on an ephemeral loopback port.
+   * Starts listening on loopback.
    *
+   * @param port the port, or 0 for an ephemeral one
    * @return the port
    * @throws IOException if the server cannot bind
    */
-  public int start() throws IOException {
+  public int start(int port) throws IOException {
     server =
-        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
             .maxInboundMessageSize(maxMessageBytes)
             // HTTP/2 pings, answered by the worker's network thread whatever its tasks are doing: a
             // worker that stops answering (a hung or SIGSTOPped JVM, a dead host) has its stream

@@ -20,6 +20,15 @@ final class ParentWatch {
   /** Exit code of a worker that ended because its parent disappeared. */
   static final int EXIT_ORPHANED = 70;
 
+  /**
+   * How long a worker already on its way out may take before a vanished parent turns the exit into a
+   * halt. Leaving can take a moment (the JVM may be writing a class data archive, which the pool closes
+   * stdin during); but a user's shutdown hook that never returns must not keep an orphan alive.
+   */
+  private static final long LEAVING_GRACE_MILLIS = 10_000;
+
+  private static volatile boolean leaving;
+
   private ParentWatch() {}
 
   /**
@@ -80,7 +89,19 @@ final class ParentWatch {
     poller.start();
   }
 
+  /** The worker has decided to exit cleanly: the parent's going away is expected from now on. */
+  static void leaving() {
+    leaving = true;
+  }
+
   private static void orphaned(String why) {
+    if (leaving) {
+      try {
+        Thread.sleep(LEAVING_GRACE_MILLIS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     System.err.println("flotilla worker exiting: " + why);
     System.err.flush();
     // halt, not exit: shutdown hooks of user code must not keep an orphan alive.

@@ -7,6 +7,8 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.util.internal.logging.InternalLoggerFactory;
 import io.grpc.netty.shaded.io.netty.util.internal.logging.JdkLoggerFactory;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -77,7 +79,9 @@ public final class WorkerMain {
             token,
             hostName(),
             maxMessageBytes);
-    System.exit(run(options));
+    int code = run(options);
+    ParentWatch.leaving();
+    System.exit(code);
   }
 
   private static String envToken() {
@@ -101,6 +105,36 @@ public final class WorkerMain {
     }
   }
 
+  /**
+   * How long a worker waits for its coordinator to listen. A local pool starts its workers before its
+   * server, so that both boot at once; the server is normally up well before a worker JVM is.
+   */
+  private static final long LISTEN_WAIT_MILLIS = 30_000;
+
+  /**
+   * Waits until the coordinator accepts connections, polling every few milliseconds: gRPC's own
+   * reconnection backs off for a second after the first refusal, longer than a whole worker start.
+   */
+  private static boolean awaitListening(String host, int port) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LISTEN_WAIT_MILLIS);
+    while (true) {
+      try (Socket probe = new Socket()) {
+        probe.connect(new InetSocketAddress(host, port), (int) LISTEN_WAIT_MILLIS);
+        return true;
+      } catch (IOException refused) {
+        if (System.nanoTime() - deadline > 0) {
+          return false;
+        }
+        try {
+          Thread.sleep(5);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+    }
+  }
+
   static int run(WorkerOptions options) {
     // Netty would otherwise bind to SLF4J and start whatever logging backend the class path holds
     // (Logback's configuration alone costs a third of a second); gRPC itself logs to JUL anyway.
@@ -114,6 +148,17 @@ public final class WorkerMain {
     try {
       WorkerSession session =
           new WorkerSession(options, new Codec(Thread.currentThread().getContextClassLoader()));
+      if (!awaitListening(options.coordinatorHost(), options.coordinatorPort())) {
+        System.err.println(
+            "flotilla worker: nothing listens on "
+                + options.coordinatorHost()
+                + ":"
+                + options.coordinatorPort()
+                + " after "
+                + LISTEN_WAIT_MILLIS / 1000
+                + " s");
+        return WorkerSession.EXIT_COORDINATOR_LOST;
+      }
       session.start(WorkerLinkGrpc.newStub(channel));
       return session.awaitExit();
     } finally {
