@@ -58,7 +58,7 @@ class HandshakeTest {
     server =
         new WorkerLinkServer(
             scheduler, codec, TOKEN, ByteString.EMPTY, 1 << 20, java.time.Duration.ofSeconds(3), fleet);
-    int port = server.start();
+    int port = server.start(0);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
   }
 
