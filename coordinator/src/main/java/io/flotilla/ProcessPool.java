@@ -407,7 +407,8 @@ public final class ProcessPool extends AbstractPool {
     /**
      * Whether workers share an AppCDS archive of their classes (default: on). The first worker started
      * without one writes it as it exits, into {@code ~/.cache/flotilla/cds} (or {@code
-     * $XDG_CACHE_HOME/flotilla/cds}), keyed by the JDK and the class path; later workers start in about
+     * $XDG_CACHE_HOME/flotilla/cds}, or the directory in system property {@code flotilla.cds.dir}),
+     * keyed by the JDK and the class path; later workers start in about
      * half the time and use less memory. Only a class path made of jar files can be archived; with a
      * directory on it, or {@code -Xshare} / archive flags among the {@link #jvmArgs}, workers start
      * without.

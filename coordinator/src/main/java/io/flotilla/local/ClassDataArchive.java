@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * and used by every later worker with the same JDK and class path: it roughly halves a worker's start
  * (gRPC, Netty, Protobuf and Kryo are thousands of classes) and shares their metadata between workers.
  *
- * <p>Archives live in {@code $XDG_CACHE_HOME/flotilla/cds} (else {@code ~/.cache/flotilla/cds}), one
+ * <p>Archives live in the directory named by the system property {@code flotilla.cds.dir}, else in
+ * {@code $XDG_CACHE_HOME/flotilla/cds}, else in {@code ~/.cache/flotilla/cds}, one
  * per key: a digest of the JDK and of every class path entry's path, size and modification time. A
  * rebuilt jar therefore gets a new archive instead of silently invalidating the old one, which the JVM
  * would otherwise ignore without a word. Thread-safe.
@@ -32,6 +33,9 @@ import org.slf4j.LoggerFactory;
  */
 final class ClassDataArchive {
   private static final Logger log = LoggerFactory.getLogger(ClassDataArchive.class);
+
+  /** System property naming the directory for archives instead of the user's cache directory. */
+  static final String CACHE_DIR_PROPERTY = "flotilla.cds.dir";
 
   private final Path archive;
   private final AtomicBoolean dumping = new AtomicBoolean();
@@ -76,6 +80,10 @@ final class ClassDataArchive {
   }
 
   private static Path cacheDirectory() {
+    String configured = System.getProperty(CACHE_DIR_PROPERTY);
+    if (configured != null && !configured.isBlank()) {
+      return Path.of(configured);
+    }
     String xdg = System.getenv("XDG_CACHE_HOME");
     Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
     return base.resolve("flotilla").resolve("cds");

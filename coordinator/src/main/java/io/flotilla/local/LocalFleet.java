@@ -39,6 +39,12 @@ public final class LocalFleet implements FleetListener {
   /** How long they then get to exit on their own before they are killed. */
   private static final long STOP_GRACE_MILLIS = 4_000;
 
+  /**
+   * Further patience for a worker writing the class data archive as it exits: about a second on an idle
+   * machine, much more on a busy one, and killing it would throw the archive away.
+   */
+  private static final long ARCHIVE_GRACE_MILLIS = 30_000;
+
   private final WorkerLauncher launcher;
   private final int size;
   private final Map<String, LocalWorker> workers = new ConcurrentHashMap<>();
@@ -303,15 +309,24 @@ public final class LocalFleet implements FleetListener {
             })
         .thenCompose(
             v -> {
-              for (LocalWorker w : all) {
-                if (w.isAlive()) {
-                  log.warn("worker {} (pid {}) did not exit when stopped; killing it", w.id(), w.pid());
-                  w.kill();
-                }
-              }
+              killStragglers(all, false);
+              return allExited.copy().completeOnTimeout(null, ARCHIVE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            })
+        .thenCompose(
+            v -> {
+              killStragglers(all, true);
               return allExited;
             })
         .whenComplete((v, e) -> server.shutdown());
+  }
+
+  private static void killStragglers(List<LocalWorker> all, boolean evenArchiving) {
+    for (LocalWorker w : all) {
+      if (w.isAlive() && (evenArchiving || !w.writesArchive())) {
+        log.warn("worker {} (pid {}) did not exit when stopped; killing it", w.id(), w.pid());
+        w.kill();
+      }
+    }
   }
 
   /** Kills every worker at once: for a JVM that exits without closing its pool. */

@@ -27,13 +27,17 @@ public final class LocalWorker {
   private final ArrayDeque<String> tail = new ArrayDeque<>(); // guarded by itself
   private final CompletableFuture<Void> stderrClosed = new CompletableFuture<>();
   private final CompletableFuture<Integer> exited;
+  private final boolean writesArchive;
 
   /**
+   * @param writesArchive whether it writes a class data archive as it exits, which takes a moment
    * @param afterExit told the exit code before {@link #exited()} completes, so that whoever waits for
    *     the exit also waits for it
    */
-  LocalWorker(String id, Process process, String token, IntConsumer afterExit) throws IOException {
+  LocalWorker(String id, Process process, String token, boolean writesArchive, IntConsumer afterExit)
+      throws IOException {
     this.id = id;
+    this.writesArchive = writesArchive;
     this.process = process;
     this.exited =
         process
@@ -90,6 +94,11 @@ public final class LocalWorker {
   /** @return the worker's process id */
   public long pid() {
     return process.pid();
+  }
+
+  /** @return whether it writes a class data archive as it exits */
+  public boolean writesArchive() {
+    return writesArchive;
   }
 
   /** @return whether the process is running */

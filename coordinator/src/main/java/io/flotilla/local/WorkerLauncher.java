@@ -81,7 +81,7 @@ public final class WorkerLauncher {
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().putAll(options.environment());
     return new LocalWorker(
-        id, builder.start(), token, code -> {
+        id, builder.start(), token, sharing != null && sharing.partial() != null, code -> {
           if (sharing != null) {
             archive.exited(sharing, code);
           }

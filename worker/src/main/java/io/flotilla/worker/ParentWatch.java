@@ -25,7 +25,7 @@ final class ParentWatch {
    * halt. Leaving can take a moment (the JVM may be writing a class data archive, which the pool closes
    * stdin during); but a user's shutdown hook that never returns must not keep an orphan alive.
    */
-  private static final long LEAVING_GRACE_MILLIS = 10_000;
+  private static final long LEAVING_GRACE_MILLIS = 30_000;
 
   private static volatile boolean leaving;
 

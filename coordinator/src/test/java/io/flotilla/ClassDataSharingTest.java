@@ -1,0 +1,98 @@
+package io.flotilla;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The workers' AppCDS archive: written by the first worker as it exits cleanly, then mapped by the
+ * workers of later pools. JDK 17 archives only jar files, so the test packs every directory of its own
+ * class path into a jar first, as a packaged application's class path would be.
+ */
+@FlotillaTest
+class ClassDataSharingTest {
+  private static final String CACHE_DIR = "flotilla.cds.dir";
+
+  @TempDir Path temp;
+
+  @AfterEach
+  void forgetCacheDir() {
+    System.clearProperty(CACHE_DIR);
+  }
+
+  @Test
+  void theFirstWorkerWritesAnArchiveThatLaterWorkersMap() throws Exception {
+    String classPath = jarsOnly(temp.resolve("jars"));
+    Path cache = temp.resolve("cds");
+    System.setProperty(CACHE_DIR, cache.toString());
+
+    try (ProcessPool pool = Pools.process(ProcessPool.builder().workers(1).classPath(classPath))) {
+      assertThat(pool.submit(() -> 6 * 7).get(60, TimeUnit.SECONDS)).isEqualTo(42);
+    }
+    List<Path> archives;
+    try (Stream<Path> files = Files.list(cache)) {
+      archives = files.toList();
+    }
+    assertThat(archives).singleElement().satisfies(a -> assertThat(a.toString()).endsWith(".jsa"));
+
+    try (ProcessPool pool = Pools.process(ProcessPool.builder().workers(1).classPath(classPath))) {
+      long pid = pool.submit(() -> ProcessHandle.current().pid()).get(60, TimeUnit.SECONDS);
+      assertThat(Files.readString(Path.of("/proc", Long.toString(pid), "maps")))
+          .as("memory map of worker %d", pid)
+          .contains(archives.get(0).toString());
+    }
+  }
+
+  @Test
+  void aClassPathWithADirectoryGetsNoArchive() throws Exception {
+    Path cache = temp.resolve("cds");
+    System.setProperty(CACHE_DIR, cache.toString());
+    try (ProcessPool pool = Pools.process(ProcessPool.builder().workers(1))) {
+      assertThat(pool.submit(() -> 1).get(60, TimeUnit.SECONDS)).isEqualTo(1);
+    }
+    assertThat(cache).doesNotExist();
+  }
+
+  /** This JVM's class path with every directory replaced by a jar of its contents. */
+  private static String jarsOnly(Path into) throws IOException {
+    Files.createDirectories(into);
+    List<String> entries = new ArrayList<>();
+    int n = 0;
+    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+      Path path = Path.of(entry);
+      if (Files.isDirectory(path)) {
+        Path jar = into.resolve("dir" + n++ + ".jar");
+        pack(path, jar);
+        entries.add(jar.toString());
+      } else if (Files.isRegularFile(path)) {
+        entries.add(entry);
+      }
+    }
+    return String.join(File.pathSeparator, entries);
+  }
+
+  private static void pack(Path dir, Path jar) throws IOException {
+    try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar));
+        Stream<Path> files = Files.walk(dir)) {
+      for (Path file : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+        out.putNextEntry(new JarEntry(dir.relativize(file).toString().replace(File.separatorChar, '/')));
+        try (var in = Files.newInputStream(file)) {
+          in.transferTo(out);
+        }
+        out.closeEntry();
+      }
+    }
+  }
+}
