@@ -6,7 +6,7 @@ Run by the Java harness (io.flotilla.bench.PythonSide), one fresh interpreter pe
 
 Every measurement is printed on stdout as one JSON object per line, in the harness's format:
 {"workload":..., "executor":"python-process", "workers":N, "items":N, "seconds":S, "items_per_s":X, ...}.
-Progress and errors go to stderr.
+Errors go to stderr.
 
 What is measured mirrors the Java side: the executor is created and its worker processes started before
 the clock starts (except for `startup`), the workload runs `--warmups` times untimed, then `--reps`
@@ -331,7 +331,7 @@ def main():
     parser.add_argument("--warmups", type=int, default=0)
     parser.add_argument("--chunksize", type=int, default=1)
     parser.add_argument("--url", default="", help="download: the server's base URL, ending in /")
-    parser.add_argument("files", nargs="*", help="wordcount: the text files")
+    parser.add_argument("--files", nargs="+", default=[], help="wordcount: the text files")
     args = parser.parse_args()
     WORKLOADS[args.workload](args)
 

@@ -35,7 +35,7 @@ final class FreshStarts {
   }
 
   private static void startup(Session s) throws Exception {
-    int runs = s.size(5, 3);
+    int runs = s.size(5, 2);
     String n = String.valueOf(s.workers());
     starts(s, "process", Session.javaCommand(FreshCaller.class, n), runs);
     if (s.python().isPresent()) {

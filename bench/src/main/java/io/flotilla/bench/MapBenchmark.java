@@ -141,7 +141,7 @@ final class MapBenchmark<T, R> {
     String agreedBy = null;
     for (Lane lane : lanes) {
       PoolExecutor pool = lane.pool() == null ? null : lane.pool().apply(session.pools());
-      session.progress("%s: %s (%d items x %d runs)...", name, lane.executor(), items.size(), repetitions);
+      session.progress("%s: %s (%d items, %d timed runs)...", name, lane.executor(), items.size(), repetitions);
       Timing.Measured m =
           Timing.median(warmUps, () -> runOnce(pool, warmUpItems), repetitions, () -> runOnce(pool, items));
       if (!m.consistent()) {

@@ -44,7 +44,7 @@ final class RoundTrips {
     int n = s.size(10_000, 2_000);
     int repetitions = s.size(3, 1);
     for (PoolExecutor pool : pools(s)) {
-      s.progress("submit: %s (%d tasks x %d runs)...", executor(pool), n, repetitions);
+      s.progress("submit: %s (%d tasks, %d timed runs)...", executor(pool), n, repetitions);
       Timing.Measured m =
           Timing.median(1, () -> submitAll(pool, n / 5), repetitions, () -> submitAll(pool, n));
       s.emit(Row.of("submit", executor(pool), pool.workers()).items(n).seconds(m.seconds()));
