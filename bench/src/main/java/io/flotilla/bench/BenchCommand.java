@@ -25,8 +25,8 @@ import picocli.CommandLine.Option;
  *
  * with the fields that do not apply left out, and a few workloads' own fields after them
  * ({@code chunksize} on Python map rows, {@code mb_per_s} on {@code payload}, {@code heap_mb_10},
- * {@code heap_mb_100}, {@code flat} and {@code ahead_at_10} on {@code lazy}, {@code threads_per_worker},
- * {@code runs}). Sizes in MB are MiB.
+ * {@code heap_mb_100}, {@code flat} and {@code ahead_at_10} on {@code lazy}, {@code threads_per_worker}
+ * on {@code download}'s process row). Sizes in MB are MiB.
  *
  * <p><b>What is measured.</b> Wall-clock time of whole runs on this machine, end to end: submitting,
  * encoding, the workers' work, decoding and consuming every result. Pools are created and every worker

@@ -59,10 +59,9 @@ final class Catalog {
   private static void hash(Session s) throws Exception {
     int items = s.size(20, 16);
     List<Integer> ns = range(0, items);
-    // PBKDF2 runs much slower until the JIT has compiled it in each JVM; a quick run warms up on the
-    // small items only (a tenth of the work).
+    // PBKDF2 runs much slower until the JIT has seen a whole run in each JVM, as the demo found.
     new MapBenchmark<>("hash", Workloads::hashOne, ns)
-        .warmUp(1, s.quick() ? range(0, 9) : ns)
+        .warmUp(1, ns)
         .repetitions(s.size(3, 1))
         .python("hash", "--workers", n(s), "--items", String.valueOf(items))
         .run(s);
