@@ -33,6 +33,7 @@ final class MapBenchmark<T, R> {
    * @param extras fields added to this lane's row
    */
   record Lane(String executor, Function<Pools, PoolExecutor> pool, Map<String, Object> extras) {
+    /** A plain loop in this thread: the baseline. */
     static Lane serial() {
       return new Lane("serial", null, Map.of());
     }
@@ -42,6 +43,7 @@ final class MapBenchmark<T, R> {
       return new Lane("thread", Pools::threads, Map.of());
     }
 
+    /** A thread pool of that many threads, for this workload only. */
     static Lane threads(int threads) {
       return new Lane("thread", pools -> pools.threads(threads), Map.of());
     }
@@ -51,6 +53,7 @@ final class MapBenchmark<T, R> {
       return new Lane("process", Pools::processes, Map.of());
     }
 
+    /** N worker JVMs with that many threads each, for this workload only. */
     static Lane processes(int threadsPerWorker) {
       return new Lane(
           "process", pools -> pools.processes(threadsPerWorker), Map.of("threads_per_worker", threadsPerWorker));
