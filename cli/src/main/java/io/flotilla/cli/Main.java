@@ -1,5 +1,6 @@
 package io.flotilla.cli;
 
+import io.flotilla.bench.BenchCommand;
 import io.flotilla.cli.chaos.ChaosCommand;
 import io.flotilla.cli.demo.DemoCommand;
 import picocli.CommandLine;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "flotilla 0.1.0",
     description = "concurrent.futures for the JVM: a pool of worker JVMs behind ExecutorService.",
-    subcommands = {DemoCommand.class, ChaosCommand.class})
+    subcommands = {DemoCommand.class, BenchCommand.class, ChaosCommand.class})
 public final class Main implements Runnable {
   /**
    * gRPC logs through java.util.logging, and warns about every stream a killed worker leaves half-written:

@@ -1,4 +1,4 @@
-package io.flotilla.cli.demo;
+package io.flotilla.workloads;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -75,7 +75,7 @@ public final class TextCorpus implements AutoCloseable {
         Files.deleteIfExists(p);
       }
     } catch (IOException e) {
-      // a leftover temporary file is not worth failing the demo for
+      // a leftover temporary file is not worth failing a run for
     }
   }
 }

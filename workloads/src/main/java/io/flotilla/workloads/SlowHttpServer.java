@@ -1,4 +1,4 @@
-package io.flotilla.cli.demo;
+package io.flotilla.workloads;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -34,11 +34,11 @@ public final class SlowHttpServer implements AutoCloseable {
     try {
       server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 256);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot start the demo's HTTP server", e);
+      throw new UncheckedIOException("cannot start the loopback HTTP server", e);
     }
     // Enough handler threads that the server never limits the clients' concurrency.
     handlers = Executors.newFixedThreadPool(64, r -> {
-      Thread t = new Thread(r, "demo-http");
+      Thread t = new Thread(r, "slow-http");
       t.setDaemon(true);
       return t;
     });

@@ -1,4 +1,4 @@
-package io.flotilla.cli.demo;
+package io.flotilla.workloads;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,7 +16,8 @@ import javax.crypto.spec.PBEKeySpec;
 
 /**
  * The seed articles' workloads, as plain static functions: the same code runs in a serial loop, on a
- * thread pool and in worker JVMs (as method references), which is the point of the demo.
+ * thread pool and in worker JVMs (as method references), which is the point of the demo and the
+ * benchmark. Worker JVMs need this class on their class path; it depends on nothing but the JDK.
  */
 public final class Workloads {
   private Workloads() {}

@@ -1,0 +1,98 @@
+package io.flotilla.bench;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * What every benchmark of one run shares: the size of the run, the pools, the Python side and where
+ * results go. Used by one thread at a time.
+ */
+final class Session {
+  private final boolean quick;
+  private final int workers;
+  private final Pools pools;
+  private final PythonSide python;
+  private final Consumer<Row> sink;
+  private boolean inconsistent;
+
+  /**
+   * @param quick whether this is a {@code --quick} run
+   * @param workers N, the worker JVMs (and Python processes) of the CPU-bound workloads
+   * @param pools the run's pools
+   * @param python the Python side, or {@code null} when there is none
+   * @param sink where measurements go
+   */
+  Session(boolean quick, int workers, Pools pools, PythonSide python, Consumer<Row> sink) {
+    this.quick = quick;
+    this.workers = workers;
+    this.pools = pools;
+    this.python = python;
+    this.sink = sink;
+  }
+
+  boolean quick() {
+    return quick;
+  }
+
+  /** @return {@code full}, or {@code quick} in a {@code --quick} run */
+  int size(int full, int quick) {
+    return this.quick ? quick : full;
+  }
+
+  int workers() {
+    return workers;
+  }
+
+  Pools pools() {
+    return pools;
+  }
+
+  Optional<PythonSide> python() {
+    return Optional.ofNullable(python);
+  }
+
+  /** Reports one measurement. */
+  void emit(Row row) {
+    sink.accept(row);
+  }
+
+  /** Progress and notes, on stderr: stdout carries only results. */
+  void progress(String format, Object... args) {
+    System.err.println("bench: " + String.format(Locale.ROOT, format, args));
+  }
+
+  /** Records that executors computed different results for the same workload: the run will fail. */
+  void inconsistent(String workload, String detail) {
+    inconsistent = true;
+    progress("%s: executors computed different results (%s): a bug, please report it", workload, detail);
+  }
+
+  /** @return whether any workload gave different results on different executors */
+  boolean anyInconsistent() {
+    return inconsistent;
+  }
+
+  /**
+   * The command line of a fresh JVM started as this one was: the same {@code java}, JVM flags (the
+   * {@code --add-opens} that Kryo needs among them) and class path.
+   *
+   * @param mainClass the class to run
+   * @param args its arguments
+   * @return the command line
+   */
+  static List<String> javaCommand(Class<?> mainClass, String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(mainClass.getName());
+    command.addAll(List.of(args));
+    return command;
+  }
+}

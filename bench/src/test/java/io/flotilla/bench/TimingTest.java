@@ -1,0 +1,40 @@
+package io.flotilla.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class TimingTest {
+  @Test
+  void medianOfOddAndEvenCounts() {
+    assertThat(Timing.median(new double[] {3, 1, 2})).isEqualTo(2);
+    assertThat(Timing.median(new double[] {4, 1, 3, 2})).isEqualTo(2.5);
+  }
+
+  @Test
+  void nearestRankPercentiles() {
+    long[] hundred = new long[100];
+    for (int i = 0; i < 100; i++) {
+      hundred[i] = i + 1;
+    }
+    assertThat(Timing.percentile(hundred, 50)).isEqualTo(50);
+    assertThat(Timing.percentile(hundred, 99)).isEqualTo(99);
+    assertThat(Timing.percentile(new long[] {7}, 99)).isEqualTo(7);
+  }
+
+  @Test
+  void warmUpsAreUntimedAndChecksumsCompared() throws Exception {
+    AtomicInteger warm = new AtomicInteger();
+    AtomicInteger timed = new AtomicInteger();
+    Timing.Measured same = Timing.median(2, () -> warm.incrementAndGet(), 3, () -> {
+      timed.incrementAndGet();
+      return 42;
+    });
+    assertThat(warm).hasValue(2);
+    assertThat(timed).hasValue(3);
+    assertThat(same.checksum()).isEqualTo(42);
+    assertThat(same.consistent()).isTrue();
+    assertThat(Timing.median(0, () -> 0, 2, timed::incrementAndGet).consistent()).isFalse();
+  }
+}
