@@ -34,6 +34,13 @@ final class ChunkRun implements Runnable {
    */
   static final long TIME_SLICE_NANOS = 100_000_000;
 
+  /**
+   * Most bytes of results a chunk collects before it hands back what it has done, unasked: large results
+   * then travel in messages of a few megabytes, decoded by the caller while the worker computes more,
+   * instead of one message per time slice that could approach the message size limit.
+   */
+  static final int SLICE_BYTES = 4 << 20;
+
   private final WorkerSession session;
   private final Chunk chunk;
   private final long received = System.nanoTime();
@@ -141,6 +148,7 @@ final class ChunkRun implements Runnable {
         if (i > 0 || yieldRequested) {
           long now = System.nanoTime();
           if (now - started >= TIME_SLICE_NANOS
+              || values.size() >= Math.min(SLICE_BYTES, session.maxResultBytes() / 2)
               || (yieldRequested && now - received >= MIN_AGE_BEFORE_YIELD_NANOS)) {
             result.setYielded(true);
             break;
