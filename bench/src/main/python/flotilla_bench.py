@@ -141,7 +141,7 @@ def rss_mb(pid="self"):
 
 
 def run_hash(args):
-    map_row(args, "hash", hash_one, list(range(args.items)), args.workers)
+    map_row(args, "hash", hash_one, [args.n] * args.items, args.workers)
 
 
 def run_primes(args):
@@ -330,6 +330,7 @@ def main():
     parser.add_argument("--reps", type=int, default=1)
     parser.add_argument("--warmups", type=int, default=0)
     parser.add_argument("--chunksize", type=int, default=1)
+    parser.add_argument("--n", type=int, default=20, help="hash: the argument of every hash_one call")
     parser.add_argument("--url", default="", help="download: the server's base URL, ending in /")
     parser.add_argument("--files", nargs="+", default=[], help="wordcount: the text files")
     args = parser.parse_args()

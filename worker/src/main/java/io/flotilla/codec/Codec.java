@@ -59,10 +59,27 @@ public final class Codec {
     Kryo kryo = new FlotillaKryo();
     kryo.setRegistrationRequired(false);
     kryo.setReferences(true);
+    kryo.setReferenceResolver(new ValueTypesUntracked());
     kryo.setClassLoader(loader);
     kryo.setInstantiatorStrategy(new DefaultInstantiatorStrategy(new StdInstantiatorStrategy()));
     kryo.register(ClosureSerializer.Closure.class, new ClosureSerializer());
     return kryo;
+  }
+
+  /**
+   * Shared references and cycles survive the trip (as with Python's pickle), except for immutable value
+   * types, whose identity means nothing: tracking every String of a word-count map made its encoding
+   * several times slower, for nothing.
+   */
+  private static final class ValueTypesUntracked extends com.esotericsoftware.kryo.util.MapReferenceResolver {
+    @Override
+    public boolean useReferences(Class type) {
+      return type != String.class
+          && type != java.math.BigInteger.class
+          && type != java.math.BigDecimal.class
+          && !type.isEnum()
+          && super.useReferences(type);
+    }
   }
 
   /** @return a digest of the protocol version, the Kryo version and the registrations */
@@ -72,6 +89,7 @@ public final class Codec {
 
   private static String computeFingerprint(Kryo kryo) {
     StringBuilder text = new StringBuilder("protocol=").append(PROTOCOL_VERSION);
+    text.append(";references=").append(kryo.getReferenceResolver().getClass().getName());
     text.append(";kryo=").append(Kryo.class.getPackage().getImplementationVersion());
     for (int id = 0; id < kryo.getNextRegistrationId(); id++) {
       Registration registration = kryo.getRegistration(id);
