@@ -2,15 +2,10 @@ package io.flotilla;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -34,7 +29,7 @@ class ClassDataSharingTest {
 
   @Test
   void theFirstWorkerWritesAnArchiveThatLaterWorkersMap() throws Exception {
-    String classPath = jarsOnly(temp.resolve("jars"));
+    String classPath = JarredClassPath.of(temp.resolve("jars"));
     Path cache = temp.resolve("cds");
     System.setProperty(CACHE_DIR, cache.toString());
 
@@ -63,36 +58,5 @@ class ClassDataSharingTest {
       assertThat(pool.submit(() -> 1).get(60, TimeUnit.SECONDS)).isEqualTo(1);
     }
     assertThat(cache).doesNotExist();
-  }
-
-  /** This JVM's class path with every directory replaced by a jar of its contents. */
-  private static String jarsOnly(Path into) throws IOException {
-    Files.createDirectories(into);
-    List<String> entries = new ArrayList<>();
-    int n = 0;
-    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-      Path path = Path.of(entry);
-      if (Files.isDirectory(path)) {
-        Path jar = into.resolve("dir" + n++ + ".jar");
-        pack(path, jar);
-        entries.add(jar.toString());
-      } else if (Files.isRegularFile(path)) {
-        entries.add(entry);
-      }
-    }
-    return String.join(File.pathSeparator, entries);
-  }
-
-  private static void pack(Path dir, Path jar) throws IOException {
-    try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar));
-        Stream<Path> files = Files.walk(dir)) {
-      for (Path file : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-        out.putNextEntry(new JarEntry(dir.relativize(file).toString().replace(File.separatorChar, '/')));
-        try (var in = Files.newInputStream(file)) {
-          in.transferTo(out);
-        }
-        out.closeEntry();
-      }
-    }
   }
 }
