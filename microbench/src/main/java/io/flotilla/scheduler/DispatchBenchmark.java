@@ -41,9 +41,10 @@ import org.openjdk.jmh.annotations.Warmup;
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(1)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
+// A fixed, pre-touched heap: see the package documentation of io.flotilla.microbench.
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch"})
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 4, time = 1)
 @State(Scope.Thread)
 public class DispatchBenchmark {
   /** Chunks submitted at once in {@link #windowOverTwoWorkers}: a map's window over two workers. */
@@ -93,7 +94,6 @@ public class DispatchBenchmark {
   private ChunkScheduler scheduler;
   private WorkerHandle[] workers;
   private ChunkResult[] results;
-  private JobSpec callJob;
   private JobSpec mapJob;
   private ItemBatch items;
   private final ArrayDeque<ScheduledChunk> sent = new ArrayDeque<>(BURST);
@@ -112,7 +112,6 @@ public class DispatchBenchmark {
         new WorkerHandle[] {
           new WorkerHandle("w1", 1, "bench", 1, streams[0]), new WorkerHandle("w2", 2, "bench", 2, streams[1])
         };
-    callJob = JobSpec.CALL;
     mapJob = new JobSpec(1, ByteString.copyFromUtf8("an encoded function"));
     items = ItemBatch.newBuilder().setData(ByteString.copyFrom(new byte[1024])).build();
     results = new ChunkResult[IDS];
@@ -155,15 +154,16 @@ public class DispatchBenchmark {
    */
   @Benchmark
   public void oneChunkInFlight() {
-    ScheduledChunk chunk = newChunk(callJob, 1);
+    ScheduledChunk chunk = newChunk(JobSpec.CALL, 1);
     scheduler.submit(chunk, false);
     scheduler.result(chunk.worker, results[(int) chunk.chunkId]);
   }
 
   /**
-   * A map's window of 64 chunks of 1,000 items over the two workers: most chunks wait in the queue and are dispatched by the result that frees a
-   * credit, as in a map over more input than the workers can hold; at the end of the burst an idle
-   * worker asks the other to yield, as work stealing does. Per chunk.
+   * A map's window of 64 chunks of 1,000 items over the two workers: most chunks wait in the queue and
+   * are dispatched by the result that frees a credit, as in a map over more input than the workers can
+   * hold; at the end of the burst an idle worker has the other asked to yield, as work stealing does.
+   * Per chunk.
    */
   @Benchmark
   @OperationsPerInvocation(BURST)

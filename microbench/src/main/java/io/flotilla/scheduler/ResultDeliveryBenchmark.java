@@ -42,9 +42,10 @@ import org.openjdk.jmh.infra.Blackhole;
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(1)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
+// A fixed, pre-touched heap: see the package documentation of io.flotilla.microbench.
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch"})
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 4, time = 1)
 @State(Scope.Thread)
 public class ResultDeliveryBenchmark {
   private static final int CHUNK = 1_000;
