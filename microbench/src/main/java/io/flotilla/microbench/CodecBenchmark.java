@@ -41,11 +41,11 @@ import org.openjdk.jmh.infra.Blackhole;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 // The pool runs its JVMs with this opening, without which Kryo serializes lambdas by a slower fallback;
-// and a fixed, pre-touched heap: see the package documentation.
+// and a small, fixed heap: see the package documentation.
 @Fork(
     value = 1,
     jvmArgsAppend = {
-      "--add-opens", "java.base/java.lang.invoke=ALL-UNNAMED", "-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch"
+      "--add-opens", "java.base/java.lang.invoke=ALL-UNNAMED", "-Xms256m", "-Xmx256m"
     })
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 4, time = 1)

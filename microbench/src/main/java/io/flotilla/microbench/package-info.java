@@ -34,11 +34,16 @@
  * on the project's 2-core machine with other work running, the JIT had not finished with some of them
  * after three seconds.
  *
- * <p>Every fork gets a fixed 1 GiB heap, touched at start ({@code -Xms1g -Xmx1g -XX:+AlwaysPreTouch}).
- * Without it, G1 grew the young generation to over a gigabyte within seconds, and until each new page
- * had been written once the page faults dominated: {@code ResultDeliveryBenchmark.deliverAndGet} read
- * 110 to 180 ns per operation for the first several seconds of a fork, sometimes for all of it, and 9 ns
- * afterwards (or at once with the serial collector). Numbers from a busy machine stay noisy; compare
- * runs made side by side, not against a number in a document.
+ * <p>Every fork gets a small, fixed heap ({@code -Xms256m -Xmx256m}). With the default, G1 grew the
+ * young generation past a gigabyte within seconds, and until each new page had been written once the
+ * page faults dominated (they are slow on the project's machine: touching 1 GiB up front took 4 s):
+ * {@code ResultDeliveryBenchmark.deliverAndGet} read 110 to 180 ns per operation for the first several
+ * seconds of a fork, sometimes for all of it, and 9 ns afterwards. With 256 MiB the young generation is
+ * touched through within the warm-ups. None of the benchmarks keeps more than a few megabytes live. A
+ * {@code -jvmArgsAppend} on the command line replaces these flags (and {@code CodecBenchmark}'s
+ * {@code --add-opens}, which {@code ./flotilla} passes anyway).
+ *
+ * <p>Numbers from a busy machine stay noisy; compare runs made side by side, not against a number in a
+ * document.
  */
 package io.flotilla.microbench;

@@ -42,8 +42,8 @@ import org.openjdk.jmh.infra.Blackhole;
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-// A fixed, pre-touched heap: see the package documentation of io.flotilla.microbench.
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch"})
+// A small, fixed heap: see the package documentation of io.flotilla.microbench.
+@Fork(value = 1, jvmArgsAppend = {"-Xms256m", "-Xmx256m"})
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 4, time = 1)
 @State(Scope.Thread)
