@@ -28,8 +28,8 @@ import org.openjdk.jmh.infra.Blackhole;
  *
  * <p>Why: for a cheap function this is most of the caller's CPU time per item, so it bounds how many
  * items per second one caller can feed to any number of workers. Two chunk sizes show whether the cost
- * is per item (flat) or per chunk (falling with size). Boxed {@code Integer}s are the smallest item
- * Kryo can write with a class tag; short {@code String}s are a typical key; a capturing lambda is what
+ * is per item (flat) or per chunk (falling with size). Boxed {@code Integer}s, a typical map input,
+ * cost Kryo little beyond the class tag; short {@code String}s are a typical key; a capturing lambda is what
  * every {@code submit} sends, and its encode and decode (Kryo's {@code ClosureSerializer} going through
  * {@code SerializedLambda}) dominate a submitted task's own payload cost.
  *
@@ -40,8 +40,8 @@ import org.openjdk.jmh.infra.Blackhole;
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-// The pool runs its JVMs with this opening, without which Kryo serializes lambdas by a slower fallback;
-// and a small, fixed heap: see the package documentation.
+// The pool's JVMs run with this opening (without it Kryo reaches lambdas by a fallback path), and every
+// benchmark here with a small, fixed heap: see the package documentation.
 @Fork(
     value = 1,
     jvmArgsAppend = {

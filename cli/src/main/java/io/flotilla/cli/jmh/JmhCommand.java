@@ -18,7 +18,8 @@ import picocli.CommandLine.Unmatched;
  * has to be on the command's class path.
  *
  * <p>JMH's own exit rules apply: status 0 once the benchmarks have run, 1 (from JMH, which exits the JVM
- * itself) on bad options, a benchmark that fails or a pattern that matches nothing.
+ * itself) on bad options, a pattern that matches nothing, or, with {@code -foe true}, a benchmark that
+ * fails; without it, a failing benchmark prints its exception and leaves no row in the table.
  */
 @Command(
     name = "jmh",
