@@ -3,6 +3,7 @@ package io.flotilla.cli;
 import io.flotilla.bench.BenchCommand;
 import io.flotilla.cli.chaos.ChaosCommand;
 import io.flotilla.cli.demo.DemoCommand;
+import io.flotilla.cli.jmh.JmhCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -12,7 +13,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "flotilla 0.1.0",
     description = "concurrent.futures for the JVM: a pool of worker JVMs behind ExecutorService.",
-    subcommands = {DemoCommand.class, BenchCommand.class, ChaosCommand.class})
+    subcommands = {DemoCommand.class, BenchCommand.class, ChaosCommand.class, JmhCommand.class})
 public final class Main implements Runnable {
   /**
    * gRPC logs through java.util.logging, and warns about every stream a killed worker leaves half-written:
