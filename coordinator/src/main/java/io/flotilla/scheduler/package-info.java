@@ -19,7 +19,8 @@
  *                                      │        │ (lock released)
  *  MapRun.next: decode values ◄────────┼────────┘ onResult → MapRun.onDone / TaskFuture
  *   (RemoteOutcome, lazily)            │                        (futures completed on a callback
- *                                      │                         thread, never a gRPC thread)
+ *                                      │                         thread, or handed to the caller
+ *                                      │                         blocked in get(); never a gRPC thread)
  *  yielded part: rest resubmitted ─────┘ (front of the queue)
  *
  *  worker lost (stream ends / process exits / ──► workerLost: its chunks go back to the front of the

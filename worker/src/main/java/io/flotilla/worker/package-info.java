@@ -23,6 +23,10 @@
  *                                   |    even by SIGKILL) or a changed parent pid ─► halt
  * </pre>
  *
+ * <p><b>WorkerMain</b> starts as early as the pool can start it, often before the coordinator listens:
+ * it loads its classes, then polls the port every few milliseconds until it accepts, and only then
+ * opens the stream (gRPC's own reconnection would back off for a second).
+ *
  * <p><b>WorkerSession</b> owns the stream. It says Hello (protocol version, codec fingerprint, token),
  * runs the initializer once after Welcome, then grants credits: one per run thread plus one chunk of
  * prefetch, so that a thread finishing a chunk finds the next one already here. Each result returns one
@@ -32,13 +36,14 @@
  * result fails to encode is reported as an item failure tagged with that boundary, and its neighbours
  * still complete; an item whose exception the pool listed in {@code retryOn} is run again in place. If
  * anything outside those guards breaks, the whole chunk is answered as failed rather than left
- * unanswered. Between items it may stop and hand the rest back (work stealing and time slicing), so a
- * chunk that was sized too big never holds work hostage. With a task timeout set, it first says
+ * unanswered. Between items it may stop and hand the rest back (work stealing, a time slice of 100 ms,
+ * or 4 MiB of results), so a chunk that was sized too big never holds work hostage. With a task timeout set, it first says
  * Started, so the coordinator can time it. Each result also says whether the heap kept after the last
  * collection is above the recycling limit ("heavy"), which retires the worker. Only the death of the JVM loses a chunk, and that is the coordinator's to notice.
  *
  * <p><b>ParentWatch</b> makes orphan workers impossible: the JVM has no {@code PR_SET_PDEATHSIG}, so the
  * worker watches its stdin pipe (EOF when the parent dies, however it dies), its parent pid, and its
- * stream to the coordinator; any of them ends the process.
+ * stream to the coordinator; any of them ends the process. A worker already exiting cleanly (which may
+ * take a moment while it writes the pool's class data archive) gets a bounded grace first.
  */
 package io.flotilla.worker;
