@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * {@code $XDG_CACHE_HOME/flotilla/cds}, else in {@code ~/.cache/flotilla/cds}, one
  * per key: a digest of the JDK and of every class path entry's path, size and modification time. A
  * rebuilt jar therefore gets a new archive instead of silently invalidating the old one, which the JVM
- * would otherwise ignore without a word. Thread-safe.
+ * would otherwise ignore without a word; archives not rebuilt for a week are deleted whenever a new one
+ * is written. Thread-safe.
  *
  * <p>Implementation notes: the archive is a dynamic one ({@code -XX:ArchiveClassesAtExit}), written by
  * the JVM as it exits. The dumping worker writes to a file of its own, and only a clean exit (code 0)
@@ -36,6 +37,11 @@ final class ClassDataArchive {
 
   /** System property naming the directory for archives instead of the user's cache directory. */
   static final String CACHE_DIR_PROPERTY = "flotilla.cds.dir";
+
+  private static final long STALE_ARCHIVE_MILLIS = java.util.concurrent.TimeUnit.DAYS.toMillis(7);
+
+  /** A dump takes seconds; a piece this old belongs to a worker that was killed while writing it. */
+  private static final long STALE_PART_MILLIS = java.util.concurrent.TimeUnit.HOURS.toMillis(1);
 
   private final Path archive;
   private final AtomicBoolean dumping = new AtomicBoolean();
@@ -129,6 +135,7 @@ final class ClassDataArchive {
       if (exitCode == 0 && Files.isRegularFile(flags.partial())) {
         Files.move(flags.partial(), archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         log.debug("class data archive for workers written to {}", archive);
+        pruneStale();
         return;
       }
       Files.deleteIfExists(flags.partial());
@@ -137,6 +144,29 @@ final class ClassDataArchive {
     } finally {
       // The next worker may try again, if this one did not leave an archive.
       dumping.set(false);
+    }
+  }
+
+  /**
+   * Deletes archives of class paths not archived anew for a week, and pieces left by dumping workers
+   * that were killed: every rebuilt jar gets a new key, and without this the directory would grow by
+   * an archive (about 16 MiB) per build. An archive still in use is rebuilt at worst once a week, and a
+   * worker already mapping a deleted one keeps it.
+   */
+  private void pruneStale() {
+    long now = System.currentTimeMillis();
+    try (java.util.stream.Stream<Path> files = Files.list(archive.getParent())) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        String name = file.getFileName().toString();
+        long age = now - Files.getLastModifiedTime(file).toMillis();
+        boolean stale =
+            name.endsWith(".part") ? age > STALE_PART_MILLIS : name.endsWith(".jsa") && age > STALE_ARCHIVE_MILLIS;
+        if (stale && name.startsWith("worker-") && !file.equals(archive)) {
+          Files.deleteIfExists(file);
+        }
+      }
+    } catch (IOException e) {
+      log.debug("cannot prune class data archives in {}: {}", archive.getParent(), e.toString());
     }
   }
 

@@ -55,15 +55,20 @@ final class ChunkRun implements Runnable {
     return chunk.getAttempt();
   }
 
+  /** @return the answer to this chunk, naming it and returning its credit, to be filled in */
+  private ChunkResult.Builder answer() {
+    return ChunkResult.newBuilder()
+        .setJobId(chunk.getJobId())
+        .setChunkId(chunk.getChunkId())
+        .setAttempt(chunk.getAttempt())
+        .setCredits(1);
+  }
+
   /** Answers a chunk that never started as yielded with no values: all its items go back. */
   void handBackUnstarted() {
     session.chunkAnswered(chunk.getChunkId());
     session.send(
-        ChunkResult.newBuilder()
-            .setJobId(chunk.getJobId())
-            .setChunkId(chunk.getChunkId())
-            .setAttempt(chunk.getAttempt())
-            .setCredits(1)
+        answer()
             .setYielded(true)
             .setValues(io.flotilla.proto.ItemBatch.getDefaultInstance())
             .build());
@@ -87,12 +92,7 @@ final class ChunkRun implements Runnable {
   }
 
   private ChunkResult failedWhole(Throwable e) {
-    ChunkResult.Builder result =
-        ChunkResult.newBuilder()
-            .setJobId(chunk.getJobId())
-            .setChunkId(chunk.getChunkId())
-            .setAttempt(chunk.getAttempt())
-            .setCredits(1);
+    ChunkResult.Builder result = answer();
     io.flotilla.proto.ItemBatch.Builder empty = io.flotilla.proto.ItemBatch.newBuilder();
     io.flotilla.proto.RemoteError error =
         io.flotilla.proto.RemoteError.newBuilder()
@@ -108,12 +108,7 @@ final class ChunkRun implements Runnable {
   }
 
   private void runChunk() {
-    ChunkResult.Builder result =
-        ChunkResult.newBuilder()
-            .setJobId(chunk.getJobId())
-            .setChunkId(chunk.getChunkId())
-            .setAttempt(chunk.getAttempt())
-            .setCredits(1);
+    ChunkResult.Builder result = answer();
     JobFunction function = null;
     if (chunk.getJobId() != CALL_JOB) {
       function = session.function(chunk.getJobId());
