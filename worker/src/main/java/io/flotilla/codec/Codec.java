@@ -31,6 +31,21 @@ public final class Codec {
   /** Bumped whenever the meaning of worker_link.proto or of the payload encoding changes. */
   public static final int PROTOCOL_VERSION = 1;
 
+  /**
+   * One for the whole JVM. Kryo's constructor of this class probes reflective access to SerializedLambda
+   * and, without {@code --add-opens java.base/java.lang.invoke}, briefly publishes a field it then sets
+   * back to null: a Kryo being created on one thread made lambda encoding on another fail with a
+   * NullPointerException. The serializer keeps no per-instance state, so sharing it is safe.
+   */
+  private static final ClosureSerializer LAMBDAS;
+
+  static {
+    // Kryo's own logger would print a warning to stdout whenever a JVM lacks
+    // --add-opens java.base/java.lang.invoke, and then cope; the caller's JVM often lacks it.
+    Log.set(Log.LEVEL_ERROR);
+    LAMBDAS = new ClosureSerializer();
+  }
+
   private final ClassLoader loader;
   private final Pool<Kryo> kryos;
   private final String fingerprint;
@@ -41,9 +56,6 @@ public final class Codec {
    * @param loader the loader for user classes
    */
   public Codec(ClassLoader loader) {
-    // Kryo's own logger would print a warning to stdout whenever a JVM lacks
-    // --add-opens java.base/java.lang.invoke, and then cope; the caller's JVM often lacks it.
-    Log.set(Log.LEVEL_ERROR);
     this.loader = loader;
     this.kryos =
         new Pool<>(true, false, 64) {
@@ -62,7 +74,7 @@ public final class Codec {
     kryo.setReferenceResolver(new ValueTypesUntracked());
     kryo.setClassLoader(loader);
     kryo.setInstantiatorStrategy(new DefaultInstantiatorStrategy(new StdInstantiatorStrategy()));
-    kryo.register(ClosureSerializer.Closure.class, new ClosureSerializer());
+    kryo.register(ClosureSerializer.Closure.class, LAMBDAS);
     return kryo;
   }
 
