@@ -146,7 +146,8 @@ final class MapBenchmark<T, R> {
       PoolExecutor pool = lane.pool() == null ? null : lane.pool().apply(session.pools());
       session.progress("%s: %s (%d items, %d timed runs)...", name, lane.executor(), items.size(), repetitions);
       Timing.Measured m =
-          Timing.median(warmUps, () -> runOnce(pool, warmUpItems), repetitions, () -> runOnce(pool, items));
+          Timing.median(
+              warmUps, session.warmFor(), () -> runOnce(pool, warmUpItems), repetitions, () -> runOnce(pool, items));
       if (!m.consistent()) {
         session.inconsistent(name, lane.executor() + " gave different results from one run to the next");
       }

@@ -46,7 +46,7 @@ final class RoundTrips {
     for (PoolExecutor pool : pools(s)) {
       s.progress("submit: %s (%d tasks, %d timed runs)...", executor(pool), n, repetitions);
       Timing.Measured m =
-          Timing.median(1, () -> submitAll(pool, n / 5), repetitions, () -> submitAll(pool, n));
+          Timing.median(1, s.warmFor(), () -> submitAll(pool, n / 5), repetitions, () -> submitAll(pool, n));
       s.emit(Row.of("submit", executor(pool), pool.workers()).items(n).seconds(m.seconds()));
     }
     if (s.python().isPresent()) {
@@ -68,7 +68,8 @@ final class RoundTrips {
     int n = s.size(10_000, 2_000);
     for (PoolExecutor pool : pools(s)) {
       s.progress("latency: %s (%d round trips)...", executor(pool), n);
-      for (int i = 0; i < n / 10; i++) {
+      long warmStart = System.nanoTime();
+      for (int i = 0; i < n / 10 || System.nanoTime() - warmStart < s.warmFor().toNanos(); i++) {
         pool.submit(NOOP).get();
       }
       long[] each = new long[n];

@@ -48,6 +48,15 @@ final class Session {
     return workers;
   }
 
+  /**
+   * @return the least time a JVM lane spends in untimed warm-up runs before it is timed: long enough for
+   *     the JIT to compile the hot path in the caller and in the worker JVMs (a single short warm-up run
+   *     left submit and payload measuring the interpreter); Python lanes have no JIT and get one run
+   */
+  java.time.Duration warmFor() {
+    return java.time.Duration.ofMillis(quick ? 500 : 3000);
+  }
+
   Pools pools() {
     return pools;
   }

@@ -1,5 +1,6 @@
 package io.flotilla.bench;
 
+import java.time.Duration;
 import java.util.Arrays;
 
 /** How runs are timed: untimed warm-ups, then the median of timed repetitions. */
@@ -22,20 +23,25 @@ final class Timing {
   record Measured(double seconds, long checksum, boolean consistent) {}
 
   /**
-   * Runs {@code warmUp} {@code warmUps} times untimed, then {@code run} {@code repetitions} times timed.
+   * Runs {@code warmUp} untimed, {@code warmUps} times and for at least {@code warmFor}, then {@code run}
+   * {@code repetitions} times timed.
    *
    * @param warmUps untimed runs first, so that the JIT has compiled the path in every JVM involved
+   * @param warmFor the least time to spend in untimed runs: a fast workload's single warm-up run is
+   *     over before the JIT has compiled its path, in the caller or in fresh worker JVMs
    * @param warmUp the untimed run (often the same work on fewer items)
    * @param repetitions timed runs, at least 1
    * @param run the timed run
    * @return the median time
    * @throws Exception what a run throws
    */
-  static Measured median(int warmUps, Run warmUp, int repetitions, Run run) throws Exception {
+  static Measured median(int warmUps, Duration warmFor, Run warmUp, int repetitions, Run run)
+      throws Exception {
     if (repetitions < 1) {
       throw new IllegalArgumentException("repetitions must be at least 1, was " + repetitions);
     }
-    for (int i = 0; i < warmUps; i++) {
+    long warmStart = System.nanoTime();
+    for (int i = 0; i < warmUps || (warmUps > 0 && System.nanoTime() - warmStart < warmFor.toNanos()); i++) {
       warmUp.run();
     }
     double[] seconds = new double[repetitions];

@@ -2,6 +2,7 @@ package io.flotilla.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -27,7 +28,7 @@ class TimingTest {
   void warmUpsAreUntimedAndChecksumsCompared() throws Exception {
     AtomicInteger warm = new AtomicInteger();
     AtomicInteger timed = new AtomicInteger();
-    Timing.Measured same = Timing.median(2, () -> warm.incrementAndGet(), 3, () -> {
+    Timing.Measured same = Timing.median(2, Duration.ZERO, () -> warm.incrementAndGet(), 3, () -> {
       timed.incrementAndGet();
       return 42;
     });
@@ -35,6 +36,15 @@ class TimingTest {
     assertThat(timed).hasValue(3);
     assertThat(same.checksum()).isEqualTo(42);
     assertThat(same.consistent()).isTrue();
-    assertThat(Timing.median(0, () -> 0, 2, timed::incrementAndGet).consistent()).isFalse();
+    assertThat(Timing.median(0, Duration.ZERO, () -> 0, 2, timed::incrementAndGet).consistent()).isFalse();
+  }
+
+  @Test
+  void warmUpGoesOnForTheLeastWarmTime() throws Exception {
+    AtomicInteger warm = new AtomicInteger();
+    long start = System.nanoTime();
+    Timing.median(1, Duration.ofMillis(200), () -> warm.incrementAndGet(), 1, () -> 0);
+    assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(Duration.ofMillis(200).toNanos());
+    assertThat(warm.get()).as("one quick run is not enough warm-up").isGreaterThan(1);
   }
 }

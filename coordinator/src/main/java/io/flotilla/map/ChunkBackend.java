@@ -9,11 +9,14 @@ import java.util.function.Consumer;
  * same for both, which is what makes switching between {@code ThreadPool} and {@code ProcessPool} one
  * line.
  *
- * <p>Contract: for every {@link #run} the {@code done} callback is called exactly once, on any thread,
- * unless {@link ChunkTicket#cancelIfNotStarted()} returned {@code true} first. Its outcome covers the
- * chunk's first {@code outcome.size()} items: fewer than were given when the chunk <em>yielded</em> (it
- * stopped early so that an idle worker could take the rest, or because its time slice was up), and the
- * caller then runs the remaining items as a new chunk.
+ * <p>Contract: for every {@link #run} the {@code done} callback receives zero or more
+ * {@linkplain ChunkOutcome#partial() partial} outcomes and then exactly one final outcome, on any threads
+ * and possibly out of order, unless {@link ChunkTicket#cancelIfNotStarted()} returned {@code true} first.
+ * Each outcome covers {@code outcome.size()} items from the chunk's item {@code outcome.base()}; the
+ * ranges never overlap. Partial outcomes are results a long chunk sends as it goes. The final outcome
+ * ends the chunk, possibly before its last item when the chunk <em>yielded</em> (it stopped early so
+ * that an idle worker could take the rest) or was handed back as suspect; the caller then runs the items
+ * after the final outcome's range as new chunks.
  */
 public interface ChunkBackend {
   /**
@@ -37,7 +40,7 @@ public interface ChunkBackend {
    * @param start fresh input, or the unstarted items of a chunk that yielded (they go ahead of other
    *     queued chunks, since a consumer may already be waiting for them), or items suspected of killing
    *     a worker (they also run alone on their worker, so that the next death is pinned on them)
-   * @param done receives the outcome, which may cover only the first items if the chunk yielded
+   * @param done receives the outcomes: partial ones, then the final one
    * @return a handle that can cancel the chunk while it has not started
    */
   ChunkTicket run(
@@ -69,6 +72,14 @@ public interface ChunkBackend {
      *     called
      */
     boolean cancelIfNotStarted();
+
+    /**
+     * @return how many of the chunk's first items partial outcomes have answered; after a successful
+     *     {@link #cancelIfNotStarted()}, only the items after them are unanswered
+     */
+    default int delivered() {
+      return 0;
+    }
 
     /**
      * Stops the chunk whether or not it has started: a running chunk's worker process is killed

@@ -33,16 +33,41 @@ public interface ChunkOutcome {
     return false;
   }
 
+  /** @return the position in the chunk of this outcome's first item */
+  default int base() {
+    return 0;
+  }
+
+  /** @return whether more outcomes of the same chunk follow: it is still running */
+  default boolean partial() {
+    return false;
+  }
+
   /**
    * @param size the number of items
    * @param error the exception every item fails with
    * @return an outcome in which every item failed with {@code error}
    */
   static ChunkOutcome failed(int size, Throwable error) {
+    return failed(size, error, 0);
+  }
+
+  /**
+   * @param size the number of items
+   * @param error the exception every item fails with
+   * @param base the position in the chunk of the first of them
+   * @return a final outcome in which every item failed with {@code error}
+   */
+  static ChunkOutcome failed(int size, Throwable error, int base) {
     return new ChunkOutcome() {
       @Override
       public int size() {
         return size;
+      }
+
+      @Override
+      public int base() {
+        return base;
       }
 
       @Override

@@ -4,8 +4,9 @@ package io.flotilla.map;
  * Picks the size of a map's next chunk, when the user has not fixed it.
  *
  * <p>Chunks can be generous because they are not final: a chunk yields its unstarted items when a
- * worker goes idle (work stealing) and every 100 ms (time slicing), see {@link ChunkBackend}. So the
- * sizer only has to keep the number of round trips low, not to guess the balance right:
+ * worker goes idle (work stealing), and sends its results in pieces every 100 ms, see
+ * {@link ChunkBackend}. So the sizer only has to keep the number of round trips low, not to guess the
+ * balance right:
  *
  * <ul>
  *   <li>When the input's length is known, it is split evenly, one chunk per worker thread: a thousand

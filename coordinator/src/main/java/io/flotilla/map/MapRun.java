@@ -70,7 +70,10 @@ public final class MapRun<T, R> implements MapResults<R> {
   private RuntimeException endFailure; // delivered after every chunk submitted before it
   private long nextIndex;
   private Slot current;
-  private int position;
+  private int position; // in the current slot
+  private ChunkOutcome piece; // the outcome being read, covering [pieceStart, pieceEnd) of the slot
+  private int pieceStart;
+  private int pieceEnd;
 
   /**
    * Starts a map: reads and submits the first window of chunks before returning.
@@ -107,15 +110,18 @@ public final class MapRun<T, R> implements MapResults<R> {
     refill();
   }
 
-  /** One chunk of the input, which may run as several parts when it yields. */
+  /**
+   * One chunk of the input, which may run as several parts when it yields, and whose outcomes arrive in
+   * pieces, each covering a range of its items; the ranges never overlap.
+   */
   private static final class Slot {
     final long firstIndex;
     final int count;
     List<Object> items; // kept until done, to resubmit what a yielding part did not start
     final List<Part> running = new ArrayList<>(); // guarded by MapRun.lock
-    final java.util.TreeMap<Integer, ChunkOutcome> parts = new java.util.TreeMap<>(); // guarded by lock
+    // Outcomes by the slot offset of their first item; the consumer drops each once read.
+    final java.util.TreeMap<Integer, ChunkOutcome> pieces = new java.util.TreeMap<>(); // guarded by lock
     int missing; // items without an outcome yet; guarded by MapRun.lock
-    ChunkOutcome outcome; // guarded by MapRun.lock
 
     Slot(long firstIndex, List<Object> items) {
       this.firstIndex = firstIndex;
@@ -143,9 +149,10 @@ public final class MapRun<T, R> implements MapResults<R> {
   public boolean hasNext() {
     while (true) {
       if (current != null && position < current.count) {
-        return true;
+        return position < pieceEnd || awaitPiece();
       }
       current = null;
+      piece = null;
       refill();
       Slot next = awaitSlot();
       if (next == null) {
@@ -153,6 +160,8 @@ public final class MapRun<T, R> implements MapResults<R> {
       }
       current = next;
       position = 0;
+      pieceStart = 0;
+      pieceEnd = 0;
       refill();
     }
   }
@@ -163,16 +172,42 @@ public final class MapRun<T, R> implements MapResults<R> {
     if (!hasNext()) {
       throw new NoSuchElementException();
     }
-    int i = position++;
-    ChunkOutcome outcome = current.outcome;
-    Throwable error = outcome.error(i);
+    int i = position++ - pieceStart;
+    Throwable error = piece.error(i);
     if (error != null) {
       if (error instanceof CancellationException cancelled) {
         throw cancelled;
       }
       throw new CompletionException(error);
     }
-    return (R) outcome.value(i);
+    return (R) piece.value(i);
+  }
+
+  /**
+   * Waits for the outcome covering the current position of the current slot, dropping the one just
+   * read so that its values can be collected.
+   *
+   * @return false if the map was closed meanwhile
+   */
+  private boolean awaitPiece() {
+    synchronized (lock) {
+      if (piece != null) {
+        current.pieces.remove(pieceStart);
+      }
+      while (true) {
+        if (closed) {
+          return false;
+        }
+        java.util.Map.Entry<Integer, ChunkOutcome> at = current.pieces.floorEntry(position);
+        if (at != null && at.getKey() + at.getValue().size() > position) {
+          piece = at.getValue();
+          pieceStart = at.getKey();
+          pieceEnd = pieceStart + piece.size();
+          return true;
+        }
+        waitLocked();
+      }
+    }
   }
 
   private Slot awaitSlot() {
@@ -182,7 +217,8 @@ public final class MapRun<T, R> implements MapResults<R> {
           return null;
         }
         Slot head = ready.peekFirst();
-        if (head != null && head.outcome != null) {
+        // In order, a slot is read as soon as its first items are in; as completed, once all are.
+        if (head != null && (ordered ? head.pieces.containsKey(0) : head.missing == 0)) {
           ready.pollFirst();
           outstanding--;
           return head;
@@ -190,29 +226,7 @@ public final class MapRun<T, R> implements MapResults<R> {
         if (outstanding == 0 && inputDone) {
           break;
         }
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          long unfinished = submitted.get() - completed.get();
-          closeLocked();
-          throw new UncheckedTimeoutException(
-              "map timed out after "
-                  + timeout
-                  + ": "
-                  + unfinished
-                  + " (of "
-                  + submitted.get()
-                  + " submitted) items unfinished; work not started was cancelled");
-        }
-        try {
-          if (deadline == Long.MAX_VALUE) {
-            lock.wait();
-          } else {
-            lock.wait(left / 1_000_000, (int) (left % 1_000_000));
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new CancellationException("interrupted while waiting for map results");
-        }
+        waitLocked();
       }
     }
     finish();
@@ -222,6 +236,33 @@ public final class MapRun<T, R> implements MapResults<R> {
       throw failure;
     }
     return null;
+  }
+
+  /** Waits on the lock until notified or the map's deadline, which closes the map. Holds the lock. */
+  private void waitLocked() {
+    long left = deadline - System.nanoTime();
+    if (left <= 0) {
+      long unfinished = submitted.get() - completed.get();
+      closeLocked();
+      throw new UncheckedTimeoutException(
+          "map timed out after "
+              + timeout
+              + ": "
+              + unfinished
+              + " (of "
+              + submitted.get()
+              + " submitted) items unfinished; work not started was cancelled");
+    }
+    try {
+      if (deadline == Long.MAX_VALUE) {
+        lock.wait();
+      } else {
+        lock.wait(left / 1_000_000, (int) (left % 1_000_000));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CancellationException("interrupted while waiting for map results");
+    }
   }
 
   /** Reads input and submits chunks until the window is full or the input ends. */
@@ -305,39 +346,44 @@ public final class MapRun<T, R> implements MapResults<R> {
   // ---------------------------------------------------------------- backend side
 
   /**
-   * A part finished, or yielded. The items it did not start are resubmitted at once, split in two so
-   * that the idle worker that caused the yield gets half.
+   * A piece of a part's outcome arrived: a partial one (the part runs on), or the final one, after which
+   * the items the part did not reach (it yielded, or was handed back as suspect) are resubmitted at
+   * once, split in two so that the idle worker that caused the yield gets half. Pieces may arrive out
+   * of order, even after the final one; their ranges never overlap, so each is kept as it comes.
    */
   private void onDone(Slot slot, Part part, ChunkOutcome outcome) {
     sizer.observe(outcome.size(), outcome.computeNanos());
-    int done = Math.min(outcome.size(), part.count);
+    int base = outcome.base();
+    int done = Math.max(0, Math.min(outcome.size(), part.count - base));
     List<Part> rest = new ArrayList<>(2);
     synchronized (lock) {
-      if (closed || !notDone.contains(slot) || !slot.running.remove(part)) {
+      if (closed || !notDone.contains(slot)) {
+        return;
+      }
+      if (!outcome.partial() && !slot.running.remove(part)) {
         return;
       }
       if (done > 0) {
-        slot.parts.put(part.offset, outcome);
+        slot.pieces.put(part.offset + base, outcome);
         slot.missing -= done;
         completed.addAndGet(done);
       }
-      int left = part.count - done;
-      if (left > 0 && !closed) {
+      int left = outcome.partial() ? 0 : part.count - base - done;
+      if (left > 0) {
+        int from = part.offset + base + done;
         int first = (left + 1) / 2;
-        rest.add(new Part(part.offset + done, first));
+        rest.add(new Part(from, first));
         if (left > first) {
-          rest.add(new Part(part.offset + done + first, left - first));
+          rest.add(new Part(from + first, left - first));
         }
       } else if (slot.missing == 0) {
-        slot.outcome =
-            slot.parts.size() == 1
-                ? slot.parts.firstEntry().getValue()
-                : new CompositeOutcome(new ArrayList<>(slot.parts.keySet()), new ArrayList<>(slot.parts.values()));
         slot.items = null;
         notDone.remove(slot);
         if (!ordered) {
           ready.addLast(slot);
         }
+      }
+      if (done > 0) {
         lock.notifyAll();
       }
     }
@@ -358,11 +404,14 @@ public final class MapRun<T, R> implements MapResults<R> {
     for (Running r : runningParts()) {
       ChunkBackend.ChunkTicket ticket = r.part.ticket;
       if (ticket != null && ticket.cancelIfNotStarted()) {
+        int answered = ticket.delivered();
         onDone(
             r.slot,
             r.part,
             ChunkOutcome.failed(
-                r.part.count, new CancellationException("cancelled by shutdown(cancelFutures=true)")));
+                r.part.count - answered,
+                new CancellationException("cancelled by shutdown(cancelFutures=true)"),
+                answered));
       }
     }
   }

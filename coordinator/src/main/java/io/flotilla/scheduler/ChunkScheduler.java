@@ -125,9 +125,15 @@ public final class ChunkScheduler {
       }
     }
     if (refused != null) {
-      chunk.onFailure.accept(refused);
+      chunk.onFailure.accept(refused, chunk.delivered);
     }
     announceRetirements();
+  }
+
+  int delivered(ScheduledChunk chunk) {
+    synchronized (lock) {
+      return chunk.delivered;
+    }
   }
 
   boolean cancel(ScheduledChunk chunk) {
@@ -211,14 +217,14 @@ public final class ChunkScheduler {
       worker = chunk.worker;
       // Several map items: only one of them is hung. Hand the chunk back to be split, like a poison
       // chunk, until the slow item is alone and times out by itself.
-      handBack = chunk.size > 1 && chunk.job.function() != null;
+      handBack = chunk.remaining() > 1 && chunk.job.function() != null;
       chunk.state = handBack ? ScheduledChunk.State.DONE : ScheduledChunk.State.FAILED;
       victim = stopWorkerOfLocked(chunk);
     }
     log.warn("chunk {} ran longer than {}; killing worker {} to stop it", chunk.chunkId, taskTimeout, victim);
     kill.accept(victim);
     if (handBack) {
-      chunk.onSuspect.accept(worker);
+      chunk.onSuspect.accept(worker, chunk.delivered);
       return;
     }
     TimeoutException timeout =
@@ -229,7 +235,7 @@ public final class ChunkScheduler {
                 + "; worker "
                 + victim
                 + " was killed to stop it and is being replaced");
-    chunk.onFailure.accept(timeout);
+    chunk.onFailure.accept(timeout, chunk.delivered);
   }
 
   /** Tells every worker that knows the job to drop its queued chunks and its function. */
@@ -273,6 +279,8 @@ public final class ChunkScheduler {
 
   void result(WorkerHandle worker, ChunkResult result) {
     ScheduledChunk chunk;
+    int base;
+    boolean partial = false;
     synchronized (lock) {
       worker.credits += result.getCredits();
       chunk = worker.inFlight.get(result.getChunkId());
@@ -285,23 +293,32 @@ public final class ChunkScheduler {
         dispatchLocked();
         return;
       }
-      worker.inFlight.remove(result.getChunkId());
-      if (chunk.isolated) {
-        worker.exclusive = false;
+      base = chunk.delivered;
+      if (result.getPartial()) {
+        // More of the chunk follows from the same run: it stays in flight, holding its credit.
+        chunk.delivered += result.getValues().getEndsCount();
+        partial = true;
+      } else {
+        worker.inFlight.remove(result.getChunkId());
+        if (chunk.isolated) {
+          worker.exclusive = false;
+        }
+        if (result.getHeavy() && !worker.retired) {
+          log.info("{} keeps too much heap after collections; replacing it", worker);
+          retireLocked(worker);
+        }
+        chunk.state = ScheduledChunk.State.DONE;
+        if (chunk.timer != null) {
+          chunk.timer.cancel(false);
+        }
+        stopIfRetiredLocked(worker);
+        dispatchLocked();
       }
-      if (result.getHeavy() && !worker.retired) {
-        log.info("{} keeps too much heap after collections; replacing it", worker);
-        retireLocked(worker);
-      }
-      chunk.state = ScheduledChunk.State.DONE;
-      if (chunk.timer != null) {
-        chunk.timer.cancel(false);
-      }
-      stopIfRetiredLocked(worker);
-      dispatchLocked();
     }
-    announceRetirements();
-    chunk.onResult.accept(result, worker);
+    if (!partial) {
+      announceRetirements();
+    }
+    chunk.onResult.accept(result, worker, base);
   }
 
   /**
@@ -340,7 +357,7 @@ public final class ChunkScheduler {
       for (int i = held.size() - 1; i >= 0; i--) {
         ScheduledChunk chunk = held.get(i);
         boolean charged = !worker.killedDeliberately && (chunk.isolated || i < worker.threads);
-        if (charged && chunk.size > 1 && chunk.job.function() != null) {
+        if (charged && chunk.remaining() > 1 && chunk.job.function() != null) {
           // Hunting the poison item: the map gets the chunk back unstarted, as from a yield, and runs
           // it again as two isolated halves, so that one bad item cannot fail its neighbours.
           chunk.state = ScheduledChunk.State.DONE;
@@ -381,7 +398,7 @@ public final class ChunkScheduler {
     }
     announceRetirements();
     for (ScheduledChunk chunk : split) {
-      chunk.onSuspect.accept(worker);
+      chunk.onSuspect.accept(worker, chunk.delivered);
     }
     if (breaking != null) {
       Throwable crash = why.apply(breaking);
@@ -392,12 +409,12 @@ public final class ChunkScheduler {
       onStrictBreak.accept(broken);
       breakPool(broken);
       for (ScheduledChunk chunk : exhausted) {
-        chunk.onFailure.accept(broken);
+        chunk.onFailure.accept(broken, chunk.delivered);
       }
       return;
     }
     for (ScheduledChunk chunk : exhausted) {
-      chunk.onFailure.accept(why.apply(chunk));
+      chunk.onFailure.accept(why.apply(chunk), chunk.delivered);
     }
   }
 
@@ -425,7 +442,7 @@ public final class ChunkScheduler {
       }
     }
     for (ScheduledChunk chunk : failed) {
-      chunk.onFailure.accept(cause);
+      chunk.onFailure.accept(cause, chunk.delivered);
     }
   }
 
@@ -517,8 +534,8 @@ public final class ChunkScheduler {
                       .setJobId(chunk.job.id())
                       .setChunkId(chunk.chunkId)
                       .setAttempt(chunk.attempt)
-                      .setFirstIndex(Math.max(0, chunk.firstIndex))
-                      .setItems(chunk.items)
+                      .setFirstIndex(Math.max(0, chunk.firstIndex + chunk.delivered))
+                      .setItems(chunk.unanswered())
                       .setReportStart(timers != null))
               .build());
     }
@@ -539,10 +556,10 @@ public final class ChunkScheduler {
       ScheduledChunk victim = null;
       for (WorkerHandle busy : workers.values()) {
         for (ScheduledChunk c : busy.inFlight.values()) {
-          if (c.size > 1
+          if (c.remaining() > 1
               && !c.yieldRequested
               && c.job.function() != null
-              && (victim == null || c.size > victim.size)) {
+              && (victim == null || c.remaining() > victim.remaining())) {
             victim = c;
           }
         }

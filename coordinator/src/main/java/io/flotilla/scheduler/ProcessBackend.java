@@ -119,13 +119,13 @@ public final class ProcessBackend implements ChunkBackend {
             firstIndex,
             n,
             batch,
-            (result, worker) ->
-                done.accept(new RemoteOutcome(result, worker, firstIndex, local, codec, loader, false)),
-            error -> done.accept(ChunkOutcome.failed(n, error)),
-            worker ->
+            (result, worker, base) ->
+                done.accept(new RemoteOutcome(result, worker, firstIndex, base, local, codec, loader, false)),
+            (error, base) -> done.accept(ChunkOutcome.failed(n - base, error, base)),
+            (worker, base) ->
                 done.accept(
                     new RemoteOutcome(
-                        SUSPECT_HANDED_BACK, worker, firstIndex, local, codec, loader, true)));
+                        SUSPECT_HANDED_BACK, worker, firstIndex, base, local, codec, loader, true)));
     // Suspect items run alone on their worker: if they kill it too, the blame is exact.
     chunk.isolated = start == Start.SUSPECT;
     chunk.resumed = start == Start.RESUMED;

@@ -10,7 +10,7 @@ import io.flotilla.proto.ItemFailure;
 import java.util.concurrent.CancellationException;
 
 /**
- * A chunk's outcome as it came from a worker. Values are decoded on first access, on the consumer's
+ * A chunk's outcome, or a piece of it, as it came from a worker. Values are decoded on first access, on the consumer's
  * thread, so that the gRPC thread only moves bytes and a value that cannot be decoded fails its item
  * alone.
  */
@@ -18,6 +18,7 @@ final class RemoteOutcome implements ChunkOutcome {
   private final ChunkResult result;
   private final WorkerHandle worker;
   private final long firstIndex;
+  private final int base;
   private final Throwable[] localFailures;
   private final Codec codec;
   private final ClassLoader loader;
@@ -29,6 +30,7 @@ final class RemoteOutcome implements ChunkOutcome {
       ChunkResult result,
       WorkerHandle worker,
       long firstIndex,
+      int base,
       Throwable[] localFailures,
       Codec codec,
       ClassLoader loader,
@@ -37,6 +39,7 @@ final class RemoteOutcome implements ChunkOutcome {
     this.result = result;
     this.worker = worker;
     this.firstIndex = firstIndex;
+    this.base = base;
     this.localFailures = localFailures;
     this.codec = codec;
     this.loader = loader;
@@ -57,6 +60,16 @@ final class RemoteOutcome implements ChunkOutcome {
   public Object value(int i) {
     decode();
     return values[i];
+  }
+
+  @Override
+  public int base() {
+    return base;
+  }
+
+  @Override
+  public boolean partial() {
+    return result.getPartial();
   }
 
   @Override
@@ -84,8 +97,8 @@ final class RemoteOutcome implements ChunkOutcome {
       }
       try (Codec.BatchReader reader = codec.read(result.getValues())) {
         for (int i = 0; i < n; i++) {
-          if (localFailures != null && localFailures[i] != null) {
-            es[i] = localFailures[i];
+          if (localFailures != null && localFailures[base + i] != null) {
+            es[i] = localFailures[base + i];
           } else if (es[i] == null) {
             try {
               vs[i] = reader.get(i);
@@ -113,7 +126,7 @@ final class RemoteOutcome implements ChunkOutcome {
   }
 
   private long index(int offset) {
-    return firstIndex < 0 ? -1 : firstIndex + offset;
+    return firstIndex < 0 ? -1 : firstIndex + base + offset;
   }
 
   private Throwable rebuild(ItemFailure failure) {

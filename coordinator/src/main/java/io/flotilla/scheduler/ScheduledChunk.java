@@ -4,7 +4,6 @@ import io.flotilla.map.ChunkBackend;
 import io.flotilla.proto.ChunkResult;
 import io.flotilla.proto.ItemBatch;
 import java.util.function.BiConsumer;
-import java.util.function.Consumer;
 
 /**
  * A chunk in the scheduler. Lifecycle, moved only by {@link ChunkScheduler} under its lock:
@@ -28,7 +27,9 @@ import java.util.function.Consumer;
  *
  * A result whose (chunk, attempt) does not match a SENT chunk is late or duplicate, and is dropped. A
  * SENT chunk may be asked to yield (at most once per attempt); its result then covers fewer items, and
- * the rest comes back to the scheduler as a new chunk.
+ * the rest comes back to the scheduler as a new chunk. A SENT chunk may also answer in pieces (partial
+ * results) and stay SENT: the items answered are {@link #delivered} for good, and if the chunk has to
+ * run again, only the rest is sent.
  */
 final class ScheduledChunk implements ChunkBackend.ChunkTicket {
   enum State {
@@ -44,10 +45,14 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
   final long firstIndex;
   final int size;
   final ItemBatch items;
-  final BiConsumer<ChunkResult, WorkerHandle> onResult;
-  final Consumer<Throwable> onFailure;
-  /** Hands the chunk back unstarted, as suspect: its worker died running it, or it timed out. */
-  final Consumer<WorkerHandle> onSuspect;
+  final ResultSink onResult;
+  /** Fails the items not yet answered; given the chunk's error and {@link #delivered}. */
+  final BiConsumer<Throwable, Integer> onFailure;
+  /**
+   * Hands the items not yet answered back unstarted, as suspect: its worker died running it, or it timed
+   * out. Given the worker and {@link #delivered}.
+   */
+  final BiConsumer<WorkerHandle, Integer> onSuspect;
   private final ChunkScheduler scheduler;
 
   // guarded by the scheduler's lock
@@ -62,6 +67,8 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
    * worker's prefetch, where it could wait behind a long chunk while another worker idles.
    */
   boolean resumed;
+  /** Items answered by partial results: they never run again. */
+  int delivered;
   /** The task timer armed when the worker said Started, or null. */
   java.util.concurrent.ScheduledFuture<?> timer;
 
@@ -72,9 +79,9 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
       long firstIndex,
       int size,
       ItemBatch items,
-      BiConsumer<ChunkResult, WorkerHandle> onResult,
-      Consumer<Throwable> onFailure,
-      Consumer<WorkerHandle> onSuspect) {
+      ResultSink onResult,
+      BiConsumer<Throwable, Integer> onFailure,
+      BiConsumer<WorkerHandle, Integer> onSuspect) {
     this.scheduler = scheduler;
     this.job = job;
     this.chunkId = chunkId;
@@ -84,6 +91,40 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
     this.onResult = onResult;
     this.onFailure = onFailure;
     this.onSuspect = onSuspect;
+  }
+
+  /** Where a chunk's results go. */
+  interface ResultSink {
+    /**
+     * @param result a piece of the chunk's results, or the last one
+     * @param worker the worker that sent it
+     * @param base how many of the chunk's items earlier pieces answered: the piece starts there
+     */
+    void accept(ChunkResult result, WorkerHandle worker, int base);
+  }
+
+  /** @return how many items partial results have answered, for good */
+  @Override
+  public int delivered() {
+    return scheduler.delivered(this);
+  }
+
+  /** @return the items not yet answered */
+  int remaining() {
+    return size - delivered;
+  }
+
+  /** @return the items to send: those not answered yet */
+  ItemBatch unanswered() {
+    if (delivered == 0) {
+      return items;
+    }
+    int from = items.getEnds(delivered - 1);
+    ItemBatch.Builder rest = ItemBatch.newBuilder().setData(items.getData().substring(from));
+    for (int i = delivered; i < items.getEndsCount(); i++) {
+      rest.addEnds(items.getEnds(i) - from);
+    }
+    return rest.build();
   }
 
   @Override

@@ -15,7 +15,8 @@
  *                                      │                                          ▼
  *                                      │  result(worker, ChunkResult) ◄──ChunkResult + credit
  *                                      │   drop if (chunk, attempt) is stale
- *                                      │   mark DONE, dispatch more
+ *                                      │   partial: count the items delivered, chunk stays SENT
+ *                                      │   last piece: mark DONE, dispatch more
  *                                      │        │ (lock released)
  *  MapRun.next: decode values ◄────────┼────────┘ onResult → MapRun.onDone / TaskFuture
  *   (RemoteOutcome, lazily)            │                        (futures completed on a callback

@@ -2,6 +2,7 @@ package io.flotilla.scheduler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.ByteString;
 import io.flotilla.proto.ChunkResult;
 import io.flotilla.proto.CoordinatorMessage;
 import io.flotilla.proto.ItemBatch;
@@ -49,9 +50,9 @@ class ChunkSchedulerTest {
         -1,
         1,
         ItemBatch.getDefaultInstance(),
-        (ChunkResult r, WorkerHandle w) -> {},
-        failed::complete,
-        w -> {});
+        (ChunkResult r, WorkerHandle w, int base) -> {},
+        (e, base) -> failed.complete(e),
+        (w, base) -> {});
   }
 
   @Test
@@ -92,9 +93,9 @@ class ChunkSchedulerTest {
             -1,
             1,
             ItemBatch.getDefaultInstance(),
-            (ChunkResult r, WorkerHandle w) -> deliveredBy.add(w.id + "/attempt " + r.getAttempt()),
-            e -> deliveredBy.add("failed: " + e),
-            w -> deliveredBy.add("suspect"));
+            (ChunkResult r, WorkerHandle w, int base) -> deliveredBy.add(w.id + "/attempt " + r.getAttempt()),
+            (e, base) -> deliveredBy.add("failed: " + e),
+            (w, base) -> deliveredBy.add("suspect"));
     WorkerHandle first = new WorkerHandle("w1", 101, "here", 1, new Outbox());
     retrying.workerReady(first, 2);
     retrying.submit(chunk, false);
@@ -121,10 +122,10 @@ class ChunkSchedulerTest {
     retrying.workerReady(dying, 1);
     ScheduledChunk suspect =
         new ScheduledChunk(
-            retrying, JobSpec.CALL, 1, -1, 1, ItemBatch.getDefaultInstance(), (r, w) -> {}, ignored::complete, w -> {});
+            retrying, JobSpec.CALL, 1, -1, 1, ItemBatch.getDefaultInstance(), (r, w, base) -> {}, (e, base) -> ignored.complete(e), (w, base) -> {});
     ScheduledChunk other =
         new ScheduledChunk(
-            retrying, JobSpec.CALL, 2, -1, 1, ItemBatch.getDefaultInstance(), (r, w) -> {}, ignored::complete, w -> {});
+            retrying, JobSpec.CALL, 2, -1, 1, ItemBatch.getDefaultInstance(), (r, w, base) -> {}, (e, base) -> ignored.complete(e), (w, base) -> {});
     retrying.submit(suspect, false);
     retrying.submit(other, false);
     retrying.workerLost(dying, c -> new IllegalStateException("unexpected"));
@@ -136,5 +137,79 @@ class ChunkSchedulerTest {
     assertThat(next.chunkIds()).as("only the suspect, although the worker has credit for two").containsExactly(1L);
     retrying.result(fresh, ChunkResult.newBuilder().setChunkId(1).setAttempt(2).setCredits(1).build());
     assertThat(next.chunkIds()).as("the rest once it is done").containsExactly(1L, 2L);
+  }
+
+  /** Four map items whose encodings are the bytes "a" to "d". */
+  private static ItemBatch fourItems() {
+    return ItemBatch.newBuilder()
+        .setData(ByteString.copyFromUtf8("abcd"))
+        .addAllEnds(List.of(1, 2, 3, 4))
+        .build();
+  }
+
+  /** Chunk 9: items 100 to 103 of job 5; records what happens to it in {@code events}. */
+  private static ScheduledChunk mapChunkOfFour(ChunkScheduler on, List<String> events) {
+    return new ScheduledChunk(
+        on,
+        new JobSpec(5, ByteString.copyFromUtf8("fn")),
+        9,
+        100,
+        4,
+        fourItems(),
+        (r, w, base) -> events.add(w.id + " answered " + r.getValues().getEndsCount() + " from " + base),
+        (e, base) -> events.add("failed from " + base),
+        (w, base) -> events.add("suspect from " + base));
+  }
+
+  private static ChunkResult piece(long chunkId, int attempt, int items, boolean partial) {
+    ItemBatch.Builder values = ItemBatch.newBuilder();
+    for (int i = 0; i < items; i++) {
+      values.addEnds(0);
+    }
+    return ChunkResult.newBuilder()
+        .setChunkId(chunkId)
+        .setAttempt(attempt)
+        .setValues(values)
+        .setPartial(partial)
+        .setCredits(partial ? 0 : 1)
+        .build();
+  }
+
+  @Test
+  void itemsAnsweredByPartialResultsAreNeverSentAgain() {
+    ChunkScheduler retrying = new ChunkScheduler(3);
+    List<String> events = new ArrayList<>();
+    ScheduledChunk chunk = mapChunkOfFour(retrying, events);
+    Outbox firstOut = new Outbox();
+    WorkerHandle first = new WorkerHandle("w1", 101, "here", 1, firstOut);
+    retrying.workerReady(first, 2);
+    retrying.submit(chunk, false);
+    retrying.result(first, piece(9, 1, 3, true));
+    assertThat(chunk.state).as("a partial result leaves the chunk running").isEqualTo(ScheduledChunk.State.SENT);
+
+    retrying.workerLost(first, c -> new IllegalStateException("unexpected"));
+    Outbox secondOut = new Outbox();
+    WorkerHandle second = new WorkerHandle("w2", 102, "here", 1, secondOut);
+    retrying.workerReady(second, 2);
+    CoordinatorMessage resent = secondOut.sent.stream().filter(CoordinatorMessage::hasChunk).findFirst().orElseThrow();
+    assertThat(resent.getChunk().getFirstIndex()).isEqualTo(103);
+    assertThat(resent.getChunk().getItems().getData().toStringUtf8()).isEqualTo("d");
+    assertThat(resent.getChunk().getItems().getEndsList()).containsExactly(1);
+
+    retrying.result(first, piece(9, 1, 1, false)); // the dead worker's last words: dropped
+    retrying.result(second, piece(9, 2, 1, false));
+    assertThat(events).containsExactly("w1 answered 3 from 0", "w2 answered 1 from 3");
+  }
+
+  @Test
+  void aChunkHandedBackAfterPartialResultsHandsBackOnlyTheRest() {
+    List<String> events = new ArrayList<>();
+    ScheduledChunk chunk = mapChunkOfFour(scheduler, events);
+    WorkerHandle dying = new WorkerHandle("w1", 101, "here", 1, new Outbox());
+    scheduler.workerReady(dying, 2);
+    scheduler.submit(chunk, false);
+    scheduler.result(dying, piece(9, 1, 2, true));
+    scheduler.workerLost(dying, c -> new IllegalStateException("unexpected"));
+    assertThat(events).containsExactly("w1 answered 2 from 0", "suspect from 2");
   }
 }

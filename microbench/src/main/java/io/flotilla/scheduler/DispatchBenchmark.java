@@ -8,7 +8,6 @@ import io.grpc.stub.StreamObserver;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
-import java.util.function.Consumer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -81,13 +80,13 @@ public class DispatchBenchmark {
 
   private final CountingStream[] streams = new CountingStream[2];
   private long delivered;
-  private final BiConsumer<ChunkResult, WorkerHandle> onResult = (result, worker) -> delivered++;
-  private final Consumer<Throwable> onFailure =
-      error -> {
+  private final ScheduledChunk.ResultSink onResult = (result, worker, base) -> delivered++;
+  private final BiConsumer<Throwable, Integer> onFailure =
+      (error, base) -> {
         throw new IllegalStateException("a chunk failed in a benchmark without failures", error);
       };
-  private final Consumer<WorkerHandle> onSuspect =
-      worker -> {
+  private final BiConsumer<WorkerHandle, Integer> onSuspect =
+      (worker, base) -> {
         throw new IllegalStateException("a chunk was handed back in a benchmark without deaths");
       };
 

@@ -28,16 +28,15 @@ final class ChunkRun implements Runnable {
   static final long MIN_AGE_BEFORE_YIELD_NANOS = 1_000_000;
 
   /**
-   * Longest a chunk runs before it hands back what it has done and the items it has not started, unasked:
-   * results and progress then reach the caller at least this often, whatever the chunk size, for one
-   * round trip (a fraction of a percent) per slice.
+   * Longest a chunk runs before it sends what it has done so far as a partial result, and carries on:
+   * results and progress reach the caller at least this often, whatever the chunk size.
    */
   static final long TIME_SLICE_NANOS = 100_000_000;
 
   /**
-   * Most bytes of results a chunk collects before it hands back what it has done, unasked: large results
-   * then travel in messages of a few megabytes, decoded by the caller while the worker computes more,
-   * instead of one message per time slice that could approach the message size limit.
+   * Most bytes of results a chunk collects before it sends them as a partial result, and carries on:
+   * large results then travel in messages of a few megabytes, decoded by the caller while the worker
+   * computes more, instead of one message per time slice that could approach the message size limit.
    */
   static final int SLICE_BYTES = 4 << 20;
 
@@ -108,13 +107,12 @@ final class ChunkRun implements Runnable {
   }
 
   private void runChunk() {
-    ChunkResult.Builder result = answer();
     JobFunction function = null;
     if (chunk.getJobId() != CALL_JOB) {
       function = session.function(chunk.getJobId());
       if (function == null) {
         session.chunkAnswered(chunk.getChunkId());
-        session.send(result.setCancelled(true).build());
+        session.send(answer().setCancelled(true).build());
         return;
       }
     }
@@ -126,10 +124,8 @@ final class ChunkRun implements Runnable {
               .build());
     }
     Codec codec = session.codec();
-    long computeNanos = 0;
-    long started = System.nanoTime();
-    try (Codec.BatchReader items = codec.read(chunk.getItems());
-        Codec.BatchWriter values = codec.newBatch()) {
+    Piece piece = new Piece(codec, 0);
+    try (Codec.BatchReader items = codec.read(chunk.getItems())) {
       SerializableFunction<Object, Object> fn = null;
       RuntimeException fnFailure = null;
       if (function != null) {
@@ -139,25 +135,28 @@ final class ChunkRun implements Runnable {
           fnFailure = e;
         }
       }
+      long sliceBytes = Math.min(SLICE_BYTES, session.maxResultBytes() / 2);
       for (int i = 0; i < items.size(); i++) {
-        if (i > 0 || yieldRequested) {
+        if (i > piece.first || yieldRequested) {
           long now = System.nanoTime();
-          if (now - started >= TIME_SLICE_NANOS
-              || values.size() >= Math.min(SLICE_BYTES, session.maxResultBytes() / 2)
-              || (yieldRequested && now - received >= MIN_AGE_BEFORE_YIELD_NANOS)) {
-            result.setYielded(true);
+          if (yieldRequested && now - received >= MIN_AGE_BEFORE_YIELD_NANOS) {
+            piece.result.setYielded(true);
             break;
+          }
+          if (i > piece.first && (now - piece.started >= TIME_SLICE_NANOS || piece.values.size() >= sliceBytes)) {
+            session.send(piece.finish().setPartial(true).setCredits(0).build());
+            piece = new Piece(codec, i);
           }
         }
         if (fnFailure != null) {
-          fail(result, values, i, Boundary.DECODE_FUNCTION, fnFailure);
+          piece.fail(i, Boundary.DECODE_FUNCTION, fnFailure);
           continue;
         }
         Object item;
         try {
           item = items.get(i);
         } catch (RuntimeException e) {
-          fail(result, values, i, Boundary.DECODE_ITEM, e);
+          piece.fail(i, Boundary.DECODE_ITEM, e);
           continue;
         }
         Object value = null;
@@ -175,21 +174,52 @@ final class ChunkRun implements Runnable {
             }
           }
         }
-        computeNanos += System.nanoTime() - start;
+        piece.computeNanos += System.nanoTime() - start;
         if (error != null) {
-          fail(result, values, i, Boundary.RUN, error);
+          piece.fail(i, Boundary.RUN, error);
           continue;
         }
         try {
-          values.add(value, session.maxResultBytes());
+          piece.values.add(value, session.maxResultBytes());
         } catch (RuntimeException e) {
-          fail(result, values, i, Boundary.ENCODE_RESULT, e);
+          piece.fail(i, Boundary.ENCODE_RESULT, e);
         }
       }
-      result.setValues(values.finish());
+    } finally {
+      piece.values.close();
     }
     session.chunkAnswered(chunk.getChunkId());
-    session.send(result.setComputeNanos(computeNanos).setHeavy(session.heavy()).build());
+    session.send(piece.finish().setHeavy(session.heavy()).build());
+  }
+
+  /** The items of a chunk since its last partial result: their values and failures. */
+  private final class Piece {
+    final int first;
+    final long started = System.nanoTime();
+    final ChunkResult.Builder result = answer();
+    final Codec.BatchWriter values;
+    long computeNanos;
+
+    Piece(Codec codec, int first) {
+      this.first = first;
+      this.values = codec.newBatch();
+    }
+
+    void fail(int item, Boundary boundary, Throwable e) {
+      values.addEmpty();
+      result.addFailures(
+          ItemFailure.newBuilder()
+              .setOffset(item - first)
+              .setBoundary(boundary)
+              .setError(RemoteErrors.capture(e)));
+    }
+
+    /** Closes the batch: a piece is finished once. */
+    ChunkResult.Builder finish() {
+      try (values) {
+        return result.setValues(values.finish()).setComputeNanos(computeNanos);
+      }
+    }
   }
 
   @SuppressWarnings("unchecked")
@@ -199,15 +229,5 @@ final class ChunkRun implements Runnable {
           "job function is a " + function.getClass().getName() + ", not a SerializableFunction");
     }
     return (SerializableFunction<Object, Object>) function;
-  }
-
-  private static void fail(
-      ChunkResult.Builder result, Codec.BatchWriter values, int offset, Boundary boundary, Throwable e) {
-    values.addEmpty();
-    result.addFailures(
-        ItemFailure.newBuilder()
-            .setOffset(offset)
-            .setBoundary(boundary)
-            .setError(RemoteErrors.capture(e)));
   }
 }

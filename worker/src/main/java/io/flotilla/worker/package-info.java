@@ -12,10 +12,11 @@
  *     Chunk(job, chunk, items) -----+--> runQueue ──► run threads (n = --threads, default 1)
  *                                   |                   decode item i ─► fn.apply ─► encode result i
  *     Started(chunk) <-------------------------------------------- (only with a task timeout)
- *     ChunkResult(values, +1 credit)<---------------------------- (one message per chunk, or per
- *                                   |                     slice: a chunk stops early after 100 ms, or
- *     Yield(chunk) -----------------+--> chunk.yield flag when asked because another worker is idle,
- *                                   |                     and its unstarted items go back "yielded")
+ *     ChunkResult(partial, values) <----------------------------- (a piece every 100 ms or 4 MiB of
+ *                                   |                     results, while the chunk runs on)
+ *     ChunkResult(values, +1 credit)<---------------------------- (the last piece of the chunk)
+ *     Yield(chunk) -----------------+--> chunk.yield flag when asked because another worker is idle:
+ *                                   |                     its unstarted items go back "yielded"
  *     ForgetJob(job) ---------------+--> drop queued chunks of job, answer each "cancelled"
  *     Stop / stream closed ---------+--> exit
  *                                   |
@@ -36,10 +37,14 @@
  * result fails to encode is reported as an item failure tagged with that boundary, and its neighbours
  * still complete; an item whose exception the pool listed in {@code retryOn} is run again in place. If
  * anything outside those guards breaks, the whole chunk is answered as failed rather than left
- * unanswered. Between items it may stop and hand the rest back (work stealing, a time slice of 100 ms,
- * or 4 MiB of results), so a chunk that was sized too big never holds work hostage. With a task timeout set, it first says
- * Started, so the coordinator can time it. Each result also says whether the heap kept after the last
- * collection is above the recycling limit ("heavy"), which retires the worker. Only the death of the JVM loses a chunk, and that is the coordinator's to notice.
+ * unanswered. Between items it sends what it has so far as a partial result once 100 ms have passed or
+ * 4 MiB of results have piled up, and carries on: results reach the caller while a long chunk runs,
+ * large ones in messages of a few megabytes, and the items answered never run again. When asked, it
+ * stops and hands the unstarted rest back (work stealing), so a chunk that was sized too big never holds
+ * work hostage. With a task timeout set, it first says Started, so the coordinator can time it. Each
+ * result also says whether the heap kept after the last collection is above the recycling limit
+ * ("heavy"), which retires the worker. Only the death of the JVM loses a chunk, and that is the
+ * coordinator's to notice.
  *
  * <p><b>ParentWatch</b> makes orphan workers impossible: the JVM has no {@code PR_SET_PDEATHSIG}, so the
  * worker watches its stdin pipe (EOF when the parent dies, however it dies), its parent pid, and its

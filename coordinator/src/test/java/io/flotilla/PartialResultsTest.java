@@ -1,0 +1,104 @@
+package io.flotilla;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A chunk that runs long, or collects megabytes of results, sends them as it goes: the caller reads the
+ * first results of a chunk while its last items are still running, and a worker killed after sending some
+ * of them costs only the rest, which run again elsewhere, with nothing missing or repeated.
+ */
+class PartialResultsTest extends PoolTestBase {
+  private static final int MIB = 1 << 20;
+  private ProcessPool pool;
+
+  @AfterEach
+  void stop() throws Exception {
+    Pools.shutDown(pool);
+  }
+
+  @Test
+  void megabytesOfResultsReachTheCallerBeforeTheirChunkEnds() throws Exception {
+    pool = Pools.process(ProcessPool.builder().workers(1));
+    String gate = signals.gate("rest");
+    SerializableFunction<Integer, byte[]> fn =
+        i -> {
+          if (i >= 12) {
+            Signals.await(gate);
+          }
+          byte[] block = new byte[MIB];
+          block[0] = (byte) i.intValue();
+          return block;
+        };
+    try (MapResults<byte[]> results =
+        pool.map(fn, IntStream.range(0, 16).boxed().toList(), MapOptions.defaults().chunkSize(16))) {
+      List<Integer> firsts = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        // The chunk is still held at item 12 by the gate: these came in partial results.
+        firsts.add((int) results.next()[0]);
+      }
+      assertThat(firsts).containsExactly(0, 1, 2, 3, 4, 5, 6, 7);
+      assertThat(results.completed()).isLessThan(16);
+      signals.open(gate);
+      while (results.hasNext()) {
+        firsts.add((int) results.next()[0]);
+      }
+      assertThat(firsts).isEqualTo(IntStream.range(0, 16).boxed().toList());
+    }
+  }
+
+  @Test
+  void aWorkerKilledAfterSendingPartOfAChunkCostsOnlyTheRest() throws Exception {
+    // One worker: no idle worker to steal half of the chunk, which must run whole on the one killed.
+    pool = Pools.process(ProcessPool.builder().workers(1));
+    String dir = signals.dir();
+    String gate = signals.gate("kill");
+    SerializableFunction<Integer, Integer> fn =
+        i -> {
+          if (i == 10) {
+            // Mark the worker running the chunk's middle, then hold it until the test kills it.
+            Signals.touch(dir + "/holder-" + ProcessHandle.current().pid());
+            Signals.touch(dir + "/ran-10-" + System.nanoTime());
+            if (!java.nio.file.Files.exists(java.nio.file.Path.of(dir, "killed"))) {
+              Signals.await(gate);
+            }
+          } else if (i < 10) {
+            // Longer than a time slice (100 ms): each of the first ten goes out in its own partial result.
+            long until = System.nanoTime() + 110_000_000L;
+            while (System.nanoTime() < until) {
+              Thread.onSpinWait();
+            }
+          }
+          Signals.touch(dir + "/ran-" + i + "-" + System.nanoTime());
+          return i * 3;
+        };
+    try (MapResults<Integer> results =
+        pool.map(fn, IntStream.range(0, 20).boxed().toList(), MapOptions.defaults().chunkSize(20))) {
+      List<Integer> got = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        got.add(results.next());
+      }
+      org.awaitility.Awaitility.await("the chunk to reach item 10")
+          .atMost(TestTime.LONG)
+          .until(() -> !signals.list("holder-").isEmpty());
+      long holder = Long.parseLong(signals.list("holder-").get(0).substring("holder-".length()));
+      Signals.touch(signals.marker("killed"));
+      Processes.kill(holder);
+      while (results.hasNext()) {
+        got.add(results.next());
+      }
+      assertThat(got).isEqualTo(IntStream.range(0, 20).map(i -> i * 3).boxed().toList());
+    }
+    for (int i = 0; i < 10; i++) {
+      assertThat(signals.list("ran-" + i + "-"))
+          .as("item %d was answered in a partial result before the kill, and never ran again", i)
+          .hasSize(1);
+    }
+    assertThat(pool.stats().crashes()).isEqualTo(1);
+  }
+}
