@@ -1,7 +1,9 @@
 package io.flotilla;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -100,5 +102,31 @@ class PartialResultsTest extends PoolTestBase {
           .hasSize(1);
     }
     assertThat(pool.stats().crashes()).isEqualTo(1);
+  }
+
+  @Test
+  void largeResultsThatNobodyReadsDoNotPileUpInTheCaller() throws Exception {
+    pool = Pools.process(ProcessPool.builder().workers(1));
+    SerializableFunction<Integer, byte[]> fn =
+        i -> {
+          byte[] block = new byte[MIB];
+          block[0] = (byte) i.intValue();
+          return block;
+        };
+    int n = 160;
+    try (MapResults<byte[]> results =
+        pool.map(fn, IntStream.range(0, n).boxed().toList(), MapOptions.defaults().chunkSize(n))) {
+      await("results to start arriving").atMost(TestTime.LONG).until(() -> results.completed() >= 8);
+      // One chunk of 160 MiB of results, and a reader that does not read: the chunk is split into parts
+      // of a few megabytes, which stop once 32 MiB wait to be read.
+      await("the results held to stay bounded")
+          .during(Duration.ofMillis(500))
+          .atMost(TestTime.LONG)
+          .until(() -> results.completed() <= 48);
+      for (int i = 0; i < n; i++) {
+        assertThat(results.next()[0]).as("item %d", i).isEqualTo((byte) i);
+      }
+      assertThat(results.hasNext()).isFalse();
+    }
   }
 }

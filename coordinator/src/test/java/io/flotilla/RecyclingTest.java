@@ -67,7 +67,9 @@ class RecyclingTest {
     pool.map((Integer x) -> x * x, IntStream.range(0, 40).boxed().toList(), MapOptions.defaults().chunkSize(4))
         .forEachRemaining(out::add);
     assertThat(out).isEqualTo(IntStream.range(0, 40).map(x -> x * x).boxed().toList());
-    assertThat(pool.stats().recycled()).isGreaterThanOrEqualTo(10 / 3);
+    // Ten chunks: every worker is either retired after 3 or one of the 2 still running at the end with at
+    // most 2, so 10 <= 3 * recycled + 2 * 2, whatever the split between the workers.
+    assertThat(pool.stats().recycled()).isGreaterThanOrEqualTo(2);
   }
 
   /** Held by the worker JVM that runs {@link #hoard}: what a leaking cache looks like. */

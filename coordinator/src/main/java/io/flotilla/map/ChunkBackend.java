@@ -52,6 +52,11 @@ public interface ChunkBackend {
     FRESH,
     /** The rest of a chunk that yielded. */
     RESUMED,
+    /**
+     * More items of a chunk whose results are large, run a few at a time: ahead of fresh input like
+     * {@link #RESUMED}, but free to wait in a worker's prefetch, since they come in a steady stream.
+     */
+    CONTINUED,
     /** Half of a chunk whose worker died running it, or that ran past the task timeout. */
     SUSPECT
   }
@@ -80,6 +85,12 @@ public interface ChunkBackend {
     default int delivered() {
       return 0;
     }
+
+    /**
+     * Asks a running chunk to stop at its next item and hand the rest back (a final outcome that
+     * yielded); a chunk that has not started, or has ended, or a backend that cannot, ignores it.
+     */
+    default void requestYield() {}
 
     /**
      * Stops the chunk whether or not it has started: a running chunk's worker process is killed

@@ -38,6 +38,11 @@ public interface ChunkOutcome {
     return 0;
   }
 
+  /** @return the size of the results as they travelled, in bytes, or 0 when they did not travel */
+  default long bytes() {
+    return 0;
+  }
+
   /** @return whether more outcomes of the same chunk follow: it is still running */
   default boolean partial() {
     return false;

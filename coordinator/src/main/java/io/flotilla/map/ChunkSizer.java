@@ -16,6 +16,9 @@ package io.flotilla.map;
  *       measured time per item to take about {@link #TARGET_NANOS}.
  *   <li>Either way a chunk is at most {@link #MAX_CHUNK} items, and at most
  *       {@link #MAX_CHUNK_NANOS} of measured work, so results of an ordered map start to flow early.
+ *   <li>And once results turn out large, a chunk's results are at most {@link #SLOT_BYTES}: the
+ *       window, counted in chunks, then bounds the caller's memory in bytes too. A chunk already
+ *       running when that is learnt is split by {@link MapRun} into parts of {@link #PART_BYTES}.
  * </ul>
  *
  * <p>Thread-safe.
@@ -36,10 +39,17 @@ final class ChunkSizer {
   /** Upper bound, keeping one chunk's encoded size and the caller's memory reasonable. */
   static final int MAX_CHUNK = 32_768;
 
+  /** Most bytes of results one chunk of a map should produce, once results are known to be large. */
+  static final long SLOT_BYTES = 32L << 20;
+
+  /** Bytes of results per part when a chunk with large results is run a few items at a time. */
+  static final long PART_BYTES = 4L << 20;
+
   private final int fixed;
   private final int parallelism;
   private final long knownTotal;
   private double perItemNanos = -1; // guarded by this
+  private double perItemBytes; // guarded by this
 
   /**
    * @param fixed the user's chunk size, or 0 for automatic
@@ -52,8 +62,18 @@ final class ChunkSizer {
     this.knownTotal = knownTotal;
   }
 
-  synchronized void observe(int items, long computeNanos) {
-    if (items <= 0 || computeNanos < 0) {
+  /**
+   * @param items how many items an outcome covered
+   * @param computeNanos time spent in the function for them, or -1 if unknown
+   * @param bytes the size of their results as they travelled, or 0
+   */
+  synchronized void observe(int items, long computeNanos, long bytes) {
+    if (items <= 0) {
+      return;
+    }
+    double latestBytes = (double) bytes / items;
+    perItemBytes = Math.max(latestBytes, 0.7 * perItemBytes + 0.3 * latestBytes);
+    if (computeNanos < 0) {
       return;
     }
     double latest = (double) computeNanos / items;
@@ -76,6 +96,19 @@ final class ChunkSizer {
     if (perItemNanos >= 0) {
       size = Math.min(size, MAX_CHUNK_NANOS / perItem);
     }
+    if (perItemBytes > 0) {
+      size = Math.min(size, SLOT_BYTES / perItemBytes);
+    }
     return (int) Math.max(1, Math.min(MAX_CHUNK, size));
+  }
+
+  /** @return whether {@code items} more items would produce more than {@link #SLOT_BYTES} of results */
+  synchronized boolean heavy(int items) {
+    return perItemBytes * items > SLOT_BYTES;
+  }
+
+  /** @return how many items make a part of about {@link #PART_BYTES} of results */
+  synchronized int itemsPerPart() {
+    return (int) Math.max(1, Math.min(MAX_CHUNK, PART_BYTES / Math.max(1, perItemBytes)));
   }
 }

@@ -28,16 +28,23 @@ import java.util.stream.StreamSupport;
  *
  * <p>Chunk lifecycle: READ (items taken from the input on the consumer's thread) → SUBMITTED (given to
  * the backend; counted in the window) → DONE (outcome arrived for every item, on a backend thread) →
- * CONSUMED (the consumer took it; the window has room again, so more input is read). While SUBMITTED, a
- * chunk may yield: the backend returns the outcome of its first items and the rest is resubmitted as
- * two parts (work stealing), so a chunk is DONE when all its parts are. Close or timeout cancels every
- * part that has not started.
+ * CONSUMED (the consumer took it; the window has room again, so more input is read). Outcomes arrive in
+ * pieces (a long chunk sends partial results as it runs); in order, the consumer starts on a chunk as
+ * soon as its first piece is in, and drops each piece once read. While SUBMITTED, a chunk may yield:
+ * the backend returns the outcome of its first items and the rest is resubmitted as two parts (work
+ * stealing), so a chunk is DONE when all its parts are. Close or timeout cancels every part that has
+ * not started.
  *
  * <p>Implementation notes: the input is read only on the consumer's thread, inside {@code map()} (the
  * first window) and {@code hasNext()} (one refill per consumed chunk), so a slow or blocking input
- * never stalls a backend thread and memory is bounded by the window whatever the input's length. A
- * failure to read the input is delivered after every result submitted before it, as if it were the
- * next item. Backend threads only touch the fields guarded by {@link #lock}.
+ * never stalls a backend thread and memory is bounded by the window whatever the input's length. The
+ * window counts chunks, so results of a megabyte each would still let a chunk of hundreds of items pile
+ * up hundreds of megabytes: once a piece shows that a running part's results will pass
+ * {@link ChunkSizer#SLOT_BYTES}, the part is asked to yield, and its rest is held as parts of a few
+ * megabytes that start only while less than that waits to be read (the earliest one always starts, so
+ * the reader never waits on a part held back for it). A failure to read the input is delivered after
+ * every result submitted before it, as if it were the next item. Backend threads only touch the fields
+ * guarded by {@link #lock}.
  *
  * @param <T> the item type
  * @param <R> the result type
@@ -122,6 +129,9 @@ public final class MapRun<T, R> implements MapResults<R> {
     // Outcomes by the slot offset of their first item; the consumer drops each once read.
     final java.util.TreeMap<Integer, ChunkOutcome> pieces = new java.util.TreeMap<>(); // guarded by lock
     int missing; // items without an outcome yet; guarded by MapRun.lock
+    // Parts with large results waiting for room, by offset; guarded by MapRun.lock.
+    final java.util.TreeMap<Integer, Part> pending = new java.util.TreeMap<>();
+    long buffered; // bytes of pieces not yet read; guarded by MapRun.lock
 
     Slot(long firstIndex, List<Object> items) {
       this.firstIndex = firstIndex;
@@ -135,11 +145,14 @@ public final class MapRun<T, R> implements MapResults<R> {
   private static final class Part {
     final int offset;
     final int count;
+    final ChunkBackend.Start start;
     volatile ChunkBackend.ChunkTicket ticket;
+    boolean splitAsked; // guarded by MapRun.lock
 
-    Part(int offset, int count) {
+    Part(int offset, int count, ChunkBackend.Start start) {
       this.offset = offset;
       this.count = count;
+      this.start = start;
     }
   }
 
@@ -190,10 +203,17 @@ public final class MapRun<T, R> implements MapResults<R> {
    * @return false if the map was closed meanwhile
    */
   private boolean awaitPiece() {
-    synchronized (lock) {
-      if (piece != null) {
-        current.pieces.remove(pieceStart);
+    if (piece != null) {
+      synchronized (lock) {
+        if (current.pieces.remove(pieceStart) != null) {
+          current.buffered -= piece.bytes();
+        }
       }
+      piece = null;
+      // Reading made room: parts of large results held back for it may go now.
+      startPending(current);
+    }
+    synchronized (lock) {
       while (true) {
         if (closed) {
           return false;
@@ -309,7 +329,7 @@ public final class MapRun<T, R> implements MapResults<R> {
       }
       submitted.addAndGet(items.size());
       try {
-        submitPart(slot, new Part(0, items.size()), ChunkBackend.Start.FRESH);
+        submitPart(slot, new Part(0, items.size(), ChunkBackend.Start.FRESH));
       } catch (java.util.concurrent.RejectedExecutionException e) {
         // The pool shut down between the admission check and the submission.
         synchronized (lock) {
@@ -326,7 +346,7 @@ public final class MapRun<T, R> implements MapResults<R> {
     }
   }
 
-  private void submitPart(Slot slot, Part part, ChunkBackend.Start start) {
+  private void submitPart(Slot slot, Part part) {
     synchronized (lock) {
       if (closed) {
         // The rest of a part that yielded just as the map was closed: nobody will read it.
@@ -334,13 +354,42 @@ public final class MapRun<T, R> implements MapResults<R> {
       }
       slot.running.add(part);
     }
+    launch(slot, part);
+  }
+
+  /** Hands a part, already counted as running, to the backend. */
+  private void launch(Slot slot, Part part) {
     part.ticket =
         backend.run(
             job,
             slot.firstIndex + part.offset,
             slot.items.subList(part.offset, part.offset + part.count),
-            start,
+            part.start,
             outcome -> onDone(slot, part, outcome));
+  }
+
+  /**
+   * Starts held-back parts of large results while there is room: a few running per worker thread, and
+   * (in order) no more than {@link ChunkSizer#SLOT_BYTES} of the slot's results waiting to be read. The
+   * earliest unfinished part always goes, so that the reader never waits on a part held back for it.
+   */
+  private void startPending(Slot slot) {
+    List<Part> go = new ArrayList<>();
+    synchronized (lock) {
+      while (!closed && !slot.pending.isEmpty() && slot.running.size() < 2 * backend.parallelism()) {
+        Part next = slot.pending.firstEntry().getValue();
+        boolean earliest = slot.running.stream().noneMatch(r -> r.offset < next.offset);
+        if (ordered && slot.buffered >= ChunkSizer.SLOT_BYTES && !earliest) {
+          break;
+        }
+        slot.pending.pollFirstEntry();
+        slot.running.add(next);
+        go.add(next);
+      }
+    }
+    for (Part part : go) {
+      launch(slot, part);
+    }
   }
 
   // ---------------------------------------------------------------- backend side
@@ -352,10 +401,11 @@ public final class MapRun<T, R> implements MapResults<R> {
    * of order, even after the final one; their ranges never overlap, so each is kept as it comes.
    */
   private void onDone(Slot slot, Part part, ChunkOutcome outcome) {
-    sizer.observe(outcome.size(), outcome.computeNanos());
+    sizer.observe(outcome.size(), outcome.computeNanos(), outcome.bytes());
     int base = outcome.base();
     int done = Math.max(0, Math.min(outcome.size(), part.count - base));
     List<Part> rest = new ArrayList<>(2);
+    boolean split = false;
     synchronized (lock) {
       if (closed || !notDone.contains(slot)) {
         return;
@@ -365,16 +415,33 @@ public final class MapRun<T, R> implements MapResults<R> {
       }
       if (done > 0) {
         slot.pieces.put(part.offset + base, outcome);
+        slot.buffered += outcome.bytes();
         slot.missing -= done;
         completed.addAndGet(done);
       }
-      int left = outcome.partial() ? 0 : part.count - base - done;
-      if (left > 0) {
+      int left = part.count - base - done;
+      if (outcome.partial()) {
+        // Results this large would pile up: have the rest handed back, to run a few items at a time.
+        if (!part.splitAsked && left > 1 && sizer.heavy(left)) {
+          part.splitAsked = true;
+          split = true;
+        }
+      } else if (left > 0) {
         int from = part.offset + base + done;
-        int first = (left + 1) / 2;
-        rest.add(new Part(from, first));
-        if (left > first) {
-          rest.add(new Part(from + first, left - first));
+        if (!outcome.suspect() && left > 1 && sizer.heavy(left)) {
+          int step = sizer.itemsPerPart();
+          for (int at = from; at < from + left; at += step) {
+            Part more = new Part(at, Math.min(step, from + left - at), ChunkBackend.Start.CONTINUED);
+            slot.pending.put(more.offset, more);
+          }
+        } else {
+          // Each goes to the head of the queue; the second half first, so the first half ends up in front.
+          ChunkBackend.Start start = outcome.suspect() ? ChunkBackend.Start.SUSPECT : ChunkBackend.Start.RESUMED;
+          int first = (left + 1) / 2;
+          if (left > first) {
+            rest.add(new Part(from + first, left - first, start));
+          }
+          rest.add(new Part(from, first, start));
         }
       } else if (slot.missing == 0) {
         slot.items = null;
@@ -387,11 +454,16 @@ public final class MapRun<T, R> implements MapResults<R> {
         lock.notifyAll();
       }
     }
-    // Each goes to the head of the queue: the second half first, so the first half ends up in front.
-    ChunkBackend.Start start = outcome.suspect() ? ChunkBackend.Start.SUSPECT : ChunkBackend.Start.RESUMED;
-    for (int i = rest.size() - 1; i >= 0; i--) {
-      submitPart(slot, rest.get(i), start);
+    if (split) {
+      ChunkBackend.ChunkTicket ticket = part.ticket;
+      if (ticket != null) {
+        ticket.requestYield();
+      }
     }
+    for (Part more : rest) {
+      submitPart(slot, more);
+    }
+    startPending(slot);
   }
 
   // ---------------------------------------------------------------- closing
@@ -401,6 +473,19 @@ public final class MapRun<T, R> implements MapResults<R> {
    * fail with {@link CancellationException} when reached. The map stays open for what has already run.
    */
   public void cancelPending() {
+    List<Running> held = new ArrayList<>();
+    synchronized (lock) {
+      for (Slot slot : notDone) {
+        for (Part part : slot.pending.values()) {
+          slot.running.add(part);
+          held.add(new Running(slot, part));
+        }
+        slot.pending.clear();
+      }
+    }
+    for (Running r : held) {
+      onDone(r.slot, r.part, ChunkOutcome.failed(r.part.count, cancelledByShutdown()));
+    }
     for (Running r : runningParts()) {
       ChunkBackend.ChunkTicket ticket = r.part.ticket;
       if (ticket != null && ticket.cancelIfNotStarted()) {
@@ -408,12 +493,13 @@ public final class MapRun<T, R> implements MapResults<R> {
         onDone(
             r.slot,
             r.part,
-            ChunkOutcome.failed(
-                r.part.count - answered,
-                new CancellationException("cancelled by shutdown(cancelFutures=true)"),
-                answered));
+            ChunkOutcome.failed(r.part.count - answered, cancelledByShutdown(), answered));
       }
     }
+  }
+
+  private static CancellationException cancelledByShutdown() {
+    return new CancellationException("cancelled by shutdown(cancelFutures=true)");
   }
 
   private record Running(Slot slot, Part part) {}

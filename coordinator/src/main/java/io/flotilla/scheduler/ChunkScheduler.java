@@ -130,6 +130,16 @@ public final class ChunkScheduler {
     announceRetirements();
   }
 
+  /** Asks the worker running a chunk to hand back its unstarted items, once per attempt. */
+  void requestYield(ScheduledChunk chunk) {
+    synchronized (lock) {
+      if (chunk.state == ScheduledChunk.State.SENT && !chunk.yieldRequested) {
+        chunk.yieldRequested = true;
+        sendYieldLocked(chunk);
+      }
+    }
+  }
+
   int delivered(ScheduledChunk chunk) {
     synchronized (lock) {
       return chunk.delivered;
@@ -568,11 +578,15 @@ public final class ChunkScheduler {
         return;
       }
       victim.yieldRequested = true;
-      victim.worker.send(
-          CoordinatorMessage.newBuilder()
-              .setYield(Yield.newBuilder().setChunkId(victim.chunkId).setAttempt(victim.attempt))
-              .build());
+      sendYieldLocked(victim);
     }
+  }
+
+  private static void sendYieldLocked(ScheduledChunk chunk) {
+    chunk.worker.send(
+        CoordinatorMessage.newBuilder()
+            .setYield(Yield.newBuilder().setChunkId(chunk.chunkId).setAttempt(chunk.attempt))
+            .build());
   }
 
   /** The ready worker with a run thread free and the fewest chunks, for the rest of a yielded chunk. */

@@ -68,6 +68,11 @@ final class RemoteOutcome implements ChunkOutcome {
   }
 
   @Override
+  public long bytes() {
+    return result.getValues().getData().size();
+  }
+
+  @Override
   public boolean partial() {
     return result.getPartial();
   }

@@ -128,6 +128,11 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
   }
 
   @Override
+  public void requestYield() {
+    scheduler.requestYield(this);
+  }
+
+  @Override
   public boolean cancelIfNotStarted() {
     return scheduler.cancel(this);
   }

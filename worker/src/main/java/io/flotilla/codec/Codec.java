@@ -159,7 +159,16 @@ public final class Codec {
 
   /** @return a writer for a batch of items, to be closed after {@link BatchWriter#finish()} */
   public BatchWriter newBatch() {
-    return new BatchWriter(kryos.obtain());
+    return newBatch(1024);
+  }
+
+  /**
+   * @param expectedBytes the batch's likely size: a buffer grown to megabytes by doubling costs as
+   *     much copying as the batch itself
+   * @return a writer for a batch of items, to be closed after {@link BatchWriter#finish()}
+   */
+  public BatchWriter newBatch(int expectedBytes) {
+    return new BatchWriter(kryos.obtain(), Math.max(256, expectedBytes));
   }
 
   /**
@@ -203,14 +212,15 @@ public final class Codec {
   /** Writes the items of one batch; not thread-safe. */
   public final class BatchWriter implements AutoCloseable {
     private final Kryo kryo;
-    private final Output out = new Output(1024, -1);
+    private final Output out;
     private int[] ends = new int[16];
     private int count;
     private boolean finished;
     private boolean closed;
 
-    private BatchWriter(Kryo kryo) {
+    private BatchWriter(Kryo kryo, int capacity) {
       this.kryo = kryo;
+      this.out = new Output(capacity, -1);
     }
 
     /**

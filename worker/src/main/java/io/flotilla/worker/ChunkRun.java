@@ -202,7 +202,7 @@ final class ChunkRun implements Runnable {
 
     Piece(Codec codec, int first) {
       this.first = first;
-      this.values = codec.newBatch();
+      this.values = codec.newBatch(session.expectedPieceBytes());
     }
 
     void fail(int item, Boundary boundary, Throwable e) {
@@ -216,6 +216,7 @@ final class ChunkRun implements Runnable {
 
     /** Closes the batch: a piece is finished once. */
     ChunkResult.Builder finish() {
+      session.pieceWritten(values.size());
       try (values) {
         return result.setValues(values.finish()).setComputeNanos(computeNanos);
       }

@@ -58,6 +58,8 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
   private volatile long recycleAboveHeapBytes;
   private StreamObserver<WorkerMessage> out; // guarded by this
 
+  private volatile int lastPieceBytes = 1024;
+
   WorkerSession(WorkerOptions options, Codec codec) {
     this.options = options;
     this.codec = codec;
@@ -103,6 +105,16 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
 
   Codec codec() {
     return codec;
+  }
+
+  /** @return the size of the last piece of results written, a good first buffer for the next */
+  int expectedPieceBytes() {
+    return lastPieceBytes;
+  }
+
+  void pieceWritten(int bytes) {
+    // A piece ends at 4 MiB, plus the one value that crossed the line: leave room for some of that.
+    lastPieceBytes = (int) Math.min(bytes + bytes / 4 + 256, ChunkRun.SLICE_BYTES + (1L << 20));
   }
 
   long maxResultBytes() {
