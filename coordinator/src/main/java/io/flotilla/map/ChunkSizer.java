@@ -43,7 +43,7 @@ final class ChunkSizer {
   static final long SLOT_BYTES = 32L << 20;
 
   /** Bytes of results per part when a chunk with large results is run a few items at a time. */
-  static final long PART_BYTES = 4L << 20;
+  static final long PART_BYTES = 1L << 20;
 
   private final int fixed;
   private final int parallelism;

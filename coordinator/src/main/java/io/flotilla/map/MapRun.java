@@ -132,6 +132,7 @@ public final class MapRun<T, R> implements MapResults<R> {
     // Parts with large results waiting for room, by offset; guarded by MapRun.lock.
     final java.util.TreeMap<Integer, Part> pending = new java.util.TreeMap<>();
     long buffered; // bytes of pieces not yet read; guarded by MapRun.lock
+    int wanted = -1; // the item the reader waits for, once it reads this slot; guarded by MapRun.lock
 
     Slot(long firstIndex, List<Object> items) {
       this.firstIndex = firstIndex;
@@ -203,16 +204,15 @@ public final class MapRun<T, R> implements MapResults<R> {
    * @return false if the map was closed meanwhile
    */
   private boolean awaitPiece() {
-    if (piece != null) {
-      synchronized (lock) {
-        if (current.pieces.remove(pieceStart) != null) {
-          current.buffered -= piece.bytes();
-        }
+    synchronized (lock) {
+      if (piece != null && current.pieces.remove(pieceStart) != null) {
+        current.buffered -= piece.bytes();
       }
-      piece = null;
-      // Reading made room: parts of large results held back for it may go now.
-      startPending(current);
+      current.wanted = position;
     }
+    piece = null;
+    // Reading made room, and the reader's position moved on: parts of large results held back may go.
+    startPending(current);
     synchronized (lock) {
       while (true) {
         if (closed) {
@@ -370,16 +370,17 @@ public final class MapRun<T, R> implements MapResults<R> {
 
   /**
    * Starts held-back parts of large results while there is room: a few running per worker thread, and
-   * (in order) no more than {@link ChunkSizer#SLOT_BYTES} of the slot's results waiting to be read. The
-   * earliest unfinished part always goes, so that the reader never waits on a part held back for it.
+   * (in order) no more than {@link ChunkSizer#SLOT_BYTES} of the slot's results waiting to be read. A
+   * part holding the item the reader waits for always goes, so the reader never waits on a part held
+   * back for it.
    */
   private void startPending(Slot slot) {
     List<Part> go = new ArrayList<>();
     synchronized (lock) {
       while (!closed && !slot.pending.isEmpty() && slot.running.size() < 2 * backend.parallelism()) {
         Part next = slot.pending.firstEntry().getValue();
-        boolean earliest = slot.running.stream().noneMatch(r -> r.offset < next.offset);
-        if (ordered && slot.buffered >= ChunkSizer.SLOT_BYTES && !earliest) {
+        boolean awaited = next.offset <= slot.wanted;
+        if (ordered && slot.buffered >= ChunkSizer.SLOT_BYTES && !awaited) {
           break;
         }
         slot.pending.pollFirstEntry();

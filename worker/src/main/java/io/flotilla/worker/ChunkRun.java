@@ -35,10 +35,12 @@ final class ChunkRun implements Runnable {
 
   /**
    * Most bytes of results a chunk collects before it sends them as a partial result, and carries on:
-   * large results then travel in messages of a few megabytes, decoded by the caller while the worker
+   * large results then travel in messages of about a megabyte, decoded by the caller while the worker
    * computes more, instead of one message per time slice that could approach the message size limit.
+   * Messages above 4 MiB also take gRPC's slow path on the receiving side (the message is parsed from a
+   * stream, its bytes gathered piece by piece); a piece stays below that unless one value is larger.
    */
-  static final int SLICE_BYTES = 4 << 20;
+  static final int SLICE_BYTES = 1 << 20;
 
   private final WorkerSession session;
   private final Chunk chunk;

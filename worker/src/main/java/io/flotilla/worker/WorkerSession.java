@@ -113,7 +113,7 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
   }
 
   void pieceWritten(int bytes) {
-    // A piece ends at 4 MiB, plus the one value that crossed the line: leave room for some of that.
+    // A piece ends past SLICE_BYTES by the one value that crossed the line: leave room for some of that.
     lastPieceBytes = (int) Math.min(bytes + bytes / 4 + 256, ChunkRun.SLICE_BYTES + (1L << 20));
   }
 

@@ -12,7 +12,7 @@
  *     Chunk(job, chunk, items) -----+--> runQueue ──► run threads (n = --threads, default 1)
  *                                   |                   decode item i ─► fn.apply ─► encode result i
  *     Started(chunk) <-------------------------------------------- (only with a task timeout)
- *     ChunkResult(partial, values) <----------------------------- (a piece every 100 ms or 4 MiB of
+ *     ChunkResult(partial, values) <----------------------------- (a piece every 100 ms or 1 MiB of
  *                                   |                     results, while the chunk runs on)
  *     ChunkResult(values, +1 credit)<---------------------------- (the last piece of the chunk)
  *     Yield(chunk) -----------------+--> chunk.yield flag when asked because another worker is idle:
@@ -38,8 +38,8 @@
  * still complete; an item whose exception the pool listed in {@code retryOn} is run again in place. If
  * anything outside those guards breaks, the whole chunk is answered as failed rather than left
  * unanswered. Between items it sends what it has so far as a partial result once 100 ms have passed or
- * 4 MiB of results have piled up, and carries on: results reach the caller while a long chunk runs,
- * large ones in messages of a few megabytes, and the items answered never run again. When asked, it
+ * 1 MiB of results have piled up, and carries on: results reach the caller while a long chunk runs,
+ * large ones in messages of about a megabyte, and the items answered never run again. When asked, it
  * stops and hands the unstarted rest back (work stealing), so a chunk that was sized too big never holds
  * work hostage. With a task timeout set, it first says Started, so the coordinator can time it. Each
  * result also says whether the heap kept after the last collection is above the recycling limit
