@@ -40,9 +40,9 @@ import java.util.stream.StreamSupport;
  * never stalls a backend thread and memory is bounded by the window whatever the input's length. The
  * window counts chunks, so results of a megabyte each would still let a chunk of hundreds of items pile
  * up hundreds of megabytes: once a piece shows that a running part's results will pass
- * {@link ChunkSizer#SLOT_BYTES}, the part is asked to yield, and its rest is held as parts of a few
- * megabytes that start only while less than that waits to be read (the earliest one always starts, so
- * the reader never waits on a part held back for it). A failure to read the input is delivered after
+ * {@link ChunkSizer#SLOT_BYTES}, the part is asked to yield (a worker also yields by itself after that
+ * much), and its rest is held as parts of about a megabyte that start only while less than that waits
+ * to be read (a part holding the item the reader waits for always starts). A failure to read the input is delivered after
  * every result submitted before it, as if it were the next item. Backend threads only touch the fields
  * guarded by {@link #lock}.
  *

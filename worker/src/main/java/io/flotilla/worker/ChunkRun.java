@@ -42,6 +42,13 @@ final class ChunkRun implements Runnable {
    */
   static final int SLICE_BYTES = 1 << 20;
 
+  /**
+   * Most bytes of results one run of a chunk sends before it hands back the items it has not started,
+   * unasked: the caller then runs them as parts it can hold back while its reader is behind. Asking
+   * instead would take a round trip, during which a fast chunk piles up more.
+   */
+  static final long CHUNK_BYTES = 32L << 20;
+
   private final WorkerSession session;
   private final Chunk chunk;
   private final long received = System.nanoTime();
@@ -138,14 +145,17 @@ final class ChunkRun implements Runnable {
         }
       }
       long sliceBytes = Math.min(SLICE_BYTES, session.maxResultBytes() / 2);
+      long sent = 0;
       for (int i = 0; i < items.size(); i++) {
         if (i > piece.first || yieldRequested) {
           long now = System.nanoTime();
-          if (yieldRequested && now - received >= MIN_AGE_BEFORE_YIELD_NANOS) {
+          if ((yieldRequested && now - received >= MIN_AGE_BEFORE_YIELD_NANOS)
+              || sent + piece.values.size() >= CHUNK_BYTES) {
             piece.result.setYielded(true);
             break;
           }
           if (i > piece.first && (now - piece.started >= TIME_SLICE_NANOS || piece.values.size() >= sliceBytes)) {
+            sent += piece.values.size();
             session.send(piece.finish().setPartial(true).setCredits(0).build());
             piece = new Piece(codec, i);
           }

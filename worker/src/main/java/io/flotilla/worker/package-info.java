@@ -41,7 +41,8 @@
  * 1 MiB of results have piled up, and carries on: results reach the caller while a long chunk runs,
  * large ones in messages of about a megabyte, and the items answered never run again. When asked, it
  * stops and hands the unstarted rest back (work stealing), so a chunk that was sized too big never holds
- * work hostage. With a task timeout set, it first says Started, so the coordinator can time it. Each
+ * work hostage; it also does so unasked once it has sent 32 MiB of results, so that the caller can pace
+ * the rest. With a task timeout set, it first says Started, so the coordinator can time it. Each
  * result also says whether the heap kept after the last collection is above the recycling limit
  * ("heavy"), which retires the worker. Only the death of the JVM loses a chunk, and that is the
  * coordinator's to notice.
