@@ -325,8 +325,9 @@ public final class ProcessPool extends AbstractPool {
      * @param timeout how long a task may run once a worker has started it. A task that runs longer has
      *     its worker killed and replaced (a JVM cannot stop a thread safely) and its future fails with
      *     {@link java.util.concurrent.TimeoutException}; it is not retried. In a map the clock runs per
-     *     chunk, and a chunk hands its results back every 100 ms, so the timeout acts per item once it
-     *     exceeds that; the items of the slice that timed out fail with it. By default there is none.
+     *     chunk and restarts whenever the chunk sends results, at least every 10 ms between items, so
+     *     the timeout acts per item once it exceeds that; a chunk of several items that times out is
+     *     split until the slow item is alone, and only that item fails. By default there is none.
      * @return this
      */
     public Builder taskTimeout(Duration timeout) {

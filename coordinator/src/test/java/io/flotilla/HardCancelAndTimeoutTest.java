@@ -133,4 +133,24 @@ class HardCancelAndTimeoutTest {
       }
     }
   }
+
+  @Test
+  void aChunkLongerThanTheTimeoutWhoseItemsAreEachQuickIsNotKilled() throws Exception {
+    ProcessPool p = Pools.process(ProcessPool.builder().workers(1).taskTimeout(Duration.ofMillis(500)));
+    pool = p;
+    // Twenty items of 60 ms in one chunk: 1.2 s in all, each well within the timeout.
+    SerializableFunction<Integer, Integer> fn =
+        x -> {
+          long until = System.nanoTime() + 60_000_000L;
+          while (System.nanoTime() < until) {
+            Thread.onSpinWait();
+          }
+          return x + 1;
+        };
+    java.util.List<Object> out =
+        PoolExecutorContract.drain(
+            p.map(fn, java.util.stream.IntStream.range(0, 20).boxed().toList(), MapOptions.defaults().chunkSize(20)));
+    assertThat(out).isEqualTo(java.util.stream.IntStream.range(1, 21).boxed().toList());
+    assertThat(p.stats().replacements()).as("no worker was killed and replaced").isZero();
+  }
 }

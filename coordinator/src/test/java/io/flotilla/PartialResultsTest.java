@@ -70,8 +70,8 @@ class PartialResultsTest extends PoolTestBase {
               Signals.await(gate);
             }
           } else if (i < 10) {
-            // Longer than a time slice (100 ms): each of the first ten goes out in its own partial result.
-            long until = System.nanoTime() + 110_000_000L;
+            // Longer than a time slice (10 ms): each of the first ten goes out in its own partial result.
+            long until = System.nanoTime() + 20_000_000L;
             while (System.nanoTime() < until) {
               Thread.onSpinWait();
             }

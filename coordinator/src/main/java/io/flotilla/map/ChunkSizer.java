@@ -4,7 +4,7 @@ package io.flotilla.map;
  * Picks the size of a map's next chunk, when the user has not fixed it.
  *
  * <p>Chunks can be generous because they are not final: a chunk yields its unstarted items when a
- * worker goes idle (work stealing), and sends its results in pieces every 100 ms, see
+ * worker goes idle (work stealing), and sends its results in pieces every 10 ms, see
  * {@link ChunkBackend}. So the sizer only has to keep the number of round trips low, not to guess the
  * balance right:
  *

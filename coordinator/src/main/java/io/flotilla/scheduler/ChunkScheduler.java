@@ -211,9 +211,12 @@ public final class ChunkScheduler {
       if (chunk == null || chunk.attempt != attempt || chunk.state != ScheduledChunk.State.SENT) {
         return;
       }
-      chunk.timer =
-          timers.schedule(() -> timedOut(chunk, attempt), taskTimeout.toNanos(), TimeUnit.NANOSECONDS);
+      chunk.timer = armTimer(chunk, attempt);
     }
+  }
+
+  private java.util.concurrent.ScheduledFuture<?> armTimer(ScheduledChunk chunk, int attempt) {
+    return timers.schedule(() -> timedOut(chunk, attempt), taskTimeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   private void timedOut(ScheduledChunk chunk, int attempt) {
@@ -308,6 +311,11 @@ public final class ChunkScheduler {
         // More of the chunk follows from the same run: it stays in flight, holding its credit.
         chunk.delivered += result.getValues().getEndsCount();
         partial = true;
+        if (chunk.timer != null) {
+          // The task timeout counts from the last piece: a chunk of many items is not one task.
+          chunk.timer.cancel(false);
+          chunk.timer = armTimer(chunk, chunk.attempt);
+        }
       } else {
         worker.inFlight.remove(result.getChunkId());
         if (chunk.isolated) {

@@ -12,7 +12,7 @@
  *     Chunk(job, chunk, items) -----+--> runQueue ──► run threads (n = --threads, default 1)
  *                                   |                   decode item i ─► fn.apply ─► encode result i
  *     Started(chunk) <-------------------------------------------- (only with a task timeout)
- *     ChunkResult(partial, values) <----------------------------- (a piece every 100 ms or 1 MiB of
+ *     ChunkResult(partial, values) <----------------------------- (a piece every 10 ms or 1 MiB of
  *                                   |                     results, while the chunk runs on)
  *     ChunkResult(values, +1 credit)<---------------------------- (the last piece of the chunk)
  *     Yield(chunk) -----------------+--> chunk.yield flag when asked because another worker is idle:
@@ -37,7 +37,7 @@
  * result fails to encode is reported as an item failure tagged with that boundary, and its neighbours
  * still complete; an item whose exception the pool listed in {@code retryOn} is run again in place. If
  * anything outside those guards breaks, the whole chunk is answered as failed rather than left
- * unanswered. Between items it sends what it has so far as a partial result once 100 ms have passed or
+ * unanswered. Between items it sends what it has so far as a partial result once 10 ms have passed or
  * 1 MiB of results have piled up, and carries on: results reach the caller while a long chunk runs,
  * large ones in messages of about a megabyte, and the items answered never run again. When asked, it
  * stops and hands the unstarted rest back (work stealing), so a chunk that was sized too big never holds
