@@ -129,4 +129,42 @@ class PartialResultsTest extends PoolTestBase {
       assertThat(results.hasNext()).isFalse();
     }
   }
+
+  @Test
+  void asCompletedReadsTheFirstResultsOfAChunkWhileItRuns() throws Exception {
+    pool = Pools.process(ProcessPool.builder().workers(1));
+    String gate = signals.gate("rest");
+    SerializableFunction<Integer, Integer> fn =
+        i -> {
+          if (i >= 5) {
+            Signals.await(gate);
+          } else {
+            // Longer than a time slice (10 ms): each goes out in its own piece.
+            long until = System.nanoTime() + 12_000_000L;
+            while (System.nanoTime() < until) {
+              Thread.onSpinWait();
+            }
+          }
+          return i * 2;
+        };
+    try (MapResults<Integer> results =
+        pool.mapUnordered(fn, IntStream.range(0, 10).boxed().toList(), MapOptions.defaults().chunkSize(10))) {
+      // The chunk is held at item 5 by the gate: the first five came in pieces.
+      List<Integer> first =
+          java.util.concurrent.CompletableFuture.supplyAsync(
+                  () -> {
+                    List<Integer> got = new ArrayList<>();
+                    for (int i = 0; i < 5; i++) {
+                      got.add(results.next());
+                    }
+                    return got;
+                  })
+              .get(TestTime.LONG.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      assertThat(first).containsExactlyInAnyOrder(0, 2, 4, 6, 8);
+      signals.open(gate);
+      List<Integer> rest = new ArrayList<>();
+      results.forEachRemaining(rest::add);
+      assertThat(rest).containsExactlyInAnyOrder(10, 12, 14, 16, 18);
+    }
+  }
 }

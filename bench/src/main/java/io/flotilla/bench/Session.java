@@ -52,10 +52,11 @@ final class Session {
    * @return the least time a JVM lane spends in untimed warm-up runs before it is timed: long enough for
    *     the JIT to compile the hot path in the caller and in the worker JVMs: three JVMs compiling on two
    *     cores take 10 to 20 seconds of no-op round trips to reach their steady pace (a single short
-   *     warm-up run left submit at a third of it); Python lanes have no JIT and get one run
+   *     warm-up run left submit at a third of it); Python lanes have no JIT and get one run. A quick
+   *     run is an overview, not a measurement, and does without
    */
   java.time.Duration warmFor() {
-    return java.time.Duration.ofMillis(quick ? 1000 : 10_000);
+    return quick ? java.time.Duration.ZERO : java.time.Duration.ofSeconds(10);
   }
 
   Pools pools() {

@@ -30,7 +30,8 @@ import java.util.stream.StreamSupport;
  * the backend; counted in the window) → DONE (outcome arrived for every item, on a backend thread) →
  * CONSUMED (the consumer took it; the window has room again, so more input is read). Outcomes arrive in
  * pieces (a long chunk sends partial results as it runs); in order, the consumer starts on a chunk as
- * soon as its first piece is in, and drops each piece once read. While SUBMITTED, a chunk may yield:
+ * soon as its first piece is in, and drops each piece once read; as completed, it reads pieces in the
+ * order they arrive, whatever their chunk, and a chunk leaves the window once all of it has arrived. While SUBMITTED, a chunk may yield:
  * the backend returns the outcome of its first items and the rest is resubmitted as two parts (work
  * stealing), so a chunk is DONE when all its parts are. Close or timeout cancels every part that has
  * not started.
@@ -66,8 +67,10 @@ public final class MapRun<T, R> implements MapResults<R> {
   private final AtomicLong submitted = new AtomicLong();
 
   private final Object lock = new Object();
-  // ordered: every submitted, unconsumed chunk in input order; unordered: the done, unconsumed ones.
+  // ordered: every submitted, unconsumed chunk in input order.
   private final ArrayDeque<Slot> ready = new ArrayDeque<>(); // guarded by lock
+  // unordered: pieces of outcomes not yet read, in the order they arrived.
+  private final ArrayDeque<Arrival> arrivals = new ArrayDeque<>(); // guarded by lock
   private final Set<Slot> notDone = Collections.newSetFromMap(new IdentityHashMap<>()); // guarded by lock
   private int outstanding; // submitted and not consumed; guarded by lock
   private boolean closed; // guarded by lock
@@ -157,10 +160,40 @@ public final class MapRun<T, R> implements MapResults<R> {
     }
   }
 
+  /** A piece of a chunk's outcome, as completed: its items start at {@code start} in the slot. */
+  private record Arrival(Slot slot, int start, ChunkOutcome outcome, int count) {}
+
   // ---------------------------------------------------------------- consumer side
 
   @Override
   public boolean hasNext() {
+    return ordered ? hasNextInOrder() : hasNextAsCompleted();
+  }
+
+  private boolean hasNextAsCompleted() {
+    while (piece == null || position >= pieceEnd) {
+      if (piece != null) {
+        synchronized (lock) {
+          current.buffered -= piece.bytes();
+        }
+        piece = null;
+        startPending(current);
+      }
+      refill();
+      Arrival next = awaitArrival();
+      if (next == null) {
+        return false;
+      }
+      current = next.slot();
+      piece = next.outcome();
+      pieceStart = next.start();
+      position = pieceStart;
+      pieceEnd = pieceStart + next.count();
+    }
+    return true;
+  }
+
+  private boolean hasNextInOrder() {
     while (true) {
       if (current != null && position < current.count) {
         return position < pieceEnd || awaitPiece();
@@ -230,6 +263,7 @@ public final class MapRun<T, R> implements MapResults<R> {
     }
   }
 
+  /** @return the next chunk in input order, once its first items are in; null at the end */
   private Slot awaitSlot() {
     synchronized (lock) {
       while (true) {
@@ -237,8 +271,7 @@ public final class MapRun<T, R> implements MapResults<R> {
           return null;
         }
         Slot head = ready.peekFirst();
-        // In order, a slot is read as soon as its first items are in; as completed, once all are.
-        if (head != null && (ordered ? head.pieces.containsKey(0) : head.missing == 0)) {
+        if (head != null && head.pieces.containsKey(0)) {
           ready.pollFirst();
           outstanding--;
           return head;
@@ -249,6 +282,31 @@ public final class MapRun<T, R> implements MapResults<R> {
         waitLocked();
       }
     }
+    return ended();
+  }
+
+  /** @return the oldest piece not yet read, of any chunk; null at the end */
+  private Arrival awaitArrival() {
+    synchronized (lock) {
+      while (true) {
+        if (closed) {
+          return null;
+        }
+        Arrival next = arrivals.pollFirst();
+        if (next != null) {
+          return next;
+        }
+        if (outstanding == 0 && inputDone) {
+          break;
+        }
+        waitLocked();
+      }
+    }
+    return ended();
+  }
+
+  /** Every result is read: finishes the map, then throws the input's failure if it had one. */
+  private <X> X ended() {
     finish();
     if (endFailure != null) {
       RuntimeException failure = endFailure;
@@ -370,9 +428,9 @@ public final class MapRun<T, R> implements MapResults<R> {
 
   /**
    * Starts held-back parts of large results while there is room: a few running per worker thread, and
-   * (in order) no more than {@link ChunkSizer#SLOT_BYTES} of the slot's results waiting to be read. A
+   * no more than {@link ChunkSizer#SLOT_BYTES} of the slot's results waiting to be read. In order, a
    * part holding the item the reader waits for always goes, so the reader never waits on a part held
-   * back for it.
+   * back for it; as completed, the results that hold the others back are there to be read.
    */
   private void startPending(Slot slot) {
     List<Part> go = new ArrayList<>();
@@ -380,7 +438,7 @@ public final class MapRun<T, R> implements MapResults<R> {
       while (!closed && !slot.pending.isEmpty() && slot.running.size() < 2 * backend.parallelism()) {
         Part next = slot.pending.firstEntry().getValue();
         boolean awaited = next.offset <= slot.wanted;
-        if (ordered && slot.buffered >= ChunkSizer.SLOT_BYTES && !awaited) {
+        if (slot.buffered >= ChunkSizer.SLOT_BYTES && !awaited) {
           break;
         }
         slot.pending.pollFirstEntry();
@@ -415,7 +473,11 @@ public final class MapRun<T, R> implements MapResults<R> {
         return;
       }
       if (done > 0) {
-        slot.pieces.put(part.offset + base, outcome);
+        if (ordered) {
+          slot.pieces.put(part.offset + base, outcome);
+        } else {
+          arrivals.addLast(new Arrival(slot, part.offset + base, outcome, done));
+        }
         slot.buffered += outcome.bytes();
         slot.missing -= done;
         completed.addAndGet(done);
@@ -448,7 +510,9 @@ public final class MapRun<T, R> implements MapResults<R> {
         slot.items = null;
         notDone.remove(slot);
         if (!ordered) {
-          ready.addLast(slot);
+          // As completed, a chunk leaves the window once all of it has arrived; its pieces wait in
+          // arrivals, which the end of the map also waits for.
+          outstanding--;
         }
       }
       if (done > 0) {
