@@ -265,34 +265,35 @@ public final class MapRun<T, R> implements MapResults<R> {
 
   /** @return the next chunk in input order, once its first items are in; null at the end */
   private Slot awaitSlot() {
-    synchronized (lock) {
-      while (true) {
-        if (closed) {
-          return null;
-        }
-        Slot head = ready.peekFirst();
-        if (head != null && head.pieces.containsKey(0)) {
+    return awaitOrEnd(
+        () -> {
+          Slot head = ready.peekFirst();
+          if (head == null || !head.pieces.containsKey(0)) {
+            return null;
+          }
           ready.pollFirst();
           outstanding--;
           return head;
-        }
-        if (outstanding == 0 && inputDone) {
-          break;
-        }
-        waitLocked();
-      }
-    }
-    return ended();
+        });
   }
 
   /** @return the oldest piece not yet read, of any chunk; null at the end */
   private Arrival awaitArrival() {
+    return awaitOrEnd(arrivals::pollFirst);
+  }
+
+  /**
+   * Waits until {@code take}, called holding the lock, returns something, or the map ends.
+   *
+   * @return what {@code take} returned, or null once every result has been read or the map was closed
+   */
+  private <X> X awaitOrEnd(Supplier<X> take) {
     synchronized (lock) {
       while (true) {
         if (closed) {
           return null;
         }
-        Arrival next = arrivals.pollFirst();
+        X next = take.get();
         if (next != null) {
           return next;
         }
