@@ -61,7 +61,7 @@ final class Catalog {
    * those better than 1.85 to 1 on two workers, which the demo shows.
    */
   private static void hash(Session s) throws Exception {
-    int items = s.size(20, 8);
+    int items = s.size(20, 6);
     int n = s.size(20, 16);
     List<Integer> ns = Collections.nCopies(items, n);
     // PBKDF2 runs much slower until the JIT has seen a whole run in each JVM, as the demo found.
@@ -123,7 +123,7 @@ final class Catalog {
    * 16; processes: N worker JVMs with enough threads each for 16 in all; Python: 16 processes.
    */
   private static void download(Session s) throws Exception {
-    int fetches = s.size(1_000, 200);
+    int fetches = s.size(1_000, 120);
     int threadsPerWorker = (DOWNLOAD_CONCURRENCY + s.workers() - 1) / s.workers();
     try (SlowHttpServer http = new SlowHttpServer(20, 10_000)) {
       List<String> urls = IntStream.range(0, fetches).mapToObj(i -> http.url("page/" + i)).toList();
