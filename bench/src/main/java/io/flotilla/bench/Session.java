@@ -99,7 +99,12 @@ final class Session {
   static List<String> javaCommand(Class<?> mainClass, String... args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      // This JVM may be the one writing the launcher's class data archive: a child must not write it too.
+      if (!arg.startsWith("-XX:ArchiveClassesAtExit")) {
+        command.add(arg);
+      }
+    }
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(mainClass.getName());

@@ -242,7 +242,7 @@ public final class ChunkScheduler {
     }
     TimeoutException timeout =
         new TimeoutException(
-            (chunk.job.function() == null ? "task" : "chunk of items from " + chunk.firstIndex)
+            (chunk.job.function() == null ? "task" : "chunk of items from " + chunk.firstUnanswered())
                 + " ran longer than the task timeout of "
                 + taskTimeout
                 + "; worker "
@@ -552,7 +552,7 @@ public final class ChunkScheduler {
                       .setJobId(chunk.job.id())
                       .setChunkId(chunk.chunkId)
                       .setAttempt(chunk.attempt)
-                      .setFirstIndex(Math.max(0, chunk.firstIndex + chunk.delivered))
+                      .setFirstIndex(Math.max(0, chunk.firstUnanswered()))
                       .setItems(chunk.unanswered())
                       .setReportStart(timers != null))
               .build());

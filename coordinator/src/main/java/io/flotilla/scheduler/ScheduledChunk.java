@@ -109,6 +109,11 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
     return scheduler.delivered(this);
   }
 
+  /** @return the input position of the first item not yet answered, or -1 for a submitted task */
+  long firstUnanswered() {
+    return firstIndex < 0 ? firstIndex : firstIndex + delivered;
+  }
+
   /** @return the items not yet answered */
   int remaining() {
     return size - delivered;

@@ -301,7 +301,7 @@ public final class WorkerLinkServer {
                               death.exitCode(),
                               death.stderrTail(),
                               chunk.attempt,
-                              chunk.firstIndex,
+                              chunk.firstUnanswered(),
                               death.how())));
     }
   }

@@ -212,4 +212,23 @@ class ChunkSchedulerTest {
     scheduler.workerLost(dying, c -> new IllegalStateException("unexpected"));
     assertThat(events).containsExactly("w1 answered 2 from 0", "suspect from 2");
   }
+
+  @Test
+  void aChunkOutOfAttemptsAfterPartialResultsBlamesItsFirstUnansweredItem() {
+    List<String> events = new ArrayList<>();
+    ScheduledChunk chunk = mapChunkOfFour(scheduler, events); // one attempt
+    WorkerHandle dying = new WorkerHandle("w1", 101, "here", 1, new Outbox());
+    scheduler.workerReady(dying, 2);
+    scheduler.submit(chunk, false);
+    scheduler.result(dying, piece(9, 1, 3, true));
+    List<Long> blamed = new ArrayList<>();
+    scheduler.workerLost(
+        dying,
+        c -> {
+          blamed.add(c.firstUnanswered());
+          return new IllegalStateException("crashed");
+        });
+    assertThat(blamed).as("items 100 to 102 were answered: 103 killed the worker").containsExactly(103L);
+    assertThat(events).containsExactly("w1 answered 3 from 0", "failed from 3");
+  }
 }
