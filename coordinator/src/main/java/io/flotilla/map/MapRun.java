@@ -499,8 +499,10 @@ public final class MapRun<T, R> implements MapResults<R> {
             slot.pending.put(more.offset, more);
           }
         } else {
-          // Each goes to the head of the queue; the second half first, so the first half ends up in front.
-          ChunkBackend.Start start = outcome.suspect() ? ChunkBackend.Start.SUSPECT : ChunkBackend.Start.RESUMED;
+          // Each goes to the head of the queue; the second half first, so the first half ends up in
+          // front.
+          ChunkBackend.Start start =
+              outcome.suspect() ? ChunkBackend.Start.SUSPECT : ChunkBackend.Start.RESUMED;
           int first = (left + 1) / 2;
           if (left > first) {
             rest.add(new Part(from + first, left - first, start));

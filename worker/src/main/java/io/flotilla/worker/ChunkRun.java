@@ -155,7 +155,9 @@ final class ChunkRun implements Runnable {
             piece.result.setYielded(true);
             break;
           }
-          if (i > piece.first && (now - piece.started >= TIME_SLICE_NANOS || piece.values.size() >= sliceBytes)) {
+          boolean sliceFull =
+              now - piece.started >= TIME_SLICE_NANOS || piece.values.size() >= sliceBytes;
+          if (i > piece.first && sliceFull) {
             sent += piece.values.size();
             session.send(piece.finish().setPartial(true).setCredits(0).build());
             piece = new Piece(codec, i);
