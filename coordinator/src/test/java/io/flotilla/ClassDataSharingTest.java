@@ -59,4 +59,40 @@ class ClassDataSharingTest {
     }
     assertThat(cache).doesNotExist();
   }
+
+  @Test
+  void writingAnArchiveKeepsOnlyTheNewestEight() throws Exception {
+    String classPath = JarredClassPath.of(temp.resolve("jars"));
+    Path cache = temp.resolve("cds");
+    Files.createDirectories(cache);
+    // Twelve archives of earlier builds, made an hour ago and older, newest first.
+    long now = System.currentTimeMillis();
+    for (int i = 0; i < 12; i++) {
+      Path old = cache.resolve(String.format("worker-earlier%02d.jsa", i));
+      Files.write(old, new byte[] {1});
+      Files.setLastModifiedTime(old, java.nio.file.attribute.FileTime.fromMillis(now - 3_600_000L - i * 60_000L));
+    }
+    System.setProperty(CACHE_DIR, cache.toString());
+    try (ProcessPool pool = Pools.process(ProcessPool.builder().workers(1).classPath(classPath))) {
+      assertThat(pool.submit(() -> 1).get(60, TimeUnit.SECONDS)).isEqualTo(1);
+    }
+    List<String> left;
+    try (Stream<Path> files = Files.list(cache)) {
+      left = files.map(f -> f.getFileName().toString()).sorted().toList();
+    }
+    assertThat(left).hasSize(8);
+    assertThat(left.stream().filter(n -> n.contains("earlier")))
+        .containsExactly(
+            "worker-earlier00.jsa",
+            "worker-earlier01.jsa",
+            "worker-earlier02.jsa",
+            "worker-earlier03.jsa",
+            "worker-earlier04.jsa",
+            "worker-earlier05.jsa",
+            "worker-earlier06.jsa");
+    assertThat(left.stream().filter(n -> !n.contains("earlier")))
+        .as("the new one")
+        .singleElement()
+        .satisfies(n -> assertThat(n).endsWith(".jsa"));
+  }
 }

@@ -2,6 +2,7 @@ package io.flotilla.local;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +43,9 @@ final class ClassDataArchive {
 
   /** A dump takes seconds; a piece this old belongs to a worker that was killed while writing it. */
   private static final long STALE_PART_MILLIS = java.util.concurrent.TimeUnit.HOURS.toMillis(1);
+
+  /** Most archives kept, the newest ones: a developer rebuilding all day would otherwise fill a disk. */
+  static final int KEPT_ARCHIVES = 8;
 
   private final Path archive;
   private final AtomicBoolean dumping = new AtomicBoolean();
@@ -148,25 +152,45 @@ final class ClassDataArchive {
   }
 
   /**
-   * Deletes archives of class paths not archived anew for a week, and pieces left by dumping workers
-   * that were killed: every rebuilt jar gets a new key, and without this the directory would grow by
-   * an archive (about 16 MiB) per build. An archive still in use is rebuilt at worst once a week, and a
-   * worker already mapping a deleted one keeps it.
+   * Deletes archives of class paths not archived anew for a week, archives beyond the newest
+   * {@link #KEPT_ARCHIVES}, and pieces left by dumping workers that were killed: every rebuilt jar gets
+   * a new key, and without this the directory would grow by an archive (about 16 MiB) per build (it
+   * reached a gigabyte in two days of this project's own development). An archive still in use is
+   * rebuilt at worst once after it is deleted, and a worker already mapping a deleted one keeps it.
    */
   private void pruneStale() {
     long now = System.currentTimeMillis();
     try (java.util.stream.Stream<Path> files = Files.list(archive.getParent())) {
+      List<Path> kept = new java.util.ArrayList<>();
       for (Path file : (Iterable<Path>) files::iterator) {
         String name = file.getFileName().toString();
+        if (!name.startsWith("worker-") || file.equals(archive)) {
+          continue;
+        }
         long age = now - Files.getLastModifiedTime(file).toMillis();
         boolean stale =
             name.endsWith(".part") ? age > STALE_PART_MILLIS : name.endsWith(".jsa") && age > STALE_ARCHIVE_MILLIS;
-        if (stale && name.startsWith("worker-") && !file.equals(archive)) {
+        if (stale) {
           Files.deleteIfExists(file);
+        } else if (name.endsWith(".jsa")) {
+          kept.add(file);
         }
       }
-    } catch (IOException e) {
+      // The archive just written is one of the newest; the others compete for the remaining places.
+      kept.sort(java.util.Comparator.comparing(ClassDataArchive::modified).reversed());
+      for (Path old : kept.subList(Math.min(kept.size(), KEPT_ARCHIVES - 1), kept.size())) {
+        Files.deleteIfExists(old);
+      }
+    } catch (IOException | UncheckedIOException e) {
       log.debug("cannot prune class data archives in {}: {}", archive.getParent(), e.toString());
+    }
+  }
+
+  private static java.nio.file.attribute.FileTime modified(Path file) {
+    try {
+      return Files.getLastModifiedTime(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
