@@ -38,6 +38,9 @@ class HungWorkerTest {
             () -> {
               long self = ProcessHandle.current().pid();
               new ProcessBuilder("kill", "-STOP", Long.toString(self)).start().waitFor();
+              // The stop lands asynchronously: this task must not answer even in the moment before it
+              // does (once, in CI, it did, and the test saw a result instead of a hung worker).
+              new java.util.concurrent.CountDownLatch(1).await();
               return 1;
             });
     Throwable failure = catchThrowable(() -> stopped.get(30, TimeUnit.SECONDS));
