@@ -31,10 +31,10 @@ import java.util.stream.StreamSupport;
  * CONSUMED (the consumer took it; the window has room again, so more input is read). Outcomes arrive in
  * pieces (a long chunk sends partial results as it runs); in order, the consumer starts on a chunk as
  * soon as its first piece is in, and drops each piece once read; as completed, it reads pieces in the
- * order they arrive, whatever their chunk, and a chunk leaves the window once all of it has arrived. While SUBMITTED, a chunk may yield:
- * the backend returns the outcome of its first items and the rest is resubmitted as two parts (work
- * stealing), so a chunk is DONE when all its parts are. Close or timeout cancels every part that has
- * not started.
+ * order they arrive, whatever their chunk, and a chunk leaves the window once all of it has arrived.
+ * While SUBMITTED, a chunk may yield: the backend returns the outcome of its first items and the rest is
+ * resubmitted as two parts (work stealing), so a chunk is DONE when all its parts are. Close or timeout
+ * cancels every part that has not started.
  *
  * <p>Implementation notes: the input is read only on the consumer's thread, inside {@code map()} (the
  * first window) and {@code hasNext()} (one refill per consumed chunk), so a slow or blocking input
@@ -43,9 +43,9 @@ import java.util.stream.StreamSupport;
  * up hundreds of megabytes: once a piece shows that a running part's results will pass
  * {@link ChunkSizer#SLOT_BYTES}, the part is asked to yield (a worker also yields by itself after that
  * much), and its rest is held as parts of about a megabyte that start only while less than that waits
- * to be read (a part holding the item the reader waits for always starts). A failure to read the input is delivered after
- * every result submitted before it, as if it were the next item. Backend threads only touch the fields
- * guarded by {@link #lock}.
+ * to be read (a part holding the item the reader waits for always starts). A failure to read the input
+ * is delivered after every result submitted before it, as if it were the next item. Backend threads
+ * only touch the fields guarded by {@link #lock}.
  *
  * @param <T> the item type
  * @param <R> the result type
