@@ -37,7 +37,13 @@ import org.slf4j.LoggerFactory;
  * their chunk has been released.
  */
 abstract class AbstractPool implements PoolExecutor {
-  private static final Logger log = LoggerFactory.getLogger(AbstractPool.class);
+  /**
+   * Looked up on first use, not when the class loads: the first lookup configures the logging
+   * backend (a third of a second for Logback reading its XML), and a pool launches its workers first.
+   */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(AbstractPool.class);
+  }
 
   private enum State {
     RUNNING,
@@ -74,7 +80,7 @@ abstract class AbstractPool implements PoolExecutor {
   void markBroken(BrokenPoolException cause) {
     if (broken == null) {
       broken = cause;
-      log.error("pool is broken: {}", cause.getMessage(), cause.getCause());
+      Log.LOG.error("pool is broken: {}", cause.getMessage(), cause.getCause());
     }
   }
 
@@ -165,7 +171,7 @@ abstract class AbstractPool implements PoolExecutor {
         .whenComplete(
             (r, e) -> {
               if (e != null && !(e instanceof CancellationException)) {
-                log.warn("task given to execute() failed", e);
+                Log.LOG.warn("task given to execute() failed", e);
               }
             });
   }
@@ -390,7 +396,7 @@ abstract class AbstractPool implements PoolExecutor {
                 state = State.TERMINATED;
               }
               if (e != null) {
-                log.warn("pool stopped with an error", e);
+                Log.LOG.warn("pool stopped with an error", e);
               }
               terminated.complete(null);
             });

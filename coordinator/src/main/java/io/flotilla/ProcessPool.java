@@ -64,14 +64,15 @@ public final class ProcessPool extends AbstractPool {
       ChunkScheduler scheduler,
       int workers,
       int threadsPerWorker,
-      ExecutorService completions) {
+      ExecutorService completions,
+      Thread killOnExit) {
     super(backend, completions);
     this.completions = completions;
     this.fleet = fleet;
     this.scheduler = scheduler;
     this.workers = workers;
     this.threadsPerWorker = threadsPerWorker;
-    this.killOnExit = new Thread(fleet::killAll, "flotilla-kill-workers");
+    this.killOnExit = killOnExit;
   }
 
   /** @return a pool with one worker per available processor */
@@ -430,19 +431,6 @@ public final class ProcessPool extends AbstractPool {
      * @throws UncheckedIOException if the coordinator cannot listen on loopback
      */
     public ProcessPool build() {
-      ClassLoader loader = Thread.currentThread().getContextClassLoader();
-      if (loader == null) {
-        loader = ProcessPool.class.getClassLoader();
-      }
-      Codec codec = new Codec(loader);
-      ByteString init = ByteString.EMPTY;
-      if (initializer != null) {
-        try {
-          init = codec.encode(initializer);
-        } catch (CodecException e) {
-          throw new IllegalArgumentException("the initializer cannot be sent to workers: " + e.getMessage(), e);
-        }
-      }
       byte[] secret = new byte[24];
       new SecureRandom().nextBytes(secret);
       String token = HexFormat.of().formatHex(secret);
@@ -459,6 +447,36 @@ public final class ProcessPool extends AbstractPool {
                       maxMessageBytes,
                       classDataSharing)),
               workers);
+      // Workers boot (a JVM start and thousands of classes: the longest step by far) while this JVM
+      // loads the codec, its logging and the server they will connect to: they are given a port
+      // reserved a moment ago, and wait for it to listen.
+      int reserved = reserveLoopbackPort();
+      Thread killOnExit = new Thread(fleet::killAll, "flotilla-kill-workers");
+      Runtime.getRuntime().addShutdownHook(killOnExit);
+      fleet.launch(reserved, token);
+      try {
+        return start(fleet, reserved, token, killOnExit);
+      } catch (RuntimeException | Error e) {
+        fleet.killAll();
+        Runtime.getRuntime().removeShutdownHook(killOnExit);
+        throw e;
+      }
+    }
+
+    private ProcessPool start(LocalFleet fleet, int reserved, String token, Thread killOnExit) {
+      ClassLoader loader = Thread.currentThread().getContextClassLoader();
+      if (loader == null) {
+        loader = ProcessPool.class.getClassLoader();
+      }
+      Codec codec = new Codec(loader);
+      ByteString init = ByteString.EMPTY;
+      if (initializer != null) {
+        try {
+          init = codec.encode(initializer);
+        } catch (CodecException e) {
+          throw new IllegalArgumentException("the initializer cannot be sent to workers: " + e.getMessage(), e);
+        }
+      }
       ChunkScheduler scheduler =
           new ChunkScheduler(maxAttempts, maxTasksPerWorker, fleet::recycling, taskTimeout, fleet::kill);
       WorkerLinkServer server =
@@ -477,16 +495,12 @@ public final class ProcessPool extends AbstractPool {
                 t.setDaemon(true);
                 return t;
               });
-      ProcessPool pool = new ProcessPool(backend, fleet, scheduler, workers, threadsPerWorker, completions);
+      ProcessPool pool =
+          new ProcessPool(backend, fleet, scheduler, workers, threadsPerWorker, completions, killOnExit);
       if (strict) {
         scheduler.strict(pool::broke);
       }
-      Runtime.getRuntime().addShutdownHook(pool.killOnExit);
-      // Workers boot (a few hundred milliseconds of JVM start and class loading) while this JVM loads
-      // and starts the server they will connect to: they are given a port reserved a moment ago, and
-      // wait for it to listen.
-      int reserved = reserveLoopbackPort();
-      fleet.start(server, reserved, token, pool::broke);
+      fleet.attach(server, pool::broke);
       try {
         try {
           server.start(reserved);
@@ -495,8 +509,6 @@ public final class ProcessPool extends AbstractPool {
           fleet.movePort(server.start(0));
         }
       } catch (IOException | RuntimeException e) {
-        fleet.killAll();
-        Runtime.getRuntime().removeShutdownHook(pool.killOnExit);
         completions.shutdown();
         throw new UncheckedIOException(
             "cannot listen on 127.0.0.1 for workers",

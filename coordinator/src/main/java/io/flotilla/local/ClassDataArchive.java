@@ -34,7 +34,13 @@ import org.slf4j.LoggerFactory;
  * directories (classes compiled by an IDE or a test run) gets no archive.
  */
 final class ClassDataArchive {
-  private static final Logger log = LoggerFactory.getLogger(ClassDataArchive.class);
+  /**
+   * Looked up on first use, not when the class loads: the first lookup configures the logging
+   * backend (a third of a second for Logback reading its XML), and a pool launches its workers first.
+   */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(ClassDataArchive.class);
+  }
 
   /** System property naming the directory for archives instead of the user's cache directory. */
   static final String CACHE_DIR_PROPERTY = "flotilla.cds.dir";
@@ -80,7 +86,7 @@ final class ClassDataArchive {
     try {
       Files.createDirectories(dir);
     } catch (IOException | SecurityException e) {
-      log.debug("no class data archive for workers: cannot create {}: {}", dir, e.toString());
+      Log.LOG.debug("no class data archive for workers: cannot create {}: {}", dir, e.toString());
       return null;
     }
     if (!Files.isWritable(dir)) {
@@ -138,13 +144,13 @@ final class ClassDataArchive {
     try {
       if (exitCode == 0 && Files.isRegularFile(flags.partial())) {
         Files.move(flags.partial(), archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        log.debug("class data archive for workers written to {}", archive);
+        Log.LOG.debug("class data archive for workers written to {}", archive);
         pruneStale();
         return;
       }
       Files.deleteIfExists(flags.partial());
     } catch (IOException e) {
-      log.debug("cannot keep class data archive {}: {}", archive, e.toString());
+      Log.LOG.debug("cannot keep class data archive {}: {}", archive, e.toString());
     } finally {
       // The next worker may try again, if this one did not leave an archive.
       dumping.set(false);
@@ -182,7 +188,7 @@ final class ClassDataArchive {
         Files.deleteIfExists(old);
       }
     } catch (IOException | UncheckedIOException e) {
-      log.debug("cannot prune class data archives in {}: {}", archive.getParent(), e.toString());
+      Log.LOG.debug("cannot prune class data archives in {}: {}", archive.getParent(), e.toString());
     }
   }
 

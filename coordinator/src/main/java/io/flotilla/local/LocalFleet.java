@@ -28,7 +28,13 @@ import org.slf4j.LoggerFactory;
  * stderr, instead of silently shrinking to nothing.
  */
 public final class LocalFleet implements FleetListener {
-  private static final Logger log = LoggerFactory.getLogger(LocalFleet.class);
+  /**
+   * Looked up on first use, not when the class loads: the first lookup configures the logging
+   * backend (a third of a second for Logback reading its XML), and a pool launches its workers first.
+   */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(LocalFleet.class);
+  }
 
   /** Consecutive workers that may die before becoming ready before the pool gives up. */
   static final int MAX_START_FAILURES = 3;
@@ -58,10 +64,12 @@ public final class LocalFleet implements FleetListener {
   private int startFailures; // guarded by lock
   private long crashes; // guarded by lock
   private long replacements; // guarded by lock
+  /** Completes in {@link #attach}, which sets the two fields below before any exit is handled. */
+  private final CompletableFuture<Void> attached = new CompletableFuture<>();
   private WorkerLinkServer server;
+  private Consumer<Throwable> onBroken;
   private volatile int port;
   private String token;
-  private Consumer<Throwable> onBroken;
 
   /**
    * @param launcher starts one worker
@@ -73,21 +81,30 @@ public final class LocalFleet implements FleetListener {
   }
 
   /**
-   * Launches every worker at once; they boot in parallel.
+   * Launches every worker at once; they boot in parallel, while the caller builds the server they will
+   * attach to. Exits are held back until {@link #attach}.
    *
-   * @param server the link server they will attach to
-   * @param port its port
+   * @param port where the server will listen
    * @param token the secret they present
-   * @param onBroken called once if the pool cannot go on
    */
-  public void start(WorkerLinkServer server, int port, String token, Consumer<Throwable> onBroken) {
-    this.server = server;
+  public void launch(int port, String token) {
     this.port = port;
     this.token = token;
-    this.onBroken = onBroken;
     for (int i = 0; i < size; i++) {
       launchOne();
     }
+  }
+
+  /**
+   * Connects the fleet to the pool: from now on an exit is reported to the server and replaced.
+   *
+   * @param server the link server the workers attach to
+   * @param onBroken called once if the pool cannot go on
+   */
+  public void attach(WorkerLinkServer server, Consumer<Throwable> onBroken) {
+    this.server = server;
+    this.onBroken = onBroken;
+    attached.complete(null);
   }
 
   /**
@@ -124,7 +141,7 @@ public final class LocalFleet implements FleetListener {
       }
       workers.put(id, worker);
     }
-    worker.exited().thenAccept(code -> exited(worker, code));
+    worker.exited().thenAcceptBoth(attached, (code, v) -> exited(worker, code));
   }
 
   /**
@@ -199,7 +216,7 @@ public final class LocalFleet implements FleetListener {
                           null)));
       return;
     }
-    log.warn(
+    Log.LOG.warn(
         "worker {} (pid {}) exited with code {}{}; starting a replacement",
         worker.id(),
         worker.pid(),
@@ -223,7 +240,7 @@ public final class LocalFleet implements FleetListener {
 
   @Override
   public void attached(String workerId) {
-    log.debug("worker {} attached", workerId);
+    Log.LOG.debug("worker {} attached", workerId);
   }
 
   @Override
@@ -289,10 +306,16 @@ public final class LocalFleet implements FleetListener {
     }
     server.stopWorkers();
     // A worker still booting holds no work and cannot hear Stop yet: waiting for it would only make
-    // close() slow.
+    // close() slow. Except the one writing the class data archive: killed, it writes nothing, and a
+    // short program would never get an archive. It is told to stop as soon as it attaches.
+    List<LocalWorker> booting = new ArrayList<>();
     for (LocalWorker w : all) {
       if (!ready.contains(w.id())) {
-        w.kill();
+        if (w.writesArchive()) {
+          booting.add(w);
+        } else {
+          w.kill();
+        }
       }
     }
     CompletableFuture<Void> allExited =
@@ -304,7 +327,8 @@ public final class LocalFleet implements FleetListener {
         .completeOnTimeout(null, STOP_ASK_MILLIS, TimeUnit.MILLISECONDS)
         .thenCompose(
             v -> {
-              all.forEach(LocalWorker::closeStdin);
+              // Its stdin closing would end a booting archive writer before it has loaded what it archives.
+              all.stream().filter(w -> !booting.contains(w)).forEach(LocalWorker::closeStdin);
               return allExited.copy().completeOnTimeout(null, STOP_GRACE_MILLIS, TimeUnit.MILLISECONDS);
             })
         .thenCompose(
@@ -323,7 +347,7 @@ public final class LocalFleet implements FleetListener {
   private static void killStragglers(List<LocalWorker> all, boolean evenArchiving) {
     for (LocalWorker w : all) {
       if (w.isAlive() && (evenArchiving || !w.writesArchive())) {
-        log.warn("worker {} (pid {}) did not exit when stopped; killing it", w.id(), w.pid());
+        Log.LOG.warn("worker {} (pid {}) did not exit when stopped; killing it", w.id(), w.pid());
         w.kill();
       }
     }

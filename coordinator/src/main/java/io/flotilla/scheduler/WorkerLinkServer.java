@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.flotilla.WorkerCrashedException;
 import io.flotilla.codec.Codec;
 import io.flotilla.codec.RemoteErrors;
+import io.flotilla.link.NettyDefaults;
 import io.flotilla.proto.CoordinatorMessage;
 import io.flotilla.proto.Hello;
 import io.flotilla.proto.Refusal;
@@ -33,6 +34,10 @@ import org.slf4j.LoggerFactory;
 public final class WorkerLinkServer {
   private static final Logger log = LoggerFactory.getLogger(WorkerLinkServer.class);
 
+  static {
+    NettyDefaults.apply();
+  }
+
   private final ChunkScheduler scheduler;
   private final Codec codec;
   private final byte[] token;
@@ -44,6 +49,7 @@ public final class WorkerLinkServer {
   private int maxAttempts = 1;
   private long recycleAboveHeapBytes;
   private final Map<String, Connection> connections = new ConcurrentHashMap<>();
+  private volatile boolean stopping;
   private Server server;
 
   /**
@@ -126,15 +132,20 @@ public final class WorkerLinkServer {
     }
   }
 
-  /** Asks every attached worker to exit. */
+  /** Asks every attached worker to exit, and any that attaches from now on as soon as it does. */
   public void stopWorkers() {
-    CoordinatorMessage stop = CoordinatorMessage.newBuilder().setStop(Stop.getDefaultInstance()).build();
+    stopping = true;
     for (Connection c : connections.values()) {
       if (c.handle != null) {
-        c.handle.send(stop);
-        c.handle.complete();
+        stop(c.handle);
       }
     }
+  }
+
+  /** Sending it twice, if a worker attaches while {@link #stopWorkers()} runs, is harmless. */
+  private static void stop(WorkerHandle worker) {
+    worker.send(CoordinatorMessage.newBuilder().setStop(Stop.getDefaultInstance()).build());
+    worker.complete();
   }
 
   /** Stops listening and drops every stream. */
@@ -216,6 +227,9 @@ public final class WorkerLinkServer {
                       .setMaxAttempts(maxAttempts)
                       .setRecycleAboveHeapBytes(recycleAboveHeapBytes))
               .build());
+      if (stopping) {
+        stop(h);
+      }
     }
 
     private String check(Hello hello) {

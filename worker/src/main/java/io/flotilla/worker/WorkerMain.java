@@ -1,6 +1,7 @@
 package io.flotilla.worker;
 
 import io.flotilla.codec.Codec;
+import io.flotilla.link.NettyDefaults;
 import io.flotilla.proto.WorkerLinkGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -36,6 +37,7 @@ public final class WorkerMain {
    * @param args see the class documentation
    */
   public static void main(String[] args) {
+    NettyDefaults.apply();
     String connect = null;
     String id = "w" + ProcessHandle.current().pid();
     int threads = 1;
