@@ -51,6 +51,26 @@ class ClassDataSharingTest {
   }
 
   @Test
+  void aPoolClosedWhileItsWorkersBootStillLeavesAnArchive() throws Exception {
+    String classPath = JarredClassPath.of(temp.resolve("jars"));
+    Path cache = temp.resolve("cds");
+    System.setProperty(CACHE_DIR, cache.toString());
+
+    // Closed at once, as a short program's pool can be: no worker has attached yet.
+    ProcessPool.builder().workers(2).classPath(classPath).build().close();
+
+    List<Path> archives;
+    try (Stream<Path> files = Files.list(cache)) {
+      archives = files.toList();
+    }
+    assertThat(archives).singleElement().satisfies(a -> assertThat(a.toString()).endsWith(".jsa"));
+    try (ProcessPool pool = Pools.process(ProcessPool.builder().workers(1).classPath(classPath))) {
+      long pid = pool.submit(() -> ProcessHandle.current().pid()).get(60, TimeUnit.SECONDS);
+      assertThat(Files.readString(Path.of("/proc", Long.toString(pid), "maps"))).contains(archives.get(0).toString());
+    }
+  }
+
+  @Test
   void aClassPathWithADirectoryGetsNoArchive() throws Exception {
     Path cache = temp.resolve("cds");
     System.setProperty(CACHE_DIR, cache.toString());
