@@ -307,6 +307,23 @@ public final class ChunkScheduler {
         return;
       }
       base = chunk.delivered;
+      if (result.getValues().getEndsCount() > 0) {
+        worker.ran(result.getComputeNanos(), System.nanoTime());
+      }
+      if (chunk.stolen && handedBackWhole(result)) {
+        // Taken back from the worker's queue for an idle worker: nothing ran, nothing to report.
+        worker.inFlight.remove(result.getChunkId());
+        if (chunk.timer != null) {
+          chunk.timer.cancel(false);
+          chunk.timer = null;
+        }
+        chunk.state = ScheduledChunk.State.QUEUED;
+        chunk.worker = null;
+        chunk.yieldRequested = false;
+        queue.addFirst(chunk);
+        dispatchLocked();
+        return;
+      }
       if (result.getPartial()) {
         // More of the chunk follows from the same run: it stays in flight, holding its credit.
         chunk.delivered += result.getValues().getEndsCount();
@@ -337,6 +354,13 @@ public final class ChunkScheduler {
       announceRetirements();
     }
     chunk.onResult.accept(result, worker, base);
+  }
+
+  private static boolean handedBackWhole(ChunkResult result) {
+    return result.getYielded()
+        && !result.getPartial()
+        && result.getValues().getEndsCount() == 0
+        && result.getFailuresCount() == 0;
   }
 
   /**
@@ -525,7 +549,7 @@ public final class ChunkScheduler {
       WorkerHandle worker =
           chunk.isolated
               ? pickEmptyWorkerLocked()
-              : chunk.resumed ? pickWorkerWithFreeThreadLocked() : pickWorkerLocked();
+              : chunk.resumed ? pickWorkerWithFreeThreadLocked() : pickWorkerLocked(chunk);
       if (worker == null) {
         return;
       }
@@ -540,6 +564,7 @@ public final class ChunkScheduler {
       }
       chunk.state = ScheduledChunk.State.SENT;
       chunk.worker = worker;
+      chunk.stolen = false;
       worker.inFlight.put(chunk.chunkId, chunk);
       worker.credits--;
       if (maxTasksPerWorker > 0 && ++worker.tasksSent >= maxTasksPerWorker) {
@@ -561,10 +586,11 @@ public final class ChunkScheduler {
   }
 
   /**
-   * Work stealing: the queue is empty, so a worker with no chunk at all would sit idle while another
-   * works through a big one. Ask the holder of the biggest multi-item chunk to yield the items it has not
-   * started; they come back as a new chunk at the head of the queue. One request per idle worker, and
-   * at most one per chunk attempt.
+   * Work stealing: the queue is empty, so a worker with no chunk at all would sit idle while others hold
+   * work. First take back a chunk still waiting in another worker's queue, the last one sent: it comes
+   * back whole and goes to the idle worker. Failing that, ask the holder of the biggest multi-item chunk
+   * to yield the items it has not started; they come back as a new chunk at the head of the queue. One
+   * request per idle worker, and at most one per chunk attempt.
    */
   private void stealForIdleWorkersLocked() {
     for (WorkerHandle idle : workers.values()) {
@@ -573,14 +599,14 @@ public final class ChunkScheduler {
       }
       ScheduledChunk victim = null;
       for (WorkerHandle busy : workers.values()) {
-        for (ScheduledChunk c : busy.inFlight.values()) {
-          if (c.remaining() > 1
-              && !c.yieldRequested
-              && c.job.function() != null
-              && (victim == null || c.remaining() > victim.remaining())) {
-            victim = c;
-          }
+        victim = busy.lastWaiting();
+        if (victim != null) {
+          victim.stolen = true;
+          break;
         }
+      }
+      if (victim == null) {
+        victim = biggestSplittableChunkLocked();
       }
       if (victim == null) {
         return;
@@ -588,6 +614,22 @@ public final class ChunkScheduler {
       victim.yieldRequested = true;
       sendYieldLocked(victim);
     }
+  }
+
+  /** @return the map chunk with the most items not yet answered, more than one, not asked yet */
+  private ScheduledChunk biggestSplittableChunkLocked() {
+    ScheduledChunk victim = null;
+    for (WorkerHandle busy : workers.values()) {
+      for (ScheduledChunk c : busy.inFlight.values()) {
+        if (c.remaining() > 1
+            && !c.yieldRequested
+            && c.job.function() != null
+            && (victim == null || c.remaining() > victim.remaining())) {
+          victim = c;
+        }
+      }
+    }
+    return victim;
   }
 
   private static void sendYieldLocked(ScheduledChunk chunk) {
@@ -621,10 +663,11 @@ public final class ChunkScheduler {
   }
 
   /** The ready worker with the most credit: the least busy, so work spreads before it piles up. */
-  private WorkerHandle pickWorkerLocked() {
+  private WorkerHandle pickWorkerLocked(ScheduledChunk chunk) {
     WorkerHandle best = null;
+    long now = System.nanoTime();
     for (WorkerHandle w : workers.values()) {
-      if (w.canTakeWork() && (best == null || w.credits > best.credits)) {
+      if (w.canTakeWork() && w.hasRoomFor(chunk, now) && (best == null || w.credits > best.credits)) {
         best = w;
       }
     }

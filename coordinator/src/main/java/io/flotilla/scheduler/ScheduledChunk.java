@@ -18,6 +18,7 @@ import java.util.function.BiConsumer;
  *   └──cancel──► CANCELLED        (any non-final state) ──pool broken──► FAILED
  *                    ▲
  * SENT ──abort (cancel(true))────┘  the worker is killed; its other chunks re-queue uncharged
+ * SENT ──taken back unstarted from a busy worker's queue for an idle one──► QUEUED (front, uncharged)
  * SENT ──ran past the task timeout──► FAILED (TimeoutException), the same way; a map chunk of several
  *                                     items is handed back instead (DONE, suspect), to be split
  * SENT ──worker lost, several map items──► DONE, handed back suspect: MapRun re-runs it as two halves,
@@ -60,6 +61,8 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
   int attempt = 1;
   WorkerHandle worker;
   boolean yieldRequested;
+  /** Asked back from the queue of a busy worker for an idle one: if it comes back whole, it re-queues. */
+  boolean stolen;
   /** Re-queued after its worker died: runs alone on a worker, so that a second death is its own. */
   boolean isolated;
   /**

@@ -41,9 +41,80 @@ final class WorkerHandle {
     this.out = out;
   }
 
+  /**
+   * A chunk this quick to run counts as tiny. A worker turning tiny chunks around may queue more than
+   * one chunk beyond its run threads: one more for each tiny result in a row (a slow result starts it
+   * over), up to its credit. A stream of small tasks then keeps it busy without a round trip per task,
+   * while chunks of unknown or longer cost wait in the coordinator, where they can still be cancelled
+   * and go to whichever worker frees up first.
+   */
+  static final long TINY_CHUNK_NANOS = 200_000;
+
+  /** The deeper queue lasts only while tiny results keep coming: one this old is stale news. */
+  static final long TINY_STREAK_NANOS = 1_000_000;
+
+  /** Nor may a worker hold more than this much item data in all: a deep queue never hoards data. */
+  static final long DEEP_QUEUE_BYTES = 256 * 1024;
+
+  /** More than any worker's credit. */
+  private static final int MAX_STREAK = 1 << 16;
+
+  /** Tiny results in a row: how many chunks may wait beyond one per run thread plus one. */
+  int tinyStreak;
+
+  /** When the last tiny result arrived, by {@link System#nanoTime()}. */
+  long lastTinyNanos;
+
   /** @return whether the scheduler may send this worker another chunk now; guarded by its lock */
   boolean canTakeWork() {
     return ready && !exclusive && !retired && credits > 0;
+  }
+
+  /**
+   * @param chunk a chunk about to be sent
+   * @param now {@link System#nanoTime()}
+   * @return whether it may wait here behind the chunks this worker holds; guarded by the lock
+   */
+  boolean hasRoomFor(ScheduledChunk chunk, long now) {
+    int waiting = inFlight.size() - threads;
+    if (waiting < 1) {
+      return true;
+    }
+    if (waiting > tinyStreak || now - lastTinyNanos > TINY_STREAK_NANOS) {
+      return false;
+    }
+    long bytes = chunk.items.getData().size();
+    for (ScheduledChunk held : inFlight.values()) {
+      bytes += held.items.getData().size();
+    }
+    return bytes <= DEEP_QUEUE_BYTES;
+  }
+
+  /**
+   * Counts a piece of results towards the streak of tiny ones; guarded by the lock.
+   *
+   * @param computeNanos how long its items took to run
+   * @param now {@link System#nanoTime()}
+   */
+  void ran(long computeNanos, long now) {
+    if (computeNanos <= TINY_CHUNK_NANOS) {
+      tinyStreak = Math.min(tinyStreak + 1, MAX_STREAK);
+      lastTinyNanos = now;
+    } else {
+      tinyStreak = 0;
+    }
+  }
+
+  /** @return a chunk waiting in this worker's queue behind its running ones, the last sent, or null */
+  ScheduledChunk lastWaiting() {
+    ScheduledChunk last = null;
+    int position = 0;
+    for (ScheduledChunk held : inFlight.values()) {
+      if (position++ >= threads && held.delivered == 0 && !held.yieldRequested) {
+        last = held;
+      }
+    }
+    return last;
   }
 
   /** Sends a message; gRPC stream observers are not thread-safe. A broken stream is left to onError. */

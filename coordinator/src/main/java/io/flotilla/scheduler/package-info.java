@@ -11,7 +11,9 @@
  *     items, ProcessBackend.run:
  *     encode items (Kryo) ─────────► queue ──dispatch──► worker with credit ──Chunk──► worker JVM
  *                                      ▲    (DefineJob first, once per job        │
- *                                      │     per worker)                          │
+ *                                      │     per worker; beyond a chunk per run    │
+ *                                      │     thread plus one, only tiny chunks     │
+ *                                      │     queue on a worker, up to its credit)  │
  *                                      │                                          ▼
  *                                      │  result(worker, ChunkResult) ◄──ChunkResult + credit
  *                                      │   drop if (chunk, attempt) is stale
@@ -30,7 +32,9 @@
  *                                                in halves (poison hunt), and a chunk out of attempts
  *                                                fails with WorkerCrashedException; LocalFleet starts a
  *                                                replacement (strict(): the pool breaks instead)
- *  queue empty and a worker idle ──► Yield sent to the holder of the biggest multi-item chunk
+ *  queue empty and a worker idle ──► Yield for a chunk waiting in a busy worker's queue (it comes
+ *                                     back whole and re-queues at the front), else for the biggest
+ *                                     multi-item chunk (its unstarted items come back via MapRun)
  *  Started(chunk) with a task timeout ──► timer; on expiry, or on cancel(true) (abort), the worker
  *                                         running it is killed and its other chunks re-queue uncharged
  *  task quota or heavy heap reached ──► worker retired: no more work, Stop once drained, replacement

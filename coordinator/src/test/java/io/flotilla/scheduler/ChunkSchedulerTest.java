@@ -231,4 +231,85 @@ class ChunkSchedulerTest {
     assertThat(blamed).as("items 100 to 102 were answered: 103 killed the worker").containsExactly(103L);
     assertThat(events).containsExactly("w1 answered 3 from 0", "failed from 3");
   }
+
+  /** A finished single task that took {@code nanos} to run. */
+  private static ChunkResult ran(long chunkId, long nanos) {
+    return piece(chunkId, 1, 1, false).toBuilder().setComputeNanos(nanos).build();
+  }
+
+  @Test
+  void chunksQueueDeeperOnAWorkerOnlyWhileItsResultsComeBackTiny() {
+    Outbox out = new Outbox();
+    WorkerHandle worker = new WorkerHandle("w1", 101, "here", 1, out);
+    scheduler.workerReady(worker, 9); // one run thread plus a prefetch of eight
+    CompletableFuture<Throwable> ignored = new CompletableFuture<>();
+    for (long id = 1; id <= 20; id++) {
+      scheduler.submit(chunk(id, ignored), false);
+    }
+    assertThat(out.chunkIds()).as("nothing known of their cost yet: one running, one waiting").containsExactly(1L, 2L);
+
+    scheduler.result(worker, ran(1, 20_000)); // 20 µs: tiny
+    assertThat(out.chunkIds()).as("one tiny result: one more may wait").containsExactly(1L, 2L, 3L, 4L);
+    scheduler.result(worker, ran(2, 20_000));
+    scheduler.result(worker, ran(3, 20_000));
+    assertThat(worker.inFlight).as("three tiny results in a row: three more").hasSize(5);
+
+    scheduler.result(worker, ran(4, 50_000_000)); // 50 ms: not tiny
+    scheduler.result(worker, ran(5, 20_000));
+    assertThat(worker.inFlight).as("the streak starts over").hasSize(3);
+  }
+
+  @Test
+  void aChunkWaitingInABusyWorkersQueueIsTakenBackWholeForAnIdleWorker() {
+    Outbox busyOut = new Outbox();
+    WorkerHandle busy = new WorkerHandle("w1", 101, "here", 1, busyOut);
+    scheduler.workerReady(busy, 9);
+    List<String> events = new ArrayList<>();
+    CompletableFuture<Throwable> ignored = new CompletableFuture<>();
+    for (long id = 1; id <= 3; id++) {
+      scheduler.submit(chunk(100 + id, ignored), false);
+      scheduler.result(busy, ran(100 + id, 20_000));
+    }
+    List<ScheduledChunk> held = new ArrayList<>();
+    for (long id = 2; id <= 5; id++) {
+      ScheduledChunk c =
+          new ScheduledChunk(
+              scheduler,
+              JobSpec.CALL,
+              id,
+              -1,
+              1,
+              ItemBatch.getDefaultInstance(),
+              (r, w, base) -> events.add("chunk " + r.getChunkId() + " answered by " + w.id),
+              (e, base) -> events.add("failed"),
+              (w, base) -> events.add("suspect"));
+      held.add(c);
+      scheduler.submit(c, false);
+    }
+    assertThat(busyOut.chunkIds()).as("three tiny results in a row").containsExactly(101L, 102L, 103L, 2L, 3L, 4L, 5L);
+
+    Outbox idleOut = new Outbox();
+    WorkerHandle idle = new WorkerHandle("w2", 102, "here", 1, idleOut);
+    scheduler.workerReady(idle, 9);
+    List<Long> yields =
+        busyOut.sent.stream().filter(CoordinatorMessage::hasYield).map(m -> m.getYield().getChunkId()).toList();
+    assertThat(yields).as("the last chunk waiting behind the running one").containsExactly(5L);
+
+    // The worker answers a chunk it had not started with all of it handed back.
+    scheduler.result(
+        busy,
+        ChunkResult.newBuilder()
+            .setChunkId(5)
+            .setAttempt(1)
+            .setYielded(true)
+            .setValues(ItemBatch.getDefaultInstance())
+            .setCredits(1)
+            .build());
+    assertThat(idleOut.chunkIds()).as("it runs on the idle worker").containsExactly(5L);
+    assertThat(held.get(3).attempt).as("no attempt charged").isEqualTo(1);
+    assertThat(events).as("nothing reported for the hand-back").isEmpty();
+    scheduler.result(busy, ran(2, 20_000));
+    scheduler.result(idle, ran(5, 20_000));
+    assertThat(events).containsExactly("chunk 2 answered by w1", "chunk 5 answered by w2");
+  }
 }

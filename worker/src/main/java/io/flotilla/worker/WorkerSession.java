@@ -41,10 +41,12 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
   static final int EXIT_COORDINATOR_LOST = 66;
 
   /**
-   * Chunks held beyond one per run thread. One is enough for a finishing thread to find its next chunk
-   * already here; more would only make a slow worker hoard work that an idle one could take.
+   * Credit beyond one chunk per run thread: the most chunks the coordinator may queue here. It queues
+   * that deep only while this worker's chunks are tiny and few bytes (see the scheduler), so that a
+   * stream of small tasks keeps the run threads busy without a round trip per task; otherwise it sends
+   * one chunk beyond each run thread, and takes queued chunks back for an idle worker.
    */
-  private static final int PREFETCH = 1;
+  private static final int PREFETCH = 8;
 
   private final WorkerOptions options;
   private final Codec codec;

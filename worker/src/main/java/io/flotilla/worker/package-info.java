@@ -29,9 +29,11 @@
  * opens the stream (gRPC's own reconnection would back off for a second).
  *
  * <p><b>WorkerSession</b> owns the stream. It says Hello (protocol version, codec fingerprint, token),
- * runs the initializer once after Welcome, then grants credits: one per run thread plus one chunk of
- * prefetch, so that a thread finishing a chunk finds the next one already here. Each result returns one
- * credit, so the coordinator never has more chunks outstanding on this worker than it can hold.
+ * runs the initializer once after Welcome, then grants credits: one per run thread plus a prefetch of
+ * eight, so that a thread finishing a chunk finds the next one already here. Each result returns one
+ * credit, so the coordinator never has more chunks outstanding on this worker than it can hold; it
+ * fills the prefetch beyond one chunk only with tiny chunks, and takes queued chunks back (Yield of a
+ * chunk not started: it is answered at once, whole) when another worker runs dry.
  *
  * <p><b>ChunkRun</b> processes one chunk item by item: an item that fails to decode, throws, or whose
  * result fails to encode is reported as an item failure tagged with that boundary, and its neighbours
