@@ -1,6 +1,8 @@
 package io.flotilla.bench;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -10,7 +12,8 @@ import java.util.List;
  *
  * <ul>
  *   <li>{@code startup}: seconds from just before the pool is created to its first result, timed inside
- *       the fresh caller; median of several callers.
+ *       the fresh caller; median of several callers. The callers map an AppCDS archive of their own
+ *       classes, written first by one untimed caller, as the {@code flotilla} launcher's JVM does.
  *   <li>{@code startup-total}: seconds from spawning the caller process to the arrival of its first
  *       result line: JVM or interpreter start, pool start, one round trip; median of the same callers.
  *   <li>{@code rss-worker}, {@code rss-coordinator}: after the pool has run one task and idled for one
@@ -37,7 +40,27 @@ final class FreshStarts {
   private static void startup(Session s) throws Exception {
     int runs = s.size(5, 2);
     String n = String.valueOf(s.workers());
-    starts(s, "process", Session.javaCommand(FreshCaller.class, n), runs);
+    Path dir = Files.createTempDirectory("flotilla-bench-cds");
+    try {
+      // The callers get an AppCDS archive of their own, as the flotilla launcher's JVM has: written by
+      // one untimed caller (whose pool also writes the workers' archive if there is none yet).
+      // JDK 17 archives only jar files: a class path with a directory (a test run) goes without.
+      Path archive = dir.resolve("caller.jsa");
+      if (onlyJars(System.getProperty("java.class.path"))) {
+        s.progress("startup: process (an untimed caller writes its class data archive)...");
+        FreshProcess.run(
+            Session.javaCommand("-XX:ArchiveClassesAtExit=" + archive, FreshCaller.class, n), TIMEOUT, row -> {});
+      }
+      String sharing = Files.isRegularFile(archive) ? "-XX:SharedArchiveFile=" + archive : null;
+      starts(s, "process", Session.javaCommand(sharing, FreshCaller.class, n), runs);
+    } finally {
+      try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          Files.deleteIfExists(f);
+        }
+      }
+      Files.deleteIfExists(dir);
+    }
     if (s.python().isPresent()) {
       PythonSide python = s.python().get();
       starts(s, "python-process", python.command(List.of("startup", "--workers", n)), runs);
@@ -45,6 +68,15 @@ final class FreshStarts {
         starts(s, "python-dask", python.command(List.of("startup-dask", "--workers", n)), runs);
       }
     }
+  }
+
+  private static boolean onlyJars(String classPath) {
+    for (String entry : classPath.split(java.io.File.pathSeparator)) {
+      if (!entry.endsWith(".jar") || !Files.isRegularFile(Path.of(entry))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void starts(Session s, String executor, List<String> command, int runs)

@@ -97,13 +97,29 @@ final class Session {
    * @return the command line
    */
   static List<String> javaCommand(Class<?> mainClass, String... args) {
+    return javaCommand(null, mainClass, args);
+  }
+
+  /**
+   * The same, with a class data archive of its own instead of this JVM's.
+   *
+   * @param sharing {@code -XX:SharedArchiveFile=...} or {@code -XX:ArchiveClassesAtExit=...}, or null
+   *     to inherit this JVM's archive (never its writing of one: a child must not write it too)
+   * @param mainClass the class to run
+   * @param args its arguments
+   * @return the command line
+   */
+  static List<String> javaCommand(String sharing, Class<?> mainClass, String... args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      // This JVM may be the one writing the launcher's class data archive: a child must not write it too.
-      if (!arg.startsWith("-XX:ArchiveClassesAtExit")) {
+      boolean archive = arg.startsWith("-XX:ArchiveClassesAtExit") || arg.startsWith("-XX:SharedArchiveFile");
+      if (!archive || sharing == null && !arg.startsWith("-XX:ArchiveClassesAtExit")) {
         command.add(arg);
       }
+    }
+    if (sharing != null) {
+      command.add(sharing);
     }
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
@@ -111,4 +127,5 @@ final class Session {
     command.addAll(List.of(args));
     return command;
   }
+
 }
