@@ -453,8 +453,8 @@ public final class ProcessPool extends AbstractPool {
       int reserved = reserveLoopbackPort();
       Thread killOnExit = new Thread(fleet::killAll, "flotilla-kill-workers");
       Runtime.getRuntime().addShutdownHook(killOnExit);
-      fleet.launch(reserved, token);
       try {
+        fleet.launch(reserved, token);
         return start(fleet, reserved, token, killOnExit);
       } catch (RuntimeException | Error e) {
         fleet.killAll();

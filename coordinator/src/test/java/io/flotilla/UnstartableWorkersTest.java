@@ -36,4 +36,14 @@ class UnstartableWorkersTest {
     assertThatThrownBy(() -> pool.submit(() -> 2)).isInstanceOf(BrokenPoolException.class);
     assertThat(pool.stats().replacements()).as("gave up after a few").isLessThanOrEqualTo(3);
   }
+
+  @Test
+  void aJavaThatCannotBeRunBreaksThePoolWithTheReason() throws Exception {
+    pool = Pools.process(ProcessPool.builder().workers(2).javaExecutable("/nonexistent/bin/java"));
+    // Broken before build() returns: the first launch failed.
+    assertThatThrownBy(() -> pool.submit(() -> 1))
+        .isInstanceOf(BrokenPoolException.class)
+        .hasMessageContaining("cannot start a worker JVM")
+        .hasMessageContaining("/nonexistent/bin/java");
+  }
 }

@@ -235,7 +235,8 @@ public final class LocalFleet implements FleetListener {
       }
       broken = true;
     }
-    onBroken.accept(cause);
+    // A worker that cannot even be launched breaks the pool before it is wired up: tell it then.
+    attached.thenRun(() -> onBroken.accept(cause));
   }
 
   @Override

@@ -294,6 +294,7 @@ public final class ChunkScheduler {
     ScheduledChunk chunk;
     int base;
     boolean partial = false;
+    boolean takenBack = false;
     synchronized (lock) {
       worker.credits += result.getCredits();
       chunk = worker.inFlight.get(result.getChunkId());
@@ -311,20 +312,24 @@ public final class ChunkScheduler {
         worker.ran(result.getComputeNanos(), System.nanoTime());
       }
       if (chunk.stolen && handedBackWhole(result)) {
-        // Taken back from the worker's queue for an idle worker: nothing ran, nothing to report.
+        // Taken back from the worker's queue for an idle worker: nothing ran, nothing to report, and
+        // it does not count towards the worker's task quota.
+        takenBack = true;
         worker.inFlight.remove(result.getChunkId());
         if (chunk.timer != null) {
           chunk.timer.cancel(false);
           chunk.timer = null;
         }
+        if (maxTasksPerWorker > 0) {
+          worker.tasksSent--;
+        }
         chunk.state = ScheduledChunk.State.QUEUED;
         chunk.worker = null;
         chunk.yieldRequested = false;
         queue.addFirst(chunk);
+        stopIfRetiredLocked(worker);
         dispatchLocked();
-        return;
-      }
-      if (result.getPartial()) {
+      } else if (result.getPartial()) {
         // More of the chunk follows from the same run: it stays in flight, holding its credit.
         chunk.delivered += result.getValues().getEndsCount();
         partial = true;
@@ -353,7 +358,9 @@ public final class ChunkScheduler {
     if (!partial) {
       announceRetirements();
     }
-    chunk.onResult.accept(result, worker, base);
+    if (!takenBack) {
+      chunk.onResult.accept(result, worker, base);
+    }
   }
 
   private static boolean handedBackWhole(ChunkResult result) {
@@ -589,12 +596,25 @@ public final class ChunkScheduler {
    * Work stealing: the queue is empty, so a worker with no chunk at all would sit idle while others hold
    * work. First take back a chunk still waiting in another worker's queue, the last one sent: it comes
    * back whole and goes to the idle worker. Failing that, ask the holder of the biggest multi-item chunk
-   * to yield the items it has not started; they come back as a new chunk at the head of the queue. One
-   * request per idle worker, and at most one per chunk attempt.
+   * to yield the items it has not started; they come back as a new chunk at the head of the queue. At
+   * most one such request is outstanding per idle worker (every dispatch comes here, and the answer
+   * takes a round trip), and a chunk is asked at most once while it stays on its worker.
    */
   private void stealForIdleWorkersLocked() {
+    int outstanding = 0;
+    for (WorkerHandle w : workers.values()) {
+      for (ScheduledChunk c : w.inFlight.values()) {
+        if (c.yieldRequested) {
+          outstanding++;
+        }
+      }
+    }
     for (WorkerHandle idle : workers.values()) {
       if (!idle.ready || idle.retired || idle.credits == 0 || !idle.inFlight.isEmpty()) {
+        continue;
+      }
+      if (outstanding > 0) {
+        outstanding--;
         continue;
       }
       ScheduledChunk victim = null;

@@ -44,9 +44,11 @@ final class WorkerHandle {
   /**
    * A chunk this quick to run counts as tiny. A worker turning tiny chunks around may queue more than
    * one chunk beyond its run threads: one more for each tiny result in a row (a slow result starts it
-   * over), up to its credit. A stream of small tasks then keeps it busy without a round trip per task,
-   * while chunks of unknown or longer cost wait in the coordinator, where they can still be cancelled
-   * and go to whichever worker frees up first.
+   * over), up to its credit. A stream of small tasks then keeps it busy without a round trip per task;
+   * a worker whose chunks take longer, or that has been quiet for a while, holds one waiting chunk, and
+   * the rest wait in the coordinator, where they can still be cancelled and go to whichever worker
+   * frees up first. The streak says how the worker has been doing, not what the next chunk costs: a
+   * long one sent during a streak waits behind the others, until an idle worker takes it back.
    */
   static final long TINY_CHUNK_NANOS = 200_000;
 

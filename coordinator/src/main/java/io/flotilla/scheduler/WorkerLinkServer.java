@@ -215,6 +215,11 @@ public final class WorkerLinkServer {
       }
       handle = h;
       fleet.attached(h.id);
+      if (stopping) {
+        // Attached after the pool closed (a worker left to finish booting): it gets no initializer to run.
+        stop(h);
+        return;
+      }
       h.send(
           CoordinatorMessage.newBuilder()
               .setWelcome(

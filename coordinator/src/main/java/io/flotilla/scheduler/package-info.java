@@ -11,9 +11,9 @@
  *     items, ProcessBackend.run:
  *     encode items (Kryo) ─────────► queue ──dispatch──► worker with credit ──Chunk──► worker JVM
  *                                      ▲    (DefineJob first, once per job        │
- *                                      │     per worker; beyond a chunk per run    │
- *                                      │     thread plus one, only tiny chunks     │
- *                                      │     queue on a worker, up to its credit)  │
+ *                                      │     per worker; beyond a chunk per run   │
+ *                                      │     thread plus one, more wait there     │
+ *                                      │     only while its results are tiny)     │
  *                                      │                                          ▼
  *                                      │  result(worker, ChunkResult) ◄──ChunkResult + credit
  *                                      │   drop if (chunk, attempt) is stale

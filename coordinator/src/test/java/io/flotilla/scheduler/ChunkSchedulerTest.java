@@ -295,6 +295,11 @@ class ChunkSchedulerTest {
         busyOut.sent.stream().filter(CoordinatorMessage::hasYield).map(m -> m.getYield().getChunkId()).toList();
     assertThat(yields).as("the last chunk waiting behind the running one").containsExactly(5L);
 
+    scheduler.result(busy, ran(2, 20_000)); // another dispatch while the request is outstanding
+    assertThat(busyOut.sent.stream().filter(CoordinatorMessage::hasYield).count())
+        .as("one request at a time for the one idle worker")
+        .isEqualTo(1);
+
     // The worker answers a chunk it had not started with all of it handed back.
     scheduler.result(
         busy,
@@ -307,8 +312,7 @@ class ChunkSchedulerTest {
             .build());
     assertThat(idleOut.chunkIds()).as("it runs on the idle worker").containsExactly(5L);
     assertThat(held.get(3).attempt).as("no attempt charged").isEqualTo(1);
-    assertThat(events).as("nothing reported for the hand-back").isEmpty();
-    scheduler.result(busy, ran(2, 20_000));
+    assertThat(events).as("nothing reported for the hand-back").containsExactly("chunk 2 answered by w1");
     scheduler.result(idle, ran(5, 20_000));
     assertThat(events).containsExactly("chunk 2 answered by w1", "chunk 5 answered by w2");
   }
