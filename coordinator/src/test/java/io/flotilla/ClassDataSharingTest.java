@@ -36,18 +36,7 @@ class ClassDataSharingTest {
     try (ProcessPool pool = Pools.process(ProcessPool.builder().workers(1).classPath(classPath))) {
       assertThat(pool.submit(() -> 6 * 7).get(60, TimeUnit.SECONDS)).isEqualTo(42);
     }
-    List<Path> archives;
-    try (Stream<Path> files = Files.list(cache)) {
-      archives = files.toList();
-    }
-    assertThat(archives).singleElement().satisfies(a -> assertThat(a.toString()).endsWith(".jsa"));
-
-    try (ProcessPool pool = Pools.process(ProcessPool.builder().workers(1).classPath(classPath))) {
-      long pid = pool.submit(() -> ProcessHandle.current().pid()).get(60, TimeUnit.SECONDS);
-      assertThat(Files.readString(Path.of("/proc", Long.toString(pid), "maps")))
-          .as("memory map of worker %d", pid)
-          .contains(archives.get(0).toString());
-    }
+    assertOneArchiveThatTheNextWorkerMaps(cache, classPath);
   }
 
   @Test
@@ -59,6 +48,11 @@ class ClassDataSharingTest {
     // Closed at once, as a short program's pool can be: no worker has attached yet.
     ProcessPool.builder().workers(2).classPath(classPath).build().close();
 
+    assertOneArchiveThatTheNextWorkerMaps(cache, classPath);
+  }
+
+  /** The cache holds exactly one archive, and a worker of a new pool on the same class path maps it. */
+  private static void assertOneArchiveThatTheNextWorkerMaps(Path cache, String classPath) throws Exception {
     List<Path> archives;
     try (Stream<Path> files = Files.list(cache)) {
       archives = files.toList();
@@ -66,7 +60,9 @@ class ClassDataSharingTest {
     assertThat(archives).singleElement().satisfies(a -> assertThat(a.toString()).endsWith(".jsa"));
     try (ProcessPool pool = Pools.process(ProcessPool.builder().workers(1).classPath(classPath))) {
       long pid = pool.submit(() -> ProcessHandle.current().pid()).get(60, TimeUnit.SECONDS);
-      assertThat(Files.readString(Path.of("/proc", Long.toString(pid), "maps"))).contains(archives.get(0).toString());
+      assertThat(Files.readString(Path.of("/proc", Long.toString(pid), "maps")))
+          .as("memory map of worker %d", pid)
+          .contains(archives.get(0).toString());
     }
   }
 

@@ -113,8 +113,9 @@ final class Session {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      boolean archive = arg.startsWith("-XX:ArchiveClassesAtExit") || arg.startsWith("-XX:SharedArchiveFile");
-      if (!archive || sharing == null && !arg.startsWith("-XX:ArchiveClassesAtExit")) {
+      boolean writesArchive = arg.startsWith("-XX:ArchiveClassesAtExit");
+      boolean mapsArchive = arg.startsWith("-XX:SharedArchiveFile");
+      if (!writesArchive && !(mapsArchive && sharing != null)) {
         command.add(arg);
       }
     }

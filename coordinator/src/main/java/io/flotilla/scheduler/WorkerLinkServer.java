@@ -215,8 +215,10 @@ public final class WorkerLinkServer {
       }
       handle = h;
       fleet.attached(h.id);
+      // Attached after the pool closed (a worker left to finish booting): it gets no initializer to run.
+      // The handle is published before this check, so a stopWorkers() that sets the flag just after it
+      // finds the handle and stops the worker itself.
       if (stopping) {
-        // Attached after the pool closed (a worker left to finish booting): it gets no initializer to run.
         stop(h);
         return;
       }
@@ -232,9 +234,6 @@ public final class WorkerLinkServer {
                       .setMaxAttempts(maxAttempts)
                       .setRecycleAboveHeapBytes(recycleAboveHeapBytes))
               .build());
-      if (stopping) {
-        stop(h);
-      }
     }
 
     private String check(Hello hello) {
