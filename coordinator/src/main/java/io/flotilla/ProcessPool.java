@@ -89,6 +89,18 @@ public final class ProcessPool extends AbstractPool {
     return builder().workers(workers).build();
   }
 
+  /**
+   * A pool on the workers of a coordinator server ({@code flotilla coordinator}), on this machine or
+   * another: the one line that takes a program from one machine to many. See {@link ClusterPool}.
+   *
+   * @param address the coordinator's {@code host:port}
+   * @return a pool with the same API as a local one
+   * @throws BrokenPoolException naming the reason if the coordinator cannot be reached or refuses
+   */
+  public static ClusterPool connect(String address) {
+    return ClusterPool.connect(address);
+  }
+
   private static int reserveLoopbackPort() {
     try (java.net.ServerSocket probe =
         new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {

@@ -11,7 +11,8 @@ import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.spi.ContextAwareBase;
 
 /**
- * The command line's logging: warnings and errors on stderr, one line each. Set up in code rather than
+ * The command line's logging: warnings and errors on stderr, one line each, and a coordinator server's
+ * news. Set up in code rather than
  * by a {@code logback.xml}, whose parsing cost a quarter of a second of CPU at every start, measured
  * here, while the pool's workers boot on the same two cores. A file named by
  * {@code -Dlogback.configurationFile} still takes over.
@@ -42,6 +43,8 @@ public final class ConsoleLogging extends ContextAwareBase implements Configurat
     Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
     root.setLevel(Level.WARN);
     root.addAppender(stderr);
+    // A coordinator server's comings and goings (clients, workers joining and lost) are its log.
+    context.getLogger("io.flotilla.server").setLevel(Level.INFO);
     return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
   }
 }

@@ -2,6 +2,8 @@ package io.flotilla.cli;
 
 import io.flotilla.bench.BenchCommand;
 import io.flotilla.cli.chaos.ChaosCommand;
+import io.flotilla.cli.cluster.CoordinatorCommand;
+import io.flotilla.cli.cluster.WorkerCommand;
 import io.flotilla.cli.demo.DemoCommand;
 import io.flotilla.cli.jmh.JmhCommand;
 import picocli.CommandLine;
@@ -13,7 +15,14 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "flotilla 0.1.0",
     description = "concurrent.futures for the JVM: a pool of worker JVMs behind ExecutorService.",
-    subcommands = {DemoCommand.class, BenchCommand.class, ChaosCommand.class, JmhCommand.class})
+    subcommands = {
+      DemoCommand.class,
+      BenchCommand.class,
+      ChaosCommand.class,
+      JmhCommand.class,
+      CoordinatorCommand.class,
+      WorkerCommand.class
+    })
 public final class Main implements Runnable {
   /**
    * gRPC logs through java.util.logging, and warns about every stream a killed worker leaves half-written:

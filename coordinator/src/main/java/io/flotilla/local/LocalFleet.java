@@ -245,7 +245,7 @@ public final class LocalFleet implements FleetListener {
   }
 
   @Override
-  public void ready(String workerId) {
+  public void ready(String workerId, int threads) {
     ready.add(workerId);
     synchronized (lock) {
       startFailures = 0;

@@ -230,7 +230,7 @@ public final class ChunkScheduler {
       worker = chunk.worker;
       // Several map items: only one of them is hung. Hand the chunk back to be split, like a poison
       // chunk, until the slow item is alone and times out by itself.
-      handBack = chunk.remaining() > 1 && chunk.job.function() != null;
+      handBack = chunk.remaining() > 1 && chunk.job.maps();
       chunk.state = handBack ? ScheduledChunk.State.DONE : ScheduledChunk.State.FAILED;
       victim = stopWorkerOfLocked(chunk);
     }
@@ -242,7 +242,7 @@ public final class ChunkScheduler {
     }
     TimeoutException timeout =
         new TimeoutException(
-            (chunk.job.function() == null ? "task" : "chunk of items from " + chunk.firstUnanswered())
+            (!chunk.job.maps() ? "task" : "chunk of items from " + chunk.firstUnanswered())
                 + " ran longer than the task timeout of "
                 + taskTimeout
                 + "; worker "
@@ -406,7 +406,7 @@ public final class ChunkScheduler {
       for (int i = held.size() - 1; i >= 0; i--) {
         ScheduledChunk chunk = held.get(i);
         boolean charged = !worker.killedDeliberately && (chunk.isolated || i < worker.threads);
-        if (charged && chunk.remaining() > 1 && chunk.job.function() != null) {
+        if (charged && chunk.remaining() > 1 && chunk.job.maps()) {
           // Hunting the poison item: the map gets the chunk back unstarted, as from a yield, and runs
           // it again as two isolated halves, so that one bad item cannot fail its neighbours.
           chunk.state = ScheduledChunk.State.DONE;
@@ -562,11 +562,11 @@ public final class ChunkScheduler {
       }
       worker.exclusive = chunk.isolated;
       queue.pollFirst();
-      if (chunk.job.function() != null && worker.knownJobs.add(chunk.job.id())) {
+      if (chunk.job != JobSpec.CALL && worker.knownJobs.add(chunk.job.id())) {
         worker.send(
             CoordinatorMessage.newBuilder()
                 .setDefineJob(
-                    DefineJob.newBuilder().setJobId(chunk.job.id()).setFunction(chunk.job.function()))
+                    defineJob(chunk.job))
                 .build());
       }
       chunk.state = ScheduledChunk.State.SENT;
@@ -643,7 +643,7 @@ public final class ChunkScheduler {
       for (ScheduledChunk c : busy.inFlight.values()) {
         if (c.remaining() > 1
             && !c.yieldRequested
-            && c.job.function() != null
+            && c.job.maps()
             && (victim == null || c.remaining() > victim.remaining())) {
           victim = c;
         }
@@ -660,6 +660,11 @@ public final class ChunkScheduler {
   }
 
   /** The ready worker with a run thread free and the fewest chunks, for the rest of a yielded chunk. */
+  private static DefineJob.Builder defineJob(JobSpec job) {
+    DefineJob.Builder define = DefineJob.newBuilder().setJobId(job.id()).addAllBundles(job.bundles());
+    return job.maps() ? define.setFunction(job.function()) : define.setCalls(true);
+  }
+
   private WorkerHandle pickWorkerWithFreeThreadLocked() {
     WorkerHandle best = null;
     for (WorkerHandle w : workers.values()) {

@@ -15,8 +15,9 @@ public interface FleetListener {
    * A worker is ready for work.
    *
    * @param workerId its id
+   * @param threads its run threads
    */
-  void ready(String workerId);
+  void ready(String workerId, int threads);
 
   /**
    * A worker's stream ended. A worker whose process is still alive (it stopped answering) is killed.

@@ -1,9 +1,7 @@
 package io.flotilla.scheduler;
 
 import io.flotilla.SerializableFunction;
-import io.flotilla.SerializationException;
 import io.flotilla.codec.Codec;
-import io.flotilla.codec.CodecException;
 import io.flotilla.map.ArrayOutcome;
 import io.flotilla.map.ChunkBackend;
 import io.flotilla.map.ChunkOutcome;
@@ -51,30 +49,7 @@ public final class ProcessBackend implements ChunkBackend {
 
   @Override
   public JobRef openJob(SerializableFunction<?, ?> fn) {
-    try {
-      com.google.protobuf.ByteString function = codec.encode(fn);
-      if (function.size() > maxPayloadBytes) {
-        String type = fn.getClass().getName();
-        throw new SerializationException(
-            SerializationException.Boundary.ENCODE_TASK,
-            type,
-            "cannot send the map function to the workers: encoded "
-                + type
-                + " takes "
-                + function.size()
-                + " bytes, more than fits in one message ("
-                + maxPayloadBytes
-                + " bytes): capture less, or raise maxMessageBytes",
-            null);
-      }
-      return new JobSpec(jobIds.incrementAndGet(), function);
-    } catch (CodecException e) {
-      throw new SerializationException(
-          SerializationException.Boundary.ENCODE_TASK,
-          e.valueClass(),
-          "cannot send the map function to the workers: " + e.getMessage(),
-          e);
-    }
+    return new JobSpec(jobIds.incrementAndGet(), EncodedItems.function(codec, fn, maxPayloadBytes), List.of());
   }
 
   @Override
@@ -87,30 +62,13 @@ public final class ProcessBackend implements ChunkBackend {
       JobRef job, long firstIndex, List<?> items, Start start, Consumer<ChunkOutcome> done) {
     JobSpec spec = (JobSpec) job;
     int n = items.size();
-    Throwable[] localFailures = null;
-    int failed = 0;
-    io.flotilla.proto.ItemBatch batch;
-    try (Codec.BatchWriter writer = codec.newBatch()) {
-      for (int i = 0; i < n; i++) {
-        Object item = items.get(i);
-        try {
-          writer.add(item, maxPayloadBytes);
-        } catch (CodecException e) {
-          writer.addEmpty();
-          if (localFailures == null) {
-            localFailures = new Throwable[n];
-          }
-          localFailures[i] = encodeFailure(spec, firstIndex < 0 ? -1 : firstIndex + i, e);
-          failed++;
-        }
-      }
-      batch = writer.finish();
-    }
-    if (failed == n) {
-      done.accept(new ArrayOutcome(new Object[n], localFailures, -1));
+    EncodedItems encoded = EncodedItems.encode(codec, items, firstIndex, maxPayloadBytes);
+    if (encoded.allFailed()) {
+      done.accept(new ArrayOutcome(new Object[n], encoded.localFailures(), -1));
       return () -> false;
     }
-    Throwable[] local = localFailures;
+    Throwable[] local = encoded.localFailures();
+    io.flotilla.proto.ItemBatch batch = encoded.batch();
     ScheduledChunk chunk =
         new ScheduledChunk(
             scheduler,
@@ -120,26 +78,17 @@ public final class ProcessBackend implements ChunkBackend {
             n,
             batch,
             (result, worker, base) ->
-                done.accept(new RemoteOutcome(result, worker, firstIndex, base, local, codec, loader, false)),
+                done.accept(new RemoteOutcome(result, worker.ref, firstIndex, base, local, codec, loader, false)),
             (error, base) -> done.accept(ChunkOutcome.failed(n - base, error, base)),
             (worker, base) ->
                 done.accept(
                     new RemoteOutcome(
-                        SUSPECT_HANDED_BACK, worker, firstIndex, base, local, codec, loader, true)));
+                        SUSPECT_HANDED_BACK, worker.ref, firstIndex, base, local, codec, loader, true)));
     // Suspect items run alone on their worker: if they kill it too, the blame is exact.
     chunk.isolated = start == Start.SUSPECT;
     chunk.resumed = start == Start.RESUMED;
     scheduler.submit(chunk, start != Start.FRESH);
     return chunk;
-  }
-
-  private static SerializationException encodeFailure(JobSpec job, long index, CodecException e) {
-    String what = job == JobSpec.CALL ? "the task" : "item " + index;
-    return new SerializationException(
-        SerializationException.Boundary.ENCODE_TASK,
-        e.valueClass(),
-        "cannot send " + what + " to a worker: " + e.getMessage(),
-        e);
   }
 
   @Override

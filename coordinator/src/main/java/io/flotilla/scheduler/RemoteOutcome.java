@@ -7,6 +7,7 @@ import io.flotilla.codec.RemoteErrors;
 import io.flotilla.map.ChunkOutcome;
 import io.flotilla.proto.ChunkResult;
 import io.flotilla.proto.ItemFailure;
+import io.flotilla.proto.WorkerRef;
 import java.util.concurrent.CancellationException;
 
 /**
@@ -14,9 +15,9 @@ import java.util.concurrent.CancellationException;
  * thread, so that the gRPC thread only moves bytes and a value that cannot be decoded fails its item
  * alone.
  */
-final class RemoteOutcome implements ChunkOutcome {
+public final class RemoteOutcome implements ChunkOutcome {
   private final ChunkResult result;
-  private final WorkerHandle worker;
+  private final WorkerRef worker;
   private final long firstIndex;
   private final int base;
   private final Throwable[] localFailures;
@@ -26,9 +27,19 @@ final class RemoteOutcome implements ChunkOutcome {
   private Object[] values;
   private Throwable[] errors;
 
-  RemoteOutcome(
+  /**
+   * @param result the piece as the worker sent it
+   * @param worker who ran it
+   * @param firstIndex the input position of the chunk's first item, or -1 for a task
+   * @param base how many of the chunk's items earlier pieces answered
+   * @param localFailures items that failed before they were sent (could not be encoded), or null
+   * @param codec decodes the values
+   * @param loader where exception classes are looked up
+   * @param suspect the chunk is handed back unstarted, suspected of killing its worker
+   */
+  public RemoteOutcome(
       ChunkResult result,
-      WorkerHandle worker,
+      WorkerRef worker,
       long firstIndex,
       int base,
       Throwable[] localFailures,
@@ -136,19 +147,19 @@ final class RemoteOutcome implements ChunkOutcome {
 
   private Throwable rebuild(ItemFailure failure) {
     Throwable remote = RemoteErrors.rebuild(failure.getError(), loader);
-    remote.addSuppressed(new RemoteTraceback(worker.id, worker.pid, worker.host, index(failure.getOffset())));
+    remote.addSuppressed(new RemoteTraceback(worker.getId(), worker.getPid(), worker.getHost(), index(failure.getOffset())));
     return switch (failure.getBoundary()) {
       case DECODE_FUNCTION, DECODE_ITEM ->
           new SerializationException(
               SerializationException.Boundary.DECODE_TASK,
               "?",
-              "worker " + worker.id + " cannot decode the task: " + remote.getMessage(),
+              "worker " + worker.getId() + " cannot decode the task: " + remote.getMessage(),
               remote);
       case ENCODE_RESULT ->
           new SerializationException(
               SerializationException.Boundary.ENCODE_RESULT,
               encodedClass(failure.getError().getMessage()),
-              "worker " + worker.id + " cannot encode the result: " + remote.getMessage(),
+              "worker " + worker.getId() + " cannot encode the result: " + remote.getMessage(),
               remote);
       default -> remote;
     };

@@ -16,6 +16,8 @@ final class WorkerHandle {
   final long pid;
   final String host;
   final int threads;
+  /** The same identity, as results relayed to a remote client name it. */
+  final io.flotilla.proto.WorkerRef ref;
   private final StreamObserver<CoordinatorMessage> out;
 
   // guarded by the scheduler's lock
@@ -38,6 +40,7 @@ final class WorkerHandle {
     this.pid = pid;
     this.host = host;
     this.threads = threads;
+    this.ref = io.flotilla.proto.WorkerRef.newBuilder().setId(id).setPid(pid).setHost(host).build();
     this.out = out;
   }
 

@@ -12,6 +12,7 @@ import io.flotilla.proto.Stop;
 import io.flotilla.proto.Welcome;
 import io.flotilla.proto.WorkerLinkGrpc;
 import io.flotilla.proto.WorkerMessage;
+import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
@@ -112,16 +113,39 @@ public final class WorkerLinkServer {
             .keepAliveTime(heartbeatTimeout.toMillis() / 3, TimeUnit.MILLISECONDS)
             .keepAliveTimeout(heartbeatTimeout.toMillis() * 2 / 3, TimeUnit.MILLISECONDS)
             .directExecutor()
-            .addService(
-                new WorkerLinkGrpc.WorkerLinkImplBase() {
-                  @Override
-                  public StreamObserver<WorkerMessage> attach(StreamObserver<CoordinatorMessage> out) {
-                    return new Connection(out);
-                  }
-                })
+            .addService(service())
             .build()
             .start();
     return server.getPort();
+  }
+
+  /**
+   * @return the Attach service, for a server that hosts it beside others (a coordinator server); its
+   *     handlers never block, so it may run on the network threads
+   */
+  public BindableService service() {
+    return new WorkerLinkGrpc.WorkerLinkImplBase() {
+      @Override
+      public StreamObserver<WorkerMessage> attach(StreamObserver<CoordinatorMessage> out) {
+        return new Connection(out);
+      }
+    };
+  }
+
+  /**
+   * The cluster removed or downed a member: the worker that attached from it is lost, whether or not its
+   * stream has noticed (a machine cut off by the network says nothing).
+   *
+   * @param clusterAddress the member's address
+   * @param why in words
+   */
+  public void memberGone(String clusterAddress, String why) {
+    for (Connection c : connections.values()) {
+      if (clusterAddress.equals(c.clusterAddress)) {
+        c.ended(false, why);
+        c.abandon(why);
+      }
+    }
   }
 
   /** A worker process exited: treat its stream as ended, even if the socket has not noticed yet. */
@@ -163,6 +187,7 @@ public final class WorkerLinkServer {
   private final class Connection implements StreamObserver<WorkerMessage> {
     private final StreamObserver<CoordinatorMessage> out;
     private volatile WorkerHandle handle;
+    private volatile String clusterAddress = "";
     private boolean ended; // guarded by this
 
     Connection(StreamObserver<CoordinatorMessage> out) {
@@ -179,7 +204,7 @@ public final class WorkerLinkServer {
         case HELLO -> hello(message.getHello());
         case READY -> {
           scheduler.workerReady(handle, message.getReady().getCredits());
-          fleet.ready(handle.id);
+          fleet.ready(handle.id, handle.threads);
         }
         case CREDIT -> scheduler.credit(handle, message.getCredit().getCredits());
         case STARTED ->
@@ -214,6 +239,7 @@ public final class WorkerLinkServer {
         return;
       }
       handle = h;
+      clusterAddress = hello.getClusterAddress();
       fleet.attached(h.id);
       // Attached after the pool closed (a worker left to finish booting): it gets no initializer to run.
       // The handle is published before this check, so a stopWorkers() that sets the flag just after it
@@ -267,6 +293,17 @@ public final class WorkerLinkServer {
           out.onCompleted();
         } catch (RuntimeException ignored) {
           // the worker already hung up
+        }
+      }
+    }
+
+    /** Closes the stream from this end, for a worker given up on: it learns why if it ever hears. */
+    void abandon(String why) {
+      synchronized (out) {
+        try {
+          out.onError(io.grpc.Status.UNAVAILABLE.withDescription(why).asRuntimeException());
+        } catch (RuntimeException ignored) {
+          // already closed
         }
       }
     }

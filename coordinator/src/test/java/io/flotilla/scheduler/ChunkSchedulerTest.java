@@ -151,7 +151,7 @@ class ChunkSchedulerTest {
   private static ScheduledChunk mapChunkOfFour(ChunkScheduler on, List<String> events) {
     return new ScheduledChunk(
         on,
-        new JobSpec(5, ByteString.copyFromUtf8("fn")),
+        new JobSpec(5, ByteString.copyFromUtf8("fn"), List.of()),
         9,
         100,
         4,

@@ -42,7 +42,7 @@ class HandshakeTest {
         public void attached(String workerId) {}
 
         @Override
-        public void ready(String workerId) {}
+        public void ready(String workerId, int threads) {}
 
         @Override
         public CompletableFuture<WorkerDeath> lost(String workerId, String streamEnd) {

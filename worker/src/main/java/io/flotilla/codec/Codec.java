@@ -98,6 +98,11 @@ public final class Codec {
     }
   }
 
+  /** @return the loader user classes are resolved through */
+  public ClassLoader loader() {
+    return loader;
+  }
+
   /** @return a digest of the protocol version, the Kryo version and the registrations */
   public String fingerprint() {
     return fingerprint;

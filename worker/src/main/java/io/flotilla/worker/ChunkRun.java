@@ -134,13 +134,25 @@ final class ChunkRun implements Runnable {
               .build());
     }
     Codec codec = session.codec();
+    RuntimeException codeFailure = null;
+    if (function != null) {
+      try {
+        codec = function.codec();
+      } catch (RuntimeException e) {
+        codeFailure = e;
+      }
+    }
+    ClassLoader previousLoader = Thread.currentThread().getContextClassLoader();
+    // Libraries that look classes up through the context loader (ServiceLoader, JSON mappers) must see
+    // the job's shipped classes too.
+    Thread.currentThread().setContextClassLoader(codec.loader());
     Piece piece = new Piece(codec, 0);
     try (Codec.BatchReader items = codec.read(chunk.getItems())) {
       SerializableFunction<Object, Object> fn = null;
-      RuntimeException fnFailure = null;
-      if (function != null) {
+      RuntimeException fnFailure = codeFailure;
+      if (function != null && !function.calls() && codeFailure == null) {
         try {
-          fn = cast(function.get(codec));
+          fn = cast(function.get());
         } catch (RuntimeException e) {
           fnFailure = e;
         }
@@ -202,6 +214,7 @@ final class ChunkRun implements Runnable {
       }
     } finally {
       piece.values.close();
+      Thread.currentThread().setContextClassLoader(previousLoader);
     }
     session.chunkAnswered(chunk.getChunkId());
     session.send(piece.finish().setHeavy(session.heavy()).build());

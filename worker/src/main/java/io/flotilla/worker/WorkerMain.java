@@ -80,7 +80,8 @@ public final class WorkerMain {
             threads,
             token,
             hostName(),
-            maxMessageBytes);
+            maxMessageBytes,
+            "");
     int code = run(options);
     ParentWatch.leaving();
     System.exit(code);
@@ -149,7 +150,7 @@ public final class WorkerMain {
             .build();
     try {
       WorkerSession session =
-          new WorkerSession(options, new Codec(Thread.currentThread().getContextClassLoader()));
+          new WorkerSession(options, new Codec(Thread.currentThread().getContextClassLoader()), null);
       if (!awaitListening(options.coordinatorHost(), options.coordinatorPort())) {
         System.err.println(
             "flotilla worker: nothing listens on "

@@ -1,7 +1,7 @@
 package io.flotilla.worker;
 
 /**
- * What a worker is told on its command line (the token arrives on stdin).
+ * What a worker is told on its command line (a local pool's worker gets its token on stdin).
  *
  * @param coordinatorHost where the coordinator listens
  * @param coordinatorPort its port
@@ -10,6 +10,7 @@ package io.flotilla.worker;
  * @param token the shared secret to present in Hello
  * @param host this machine's name, for error reports
  * @param maxMessageBytes the largest message accepted from the coordinator
+ * @param clusterAddress this worker's Pekko member address when it joined a cluster, else empty
  */
 record WorkerOptions(
     String coordinatorHost,
@@ -18,4 +19,5 @@ record WorkerOptions(
     int threads,
     String token,
     String host,
-    int maxMessageBytes) {}
+    int maxMessageBytes,
+    String clusterAddress) {}

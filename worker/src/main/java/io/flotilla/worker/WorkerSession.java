@@ -1,6 +1,7 @@
 package io.flotilla.worker;
 
 import io.flotilla.SerializableRunnable;
+import io.flotilla.code.CodeCache;
 import io.flotilla.codec.Codec;
 import io.flotilla.codec.RemoteErrors;
 import io.flotilla.proto.CoordinatorMessage;
@@ -50,6 +51,7 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
 
   private final WorkerOptions options;
   private final Codec codec;
+  private final CodeCache code;
   private final ThreadPoolExecutor runners;
   private final Map<Long, JobFunction> functions = new ConcurrentHashMap<>();
   private final Map<Long, ChunkRun> active = new ConcurrentHashMap<>();
@@ -62,9 +64,15 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
 
   private volatile int lastPieceBytes = 1024;
 
-  WorkerSession(WorkerOptions options, Codec codec) {
+  /**
+   * @param options what the worker was told
+   * @param codec the codec of the worker's own classes
+   * @param code where shipped code is fetched and kept, or {@code null} if jobs never ship any
+   */
+  WorkerSession(WorkerOptions options, Codec codec, CodeCache code) {
     this.options = options;
     this.codec = codec;
+    this.code = code;
     AtomicInteger n = new AtomicInteger();
     this.runners =
         new ThreadPoolExecutor(
@@ -96,7 +104,8 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
                     .setHost(options.host())
                     .setThreads(options.threads())
                     .setToken(options.token())
-                    .setJavaVersion(Runtime.version().toString()))
+                    .setJavaVersion(Runtime.version().toString())
+                    .setClusterAddress(options.clusterAddress()))
             .build());
   }
 
@@ -107,6 +116,17 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
 
   Codec codec() {
     return codec;
+  }
+
+  private Codec codecFor(List<String> bundles) {
+    if (bundles.isEmpty()) {
+      return codec;
+    }
+    if (code == null) {
+      throw new IllegalStateException(
+          "the job ships code, and this worker was started without a code cache (a local pool's worker)");
+    }
+    return code.codec(bundles);
   }
 
   /** @return the size of the last piece of results written, a good first buffer for the next */
@@ -160,8 +180,7 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
         finish(EXIT_REFUSED);
       }
       case DEFINE_JOB ->
-          functions.put(
-              message.getDefineJob().getJobId(), new JobFunction(message.getDefineJob().getFunction()));
+          functions.put(message.getDefineJob().getJobId(), new JobFunction(message.getDefineJob(), this::codecFor));
       case CHUNK -> {
         ChunkRun run = new ChunkRun(this, message.getChunk());
         active.put(message.getChunk().getChunkId(), run);
@@ -289,6 +308,15 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
   @Override
   public void onCompleted() {
     finish(EXIT_OK);
+  }
+
+  /**
+   * Ends the session from outside, as if the coordinator had gone: its cluster downed this worker.
+   *
+   * @param code the exit code
+   */
+  void end(int code) {
+    finish(code);
   }
 
   private void finish(int code) {

@@ -56,6 +56,18 @@ public final class DemoCommand implements Callable<Integer> {
       completionCandidates = WorkloadNames.class)
   List<String> only = ALL;
 
+  @Option(
+      names = "--connect",
+      paramLabel = "HOST:PORT",
+      description = {
+        "Run the process column on the workers of a running coordinator (flotilla coordinator) instead of",
+        "local worker JVMs; the secret comes from FLOTILLA_SECRET. Word counts then ship the texts rather",
+        "than file names, and the download workload is left out: its server is on this machine's loopback."
+      })
+  String connect;
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Option(names = "--downloads", paramLabel = "N", description = "Fetches in the download workload (default: 200).")
   int downloads = 200;
 
@@ -81,21 +93,33 @@ public final class DemoCommand implements Callable<Integer> {
           new picocli.CommandLine(this),
           "--workers, --threads and --downloads must be at least 1, were " + workers + ", " + threads + ", " + downloads);
     }
+    if (connect != null) {
+      if (only.contains("download")) {
+        if (spec.commandLine().getParseResult().hasMatchedOption("--only")) {
+          throw new picocli.CommandLine.ParameterException(
+              spec.commandLine(),
+              "the download workload cannot run with --connect: its server listens on this machine's loopback");
+        }
+        only = only.stream().filter(w -> !w.equals("download")).toList();
+      }
+    }
     PrintStream out = System.out;
     List<Row> rows = new ArrayList<>();
     try (TextCorpus corpus = new TextCorpus(16, 25_000);
         SlowHttpServer http = new SlowHttpServer(20, 10_000);
         ThreadPool threadPool = ThreadPool.of(threads);
-        ProcessPool processPool = ProcessPool.local(workers)) {
+        PoolExecutor processPool = connect == null ? ProcessPool.local(workers) : ProcessPool.connect(connect)) {
+      workers = processPool.workers();
       // The pools exist before the clock starts: the demo compares running work, not JVM start-up.
       threadPool.submit(() -> 1).get();
       processPool.submit(() -> 1).get();
       if (!json) {
         out.printf(
             Locale.ROOT,
-            "Flotilla demo: %d processors, ThreadPool(%d threads), ProcessPool(%d worker JVMs), Java %s%n%n",
+            "Flotilla demo: %d processors, ThreadPool(%d threads), %s(%d worker JVMs), Java %s%n%n",
             Runtime.getRuntime().availableProcessors(),
             threads,
+            connect == null ? "ProcessPool" : "cluster at " + connect + " ",
             workers,
             Runtime.version());
       }
@@ -114,7 +138,8 @@ public final class DemoCommand implements Callable<Integer> {
     return rows.stream().allMatch(r -> r.consistent) ? 0 : 1;
   }
 
-  private DemoWorkload<?, ?> workload(String name, TextCorpus corpus, SlowHttpServer http) {
+  private DemoWorkload<?, ?> workload(String name, TextCorpus corpus, SlowHttpServer http)
+      throws java.io.IOException {
     return switch (name) {
       case "hash" -> {
         // PBKDF2 runs ~40% slower until the JIT has seen a whole run, in every JVM: warm up on the
@@ -128,8 +153,17 @@ public final class DemoCommand implements Callable<Integer> {
         List<Integer> numbers = IntStream.range(19_000, 20_000).boxed().toList();
         yield new DemoWorkload<>("primes", numbers, Workloads::isPrime, 21, 300, numbers);
       }
-      case "wordcount" ->
-          new DemoWorkload<>("wordcount", corpus.files(), Workloads::countWords, 5, 2, corpus.files());
+      case "wordcount" -> {
+        if (connect == null) {
+          yield new DemoWorkload<>("wordcount", corpus.files(), Workloads::countWords, 5, 2, corpus.files());
+        }
+        // Workers on other machines cannot open this machine's files: they get the texts.
+        List<String> texts = new ArrayList<>();
+        for (String file : corpus.files()) {
+          texts.add(java.nio.file.Files.readString(java.nio.file.Path.of(file)));
+        }
+        yield new DemoWorkload<>("wordcount", texts, Workloads::countWordsOfText, 5, 2, texts);
+      }
       case "download" -> {
         List<String> urls = IntStream.range(0, downloads).mapToObj(i -> http.url("page/" + i)).toList();
         yield new DemoWorkload<>("download", urls, Workloads::download, 1, 1, urls.subList(0, 8));
@@ -221,11 +255,12 @@ public final class DemoCommand implements Callable<Integer> {
         case "process" -> workers;
         default -> 1;
       };
+      String executor = e.getKey().equals("process") && connect != null ? "cluster" : e.getKey();
       out.printf(
           Locale.ROOT,
           "{\"workload\":\"%s\",\"executor\":\"%s\",\"workers\":%d,\"items\":%d,\"seconds\":%.6f}%n",
           row.workload,
-          e.getKey(),
+          executor,
           n,
           row.items,
           e.getValue());
@@ -235,7 +270,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   private void printTable(PrintStream out, List<Row> rows) {
     String threadHead = "threads (" + threads + ")";
-    String processHead = "processes (" + workers + ")";
+    String processHead = (connect == null ? "processes (" : "cluster (") + workers + ")";
     out.printf(Locale.ROOT, "%-10s %6s  %10s  %-20s  %-20s  %s%n", "workload", "items", "serial", threadHead, processHead, "verdict");
     for (Row r : rows) {
       out.printf(

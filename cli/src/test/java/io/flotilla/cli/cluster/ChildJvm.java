@@ -1,0 +1,86 @@
+package io.flotilla.cli.cluster;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A {@code flotilla} command in a JVM of its own, with this test's class path, possibly inside a
+ * network namespace; its output lines (stdout and stderr) are kept for the test to wait on and read.
+ */
+final class ChildJvm implements AutoCloseable {
+  private final String name;
+  private final Process process;
+  private final List<String> lines = new CopyOnWriteArrayList<>();
+
+  ChildJvm(String name, String namespace, Map<String, String> env, String... args) throws IOException {
+    this.name = name;
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(
+        List.of(
+            "--add-opens", "java.base/java.lang.invoke=ALL-UNNAMED",
+            "--add-opens", "java.base/java.util=ALL-UNNAMED",
+            "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+            "-Xmx256m",
+            "-cp", System.getProperty("java.class.path"),
+            "io.flotilla.cli.Main"));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(NetnsHosts.in(namespace, command)).redirectErrorStream(true);
+    builder.environment().remove("FLOTILLA_SECRET");
+    builder.environment().putAll(env);
+    process = builder.start();
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader in =
+                  new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                  lines.add(line);
+                }
+              } catch (IOException closed) {
+                // the process is gone
+              }
+            },
+            name + "-output");
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /** @return the first line containing the text, or null */
+  String line(String containing) {
+    for (String line : lines) {
+      if (line.contains(containing)) {
+        return line;
+      }
+    }
+    return null;
+  }
+
+  /** @return how many lines contain the text */
+  long count(String containing) {
+    return lines.stream().filter(l -> l.contains(containing)).count();
+  }
+
+  Process process() {
+    return process;
+  }
+
+  /** @return everything it printed so far, for failure messages */
+  String output() {
+    return name + " printed:\n  " + String.join("\n  ", lines);
+  }
+
+  @Override
+  public void close() {
+    // `ip netns exec` replaces itself with the command, so the process is the JVM itself.
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+    process.destroyForcibly();
+  }
+}

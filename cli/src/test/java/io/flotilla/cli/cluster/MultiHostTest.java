@@ -1,0 +1,223 @@
+package io.flotilla.cli.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.flotilla.ClusterPool;
+import io.flotilla.MapResults;
+import io.flotilla.SerializableFunction;
+import java.io.File;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three hosts on one machine: this network namespace (the coordinator, and the client: this JVM) and
+ * two namespaces of their own (a worker each), joined by a bridge. Real JVMs, real TCP across veth
+ * pairs, a real cable pulled. The function the workers run is compiled by the test into a jar that only
+ * this JVM has: the workers can run it only because Flotilla ships it.
+ *
+ * <p>Runs where namespaces can be made (Linux, root, iproute2), as in CI; elsewhere it is skipped.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class MultiHostTest {
+  private static final String SECRET = UUID.randomUUID().toString();
+  private static final Duration JOIN = Duration.ofSeconds(90);
+
+  @TempDir static Path tmp;
+  private NetnsHosts hosts;
+  private String hostB;
+  private String hostC;
+  private ChildJvm coordinator;
+  private ChildJvm workerB;
+  private ChildJvm workerC;
+  private String address;
+
+  @BeforeAll
+  void startCoordinator() throws Exception {
+    assumeTrue(NetnsHosts.available(), "needs Linux network namespaces: root and iproute2");
+    long pid = ProcessHandle.current().pid();
+    hosts = new NetnsHosts("fl" + pid % 10000, "10.231." + (20 + pid % 200));
+    hostB = hosts.addHost(2);
+    hostC = hosts.addHost(3);
+    coordinator =
+        new ChildJvm(
+            "coordinator",
+            null,
+            Map.of("FLOTILLA_SECRET", SECRET),
+            "coordinator",
+            "--bind", hosts.hostAddress(),
+            "--port", "0",
+            "--cluster-port", "0",
+            "--stable-after", "3",
+            "--data-dir", tmp.resolve("coordinator").toString());
+    await("the coordinator's readiness line")
+        .atMost(JOIN)
+        .failFast(() -> !coordinator.process().isAlive())
+        .until(() -> coordinator.line("flotilla coordinator ready:") != null);
+    String ready = coordinator.line("flotilla coordinator ready:");
+    address = ready.substring(ready.indexOf("grpc=") + 5, ready.indexOf(' ', ready.indexOf("grpc=")));
+  }
+
+  @AfterAll
+  void tearDown() throws Exception {
+    for (ChildJvm jvm : new ChildJvm[] {workerB, workerC, coordinator}) {
+      if (jvm != null) {
+        jvm.close();
+      }
+    }
+    if (hosts != null) {
+      hosts.close();
+    }
+  }
+
+  private ChildJvm worker(String name, String namespace, int host, String secret, int threads) throws Exception {
+    return new ChildJvm(
+        name,
+        namespace,
+        Map.of("FLOTILLA_SECRET", secret),
+        "worker",
+        "--join", address,
+        "--threads", Integer.toString(threads),
+        "--bind", hosts.address(host),
+        "--stable-after", "3",
+        "--cache-dir", tmp.resolve(name).toString());
+  }
+
+  private void awaitWorkers(long ready) {
+    await("workers ready at the coordinator")
+        .atMost(JOIN)
+        .failFast(() -> !coordinator.process().isAlive())
+        .until(() -> coordinator.count("ready with") >= ready);
+  }
+
+  /** The shipped function, and a pool that ships it. */
+  private record Shipped(ClusterPool pool, SerializableFunction<Integer, String> fn) {}
+
+  @SuppressWarnings("unchecked")
+  private Shipped ship(String version, int millis) throws Exception {
+    Path jar = ProbeJar.compile(tmp.resolve("probe-" + version), "probe.Greeter", ProbeJar.greeter(version, millis));
+    URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, getClass().getClassLoader());
+    SerializableFunction<Integer, String> fn =
+        (SerializableFunction<Integer, String>)
+            loader.loadClass("probe.Greeter").getConstructor().newInstance();
+    ClusterPool pool =
+        ClusterPool.builder(address)
+            .secret(SECRET)
+            .code(System.getProperty("java.class.path") + File.pathSeparator + jar, loader)
+            .build();
+    return new Shipped(pool, fn);
+  }
+
+  private static void assertAnswers(List<String> results, String version, int n) {
+    assertThat(results).hasSize(n);
+    for (int i = 0; i < n; i++) {
+      assertThat(results.get(i)).startsWith(version + ":" + i + ":");
+    }
+  }
+
+  private static List<String> drain(MapResults<String> mapped) {
+    List<String> all = new ArrayList<>();
+    try (mapped) {
+      mapped.forEachRemaining(all::add);
+    }
+    return all;
+  }
+
+  private static Set<Long> pids(List<String> results) {
+    Set<Long> pids = new HashSet<>();
+    for (String r : results) {
+      pids.add(Long.parseLong(r.substring(r.lastIndexOf(':') + 1)));
+    }
+    return pids;
+  }
+
+  @Test
+  @Order(1)
+  void aWorkerWithTheWrongSecretIsRefusedBeforeItJoins() throws Exception {
+    try (ChildJvm intruder = worker("intruder", hostC, 3, "not-the-secret", 1)) {
+      assertThat(intruder.process().waitFor(JOIN.toSeconds(), TimeUnit.SECONDS))
+          .as(intruder.output())
+          .isTrue();
+      assertThat(intruder.process().exitValue()).as(intruder.output()).isEqualTo(64);
+      assertThat(intruder.line("refused by the coordinator")).as(intruder.output()).contains("wrong cluster secret");
+    }
+    assertThat(coordinator.count("ready with")).as(coordinator.output()).isZero();
+  }
+
+  @Test
+  @Order(2)
+  void twoJobsWithDifferentVersionsOfOneClassRunAtOnceAndEachSeesItsOwn() throws Exception {
+    workerB = worker("worker-b", hostB, 2, SECRET, 2);
+    awaitWorkers(1);
+    Shipped v1 = ship("v1", 20);
+    Shipped v2 = ship("v2", 20);
+    try (ClusterPool p1 = v1.pool();
+        ClusterPool p2 = v2.pool()) {
+      List<Integer> items = IntStream.range(0, 60).boxed().toList();
+      CompletableFuture<List<String>> first = CompletableFuture.supplyAsync(() -> drain(p1.map(v1.fn(), items)));
+      CompletableFuture<List<String>> second = CompletableFuture.supplyAsync(() -> drain(p2.map(v2.fn(), items)));
+      assertAnswers(first.get(2, TimeUnit.MINUTES), "v1", items.size());
+      assertAnswers(second.get(2, TimeUnit.MINUTES), "v2", items.size());
+      assertThat(pids(first.get())).containsExactly(workerB.process().pid());
+    }
+  }
+
+  @Test
+  @Order(3)
+  void aWorkerJoiningMidJobGetsWorkAndAHostCutOffMidJobLosesNothing() throws Exception {
+    if (workerB == null) {
+      workerB = worker("worker-b", hostB, 2, SECRET, 2);
+    }
+    awaitWorkers(1);
+    Shipped v3 = ship("v3", 40);
+    int n = 600;
+    List<String> results = new ArrayList<>();
+    try (ClusterPool pool = v3.pool();
+        MapResults<String> mapped = pool.map(v3.fn(), IntStream.range(0, n).boxed().toList())) {
+      long c = -1;
+      boolean cut = false;
+      while (mapped.hasNext()) {
+        results.add(mapped.next());
+        if (results.size() == 20) {
+          workerC = worker("worker-c", hostC, 3, SECRET, 1);
+          c = workerC.process().pid();
+        }
+        if (!cut && c > 0 && pids(results).contains(c) && results.size() < n - 100) {
+          hosts.linkDown(2);
+          cut = true;
+        }
+      }
+      assertThat(cut).as("worker C took work while the job ran, and B was then cut off").isTrue();
+      assertAnswers(results, "v3", n);
+      assertThat(pids(results)).containsExactlyInAnyOrder(workerB.process().pid(), c);
+    }
+    // Cut off from the coordinator, B is downed by its own side of the split brain resolver and exits.
+    assertThat(workerB.process().waitFor(JOIN.toSeconds(), TimeUnit.SECONDS)).as(workerB.output()).isTrue();
+    assertThat(workerB.process().exitValue()).as(workerB.output()).isEqualTo(66);
+    assertThat(coordinator.line("worker w-")).isNotNull();
+    await("the coordinator reports B lost")
+        .atMost(JOIN)
+        .until(() -> coordinator.count("lost:") >= 1);
+  }
+}

@@ -1,0 +1,283 @@
+package io.flotilla.server;
+
+import io.flotilla.codec.Codec;
+import io.flotilla.codec.RemoteErrors;
+import io.flotilla.map.ChunkBackend;
+import io.flotilla.proto.CancelReply;
+import io.flotilla.proto.ChunkFailed;
+import io.flotilla.proto.ChunkResult;
+import io.flotilla.proto.ChunkSuspect;
+import io.flotilla.proto.ClientHello;
+import io.flotilla.proto.ClientMessage;
+import io.flotilla.proto.ClientWelcome;
+import io.flotilla.proto.FleetChanged;
+import io.flotilla.proto.OpenJob;
+import io.flotilla.proto.Refusal;
+import io.flotilla.proto.Relayed;
+import io.flotilla.proto.ServerMessage;
+import io.flotilla.proto.Submit;
+import io.flotilla.proto.WorkerRef;
+import io.flotilla.scheduler.RelayedJobs;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One remote client's Session stream: its jobs and chunks go into the shared scheduler, and each
+ * chunk's news comes back to it with the client's own ids. When the client goes away, its queued chunks
+ * are dropped and its workers forget its jobs; chunks already running finish, unheard.
+ *
+ * <p>Threading: client messages arrive on one gRPC thread at a time; news from the scheduler arrives on
+ * any thread, so writes to the client are serialised on {@code out}. Nothing here blocks.
+ */
+final class ClientSession implements StreamObserver<ClientMessage> {
+  private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+
+  private final StreamObserver<ServerMessage> out;
+  private final RelayedJobs relayed;
+  private final ClusterFleet fleet;
+  private final String fingerprint;
+  private final int maxMessageBytes;
+  private final String id;
+  private final Map<Long, ChunkBackend.JobRef> jobs = new ConcurrentHashMap<>();
+  private final Map<Long, ChunkBackend.ChunkTicket> chunks = new ConcurrentHashMap<>();
+  private final Consumer<FleetChanged> fleetWatcher =
+      change -> send(ServerMessage.newBuilder().setFleet(change).build());
+  private volatile boolean welcomed;
+  private volatile boolean closed;
+  private String who = "a client";
+
+  ClientSession(
+      StreamObserver<ServerMessage> out,
+      RelayedJobs relayed,
+      ClusterFleet fleet,
+      String fingerprint,
+      int maxMessageBytes,
+      String id) {
+    this.out = out;
+    this.relayed = relayed;
+    this.fleet = fleet;
+    this.fingerprint = fingerprint;
+    this.maxMessageBytes = maxMessageBytes;
+    this.id = id;
+  }
+
+  @Override
+  public void onNext(ClientMessage message) {
+    if (!welcomed && message.getKindCase() != ClientMessage.KindCase.HELLO) {
+      refuse("the first message must be ClientHello, got " + message.getKindCase());
+      return;
+    }
+    switch (message.getKindCase()) {
+      case HELLO -> hello(message.getHello());
+      case OPEN_JOB -> open(message.getOpenJob());
+      case SUBMIT -> submit(message.getSubmit());
+      case CANCEL -> {
+        long chunkId = message.getCancel().getChunkId();
+        ChunkBackend.ChunkTicket ticket = chunks.get(chunkId);
+        boolean cancelled = false;
+        int delivered = 0;
+        if (ticket != null) {
+          cancelled = message.getCancel().getAbort() ? ticket.abort() : ticket.cancelIfNotStarted();
+          delivered = ticket.delivered();
+          if (cancelled) {
+            chunks.remove(chunkId);
+          }
+        }
+        send(
+            ServerMessage.newBuilder()
+                .setCancelReply(
+                    CancelReply.newBuilder()
+                        .setRequestId(message.getCancel().getRequestId())
+                        .setCancelled(cancelled)
+                        .setDelivered(delivered))
+                .build());
+      }
+      case YIELD_CHUNK -> {
+        ChunkBackend.ChunkTicket ticket = chunks.get(message.getYieldChunk().getChunkId());
+        if (ticket != null) {
+          ticket.requestYield();
+        }
+      }
+      case CLOSE_JOB -> {
+        ChunkBackend.JobRef job = jobs.remove(message.getCloseJob().getJobId());
+        if (job != null) {
+          relayed.close(job);
+        }
+      }
+      default -> refuse("unknown message " + message.getKindCase());
+    }
+  }
+
+  private void hello(ClientHello hello) {
+    if (welcomed) {
+      refuse("ClientHello sent twice");
+      return;
+    }
+    String problem = null;
+    if (hello.getProtocolVersion() != Codec.PROTOCOL_VERSION) {
+      problem =
+          "client speaks protocol version "
+              + hello.getProtocolVersion()
+              + ", this coordinator speaks "
+              + Codec.PROTOCOL_VERSION;
+    } else if (!hello.getCodecFingerprint().equals(fingerprint)) {
+      problem =
+          "client's serializer fingerprint "
+              + hello.getCodecFingerprint()
+              + " differs from the coordinator's "
+              + fingerprint
+              + " (different Kryo version or registrations)";
+    }
+    if (problem != null) {
+      refuse(problem + ": use the same Flotilla release on both");
+      return;
+    }
+    who = "client " + hello.getHost() + " pid " + hello.getPid();
+    log.info("{} connected as session {}", who, id);
+    welcomed = true;
+    FleetChanged now = fleet.now();
+    send(
+        ServerMessage.newBuilder()
+            .setWelcome(
+                ClientWelcome.newBuilder()
+                    .setSessionId(id)
+                    .setThreads(now.getThreads())
+                    .setWorkers(now.getWorkers())
+                    .setMaxMessageBytes(maxMessageBytes))
+            .build());
+    fleet.watch(fleetWatcher);
+  }
+
+  private void open(OpenJob job) {
+    ChunkBackend.JobRef ref = relayed.open(job.getCalls() ? null : job.getFunction(), job.getBundlesList());
+    if (jobs.putIfAbsent(job.getJobId(), ref) != null) {
+      refuse("job " + job.getJobId() + " opened twice");
+    }
+  }
+
+  private void submit(Submit submit) {
+    long clientJob = submit.getChunk().getJobId();
+    long clientChunk = submit.getChunk().getChunkId();
+    ChunkBackend.JobRef job = jobs.get(clientJob);
+    if (job == null) {
+      refuse("chunk " + clientChunk + " names job " + clientJob + ", which is not open");
+      return;
+    }
+    ChunkBackend.Start start =
+        switch (submit.getStart()) {
+          case CHUNK_START_RESUMED -> ChunkBackend.Start.RESUMED;
+          case CHUNK_START_CONTINUED -> ChunkBackend.Start.CONTINUED;
+          case CHUNK_START_SUSPECT -> ChunkBackend.Start.SUSPECT;
+          default -> ChunkBackend.Start.FRESH;
+        };
+    // A task's chunk has first index -1 (uint64 on the wire, the same bits in Java).
+    long firstIndex = submit.getChunk().getFirstIndex();
+    RelayedJobs.Relay relay =
+        new RelayedJobs.Relay() {
+          @Override
+          public void result(ChunkResult result, WorkerRef worker, int base) {
+            if (!result.getPartial()) {
+              chunks.remove(clientChunk);
+            }
+            send(
+                ServerMessage.newBuilder()
+                    .setRelayed(
+                        Relayed.newBuilder()
+                            .setResult(result.toBuilder().setJobId(clientJob).setChunkId(clientChunk))
+                            .setBase(base)
+                            .setWorker(worker))
+                    .build());
+          }
+
+          @Override
+          public void failed(Throwable error, int base) {
+            chunks.remove(clientChunk);
+            send(
+                ServerMessage.newBuilder()
+                    .setFailed(
+                        ChunkFailed.newBuilder()
+                            .setChunkId(clientChunk)
+                            .setBase(base)
+                            .setError(RemoteErrors.capture(error)))
+                    .build());
+          }
+
+          @Override
+          public void suspect(WorkerRef worker, int base) {
+            chunks.remove(clientChunk);
+            send(
+                ServerMessage.newBuilder()
+                    .setSuspect(ChunkSuspect.newBuilder().setChunkId(clientChunk).setBase(base).setWorker(worker))
+                    .build());
+          }
+        };
+    chunks.put(clientChunk, relayed.submit(job, firstIndex, submit.getChunk().getItems(), start, relay));
+  }
+
+  private void send(ServerMessage message) {
+    if (closed) {
+      return;
+    }
+    synchronized (out) {
+      try {
+        out.onNext(message);
+      } catch (RuntimeException gone) {
+        // the client went away; onError/onCompleted will clean up
+      }
+    }
+  }
+
+  private void refuse(String reason) {
+    log.warn("refusing {}: {}", who, reason);
+    synchronized (out) {
+      try {
+        out.onNext(ServerMessage.newBuilder().setRefusal(Refusal.newBuilder().setReason(reason)).build());
+        out.onError(Status.INVALID_ARGUMENT.withDescription(reason).asRuntimeException());
+      } catch (RuntimeException gone) {
+        // already closed
+      }
+    }
+    end();
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    log.info("{} gone: {}", who, Status.fromThrowable(t));
+    end();
+  }
+
+  @Override
+  public void onCompleted() {
+    log.info("{} disconnected", who);
+    end();
+    synchronized (out) {
+      try {
+        out.onCompleted();
+      } catch (RuntimeException gone) {
+        // already closed
+      }
+    }
+  }
+
+  /** Drops what the client left queued: nobody will read its results. */
+  private void end() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    fleet.unwatch(fleetWatcher);
+    for (ChunkBackend.ChunkTicket ticket : chunks.values()) {
+      ticket.cancelIfNotStarted();
+    }
+    chunks.clear();
+    for (ChunkBackend.JobRef job : jobs.values()) {
+      relayed.close(job);
+    }
+    jobs.clear();
+  }
+}

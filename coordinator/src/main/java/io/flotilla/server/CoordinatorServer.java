@@ -1,0 +1,242 @@
+package io.flotilla.server;
+
+import com.google.protobuf.ByteString;
+import com.typesafe.config.Config;
+import io.flotilla.cluster.ClusterNode;
+import io.flotilla.codec.Codec;
+import io.flotilla.link.NettyDefaults;
+import io.flotilla.proto.ClientLinkGrpc;
+import io.flotilla.proto.ClientMessage;
+import io.flotilla.proto.JoinReply;
+import io.flotilla.proto.ServerMessage;
+import io.flotilla.scheduler.ChunkScheduler;
+import io.flotilla.scheduler.RelayedJobs;
+import io.flotilla.scheduler.WorkerLinkServer;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A coordinator for many machines ({@code flotilla coordinator}): one scheduler shared by every
+ * connected client, fed by workers that join from anywhere.
+ *
+ * <pre>
+ *  clients ──ClientLink.Session──►┐                        ┌──WorkerLink.Attach──◄ workers (pull work)
+ *  (ProcessPool.connect)          │   one gRPC port        │
+ *  workers ──Membership.Join─────►┤   (SecretCheck first)  ├──CodeStore.Fetch────◄ workers (jars they lack)
+ *  clients ──CodeStore.Upload────►┘                        │
+ *                                 ClientSession ──► RelayedJobs ──► ChunkScheduler ──► WorkerLinkServer
+ *  Pekko seed node (cluster port): members downed or removed ──► WorkerLinkServer.memberGone ──► their
+ *                                                                chunks run again elsewhere
+ * </pre>
+ *
+ * <p>Secure by default: it listens on loopback unless told an address, and refuses to listen beyond
+ * loopback without a cluster secret. Whoever holds the secret can run code on every worker.
+ */
+public final class CoordinatorServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CoordinatorServer.class);
+
+  /**
+   * How a coordinator runs.
+   *
+   * @param bindHost the address gRPC and the cluster listen on
+   * @param port the gRPC port (clients and workers), 0 for any
+   * @param clusterPort the Pekko port, 0 for any
+   * @param advertiseHost the address workers reach this one by, or {@code null} to derive it
+   * @param secret the cluster secret; may be empty only on loopback
+   * @param dataDir where uploaded code is kept
+   * @param maxAttempts runs of a chunk before its items fail with the worker's crash
+   * @param stableAfter the split brain resolver's wait before it downs an unreachable member
+   * @param tlsDir PEM files for the cluster's TLS ({@code tls.key}, {@code tls.crt}, {@code ca.crt}), or
+   *     {@code null}
+   * @param pekko further Pekko settings
+   */
+  public record Settings(
+      String bindHost,
+      int port,
+      int clusterPort,
+      String advertiseHost,
+      String secret,
+      Path dataDir,
+      int maxAttempts,
+      Duration stableAfter,
+      Path tlsDir,
+      Config pekko) {}
+
+  /** The largest message accepted or sent: a chunk or a piece of results. */
+  private static final int MAX_MESSAGE_BYTES = 256 << 20;
+
+  /**
+   * Longer than the cluster takes to down a silent member, so that the cluster decides who is gone; a
+   * stream that breaks outright (a killed process, a reset connection) ends at once anyway.
+   */
+  private static final Duration STREAM_KEEPALIVE = Duration.ofSeconds(30);
+
+  private final Server server;
+  private final ClusterNode node;
+  private final WorkerLinkServer link;
+  private final ChunkScheduler scheduler;
+  private final String advertise;
+
+  private CoordinatorServer(
+      Server server, ClusterNode node, WorkerLinkServer link, ChunkScheduler scheduler, String advertise) {
+    this.server = server;
+    this.node = node;
+    this.link = link;
+    this.scheduler = scheduler;
+    this.advertise = advertise;
+  }
+
+  /**
+   * Starts listening and founds the cluster.
+   *
+   * @param s the settings
+   * @return the running server
+   * @throws IOException if a port cannot be bound
+   * @throws IllegalArgumentException if asked to listen beyond loopback with no secret
+   */
+  public static CoordinatorServer start(Settings s) throws IOException {
+    NettyDefaults.apply();
+    InetAddress bind = InetAddress.getByName(s.bindHost());
+    if (!bind.isLoopbackAddress() && s.secret().isEmpty()) {
+      throw new IllegalArgumentException(
+          "refusing to listen on "
+              + s.bindHost()
+              + " without a cluster secret: anyone who can reach it could run code on the workers."
+              + " Set FLOTILLA_SECRET (or --secret-file), or listen on 127.0.0.1");
+    }
+    String advertise = s.advertiseHost() != null ? s.advertiseHost() : advertisable(bind);
+    Codec codec = new Codec(CoordinatorServer.class.getClassLoader());
+    ChunkScheduler scheduler = new ChunkScheduler(s.maxAttempts());
+    ClusterFleet fleet = new ClusterFleet();
+    WorkerLinkServer link =
+        new WorkerLinkServer(
+            scheduler, codec, s.secret(), ByteString.EMPTY, MAX_MESSAGE_BYTES, STREAM_KEEPALIVE, fleet);
+    RelayedJobs relayed = new RelayedJobs(scheduler);
+    AtomicLong sessions = new AtomicLong();
+    ClientLinkGrpc.ClientLinkImplBase clients =
+        new ClientLinkGrpc.ClientLinkImplBase() {
+          @Override
+          public StreamObserver<ClientMessage> session(StreamObserver<ServerMessage> out) {
+            return new ClientSession(
+                out, relayed, fleet, codec.fingerprint(), MAX_MESSAGE_BYTES, "s" + sessions.incrementAndGet());
+          }
+        };
+    ClusterNode node =
+        ClusterNode.start(
+            new ClusterNode.Settings(
+                s.bindHost(),
+                s.clusterPort(),
+                advertise,
+                null,
+                0,
+                ClusterNode.COORDINATOR,
+                s.stableAfter(),
+                s.tlsDir(),
+                s.pekko()),
+            link::memberGone);
+    int clusterPort = Integer.parseInt(node.selfAddress().substring(node.selfAddress().lastIndexOf(':') + 1));
+    JoinReply seed =
+        JoinReply.newBuilder()
+            .setSystemName(ClusterNode.SYSTEM_NAME)
+            .setSeedHost(advertise)
+            .setSeedPort(clusterPort)
+            .build();
+    SecretCheck check = new SecretCheck(s.secret());
+    Server server;
+    try {
+      server =
+          NettyServerBuilder.forAddress(new InetSocketAddress(bind, s.port()))
+              .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+              .keepAliveTime(STREAM_KEEPALIVE.toMillis() / 3, TimeUnit.MILLISECONDS)
+              .keepAliveTimeout(STREAM_KEEPALIVE.toMillis() * 2 / 3, TimeUnit.MILLISECONDS)
+              // Clients and workers ping to keep idle streams open through NAT and load balancers.
+              .permitKeepAliveTime(5, TimeUnit.SECONDS)
+              .directExecutor()
+              .addService(ServerInterceptors.intercept(link.service(), check))
+              .addService(ServerInterceptors.intercept(clients, check))
+              .addService(ServerInterceptors.intercept(new JoinService(codec.fingerprint(), seed), check))
+              .addService(ServerInterceptors.intercept(new CodeStore(s.dataDir().resolve("code"), 1L << 30), check))
+              .build()
+              .start();
+    } catch (IOException | RuntimeException e) {
+      node.close();
+      throw e;
+    }
+    CoordinatorServer started = new CoordinatorServer(server, node, link, scheduler, advertise);
+    log.info("coordinator listening on {}:{}, cluster seed {}", s.bindHost(), server.getPort(), node.selfAddress());
+    return started;
+  }
+
+  /** @return the gRPC port */
+  public int port() {
+    return server.getPort();
+  }
+
+  /** @return the cluster (Pekko) port */
+  public int clusterPort() {
+    String self = node.selfAddress();
+    return Integer.parseInt(self.substring(self.lastIndexOf(':') + 1));
+  }
+
+  /** @return the address workers are told to reach the cluster by */
+  public String advertisedHost() {
+    return advertise;
+  }
+
+  /** @return completes when the cluster node stops (it was downed, or {@link #close()} ran) */
+  public java.util.concurrent.CompletableFuture<Void> clusterStopped() {
+    return node.terminated();
+  }
+
+  /**
+   * Stops gracefully: workers are told to stop (they finish nothing more), clients' streams end, and
+   * the node leaves the cluster.
+   */
+  @Override
+  public void close() {
+    link.stopWorkers();
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      server.shutdownNow();
+    }
+    scheduler.close();
+    node.close();
+  }
+
+  /** A wildcard address is no address to give out: the machine's first non-loopback one is. */
+  private static String advertisable(InetAddress bind) throws UnknownHostException, SocketException {
+    if (!bind.isAnyLocalAddress()) {
+      return bind.getHostAddress();
+    }
+    for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+      if (nic.isUp() && !nic.isLoopback()) {
+        for (InetAddress a : Collections.list(nic.getInetAddresses())) {
+          if (a instanceof java.net.Inet4Address) {
+            return a.getHostAddress();
+          }
+        }
+      }
+    }
+    return InetAddress.getLocalHost().getHostAddress();
+  }
+}

@@ -1,0 +1,224 @@
+package io.flotilla.worker;
+
+import com.google.protobuf.ByteString;
+import com.typesafe.config.Config;
+import io.flotilla.cluster.ClusterNode;
+import io.flotilla.code.CodeCache;
+import io.flotilla.codec.Codec;
+import io.flotilla.link.NettyDefaults;
+import io.flotilla.link.SecretHeader;
+import io.flotilla.proto.BundleList;
+import io.flotilla.proto.BundlePart;
+import io.flotilla.proto.CodeStoreGrpc;
+import io.flotilla.proto.JoinReply;
+import io.flotilla.proto.JoinRequest;
+import io.flotilla.proto.MembershipGrpc;
+import io.flotilla.proto.WorkerLinkGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A worker on a machine of its own, joining a coordinator server:
+ *
+ * <pre>
+ *  Membership.Join ──► coordinator checks secret, protocol, serializer; answers with its cluster seed
+ *  Pekko join ───────► member Up (role worker); the cluster's failure detector watches it from now on
+ *  WorkerLink.Attach ► Hello names the member address; from here on, a worker like a local one
+ *  DefineJob(bundles)► CodeStore.Fetch of the jars this machine lacks, kept in the code cache
+ *  downed by the cluster, or the coordinator gone ──► the session ends, the process exits non-zero
+ * </pre>
+ *
+ * A worker that ends for any reason exits; whoever started it (systemd, Kubernetes, the ssh script)
+ * starts it again, and it joins afresh.
+ */
+public final class JoiningWorker {
+  /**
+   * What {@code flotilla worker} was told.
+   *
+   * @param joinHost the coordinator's host
+   * @param joinPort its gRPC port
+   * @param threads run threads
+   * @param secret the cluster secret (empty when the coordinator asks for none)
+   * @param bindHost the address this worker's cluster port listens on
+   * @param clusterPort the cluster port, 0 for any
+   * @param advertiseHost the address the coordinator reaches this worker by, or {@code null} for the
+   *     address this machine uses to reach the coordinator
+   * @param cacheDir where shipped code is kept
+   * @param stableAfter the split brain resolver's wait
+   * @param tlsDir PEM files for the cluster's TLS, or {@code null}
+   * @param pekko further Pekko settings
+   */
+  public record Options(
+      String joinHost,
+      int joinPort,
+      int threads,
+      String secret,
+      String bindHost,
+      int clusterPort,
+      String advertiseHost,
+      Path cacheDir,
+      Duration stableAfter,
+      Path tlsDir,
+      Config pekko) {}
+
+  private static final long JOIN_WAIT_SECONDS = 60;
+
+  private JoiningWorker() {}
+
+  /**
+   * Joins, works until the cluster or the coordinator ends it, then leaves.
+   *
+   * @param options what to join and how
+   * @return the exit code: 64 when the coordinator refused this worker, 66 when the coordinator went
+   *     away or stopped it, or the cluster downed it
+   */
+  public static int run(Options options) {
+    NettyDefaults.apply();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress(options.joinHost(), options.joinPort())
+            .usePlaintext()
+            .intercept(SecretHeader.attach(options.secret()))
+            .maxInboundMessageSize(1 << 30)
+            .build();
+    Codec codec = new Codec(Thread.currentThread().getContextClassLoader());
+    String where = options.joinHost() + ":" + options.joinPort();
+    try {
+      JoinReply reply;
+      try {
+        reply =
+            MembershipGrpc.newBlockingStub(channel)
+                .withWaitForReady()
+                .withDeadlineAfter(JOIN_WAIT_SECONDS, TimeUnit.SECONDS)
+                .join(
+                    JoinRequest.newBuilder()
+                        .setProtocolVersion(Codec.PROTOCOL_VERSION)
+                        .setCodecFingerprint(codec.fingerprint())
+                        .setHost(WorkerMain.hostName())
+                        .build());
+      } catch (StatusRuntimeException e) {
+        return refused(where, e.getStatus());
+      }
+      String advertise =
+          options.advertiseHost() != null ? options.advertiseHost() : localAddressTowards(options);
+      ClusterNode node =
+          ClusterNode.start(
+              new ClusterNode.Settings(
+                  options.bindHost(),
+                  options.clusterPort(),
+                  advertise,
+                  reply.getSeedHost(),
+                  reply.getSeedPort(),
+                  ClusterNode.WORKER,
+                  options.stableAfter(),
+                  options.tlsDir(),
+                  options.pekko()),
+              (member, why) -> {});
+      try {
+        try {
+          node.up().get(JOIN_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          System.err.println(
+              "flotilla worker: not admitted to the cluster of "
+                  + where
+                  + " within "
+                  + JOIN_WAIT_SECONDS
+                  + " s (seed "
+                  + reply.getSeedHost()
+                  + ":"
+                  + reply.getSeedPort()
+                  + "; can the coordinator reach "
+                  + advertise
+                  + ":"
+                  + options.clusterPort()
+                  + "?)");
+          return WorkerSession.EXIT_COORDINATOR_LOST;
+        }
+        WorkerOptions session =
+            new WorkerOptions(
+                options.joinHost(),
+                options.joinPort(),
+                "w-" + WorkerMain.hostName() + "-" + ProcessHandle.current().pid(),
+                options.threads(),
+                options.secret(),
+                WorkerMain.hostName(),
+                1 << 30,
+                node.selfAddress());
+        CodeCache code =
+            new CodeCache(
+                options.cacheDir(),
+                (sha, sink) -> fetch(channel, sha, sink),
+                Thread.currentThread().getContextClassLoader(),
+                codec);
+        WorkerSession worker = new WorkerSession(session, codec, code);
+        node.terminated()
+            .thenRun(
+                () -> {
+                  System.err.println("flotilla worker: downed by the cluster, or it stopped; leaving");
+                  worker.end(WorkerSession.EXIT_COORDINATOR_LOST);
+                });
+        System.out.println(
+            "flotilla worker joined " + where + " as " + node.selfAddress() + " with " + options.threads() + " threads");
+        worker.start(WorkerLinkGrpc.newStub(channel));
+        int exit = worker.awaitExit();
+        // Told to stop or not, a joined worker ends only when its coordinator goes: its supervisor
+        // should start it again, to join the next one.
+        return exit == WorkerSession.EXIT_OK ? WorkerSession.EXIT_COORDINATOR_LOST : exit;
+      } finally {
+        node.close();
+      }
+    } finally {
+      channel.shutdownNow();
+      System.out.flush();
+      System.err.flush();
+    }
+  }
+
+  private static int refused(String where, Status status) {
+    String detail = status.getDescription() == null ? "" : ": " + status.getDescription();
+    switch (status.getCode()) {
+      case UNAUTHENTICATED, PERMISSION_DENIED, FAILED_PRECONDITION -> {
+        System.err.println("flotilla worker: refused by the coordinator at " + where + detail);
+        return WorkerSession.EXIT_REFUSED;
+      }
+      default -> {
+        System.err.println(
+            "flotilla worker: cannot join the coordinator at " + where + " (" + status.getCode() + detail + ")");
+        return WorkerSession.EXIT_COORDINATOR_LOST;
+      }
+    }
+  }
+
+  /** The address this machine leaves by towards the coordinator: one the coordinator can reach back. */
+  private static String localAddressTowards(Options options) {
+    try (Socket probe = new Socket()) {
+      probe.connect(new InetSocketAddress(options.joinHost(), options.joinPort()), 10_000);
+      return probe.getLocalAddress().getHostAddress();
+    } catch (IOException e) {
+      return options.bindHost();
+    }
+  }
+
+  private static void fetch(ManagedChannel channel, String sha, java.io.OutputStream sink) throws IOException {
+    try {
+      Iterator<BundlePart> parts =
+          CodeStoreGrpc.newBlockingStub(channel)
+              .withDeadlineAfter(10, TimeUnit.MINUTES)
+              .fetch(BundleList.newBuilder().addSha256(sha).build());
+      while (parts.hasNext()) {
+        ByteString data = parts.next().getData();
+        data.writeTo(sink);
+      }
+    } catch (StatusRuntimeException e) {
+      throw new IOException(e.getStatus().getCode() + ": " + e.getStatus().getDescription(), e);
+    }
+  }
+}
