@@ -129,6 +129,7 @@ public final class ClusterPool extends AbstractPool {
     private String classPath = System.getProperty("java.class.path", "");
     private ClassLoader loader = Thread.currentThread().getContextClassLoader();
     private Duration connectTimeout = Duration.ofSeconds(30);
+    private Path tlsDir = envPath("FLOTILLA_TLS_DIR");
 
     private Builder(String address) {
       int colon = address.lastIndexOf(':');
@@ -173,6 +174,18 @@ public final class ClusterPool extends AbstractPool {
     }
 
     /**
+     * Speaks TLS to the coordinator (default: when {@code FLOTILLA_TLS_DIR} names a directory).
+     *
+     * @param dir a directory with the cluster's {@code ca.crt}, and this client's {@code tls.crt} and
+     *     {@code tls.key} if it has a certificate of its own
+     * @return this
+     */
+    public Builder tls(Path dir) {
+      this.tlsDir = dir;
+      return this;
+    }
+
+    /**
      * @param timeout how long to wait for the coordinator to answer (default 30 s)
      * @return this
      */
@@ -191,9 +204,14 @@ public final class ClusterPool extends AbstractPool {
       NettyDefaults.apply();
       String address = host + ":" + port;
       String key = secret != null ? secret : defaultSecret();
+      NettyChannelBuilder builder = NettyChannelBuilder.forAddress(host, port);
+      if (tlsDir != null) {
+        builder.sslContext(io.flotilla.link.Tls.client(tlsDir));
+      } else {
+        builder.usePlaintext();
+      }
       ManagedChannel channel =
-          NettyChannelBuilder.forAddress(host, port)
-              .usePlaintext()
+          builder
               .intercept(SecretHeader.attach(key))
               .maxInboundMessageSize(256 << 20)
               // A coordinator that vanishes without a word (its machine cut off) is noticed within
@@ -252,6 +270,11 @@ public final class ClusterPool extends AbstractPool {
             "cannot reach a coordinator at " + address + " (" + status.getCode() + detail + ")";
         default -> "the coordinator at " + address + " failed: " + status.getCode() + detail;
       };
+    }
+
+    private static Path envPath(String name) {
+      String value = System.getenv(name);
+      return value == null || value.isBlank() ? null : Path.of(value);
     }
 
     private static String defaultSecret() {

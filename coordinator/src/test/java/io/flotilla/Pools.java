@@ -35,9 +35,10 @@ final class Pools {
    * work to the worker with the most credit).
    */
   static void awaitAllWorkersReady(PoolExecutor pool) {
-    if (!(pool instanceof ProcessPool p)) {
+    if (pool instanceof ThreadPool) {
       return;
     }
+    PoolExecutor p = pool;
     await("all " + p.workers() + " workers to run a task")
         .atMost(TestTime.LONG)
         .until(

@@ -166,6 +166,20 @@ public final class WorkerLinkServer {
     }
   }
 
+  /**
+   * Tells one worker to exit now, running chunks and all: how a coordinator of workers on other
+   * machines stops a chunk that is running (cancel(true)), since a JVM cannot stop a thread. The worker's
+   * supervisor starts it again; its stream's end settles its chunks.
+   *
+   * @param workerId the worker
+   */
+  public void stopWorker(String workerId) {
+    Connection c = connections.get(workerId);
+    if (c != null && c.handle != null) {
+      stop(c.handle);
+    }
+  }
+
   /** Sending it twice, if a worker attaches while {@link #stopWorkers()} runs, is harmless. */
   private static void stop(WorkerHandle worker) {
     worker.send(CoordinatorMessage.newBuilder().setStop(Stop.getDefaultInstance()).build());

@@ -121,11 +121,15 @@ public final class CoordinatorServer implements AutoCloseable {
     }
     String advertise = s.advertiseHost() != null ? s.advertiseHost() : advertisable(bind);
     Codec codec = new Codec(CoordinatorServer.class.getClassLoader());
-    ChunkScheduler scheduler = new ChunkScheduler(s.maxAttempts());
+    // A chunk stopped while it runs (cancel(true)) takes its worker with it: the worker is told to exit.
+    java.util.concurrent.atomic.AtomicReference<WorkerLinkServer> links = new java.util.concurrent.atomic.AtomicReference<>();
+    ChunkScheduler scheduler =
+        new ChunkScheduler(s.maxAttempts(), 0, id -> {}, null, id -> links.get().stopWorker(id));
     ClusterFleet fleet = new ClusterFleet();
     WorkerLinkServer link =
         new WorkerLinkServer(
             scheduler, codec, s.secret(), ByteString.EMPTY, MAX_MESSAGE_BYTES, STREAM_KEEPALIVE, fleet);
+    links.set(link);
     RelayedJobs relayed = new RelayedJobs(scheduler);
     AtomicLong sessions = new AtomicLong();
     ClientLinkGrpc.ClientLinkImplBase clients =
@@ -159,8 +163,12 @@ public final class CoordinatorServer implements AutoCloseable {
     SecretCheck check = new SecretCheck(s.secret());
     Server server;
     try {
+      NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(bind, s.port()));
+      if (s.tlsDir() != null) {
+        builder.sslContext(io.flotilla.link.Tls.server(s.tlsDir()));
+      }
       server =
-          NettyServerBuilder.forAddress(new InetSocketAddress(bind, s.port()))
+          builder
               .maxInboundMessageSize(MAX_MESSAGE_BYTES)
               .keepAliveTime(STREAM_KEEPALIVE.toMillis() / 3, TimeUnit.MILLISECONDS)
               .keepAliveTimeout(STREAM_KEEPALIVE.toMillis() * 2 / 3, TimeUnit.MILLISECONDS)

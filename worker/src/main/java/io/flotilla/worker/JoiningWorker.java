@@ -7,6 +7,7 @@ import io.flotilla.code.CodeCache;
 import io.flotilla.codec.Codec;
 import io.flotilla.link.NettyDefaults;
 import io.flotilla.link.SecretHeader;
+import io.flotilla.link.Tls;
 import io.flotilla.proto.BundleList;
 import io.flotilla.proto.BundlePart;
 import io.flotilla.proto.CodeStoreGrpc;
@@ -54,7 +55,7 @@ public final class JoiningWorker {
    *     address this machine uses to reach the coordinator
    * @param cacheDir where shipped code is kept
    * @param stableAfter the split brain resolver's wait
-   * @param tlsDir PEM files for the cluster's TLS, or {@code null}
+   * @param tlsDir PEM files for TLS on the gRPC and cluster ports (see {@link Tls}), or {@code null}
    * @param pekko further Pekko settings
    */
   public record Options(
@@ -83,9 +84,14 @@ public final class JoiningWorker {
    */
   public static int run(Options options) {
     NettyDefaults.apply();
+    NettyChannelBuilder builder = NettyChannelBuilder.forAddress(options.joinHost(), options.joinPort());
+    if (options.tlsDir() != null) {
+      builder.sslContext(Tls.client(options.tlsDir()));
+    } else {
+      builder.usePlaintext();
+    }
     ManagedChannel channel =
-        NettyChannelBuilder.forAddress(options.joinHost(), options.joinPort())
-            .usePlaintext()
+        builder
             .intercept(SecretHeader.attach(options.secret()))
             .maxInboundMessageSize(1 << 30)
             .build();
@@ -146,7 +152,8 @@ public final class JoiningWorker {
             new WorkerOptions(
                 options.joinHost(),
                 options.joinPort(),
-                "w-" + WorkerMain.hostName() + "-" + ProcessHandle.current().pid(),
+                // Containers often share a host name and a pid: the member's port tells them apart.
+                "w-" + WorkerMain.hostName() + "-" + ProcessHandle.current().pid() + "-" + port(node.selfAddress()),
                 options.threads(),
                 options.secret(),
                 WorkerMain.hostName(),
@@ -180,6 +187,10 @@ public final class JoiningWorker {
       System.out.flush();
       System.err.flush();
     }
+  }
+
+  private static String port(String memberAddress) {
+    return memberAddress.substring(memberAddress.lastIndexOf(':') + 1);
   }
 
   private static int refused(String where, Status status) {

@@ -20,7 +20,13 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * java -cp CLASSPATH io.flotilla.worker.WorkerMain --connect HOST:PORT [--id ID] [--threads N]
  *      [--token-stdin] [--watch-parent] [--max-message-bytes N]
+ * java -cp CLASSPATH io.flotilla.worker.WorkerMain --join HOST:PORT [--threads N] [--cache-dir DIR]
+ *      [--tls-dir DIR]
  * </pre>
+ *
+ * The first form is how a local pool starts its workers; the second joins a coordinator server as
+ * {@code flotilla worker} does (see {@link JoiningWorker}), with the cluster secret in
+ * {@code FLOTILLA_SECRET}, listening on the loopback address.
  *
  * With {@code --token-stdin} the first line of stdin is the token and end of file on stdin ends the
  * worker; {@code --watch-parent} also ends it when its parent process goes away. A launcher passes both.
@@ -39,6 +45,10 @@ public final class WorkerMain {
   public static void main(String[] args) {
     NettyDefaults.apply();
     String connect = null;
+    String join = null;
+    java.nio.file.Path tlsDir = null;
+    java.nio.file.Path cacheDir =
+        java.nio.file.Path.of(System.getProperty("user.home"), ".cache", "flotilla", "code");
     String id = "w" + ProcessHandle.current().pid();
     int threads = 1;
     boolean tokenStdin = false;
@@ -48,6 +58,9 @@ public final class WorkerMain {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--connect" -> connect = args[++i];
+          case "--join" -> join = args[++i];
+          case "--cache-dir" -> cacheDir = java.nio.file.Path.of(args[++i]);
+          case "--tls-dir" -> tlsDir = java.nio.file.Path.of(args[++i]);
           case "--id" -> id = args[++i];
           case "--threads" -> threads = Integer.parseInt(args[++i]);
           case "--token-stdin" -> tokenStdin = true;
@@ -56,8 +69,9 @@ public final class WorkerMain {
           default -> throw new IllegalArgumentException("unknown option " + args[i]);
         }
       }
-      if (connect == null || connect.lastIndexOf(':') < 0) {
-        throw new IllegalArgumentException("--connect HOST:PORT is required");
+      String address = join != null ? join : connect;
+      if (address == null || address.lastIndexOf(':') < 0) {
+        throw new IllegalArgumentException("--connect HOST:PORT or --join HOST:PORT is required");
       }
       if (threads < 1) {
         throw new IllegalArgumentException("--threads must be at least 1, was " + threads);
@@ -65,6 +79,24 @@ public final class WorkerMain {
     } catch (RuntimeException e) {
       System.err.println("flotilla worker: " + e.getMessage());
       System.exit(EXIT_USAGE);
+      return;
+    }
+    if (join != null) {
+      int colon = join.lastIndexOf(':');
+      System.exit(
+          JoiningWorker.run(
+              new JoiningWorker.Options(
+                  join.substring(0, colon),
+                  Integer.parseInt(join.substring(colon + 1)),
+                  threads,
+                  envToken(),
+                  "127.0.0.1",
+                  0,
+                  null,
+                  cacheDir,
+                  java.time.Duration.ofSeconds(7),
+                  tlsDir,
+                  com.typesafe.config.ConfigFactory.empty())));
       return;
     }
     String token = tokenStdin ? ParentWatch.watchStdin(System.in).join() : envToken();
@@ -88,7 +120,7 @@ public final class WorkerMain {
   }
 
   private static String envToken() {
-    String token = System.getenv("FLOTILLA_TOKEN");
+    String token = System.getenv("FLOTILLA_SECRET");
     return token == null ? "" : token;
   }
 

@@ -1,0 +1,93 @@
+package io.flotilla;
+
+import io.flotilla.server.CoordinatorServer;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A coordinator server in this JVM, on loopback with a secret, and worker JVMs that join it as
+ * {@code flotilla worker} does: what {@link ClusterPool} tests connect to.
+ */
+final class RemoteWorkers implements AutoCloseable {
+  static final String SECRET = "contract-" + ProcessHandle.current().pid();
+
+  private final CoordinatorServer server;
+  private final List<Process> workers = new ArrayList<>();
+  private final Path dir;
+  private boolean closed; // guarded by this
+
+  RemoteWorkers(Path dir) throws IOException {
+    this.dir = dir;
+    server =
+        CoordinatorServer.start(
+            new CoordinatorServer.Settings(
+                "127.0.0.1",
+                0,
+                0,
+                null,
+                SECRET,
+                dir.resolve("coordinator"),
+                3,
+                Duration.ofSeconds(3),
+                null,
+                com.typesafe.config.ConfigFactory.empty()));
+  }
+
+  String address() {
+    return "127.0.0.1:" + server.port();
+  }
+
+  /** Starts a worker JVM joining this coordinator with one run thread, restarted whenever it exits. */
+  synchronized Process addWorker() throws IOException {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-opens", "java.base/java.lang.invoke=ALL-UNNAMED",
+                "--add-opens", "java.base/java.util=ALL-UNNAMED",
+                "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"),
+                "io.flotilla.worker.WorkerMain",
+                "--join", address(),
+                "--threads", "1",
+                "--cache-dir", dir.resolve("code-" + workers.size()).toString()));
+    ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
+    builder.environment().put("FLOTILLA_SECRET", SECRET);
+    Process p = builder.start();
+    workers.add(p);
+    // As a supervisor would: a worker told to exit (a chunk it ran was aborted) is started again.
+    p.onExit().thenRun(this::replace);
+    return p;
+  }
+
+  private synchronized void replace() {
+    if (!closed) {
+      try {
+        addWorker();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+  }
+
+  CoordinatorServer server() {
+    return server;
+  }
+
+  /** A pool on these workers, tracked for the hang guard. */
+  ClusterPool connect() {
+    return Pools.track(ClusterPool.builder(address()).secret(SECRET).build());
+  }
+
+  @Override
+  public synchronized void close() {
+    closed = true;
+    server.close();
+    for (Process p : workers) {
+      p.destroyForcibly();
+    }
+  }
+}

@@ -1,0 +1,35 @@
+package io.flotilla;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A certificate authority and one certificate it signed, for 127.0.0.1, made with the {@code openssl}
+ * command into a directory laid out as {@code --tls-dir} expects.
+ */
+final class TestCertificates {
+  private TestCertificates() {}
+
+  static Path make(Path dir) throws IOException, InterruptedException {
+    Files.createDirectories(dir);
+    run(dir, "openssl", "req", "-x509", "-newkey", "rsa:2048",
+        "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=flotilla test CA");
+    run(dir, "openssl", "req", "-newkey", "rsa:2048", "-nodes",
+        "-keyout", "tls.key", "-out", "tls.csr", "-subj", "/CN=flotilla",
+        "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+    run(dir, "openssl", "x509", "-req", "-in", "tls.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "tls.crt", "-days", "2", "-copy_extensions", "copy");
+    return dir;
+  }
+
+  private static void run(Path dir, String... command) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(List.of(command)).directory(dir.toFile()).redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes());
+    if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IOException(String.join(" ", command) + " failed: " + output);
+    }
+  }
+}
