@@ -29,6 +29,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -137,6 +138,33 @@ public final class ClientLinkBackend implements ChunkBackend {
       Thread.currentThread().interrupt();
       close();
       throw new BrokenPoolException("interrupted while connecting to " + coordinator, e);
+    }
+  }
+
+  /**
+   * Waits for a cancellation's answer however often the caller is interrupted: giving up early would
+   * leave the chunk's fate unknown here. The interrupt is kept for the caller.
+   *
+   * @return the answer, or {@code null} if none came in time or the session was lost
+   */
+  private static io.flotilla.proto.CancelReply awaitUninterruptibly(
+      CompletableFuture<io.flotilla.proto.CancelReply> reply) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CANCEL_WAIT_SECONDS);
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return reply.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (ExecutionException | TimeoutException e) {
+          return null;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -271,13 +299,12 @@ public final class ClientLinkBackend implements ChunkBackend {
         if (last) {
           finished = true;
           pending.remove(id);
+        } else {
+          // Counted before the callback runs: a cancel decided meanwhile leaves these items answered.
+          delivered += outcome.size();
         }
       }
       done.accept(outcome);
-      synchronized (this) {
-        delivered += last ? 0 : outcome.size();
-        notifyAll();
-      }
     }
 
     void lose(BrokenPoolException why) {
@@ -321,38 +348,50 @@ public final class ClientLinkBackend implements ChunkBackend {
           ClientMessage.newBuilder()
               .setCancel(Cancel.newBuilder().setRequestId(request).setChunkId(id).setAbort(abort))
               .build());
-      io.flotilla.proto.CancelReply answer;
-      try {
-        answer = reply.get(CANCEL_WAIT_SECONDS, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+      io.flotilla.proto.CancelReply answer = awaitUninterruptibly(reply);
+      if (answer == null) {
+        // No answer in time, yet the coordinator may still cancel it: a late yes ends the chunk here as
+        // cancelled, after whatever was relayed before it, so that nothing waits for an outcome that
+        // will never come.
+        reply.thenAccept(
+            late -> {
+              cancels.remove(request);
+              if (late.getCancelled()) {
+                delivery.execute(this::cancelledLate);
+              }
+            });
         return false;
-      } catch (ExecutionException | TimeoutException e) {
-        return false;
-      } finally {
-        cancels.remove(request);
       }
+      cancels.remove(request);
       if (!answer.getCancelled()) {
         return false;
       }
       synchronized (this) {
-        // Pieces the coordinator relayed before it cancelled are on their way to the delivery thread:
-        // they are answers, and are delivered before the chunk counts as cancelled.
-        if (!Thread.currentThread().getName().equals("flotilla-client-delivery")) {
-          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CANCEL_WAIT_SECONDS);
-          while (delivered < answer.getDelivered() && System.nanoTime() < deadline) {
-            try {
-              TimeUnit.NANOSECONDS.timedWait(this, deadline - System.nanoTime());
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-              break;
-            }
-          }
+        if (finished) {
+          // The session was lost meanwhile, and the chunk has had its outcome.
+          return false;
         }
+        // Pieces relayed before the coordinator cancelled it, and not yet delivered here, are dropped
+        // with it: the caller counts their items as cancelled ({@link #delivered()} says where they
+        // start), so that no callback follows a successful cancel and nobody waits for one.
         finished = true;
         pending.remove(id);
       }
       return true;
+    }
+
+    /** The coordinator cancelled this chunk after its caller stopped waiting for the answer. */
+    private void cancelledLate() {
+      int base;
+      synchronized (this) {
+        if (finished) {
+          return;
+        }
+        finished = true;
+        base = delivered;
+        pending.remove(id);
+      }
+      done.accept(ChunkOutcome.failed(size - base, new CancellationException("cancelled"), base));
     }
 
     @Override

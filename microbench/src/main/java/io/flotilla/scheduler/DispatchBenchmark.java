@@ -111,7 +111,7 @@ public class DispatchBenchmark {
         new WorkerHandle[] {
           new WorkerHandle("w1", 1, "bench", 1, streams[0]), new WorkerHandle("w2", 2, "bench", 2, streams[1])
         };
-    mapJob = new JobSpec(1, ByteString.copyFromUtf8("an encoded function"));
+    mapJob = new JobSpec(1, ByteString.copyFromUtf8("an encoded function"), java.util.List.of());
     items = ItemBatch.newBuilder().setData(ByteString.copyFrom(new byte[1024])).build();
     results = new ChunkResult[IDS];
     for (int i = 0; i < IDS; i++) {

@@ -101,7 +101,7 @@ public class ResultDeliveryBenchmark {
   @Benchmark
   @OperationsPerInvocation(CHUNK)
   public void decodeChunkResult(Blackhole sink) {
-    RemoteOutcome outcome = new RemoteOutcome(chunkResult, worker, 0, 0, null, codec, loader, false);
+    RemoteOutcome outcome = new RemoteOutcome(chunkResult, worker.ref, 0, 0, null, codec, loader, false);
     int n = outcome.size();
     for (int i = 0; i < n; i++) {
       Throwable error = outcome.error(i);
@@ -133,7 +133,7 @@ public class ResultDeliveryBenchmark {
   @Benchmark
   public Object decodeDeliverAndGet() throws InterruptedException, ExecutionException {
     TaskFuture<Object> future = new TaskFuture<>();
-    future.deliver(new RemoteOutcome(taskResult, worker, -1, 0, null, codec, loader, false), DIRECT);
+    future.deliver(new RemoteOutcome(taskResult, worker.ref, -1, 0, null, codec, loader, false), DIRECT);
     return future.get();
   }
 }
