@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -64,7 +63,29 @@ class ClusterPoolContractTest extends PoolExecutorContract {
   }
 
   @Test
-  void noCoordinatorThereIsAClearErrorNotAHang(@org.junit.jupiter.api.io.TempDir Path unused) throws Exception {
+  void cancellingARunningTaskStopsItsWorkerWhichItsSupervisorReplaces() throws Exception {
+    Pools.awaitAllWorkersReady(pool);
+    String started = signals.marker("started");
+    String hold = signals.gate("hold");
+    java.util.concurrent.CompletableFuture<Long> stuck =
+        pool.submit(
+            () -> {
+              Signals.touch(started);
+              Signals.await(hold);
+              return ProcessHandle.current().pid();
+            });
+    signals.awaitMarker(started);
+    assertThat(stuck.cancel(false)).as("it runs: only cancel(true) can stop it").isFalse();
+    assertThat(stuck.cancel(true)).isTrue();
+    assertThat(stuck).isCancelled();
+    // The worker that ran it exits, a new one joins in its place, and the pool goes on with two.
+    await("the stopped worker replaced").atMost(TestTime.LONG).until(() -> cluster.replacements() >= 1);
+    await("two workers again").atMost(TestTime.LONG).until(() -> pool.workers() == 2);
+    assertThat(get(pool.submit(() -> 6 * 7))).isEqualTo(42);
+  }
+
+  @Test
+  void noCoordinatorThereIsAClearErrorNotAHang() throws Exception {
     int closedPort;
     try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
       closedPort = probe.getLocalPort();

@@ -18,6 +18,7 @@ final class RemoteWorkers implements AutoCloseable {
   private final List<Process> workers = new ArrayList<>();
   private final Path dir;
   private boolean closed; // guarded by this
+  private int replacements; // guarded by this
 
   RemoteWorkers(Path dir) throws IOException {
     this.dir = dir;
@@ -63,8 +64,14 @@ final class RemoteWorkers implements AutoCloseable {
     return p;
   }
 
+  /** @return how many workers were started again after they exited */
+  synchronized int replacements() {
+    return replacements;
+  }
+
   private synchronized void replace() {
     if (!closed) {
+      replacements++;
       try {
         addWorker();
       } catch (IOException e) {
@@ -88,6 +95,14 @@ final class RemoteWorkers implements AutoCloseable {
     server.close();
     for (Process p : workers) {
       p.destroyForcibly();
+    }
+    for (Process p : workers) {
+      try {
+        p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 }

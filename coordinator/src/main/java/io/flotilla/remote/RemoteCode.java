@@ -6,14 +6,18 @@ import io.flotilla.proto.BundleList;
 import io.flotilla.proto.BundlePart;
 import io.flotilla.proto.CodeStoreGrpc;
 import io.grpc.Channel;
-import io.grpc.stub.StreamObserver;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,6 +29,24 @@ public final class RemoteCode {
   private static final int PART_BYTES = 1 << 20;
 
   private RemoteCode() {}
+
+  /**
+   * Waits until the stream takes more without buffering it: a jar of hundreds of megabytes then never
+   * sits in memory whole. Returns at once if the upload has already failed.
+   */
+  private static void awaitReady(
+      ClientCallStreamObserver<BundlePart> upload, Object ready, CompletableFuture<BundleList> stored) {
+    synchronized (ready) {
+      while (!upload.isReady() && !stored.isDone()) {
+        try {
+          ready.wait(1000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new CancellationException("interrupted while shipping code");
+        }
+      }
+    }
+  }
 
   /**
    * @param channel the coordinator
@@ -45,32 +67,50 @@ public final class RemoteCode {
       return 0;
     }
     CompletableFuture<BundleList> stored = new CompletableFuture<>();
-    StreamObserver<BundlePart> upload =
-        CodeStoreGrpc.newStub(channel)
-            .withDeadlineAfter(10, TimeUnit.MINUTES)
-            .upload(
-                new StreamObserver<>() {
-                  @Override
-                  public void onNext(BundleList value) {
-                    stored.complete(value);
-                  }
+    Object ready = new Object();
+    @SuppressWarnings("unchecked")
+    ClientCallStreamObserver<BundlePart>[] requests = new ClientCallStreamObserver[1];
+    CodeStoreGrpc.newStub(channel)
+        .withDeadlineAfter(10, TimeUnit.MINUTES)
+        .upload(
+            new ClientResponseObserver<BundlePart, BundleList>() {
+              @Override
+              public void beforeStart(ClientCallStreamObserver<BundlePart> stream) {
+                requests[0] = stream;
+                stream.setOnReadyHandler(
+                    () -> {
+                      synchronized (ready) {
+                        ready.notifyAll();
+                      }
+                    });
+              }
 
-                  @Override
-                  public void onError(Throwable t) {
-                    stored.completeExceptionally(t);
-                  }
+              @Override
+              public void onNext(BundleList value) {
+                stored.complete(value);
+              }
 
-                  @Override
-                  public void onCompleted() {
-                    stored.complete(BundleList.getDefaultInstance());
-                  }
-                });
+              @Override
+              public void onError(Throwable t) {
+                stored.completeExceptionally(t);
+                synchronized (ready) {
+                  ready.notifyAll();
+                }
+              }
+
+              @Override
+              public void onCompleted() {
+                stored.complete(BundleList.getDefaultInstance());
+              }
+            });
+    ClientCallStreamObserver<BundlePart> upload = requests[0];
     long sent = 0;
     try {
       for (String sha : missing.getSha256List()) {
         Bundle b = byName.get(sha);
         try (InputStream in = b.open()) {
           while (true) {
+            awaitReady(upload, ready, stored);
             byte[] part = in.readNBytes(PART_BYTES);
             boolean last = part.length < PART_BYTES;
             upload.onNext(
@@ -87,7 +127,11 @@ public final class RemoteCode {
       throw new UncheckedIOException("cannot read code to ship: " + e.getMessage(), e);
     }
     upload.onCompleted();
-    stored.join();
+    try {
+      stored.join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof StatusRuntimeException refused ? refused : e;
+    }
     return sent;
   }
 }

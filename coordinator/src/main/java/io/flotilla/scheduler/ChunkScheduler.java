@@ -659,12 +659,13 @@ public final class ChunkScheduler {
             .build());
   }
 
-  /** The ready worker with a run thread free and the fewest chunks, for the rest of a yielded chunk. */
+  /** What a worker needs to know of a job before its first chunk: the function, or that items are tasks. */
   private static DefineJob.Builder defineJob(JobSpec job) {
     DefineJob.Builder define = DefineJob.newBuilder().setJobId(job.id()).addAllBundles(job.bundles());
     return job.maps() ? define.setFunction(job.function()) : define.setCalls(true);
   }
 
+  /** The ready worker with a run thread free and the fewest chunks, for the rest of a yielded chunk. */
   private WorkerHandle pickWorkerWithFreeThreadLocked() {
     WorkerHandle best = null;
     for (WorkerHandle w : workers.values()) {

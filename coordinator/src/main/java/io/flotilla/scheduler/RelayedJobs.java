@@ -23,7 +23,10 @@ public final class RelayedJobs {
     this.scheduler = scheduler;
   }
 
-  /** Where a relayed chunk's news goes. Called on gRPC threads, outside the scheduler's lock. */
+  /**
+   * Where a relayed chunk's news goes. Called on any thread (network, cluster, timers), outside the
+   * scheduler's lock; must not block.
+   */
   public interface Relay {
     /**
      * @param result a piece of the chunk's answer, or its last; its ids are the scheduler's

@@ -48,6 +48,8 @@ final class ClientSession implements StreamObserver<ClientMessage> {
   private final Consumer<FleetChanged> fleetWatcher =
       change -> send(ServerMessage.newBuilder().setFleet(change).build());
   private volatile boolean welcomed;
+  /** Client job ids only grow: one at or below this and not open was closed. Client's thread only. */
+  private long lastJobId;
   private volatile boolean closed;
   private String who = "a client";
 
@@ -154,18 +156,31 @@ final class ClientSession implements StreamObserver<ClientMessage> {
   }
 
   private void open(OpenJob job) {
-    ChunkBackend.JobRef ref = relayed.open(job.getCalls() ? null : job.getFunction(), job.getBundlesList());
-    if (jobs.putIfAbsent(job.getJobId(), ref) != null) {
-      refuse("job " + job.getJobId() + " opened twice");
+    if (job.getJobId() <= lastJobId) {
+      refuse("job " + job.getJobId() + " opened twice, or out of order");
+      return;
     }
+    lastJobId = job.getJobId();
+    jobs.put(job.getJobId(), relayed.open(job.getCalls() ? null : job.getFunction(), job.getBundlesList()));
   }
 
   private void submit(Submit submit) {
     long clientJob = submit.getChunk().getJobId();
     long clientChunk = submit.getChunk().getChunkId();
     ChunkBackend.JobRef job = jobs.get(clientJob);
+    if (job == null && clientJob > 0 && clientJob <= lastJobId) {
+      // The client closed the job while this chunk (the rest of one that yielded) was on its way.
+      send(
+          ServerMessage.newBuilder()
+              .setFailed(
+                  ChunkFailed.newBuilder()
+                      .setChunkId(clientChunk)
+                      .setError(RemoteErrors.capture(new java.util.concurrent.CancellationException("its map was closed"))))
+              .build());
+      return;
+    }
     if (job == null) {
-      refuse("chunk " + clientChunk + " names job " + clientJob + ", which is not open");
+      refuse("chunk " + clientChunk + " names job " + clientJob + ", which was never opened");
       return;
     }
     ChunkBackend.Start start =
@@ -175,13 +190,15 @@ final class ClientSession implements StreamObserver<ClientMessage> {
           case CHUNK_START_SUSPECT -> ChunkBackend.Start.SUSPECT;
           default -> ChunkBackend.Start.FRESH;
         };
-    // A task's chunk has first index -1 (uint64 on the wire, the same bits in Java).
+    // A task's chunk has first index -1.
     long firstIndex = submit.getChunk().getFirstIndex();
+    java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
     RelayedJobs.Relay relay =
         new RelayedJobs.Relay() {
           @Override
           public void result(ChunkResult result, WorkerRef worker, int base) {
             if (!result.getPartial()) {
+              over.set(true);
               chunks.remove(clientChunk);
             }
             send(
@@ -196,6 +213,7 @@ final class ClientSession implements StreamObserver<ClientMessage> {
 
           @Override
           public void failed(Throwable error, int base) {
+            over.set(true);
             chunks.remove(clientChunk);
             send(
                 ServerMessage.newBuilder()
@@ -209,6 +227,7 @@ final class ClientSession implements StreamObserver<ClientMessage> {
 
           @Override
           public void suspect(WorkerRef worker, int base) {
+            over.set(true);
             chunks.remove(clientChunk);
             send(
                 ServerMessage.newBuilder()
@@ -216,7 +235,12 @@ final class ClientSession implements StreamObserver<ClientMessage> {
                     .build());
           }
         };
-    chunks.put(clientChunk, relayed.submit(job, firstIndex, submit.getChunk().getItems(), start, relay));
+    ChunkBackend.ChunkTicket ticket = relayed.submit(job, firstIndex, submit.getChunk().getItems(), start, relay);
+    chunks.put(clientChunk, ticket);
+    // A worker may have answered before the ticket was filed: then nothing else will remove it.
+    if (over.get()) {
+      chunks.remove(clientChunk, ticket);
+    }
   }
 
   private void send(ServerMessage message) {

@@ -25,8 +25,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * upload. Clients upload only what it lacks; workers fetch only what they lack. An upload is kept only
  * if its bytes match its name, so a name always means the same code.
  *
- * <p>Handlers never block a network thread: uploads write as parts arrive, and a fetch streams as fast
- * as the worker's flow control lets it.
+ * <p>Its calls run on an executor of their own ({@link CoordinatorServer} sees to it), not on the network
+ * threads that carry results: they read, write and hash files. A fetch streams as fast as the worker's
+ * flow control lets it; an upload is written as its parts arrive.
  */
 final class CodeStore extends CodeStoreGrpc.CodeStoreImplBase {
   private static final int PART_BYTES = 1 << 20;

@@ -7,6 +7,7 @@ import io.flotilla.codec.Codec;
 import io.flotilla.link.NettyDefaults;
 import io.flotilla.proto.ClientLinkGrpc;
 import io.flotilla.proto.ClientMessage;
+import io.flotilla.proto.CodeStoreGrpc;
 import io.flotilla.proto.JoinReply;
 import io.flotilla.proto.ServerMessage;
 import io.flotilla.scheduler.ChunkScheduler;
@@ -91,9 +92,16 @@ public final class CoordinatorServer implements AutoCloseable {
   private final WorkerLinkServer link;
   private final ChunkScheduler scheduler;
   private final String advertise;
+  private final java.util.concurrent.ExecutorService codeIo;
 
   private CoordinatorServer(
-      Server server, ClusterNode node, WorkerLinkServer link, ChunkScheduler scheduler, String advertise) {
+      Server server,
+      ClusterNode node,
+      WorkerLinkServer link,
+      ChunkScheduler scheduler,
+      String advertise,
+      java.util.concurrent.ExecutorService codeIo) {
+    this.codeIo = codeIo;
     this.server = server;
     this.node = node;
     this.link = link;
@@ -118,6 +126,14 @@ public final class CoordinatorServer implements AutoCloseable {
               + s.bindHost()
               + " without a cluster secret: anyone who can reach it could run code on the workers."
               + " Set FLOTILLA_SECRET (or --secret-file), or listen on 127.0.0.1");
+    }
+    io.flotilla.link.SecretHeader.check(s.secret());
+    if (!bind.isLoopbackAddress() && s.tlsDir() == null) {
+      log.warn(
+          "the cluster port listens on {} without TLS: whoever reaches it can join the membership and down"
+              + " members (though not run work, which takes the secret). Give --tls-dir, or let only your"
+              + " workers reach it",
+          s.bindHost());
     }
     String advertise = s.advertiseHost() != null ? s.advertiseHost() : advertisable(bind);
     Codec codec = new Codec(CoordinatorServer.class.getClassLoader());
@@ -161,6 +177,13 @@ public final class CoordinatorServer implements AutoCloseable {
             .setSeedPort(clusterPort)
             .build();
     SecretCheck check = new SecretCheck(s.secret());
+    java.util.concurrent.ExecutorService codeIo =
+        java.util.concurrent.Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "flotilla-code-store");
+              t.setDaemon(true);
+              return t;
+            });
     Server server;
     try {
       NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(bind, s.port()));
@@ -175,6 +198,17 @@ public final class CoordinatorServer implements AutoCloseable {
               // Clients and workers ping to keep idle streams open through NAT and load balancers.
               .permitKeepAliveTime(5, TimeUnit.SECONDS)
               .directExecutor()
+              // Code moves on threads that may block on disks; work and results keep the network threads.
+              .callExecutor(
+                  new io.grpc.ServerCallExecutorSupplier() {
+                    @Override
+                    public <Q, A> java.util.concurrent.Executor getExecutor(
+                        io.grpc.ServerCall<Q, A> call, io.grpc.Metadata headers) {
+                      return call.getMethodDescriptor().getServiceName().equals(CodeStoreGrpc.SERVICE_NAME)
+                          ? codeIo
+                          : null;
+                    }
+                  })
               .addService(ServerInterceptors.intercept(link.service(), check))
               .addService(ServerInterceptors.intercept(clients, check))
               .addService(ServerInterceptors.intercept(new JoinService(codec.fingerprint(), seed), check))
@@ -183,9 +217,10 @@ public final class CoordinatorServer implements AutoCloseable {
               .start();
     } catch (IOException | RuntimeException e) {
       node.close();
+      codeIo.shutdownNow();
       throw e;
     }
-    CoordinatorServer started = new CoordinatorServer(server, node, link, scheduler, advertise);
+    CoordinatorServer started = new CoordinatorServer(server, node, link, scheduler, advertise, codeIo);
     log.info("coordinator listening on {}:{}, cluster seed {}", s.bindHost(), server.getPort(), node.selfAddress());
     return started;
   }
@@ -227,6 +262,7 @@ public final class CoordinatorServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       server.shutdownNow();
     }
+    codeIo.shutdownNow();
     scheduler.close();
     node.close();
   }

@@ -21,8 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * A worker's store of shipped code: jars named by their SHA-256, fetched once from the coordinator and
  * kept on disk across runs, and one class loader (with its codec) per set of jars a job names.
  *
- * <p>Jobs naming the same jars share a loader: the same bytes define the same classes, and a loader of
- * its own per job would load and compile them again for every {@code map}. Jobs naming different
+ * <p>Jobs naming the same jars share a loader while any of them runs: the same bytes define the same
+ * classes, and a loader of its own per job would load and compile them again for every {@code map}. Jobs naming different
  * jars, such as two versions of one library, get different loaders and never see each other's classes.
  * A job's loader looks in its own jars first (see {@link JobClassLoader}), then in the worker's class
  * path, which is where Flotilla's runtime and anything installed with the worker come from; a shipped
@@ -47,7 +47,7 @@ public final class CodeCache {
   private final Source source;
   private final ClassLoader parent;
   private final Codec parentCodec;
-  private final Map<String, Codec> codecs = new ConcurrentHashMap<>();
+  private final Map<String, Loaded> loaded = new java.util.HashMap<>();
   private final Map<String, Object> fetchLocks = new ConcurrentHashMap<>();
   private volatile Set<String> onClassPath;
 
@@ -65,11 +65,72 @@ public final class CodeCache {
   }
 
   /**
+   * Takes the codec of a job's code, fetching the jars first if need be. Every acquire is matched by a
+   * {@link #release} once the job is over: a set of jars no job uses any more has its class loader
+   * closed and dropped, so that a long-lived worker serving many builds of a client keeps only the
+   * ones in use (the jars stay cached on disk).
+   *
    * @param bundles the jars a job's classes come from
-   * @return a codec resolving classes from them (after the worker's own)
+   * @return a codec resolving classes from them (before the worker's own)
    * @throws UncheckedIOException if a jar cannot be fetched or fails its digest
    */
-  public Codec codec(List<String> bundles) {
+  public Codec acquire(List<String> bundles) {
+    String key = key(bundles);
+    if (key.isEmpty()) {
+      return parentCodec;
+    }
+    synchronized (loaded) {
+      Loaded l = loaded.get(key);
+      if (l != null) {
+        l.users++;
+        return l.codec;
+      }
+    }
+    List<URL> urls = new ArrayList<>();
+    for (String sha : key.split(",")) {
+      try {
+        urls.add(local(sha).toUri().toURL());
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot fetch code bundle " + sha + " from the coordinator: " + e.getMessage(), e);
+      }
+    }
+    synchronized (loaded) {
+      Loaded l =
+          loaded.computeIfAbsent(
+              key,
+              k ->
+                  new Loaded(
+                      new JobClassLoader("flotilla-job-" + k.substring(0, 12), urls.toArray(URL[]::new), parent)));
+      l.users++;
+      return l.codec;
+    }
+  }
+
+  /** @param bundles what a finished job named when it {@linkplain #acquire acquired} its codec */
+  public void release(List<String> bundles) {
+    String key = key(bundles);
+    if (key.isEmpty()) {
+      return;
+    }
+    JobClassLoader unused = null;
+    synchronized (loaded) {
+      Loaded l = loaded.get(key);
+      if (l != null && --l.users == 0) {
+        loaded.remove(key);
+        unused = l.loader;
+      }
+    }
+    if (unused != null) {
+      try {
+        unused.close();
+      } catch (IOException ignored) {
+        // its jars stay open until the loader is collected: nothing worse
+      }
+    }
+  }
+
+  /** @return the jars a job needs beyond the worker's own class path, as a key; empty if none */
+  private String key(List<String> bundles) {
     List<String> shipped = new ArrayList<>();
     Set<String> own = ownJars();
     for (String sha : bundles) {
@@ -80,25 +141,19 @@ public final class CodeCache {
         shipped.add(sha);
       }
     }
-    if (shipped.isEmpty()) {
-      return parentCodec;
+    return String.join(",", shipped);
+  }
+
+  /** A class loader over some jars, its codec, and how many jobs use them. */
+  private static final class Loaded {
+    final JobClassLoader loader;
+    final Codec codec;
+    int users; // guarded by the map
+
+    Loaded(JobClassLoader loader) {
+      this.loader = loader;
+      this.codec = new Codec(loader);
     }
-    String key = String.join(",", shipped);
-    Codec codec = codecs.get(key);
-    if (codec != null) {
-      return codec;
-    }
-    List<URL> urls = new ArrayList<>();
-    for (String sha : shipped) {
-      try {
-        urls.add(local(sha).toUri().toURL());
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot fetch code bundle " + sha + " from the coordinator: " + e.getMessage(), e);
-      }
-    }
-    return codecs.computeIfAbsent(
-        key,
-        k -> new Codec(new JobClassLoader("flotilla-job-" + k.substring(0, 12), urls.toArray(URL[]::new), parent)));
   }
 
   /** @return the jar on disk, fetched first if it is not there */

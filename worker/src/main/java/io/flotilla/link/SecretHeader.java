@@ -21,10 +21,23 @@ public final class SecretHeader {
   private SecretHeader() {}
 
   /**
+   * @param secret a cluster secret
+   * @throws IllegalArgumentException if it cannot travel in a header: it must be printable ASCII
+   */
+  public static void check(String secret) {
+    if (!secret.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+      throw new IllegalArgumentException(
+          "the cluster secret must be printable ASCII (make one with: head -c 32 /dev/urandom | base64)");
+    }
+  }
+
+  /**
    * @param secret the cluster secret; empty for a server that asks for none
    * @return an interceptor adding it to every call
+   * @throws IllegalArgumentException if the secret is not printable ASCII
    */
   public static ClientInterceptor attach(String secret) {
+    check(secret);
     return new ClientInterceptor() {
       @Override
       public <Q, A> ClientCall<Q, A> interceptCall(

@@ -125,7 +125,18 @@ final class ChunkRun implements Runnable {
         session.send(answer().setCancelled(true).build());
         return;
       }
+      function.enter();
     }
+    try {
+      runChunk(function);
+    } finally {
+      if (function != null) {
+        function.exit();
+      }
+    }
+  }
+
+  private void runChunk(JobFunction function) {
     if (chunk.getReportStart()) {
       session.send(
           WorkerMessage.newBuilder()

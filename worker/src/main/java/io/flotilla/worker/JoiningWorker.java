@@ -15,6 +15,7 @@ import io.flotilla.proto.JoinReply;
 import io.flotilla.proto.JoinRequest;
 import io.flotilla.proto.MembershipGrpc;
 import io.flotilla.proto.WorkerLinkGrpc;
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -49,10 +50,11 @@ public final class JoiningWorker {
    * @param joinPort its gRPC port
    * @param threads run threads
    * @param secret the cluster secret (empty when the coordinator asks for none)
-   * @param bindHost the address this worker's cluster port listens on
+   * @param bindHost the address this worker's cluster port listens on, or {@code null} for the address
+   *     this machine reaches the coordinator from
    * @param clusterPort the cluster port, 0 for any
    * @param advertiseHost the address the coordinator reaches this worker by, or {@code null} for the
-   *     address this machine uses to reach the coordinator
+   *     bind address
    * @param cacheDir where shipped code is kept
    * @param stableAfter the split brain resolver's wait
    * @param tlsDir PEM files for TLS on the gRPC and cluster ports (see {@link Tls}), or {@code null}
@@ -113,12 +115,15 @@ public final class JoiningWorker {
       } catch (StatusRuntimeException e) {
         return refused(where, e.getStatus());
       }
-      String advertise =
-          options.advertiseHost() != null ? options.advertiseHost() : localAddressTowards(options);
+      // By default the cluster port listens, and is known, on the address this machine reaches the
+      // coordinator from: the one address certain to be reachable back.
+      String towards = localAddressTowards(options);
+      String bind = options.bindHost() != null ? options.bindHost() : towards;
+      String advertise = options.advertiseHost() != null ? options.advertiseHost() : bind;
       ClusterNode node =
           ClusterNode.start(
               new ClusterNode.Settings(
-                  options.bindHost(),
+                  bind,
                   options.clusterPort(),
                   advertise,
                   reply.getSeedHost(),
@@ -142,10 +147,8 @@ public final class JoiningWorker {
                   + ":"
                   + reply.getSeedPort()
                   + "; can the coordinator reach "
-                  + advertise
-                  + ":"
-                  + options.clusterPort()
-                  + "?)");
+                  + node.selfAddress()
+                  + "? --bind and --advertise set where this worker listens and what it tells)");
           return WorkerSession.EXIT_COORDINATOR_LOST;
         }
         WorkerOptions session =
@@ -214,11 +217,15 @@ public final class JoiningWorker {
       probe.connect(new InetSocketAddress(options.joinHost(), options.joinPort()), 10_000);
       return probe.getLocalAddress().getHostAddress();
     } catch (IOException e) {
-      return options.bindHost();
+      return "127.0.0.1";
     }
   }
 
   private static void fetch(ManagedChannel channel, String sha, java.io.OutputStream sink) throws IOException {
+    // In a context of its own, so that a failure here (a full disk) ends the download at once, rather
+    // than leaving the stream open until its deadline.
+    Context.CancellableContext call = Context.current().withCancellation();
+    Context previous = call.attach();
     try {
       Iterator<BundlePart> parts =
           CodeStoreGrpc.newBlockingStub(channel)
@@ -230,6 +237,9 @@ public final class JoiningWorker {
       }
     } catch (StatusRuntimeException e) {
       throw new IOException(e.getStatus().getCode() + ": " + e.getStatus().getDescription(), e);
+    } finally {
+      call.detach(previous);
+      call.cancel(null);
     }
   }
 }

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  *
  * The first form is how a local pool starts its workers; the second joins a coordinator server as
  * {@code flotilla worker} does (see {@link JoiningWorker}), with the cluster secret in
- * {@code FLOTILLA_SECRET}, listening on the loopback address.
+ * {@code FLOTILLA_SECRET}.
  *
  * With {@code --token-stdin} the first line of stdin is the token and end of file on stdin ends the
  * worker; {@code --watch-parent} also ends it when its parent process goes away. A launcher passes both.
@@ -90,7 +90,7 @@ public final class WorkerMain {
                   Integer.parseInt(join.substring(colon + 1)),
                   threads,
                   envToken(),
-                  "127.0.0.1",
+                  null,
                   0,
                   null,
                   cacheDir,

@@ -51,7 +51,7 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
 
   private final WorkerOptions options;
   private final Codec codec;
-  private final CodeCache code;
+  private final JobFunction.CodeSource code;
   private final ThreadPoolExecutor runners;
   private final Map<Long, JobFunction> functions = new ConcurrentHashMap<>();
   private final Map<Long, ChunkRun> active = new ConcurrentHashMap<>();
@@ -72,7 +72,27 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
   WorkerSession(WorkerOptions options, Codec codec, CodeCache code) {
     this.options = options;
     this.codec = codec;
-    this.code = code;
+    this.code =
+        new JobFunction.CodeSource() {
+          @Override
+          public Codec acquire(List<String> bundles) {
+            if (bundles.isEmpty()) {
+              return codec;
+            }
+            if (code == null) {
+              throw new IllegalStateException(
+                  "the job ships code, and this worker was started without a code cache (a local pool's worker)");
+            }
+            return code.acquire(bundles);
+          }
+
+          @Override
+          public void release(List<String> bundles) {
+            if (code != null && !bundles.isEmpty()) {
+              code.release(bundles);
+            }
+          }
+        };
     AtomicInteger n = new AtomicInteger();
     this.runners =
         new ThreadPoolExecutor(
@@ -118,16 +138,6 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
     return codec;
   }
 
-  private Codec codecFor(List<String> bundles) {
-    if (bundles.isEmpty()) {
-      return codec;
-    }
-    if (code == null) {
-      throw new IllegalStateException(
-          "the job ships code, and this worker was started without a code cache (a local pool's worker)");
-    }
-    return code.codec(bundles);
-  }
 
   /** @return the size of the last piece of results written, a good first buffer for the next */
   int expectedPieceBytes() {
@@ -180,13 +190,18 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
         finish(EXIT_REFUSED);
       }
       case DEFINE_JOB ->
-          functions.put(message.getDefineJob().getJobId(), new JobFunction(message.getDefineJob(), this::codecFor));
+          functions.put(message.getDefineJob().getJobId(), new JobFunction(message.getDefineJob(), code));
       case CHUNK -> {
         ChunkRun run = new ChunkRun(this, message.getChunk());
         active.put(message.getChunk().getChunkId(), run);
         runners.execute(run);
       }
-      case FORGET_JOB -> functions.remove(message.getForgetJob().getJobId());
+      case FORGET_JOB -> {
+        JobFunction forgotten = functions.remove(message.getForgetJob().getJobId());
+        if (forgotten != null) {
+          forgotten.forget();
+        }
+      }
       case YIELD -> {
         ChunkRun run = active.get(message.getYield().getChunkId());
         if (run != null && run.attempt() == message.getYield().getAttempt()) {

@@ -19,7 +19,10 @@ final class ClusterOptions {
   @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file: flotilla.* settings, and pekko.* for the cluster.")
   Path configFile;
 
-  @Option(names = "--bind", paramLabel = "ADDR", description = "Address to listen on (env FLOTILLA_BIND; default 127.0.0.1).")
+  @Option(
+      names = "--bind",
+      paramLabel = "ADDR",
+      description = "Address to listen on (env FLOTILLA_BIND; default: 127.0.0.1 for a coordinator, the address a worker reaches its coordinator from for a worker).")
   String bind;
 
   @Option(names = "--cluster-port", paramLabel = "PORT", description = "Cluster (Pekko) port (env FLOTILLA_CLUSTER_PORT).")
@@ -86,8 +89,9 @@ final class ClusterOptions {
     return fallback;
   }
 
-  String bindHost() {
-    return pick(bind, "bind", s -> s, "127.0.0.1");
+  /** @return the address to listen on, or {@code fallback} when none is set */
+  String bindHost(String fallback) {
+    return pick(bind, "bind", s -> s, fallback);
   }
 
   String advertiseHost() {

@@ -3,7 +3,7 @@ package io.flotilla.cli.cluster;
 import io.flotilla.server.CoordinatorServer;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -34,7 +34,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     CoordinatorServer.Settings settings =
         new CoordinatorServer.Settings(
-            cluster.bindHost(),
+            cluster.bindHost("127.0.0.1"),
             cluster.pick(port, "port", Integer::parseInt, 7600),
             cluster.clusterPort(7601),
             cluster.advertiseHost(),
@@ -55,12 +55,12 @@ public final class CoordinatorCommand implements Callable<Integer> {
       System.err.println("flotilla coordinator: " + e.getMessage());
       return 2;
     }
-    CountDownLatch stopped = new CountDownLatch(1);
+    AtomicBoolean stopping = new AtomicBoolean();
     Thread onTerm =
         new Thread(
             () -> {
+              stopping.set(true);
               server.close();
-              stopped.countDown();
             },
             "flotilla-coordinator-stop");
     Runtime.getRuntime().addShutdownHook(onTerm);
@@ -77,7 +77,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
     System.out.flush();
     server.clusterStopped().join();
     // The cluster node stopped without a SIGTERM: the coordinator was downed, and cannot go on.
-    if (stopped.getCount() > 0) {
+    if (!stopping.get()) {
       System.err.println("flotilla coordinator: its cluster node stopped; exiting");
       return 1;
     }

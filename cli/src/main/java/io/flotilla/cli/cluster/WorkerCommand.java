@@ -48,7 +48,7 @@ public final class WorkerCommand implements Callable<Integer> {
             Integer.parseInt(address.substring(colon + 1)),
             n,
             cluster.secret(),
-            cluster.bindHost(),
+            cluster.bindHost(null),
             cluster.clusterPort(0),
             cluster.advertiseHost(),
             cluster.pick(

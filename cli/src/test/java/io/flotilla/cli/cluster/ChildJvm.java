@@ -63,6 +63,11 @@ final class ChildJvm implements AutoCloseable {
     return null;
   }
 
+  /** @return the lines containing the text */
+  List<String> lines(String containing) {
+    return lines.stream().filter(l -> l.contains(containing)).toList();
+  }
+
   /** @return how many lines contain the text */
   long count(String containing) {
     return lines.stream().filter(l -> l.contains(containing)).count();
@@ -82,5 +87,10 @@ final class ChildJvm implements AutoCloseable {
     // `ip netns exec` replaces itself with the command, so the process is the JVM itself.
     process.descendants().forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly();
+    try {
+      process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

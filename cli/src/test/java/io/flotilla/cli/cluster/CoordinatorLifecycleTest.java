@@ -53,12 +53,15 @@ class CoordinatorLifecycleTest {
         ChildJvm worker = worker(address(coordinator))) {
       await("a worker").atMost(WAIT).until(() -> coordinator.count("ready with") == 1);
       ClusterPool pool = ClusterPool.builder(address(coordinator)).secret(SECRET).build();
+      String started = tmp.resolve("started").toString();
       CompletableFuture<String> running =
           pool.submit(
               () -> {
+                java.nio.file.Files.createFile(java.nio.file.Path.of(started));
                 Thread.sleep(60_000);
                 return "too late";
               });
+      await("the task runs").atMost(WAIT).until(() -> java.nio.file.Files.exists(Path.of(started)));
       coordinator.process().destroyForcibly();
       Throwable failed = catchThrowable(() -> running.get(WAIT.toSeconds(), TimeUnit.SECONDS));
       assertThat(failed)

@@ -215,9 +215,11 @@ class MultiHostTest {
     // Cut off from the coordinator, B is downed by its own side of the split brain resolver and exits.
     assertThat(workerB.process().waitFor(JOIN.toSeconds(), TimeUnit.SECONDS)).as(workerB.output()).isTrue();
     assertThat(workerB.process().exitValue()).as(workerB.output()).isEqualTo(66);
-    assertThat(coordinator.line("worker w-")).isNotNull();
-    await("the coordinator reports B lost")
+    await("the coordinator reports B lost by the cluster's verdict")
         .atMost(JOIN)
-        .until(() -> coordinator.count("lost:") >= 1);
+        .until(() -> coordinator.line("-" + workerB.process().pid() + "-") != null
+            && coordinator.lines("lost:").stream()
+                .anyMatch(l -> l.contains("-" + workerB.process().pid() + "-")
+                    && (l.contains("downed by the cluster") || l.contains("removed from the cluster"))));
   }
 }

@@ -27,7 +27,13 @@ final class NetnsHosts implements AutoCloseable {
     ip("link", "add", bridge(), "type", "bridge");
     ip("addr", "add", subnet + ".1/24", "dev", bridge());
     ip("link", "set", bridge(), "up");
+    // Where bridged traffic passes the firewall (br_netfilter, as Docker leaves it, with FORWARD
+    // dropped), hosts on the bridge could reach this one but not each other.
+    forwarding = command("iptables", "-I", "FORWARD", "1", "-i", bridge(), "-o", bridge(), "-j", "ACCEPT");
   }
+
+  /** Whether this test added a firewall rule, to be removed with the bridge. */
+  private final boolean forwarding;
 
   /** @return whether this machine lets a test make namespaces: Linux, root, and the ip command */
   static boolean available() {
@@ -105,6 +111,20 @@ final class NetnsHosts implements AutoCloseable {
       quietly("link", "delete", veth(n));
     }
     quietly("link", "delete", bridge());
+    if (forwarding) {
+      command("iptables", "-D", "FORWARD", "-i", bridge(), "-o", bridge(), "-j", "ACCEPT");
+    }
+  }
+
+  /** @return whether the command ran and succeeded; a missing command is no failure here */
+  private static boolean command(String... args) {
+    try {
+      Process p = new ProcessBuilder(args).redirectErrorStream(true).start();
+      p.getInputStream().readAllBytes();
+      return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (IOException | InterruptedException e) {
+      return false;
+    }
   }
 
   private static void quietly(String... args) {
