@@ -203,6 +203,7 @@ public final class WorkerLinkServer {
     private volatile WorkerHandle handle;
     private volatile String clusterAddress = "";
     private boolean ended; // guarded by this
+    private volatile boolean gone;
 
     Connection(StreamObserver<CoordinatorMessage> out) {
       this.out = out;
@@ -210,6 +211,10 @@ public final class WorkerLinkServer {
 
     @Override
     public void onNext(WorkerMessage message) {
+      if (gone) {
+        // Given up on (the cluster downed its member) while its messages were still arriving.
+        return;
+      }
       if (handle == null && message.getKindCase() != WorkerMessage.KindCase.HELLO) {
         refuse("the first message must be Hello, got " + message.getKindCase());
         return;
@@ -341,6 +346,7 @@ public final class WorkerLinkServer {
           return;
         }
         ended = true;
+        gone = true;
       }
       if (reply) {
         synchronized (out) {
