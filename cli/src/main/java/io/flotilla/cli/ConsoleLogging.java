@@ -45,6 +45,10 @@ public final class ConsoleLogging extends ContextAwareBase implements Configurat
     root.addAppender(stderr);
     // A coordinator server's comings and goings (clients, workers joining and lost) are its log.
     context.getLogger("io.flotilla.server").setLevel(Level.INFO);
+    // Pekko's transport warns of every connection a departed member leaves broken, several lines per
+    // departure; the cluster's own account of who left (and Flotilla's) says it once.
+    context.getLogger("org.apache.pekko.stream.Materializer").setLevel(Level.ERROR);
+    context.getLogger("org.apache.pekko.remote.artery.compress").setLevel(Level.ERROR);
     return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
   }
 }

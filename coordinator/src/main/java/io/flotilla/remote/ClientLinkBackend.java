@@ -117,7 +117,7 @@ public final class ClientLinkBackend implements ChunkBackend {
                 ClientHello.newBuilder()
                     .setProtocolVersion(Codec.PROTOCOL_VERSION)
                     .setCodecFingerprint(codec.fingerprint())
-                    .setHost(hostName())
+                    .setHost(io.flotilla.worker.WorkerMain.hostName())
                     .setPid(ProcessHandle.current().pid()))
             .build());
     try {
@@ -166,11 +166,6 @@ public final class ClientLinkBackend implements ChunkBackend {
         Thread.currentThread().interrupt();
       }
     }
-  }
-
-  private static String hostName() {
-    String name = System.getenv("HOSTNAME");
-    return name == null ? "" : name;
   }
 
   /** @return worker JVMs in the cluster now */

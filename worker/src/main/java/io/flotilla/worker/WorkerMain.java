@@ -125,10 +125,12 @@ public final class WorkerMain {
   }
 
   /**
-   * The host name, for error reports. Not {@code InetAddress.getLocalHost()}: that may wait seconds on a
-   * resolver, on the critical path of every worker's start.
+   * Not {@code InetAddress.getLocalHost()}: that may wait seconds on a resolver, on the critical path of
+   * every worker's start.
+   *
+   * @return this machine's name, for error reports and logs
    */
-  static String hostName() {
+  public static String hostName() {
     String name = System.getenv("HOSTNAME");
     if (name != null && !name.isBlank()) {
       return name.trim();
