@@ -2,17 +2,13 @@ package io.flotilla;
 
 import io.flotilla.code.Bundle;
 import io.flotilla.codec.Codec;
-import io.flotilla.link.NettyDefaults;
-import io.flotilla.link.SecretHeader;
+import io.flotilla.link.CoordinatorChannel;
 import io.flotilla.remote.ClientLinkBackend;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -201,18 +197,10 @@ public final class ClusterPool extends AbstractPool {
      * @throws BrokenPoolException naming the reason if the coordinator cannot be reached or refuses
      */
     public ClusterPool build() {
-      NettyDefaults.apply();
       String address = host + ":" + port;
-      String key = secret != null ? secret : defaultSecret();
-      NettyChannelBuilder builder = NettyChannelBuilder.forAddress(host, port);
-      if (tlsDir != null) {
-        builder.sslContext(io.flotilla.link.Tls.client(tlsDir));
-      } else {
-        builder.usePlaintext();
-      }
+      String key = secret != null ? secret : Objects.requireNonNullElse(CoordinatorChannel.secretFromEnvironment(), "");
       ManagedChannel channel =
-          builder
-              .intercept(SecretHeader.attach(key))
+          CoordinatorChannel.builder(host, port, tlsDir, key)
               .maxInboundMessageSize(256 << 20)
               // A coordinator that vanishes without a word (its machine cut off) is noticed within
               // half a minute, and everything outstanding fails with the reason instead of hanging.
@@ -275,22 +263,6 @@ public final class ClusterPool extends AbstractPool {
     private static Path envPath(String name) {
       String value = System.getenv(name);
       return value == null || value.isBlank() ? null : Path.of(value);
-    }
-
-    private static String defaultSecret() {
-      String secret = System.getenv("FLOTILLA_SECRET");
-      if (secret != null) {
-        return secret.trim();
-      }
-      String file = System.getenv("FLOTILLA_SECRET_FILE");
-      if (file != null) {
-        try {
-          return Files.readString(Path.of(file)).trim();
-        } catch (IOException e) {
-          throw new UncheckedIOException("cannot read FLOTILLA_SECRET_FILE " + file, e);
-        }
-      }
-      return "";
     }
   }
 }

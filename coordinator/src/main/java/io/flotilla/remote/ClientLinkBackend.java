@@ -181,24 +181,28 @@ public final class ClientLinkBackend implements ChunkBackend {
   @Override
   public JobRef openJob(SerializableFunction<?, ?> fn) {
     ByteString function = EncodedItems.function(codec, fn, maxPayloadBytes);
-    Job job = new Job(jobIds.incrementAndGet());
-    send(
-        ClientMessage.newBuilder()
-            .setOpenJob(OpenJob.newBuilder().setJobId(job.id()).setFunction(function).addAllBundles(bundles))
-            .build());
-    return job;
+    return open(OpenJob.newBuilder().setFunction(function));
   }
 
   @Override
   public synchronized JobRef callJob() {
     if (callJob == null) {
-      callJob = new Job(jobIds.incrementAndGet());
-      send(
-          ClientMessage.newBuilder()
-              .setOpenJob(OpenJob.newBuilder().setJobId(callJob.id()).setCalls(true).addAllBundles(bundles))
-              .build());
+      callJob = open(OpenJob.newBuilder().setCalls(true));
     }
     return callJob;
+  }
+
+  /**
+   * Opens a job on the coordinator: its code is this client's. Ids are taken and sent under the
+   * stream's lock, so that they reach the coordinator in increasing order, which is how it tells a job
+   * closed from one never opened.
+   */
+  private Job open(OpenJob.Builder job) {
+    synchronized (out) {
+      Job opened = new Job(jobIds.incrementAndGet());
+      send(ClientMessage.newBuilder().setOpenJob(job.setJobId(opened.id()).addAllBundles(bundles)).build());
+      return opened;
+    }
   }
 
   @Override

@@ -202,8 +202,8 @@ public final class WorkerLinkServer {
     private final StreamObserver<CoordinatorMessage> out;
     private volatile WorkerHandle handle;
     private volatile String clusterAddress = "";
-    private boolean ended; // guarded by this
-    private volatile boolean gone;
+    /** Set once, under this; read unlocked to drop the messages of a worker already given up on. */
+    private volatile boolean ended;
 
     Connection(StreamObserver<CoordinatorMessage> out) {
       this.out = out;
@@ -211,7 +211,7 @@ public final class WorkerLinkServer {
 
     @Override
     public void onNext(WorkerMessage message) {
-      if (gone) {
+      if (ended) {
         // Given up on (the cluster downed its member) while its messages were still arriving.
         return;
       }
@@ -346,7 +346,6 @@ public final class WorkerLinkServer {
           return;
         }
         ended = true;
-        gone = true;
       }
       if (reply) {
         synchronized (out) {

@@ -10,10 +10,10 @@
  *   └ MapRun.refill: read a chunk of
  *     items, ProcessBackend.run:
  *     encode items (Kryo) ─────────► queue ──dispatch──► worker with credit ──Chunk──► worker JVM
- *                                      ▲    (DefineJob first, once per job        │
- *                                      │     per worker; beyond a chunk per run   │
- *                                      │     thread plus one, more wait there     │
- *                                      │     only while its results are tiny)     │
+ *  (coordinator server: a client's     ▲    (DefineJob first, once per job        │
+ *   chunk, already encoded, comes by   │     per worker; beyond a chunk per run   │
+ *   RelayedJobs.submit ────────────────┤     thread plus one, more wait there     │
+ *   and its news goes back as bytes)   │     only while its results are tiny)     │
  *                                      │                                          ▼
  *                                      │  result(worker, ChunkResult) ◄──ChunkResult + credit
  *                                      │   drop if (chunk, attempt) is stale
@@ -31,7 +31,9 @@
  *                                                of several items is handed back to MapRun to be split
  *                                                in halves (poison hunt), and a chunk out of attempts
  *                                                fails with WorkerCrashedException; LocalFleet starts a
- *                                                replacement (strict(): the pool breaks instead)
+ *                                                replacement (strict(): the pool breaks instead). A
+ *                                                server's workers are lost also when the cluster downs
+ *                                                their member (WorkerLinkServer.memberGone)
  *  queue empty and a worker idle ──► Yield for a chunk waiting in a busy worker's queue (it comes
  *                                     back whole and re-queues at the front), else for the biggest
  *                                     multi-item chunk (its unstarted items come back via MapRun)

@@ -169,12 +169,11 @@ public final class CoordinatorServer implements AutoCloseable {
                 s.tlsDir(),
                 s.pekko()),
             link::memberGone);
-    int clusterPort = Integer.parseInt(node.selfAddress().substring(node.selfAddress().lastIndexOf(':') + 1));
     JoinReply seed =
         JoinReply.newBuilder()
             .setSystemName(ClusterNode.SYSTEM_NAME)
             .setSeedHost(advertise)
-            .setSeedPort(clusterPort)
+            .setSeedPort(node.port())
             .build();
     SecretCheck check = new SecretCheck(s.secret());
     java.util.concurrent.ExecutorService codeIo =
@@ -232,8 +231,7 @@ public final class CoordinatorServer implements AutoCloseable {
 
   /** @return the cluster (Pekko) port */
   public int clusterPort() {
-    String self = node.selfAddress();
-    return Integer.parseInt(self.substring(self.lastIndexOf(':') + 1));
+    return node.port();
   }
 
   /** @return the address workers are told to reach the cluster by */

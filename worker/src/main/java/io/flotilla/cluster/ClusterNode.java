@@ -145,6 +145,11 @@ public final class ClusterNode implements AutoCloseable {
     return terminated;
   }
 
+  /** @return the port this member listens on (the bound one, when it was asked for any) */
+  public int port() {
+    return Cluster.get(system).selfMember().address().getPort().get();
+  }
+
   /** @return a member's address as {@link #selfAddress()} gives it */
   public static String address(Member member) {
     return member.address().toString();

@@ -56,13 +56,36 @@ public record Bundle(String sha256, Path jar, byte[] bytes) {
           byte[] jar = jarOf(path);
           bundles.add(new Bundle(sha256(jar), null, jar));
         } else if (Files.isRegularFile(path)) {
-          bundles.add(new Bundle(sha256(path), path, null));
+          bundles.add(new Bundle(jarDigest(path), path, null));
         }
       } catch (IOException e) {
         throw new UncheckedIOException("cannot read class path entry " + path, e);
       }
     }
     return bundles;
+  }
+
+  /** A jar's digest as of its size and modification time. */
+  private record Stamp(long size, long modified, String sha256) {}
+
+  /**
+   * Digests of jars already read in this JVM: a program that connects more than once would otherwise
+   * hash its whole class path (tens of megabytes) each time. A jar rewritten in place is read again,
+   * unless it kept both its size and its modification time, which build tools comparing timestamps
+   * would miss as well.
+   */
+  private static final java.util.Map<Path, Stamp> JAR_DIGESTS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static String jarDigest(Path jar) throws IOException {
+    java.nio.file.attribute.BasicFileAttributes now =
+        Files.readAttributes(jar, java.nio.file.attribute.BasicFileAttributes.class);
+    Stamp known = JAR_DIGESTS.get(jar);
+    if (known != null && known.size() == now.size() && known.modified() == now.lastModifiedTime().toMillis()) {
+      return known.sha256();
+    }
+    String sha = sha256(jar);
+    JAR_DIGESTS.put(jar, new Stamp(now.size(), now.lastModifiedTime().toMillis(), sha));
+    return sha;
   }
 
   /** @return the hex SHA-256 of a file's bytes */

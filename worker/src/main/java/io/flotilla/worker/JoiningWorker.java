@@ -5,8 +5,7 @@ import com.typesafe.config.Config;
 import io.flotilla.cluster.ClusterNode;
 import io.flotilla.code.CodeCache;
 import io.flotilla.codec.Codec;
-import io.flotilla.link.NettyDefaults;
-import io.flotilla.link.SecretHeader;
+import io.flotilla.link.CoordinatorChannel;
 import io.flotilla.link.Tls;
 import io.flotilla.proto.BundleList;
 import io.flotilla.proto.BundlePart;
@@ -19,7 +18,6 @@ import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -85,16 +83,8 @@ public final class JoiningWorker {
    *     away or stopped it, or the cluster downed it
    */
   public static int run(Options options) {
-    NettyDefaults.apply();
-    NettyChannelBuilder builder = NettyChannelBuilder.forAddress(options.joinHost(), options.joinPort());
-    if (options.tlsDir() != null) {
-      builder.sslContext(Tls.client(options.tlsDir()));
-    } else {
-      builder.usePlaintext();
-    }
     ManagedChannel channel =
-        builder
-            .intercept(SecretHeader.attach(options.secret()))
+        CoordinatorChannel.builder(options.joinHost(), options.joinPort(), options.tlsDir(), options.secret())
             .maxInboundMessageSize(1 << 30)
             .build();
     Codec codec = new Codec(Thread.currentThread().getContextClassLoader());
@@ -117,8 +107,7 @@ public final class JoiningWorker {
       }
       // By default the cluster port listens, and is known, on the address this machine reaches the
       // coordinator from: the one address certain to be reachable back.
-      String towards = localAddressTowards(options);
-      String bind = options.bindHost() != null ? options.bindHost() : towards;
+      String bind = options.bindHost() != null ? options.bindHost() : localAddressTowards(options);
       String advertise = options.advertiseHost() != null ? options.advertiseHost() : bind;
       ClusterNode node =
           ClusterNode.start(
@@ -156,7 +145,7 @@ public final class JoiningWorker {
                 options.joinHost(),
                 options.joinPort(),
                 // Containers often share a host name and a pid: the member's port tells them apart.
-                "w-" + WorkerMain.hostName() + "-" + ProcessHandle.current().pid() + "-" + port(node.selfAddress()),
+                "w-" + WorkerMain.hostName() + "-" + ProcessHandle.current().pid() + "-" + node.port(),
                 options.threads(),
                 options.secret(),
                 WorkerMain.hostName(),
@@ -190,10 +179,6 @@ public final class JoiningWorker {
       System.out.flush();
       System.err.flush();
     }
-  }
-
-  private static String port(String memberAddress) {
-    return memberAddress.substring(memberAddress.lastIndexOf(':') + 1);
   }
 
   private static int refused(String where, Status status) {

@@ -120,8 +120,7 @@ public final class WorkerMain {
   }
 
   private static String envToken() {
-    String token = System.getenv("FLOTILLA_SECRET");
-    return token == null ? "" : token;
+    return java.util.Objects.requireNonNullElse(io.flotilla.link.CoordinatorChannel.secretFromEnvironment(), "");
   }
 
   /**

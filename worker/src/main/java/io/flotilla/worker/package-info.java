@@ -8,7 +8,9 @@
  *   coordinator JVM                 |  worker JVM (this package)
  *                                   |
  *   ChunkScheduler ==gRPC Attach==> |  WorkerSession (gRPC callback thread; never blocks)
- *     DefineJob(job, fn bytes) -----+--> functions[job] = bytes (decoded once, on first use)
+ *     DefineJob(job, fn, bundles) --+--> functions[job] = bytes (decoded once, on first use, by the
+ *                                   |    codec of the job's code: the worker's own, or a loader over
+ *                                   |    shipped jars, which CodeCache fetches from the CodeStore once)
  *     Chunk(job, chunk, items) -----+--> runQueue ──► run threads (n = --threads, default 1)
  *                                   |                   decode item i ─► fn.apply ─► encode result i
  *     Started(chunk) <-------------------------------------------- (only with a task timeout)
@@ -17,11 +19,14 @@
  *     ChunkResult(values, +1 credit)<---------------------------- (the last piece of the chunk)
  *     Yield(chunk) -----------------+--> chunk.yield flag when asked because another worker is idle:
  *                                   |                     its unstarted items go back "yielded"
- *     ForgetJob(job) ---------------+--> drop queued chunks of job, answer each "cancelled"
+ *     ForgetJob(job) ---------------+--> drop queued chunks of job, answer each "cancelled"; its code is
+ *                                   |    released once its running chunks are answered
  *     Stop / stream closed ---------+--> exit
  *                                   |
  *   parent process ── stdin pipe ───+--> ParentWatch: first line is the token; EOF (the parent died,
  *                                   |    even by SIGKILL) or a changed parent pid ─► halt
+ *   (a worker that joined a coordinator server has no parent pool: JoiningWorker's diagram says
+ *    how it joins; the cluster downing it ends the session instead)
  * </pre>
  *
  * <p><b>WorkerMain</b> starts as early as the pool can start it, often before the coordinator listens:

@@ -2,8 +2,7 @@ package io.flotilla.cli.cluster;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.flotilla.link.CoordinatorChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Function;
@@ -112,21 +111,14 @@ final class ClusterOptions {
 
   /** @return the secret: from --secret-file, FLOTILLA_SECRET, FLOTILLA_SECRET_FILE, or the file's key */
   String secret() {
-    Path from = secretFile;
-    if (from == null) {
-      String env = System.getenv("FLOTILLA_SECRET");
-      if (env != null) {
-        return env.trim();
-      }
-      from = pick(null, "secret-file", Path::of, null);
+    if (secretFile != null) {
+      return CoordinatorChannel.readSecret(secretFile);
     }
-    if (from != null) {
-      try {
-        return Files.readString(from).trim();
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read the secret file " + from, e);
-      }
+    String env = CoordinatorChannel.secretFromEnvironment();
+    if (env != null) {
+      return env;
     }
-    return pick(null, "secret", s -> s, "");
+    Path file = pick(null, "secret-file", Path::of, null);
+    return file != null ? CoordinatorChannel.readSecret(file) : pick(null, "secret", s -> s, "");
   }
 }

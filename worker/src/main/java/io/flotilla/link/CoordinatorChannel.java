@@ -1,0 +1,63 @@
+package io.flotilla.link;
+
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * How clients and joining workers reach a coordinator server: one channel, TLS when a directory of
+ * certificates is given, and the cluster secret on every call.
+ */
+public final class CoordinatorChannel {
+  private CoordinatorChannel() {}
+
+  /**
+   * @param host the coordinator's host
+   * @param port its gRPC port
+   * @param tlsDir PEM files (see {@link Tls}), or {@code null} for plain text
+   * @param secret the cluster secret, empty for a coordinator that asks for none
+   * @return a builder to finish with the caller's own limits and keepalive
+   * @throws IllegalArgumentException if the secret is not printable ASCII or the TLS files are unusable
+   */
+  public static NettyChannelBuilder builder(String host, int port, Path tlsDir, String secret) {
+    NettyDefaults.apply();
+    NettyChannelBuilder builder = NettyChannelBuilder.forAddress(host, port);
+    if (tlsDir != null) {
+      builder.sslContext(Tls.client(tlsDir));
+    } else {
+      builder.usePlaintext();
+    }
+    return builder.intercept(SecretHeader.attach(secret));
+  }
+
+  /**
+   * The secret a program is given from outside: {@code FLOTILLA_SECRET}, else the contents of the file
+   * {@code FLOTILLA_SECRET_FILE} names.
+   *
+   * @return the secret, or {@code null} when neither is set
+   * @throws UncheckedIOException if the named file cannot be read
+   */
+  public static String secretFromEnvironment() {
+    String secret = System.getenv("FLOTILLA_SECRET");
+    if (secret != null) {
+      return secret.trim();
+    }
+    String file = System.getenv("FLOTILLA_SECRET_FILE");
+    return file == null ? null : readSecret(Path.of(file));
+  }
+
+  /**
+   * @param file a file holding a secret (surrounding white space ignored)
+   * @return the secret
+   * @throws UncheckedIOException naming the file if it cannot be read
+   */
+  public static String readSecret(Path file) {
+    try {
+      return Files.readString(file).trim();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the secret file " + file, e);
+    }
+  }
+}
