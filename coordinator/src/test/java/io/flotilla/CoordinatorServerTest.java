@@ -27,7 +27,9 @@ class CoordinatorServerTest {
   private CoordinatorServer.Settings settings(String bind, String secret, Path tls) {
     return new CoordinatorServer.Settings(
         bind, 0, 0, null, secret, dir.resolve("data"), 3, Duration.ofSeconds(3), tls,
-        com.typesafe.config.ConfigFactory.empty());
+        com.typesafe.config.ConfigFactory.empty(),
+        java.util.Map.of(),
+        io.flotilla.jobs.JobLimits.DEFAULT);
   }
 
   @Test

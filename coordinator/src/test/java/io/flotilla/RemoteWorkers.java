@@ -34,7 +34,9 @@ final class RemoteWorkers implements AutoCloseable {
                 3,
                 Duration.ofSeconds(3),
                 null,
-                com.typesafe.config.ConfigFactory.empty()));
+                com.typesafe.config.ConfigFactory.empty(),
+        java.util.Map.of(),
+        io.flotilla.jobs.JobLimits.DEFAULT));
   }
 
   String address() {

@@ -6,6 +6,11 @@ import io.flotilla.cli.cluster.CoordinatorCommand;
 import io.flotilla.cli.cluster.WorkerCommand;
 import io.flotilla.cli.demo.DemoCommand;
 import io.flotilla.cli.jmh.JmhCommand;
+import io.flotilla.cli.jobs.AttachCommand;
+import io.flotilla.cli.jobs.CancelCommand;
+import io.flotilla.cli.jobs.FunctionsCommand;
+import io.flotilla.cli.jobs.StatusCommand;
+import io.flotilla.cli.jobs.SubmitCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -21,7 +26,12 @@ import picocli.CommandLine.Command;
       ChaosCommand.class,
       JmhCommand.class,
       CoordinatorCommand.class,
-      WorkerCommand.class
+      WorkerCommand.class,
+      FunctionsCommand.class,
+      SubmitCommand.class,
+      StatusCommand.class,
+      AttachCommand.class,
+      CancelCommand.class
     })
 public final class Main implements Runnable {
   /**

@@ -23,7 +23,7 @@ package io.flotilla.map;
  *
  * <p>Thread-safe.
  */
-final class ChunkSizer {
+public final class ChunkSizer {
   /** Work per chunk to aim for when the input's length is unknown. */
   static final long TARGET_NANOS = 5_000_000;
 
@@ -56,7 +56,7 @@ final class ChunkSizer {
    * @param parallelism worker threads in all
    * @param knownTotal the input's length, or -1 if unknown
    */
-  ChunkSizer(int fixed, int parallelism, long knownTotal) {
+  public ChunkSizer(int fixed, int parallelism, long knownTotal) {
     this.fixed = fixed;
     this.parallelism = Math.max(1, parallelism);
     this.knownTotal = knownTotal;
@@ -67,7 +67,7 @@ final class ChunkSizer {
    * @param computeNanos time spent in the function for them, or -1 if unknown
    * @param bytes the size of their results as they travelled, or 0
    */
-  synchronized void observe(int items, long computeNanos, long bytes) {
+  public synchronized void observe(int items, long computeNanos, long bytes) {
     if (items <= 0) {
       return;
     }
@@ -82,7 +82,7 @@ final class ChunkSizer {
   }
 
   /** @return the size for the next chunk */
-  synchronized int next() {
+  public synchronized int next() {
     if (fixed > 0) {
       return fixed;
     }

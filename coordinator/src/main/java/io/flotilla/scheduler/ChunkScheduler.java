@@ -308,6 +308,7 @@ public final class ChunkScheduler {
         return;
       }
       base = chunk.delivered;
+      worker.itemsDone += result.getValues().getEndsCount();
       if (result.getValues().getEndsCount() > 0) {
         worker.ran(result.getComputeNanos(), System.nanoTime());
       }
@@ -534,6 +535,32 @@ public final class ChunkScheduler {
   public long retries() {
     synchronized (lock) {
       return retries;
+    }
+  }
+
+  /**
+   * A worker as {@code flotilla status} shows it.
+   *
+   * @param id its id
+   * @param host its host
+   * @param pid its process id
+   * @param cores its machine's processors
+   * @param threads its run threads
+   * @param busy run threads holding a chunk now
+   * @param itemsDone items it has answered
+   */
+  public record WorkerView(String id, String host, long pid, int cores, int threads, int busy, long itemsDone) {}
+
+  /** @return the workers attached and ready, in the order they came */
+  public List<WorkerView> workers() {
+    synchronized (lock) {
+      List<WorkerView> out = new ArrayList<>(workers.size());
+      for (WorkerHandle w : workers.values()) {
+        out.add(
+            new WorkerView(
+                w.id, w.host, w.pid, w.cores, w.threads, Math.min(w.threads, w.inFlight.size()), w.itemsDone));
+      }
+      return out;
     }
   }
 

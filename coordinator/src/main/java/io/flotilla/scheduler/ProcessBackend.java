@@ -52,6 +52,18 @@ public final class ProcessBackend implements ChunkBackend {
     return new JobSpec(jobIds.incrementAndGet(), EncodedItems.function(codec, fn, maxPayloadBytes), List.of());
   }
 
+  /**
+   * Prepares a job whose function's classes come from shipped jars, which workers fetch from the
+   * coordinator's code store.
+   *
+   * @param fn the function
+   * @param bundles the jars' digests, already in the code store
+   * @return a handle to pass to {@link #run}
+   */
+  public JobRef openJob(SerializableFunction<?, ?> fn, List<String> bundles) {
+    return new JobSpec(jobIds.incrementAndGet(), EncodedItems.function(codec, fn, maxPayloadBytes), List.copyOf(bundles));
+  }
+
   @Override
   public JobRef callJob() {
     return JobSpec.CALL;

@@ -16,6 +16,8 @@ final class WorkerHandle {
   final long pid;
   final String host;
   final int threads;
+  /** Processors of the worker's machine. */
+  final int cores;
   /** The same identity, as results relayed to a remote client name it. */
   final io.flotilla.proto.WorkerRef ref;
   private final StreamObserver<CoordinatorMessage> out;
@@ -32,11 +34,15 @@ final class WorkerHandle {
   boolean retired;
   /** Killed by the pool to stop a chunk: its death is nobody's fault, and charges no attempt. */
   boolean killedDeliberately;
+  /** Items answered, for the job service's list of workers. */
+  long itemsDone;
   final Map<Long, ScheduledChunk> inFlight = new LinkedHashMap<>(); // in the order sent
   final Set<Long> knownJobs = new HashSet<>();
 
-  WorkerHandle(String id, long pid, String host, int threads, StreamObserver<CoordinatorMessage> out) {
+  WorkerHandle(
+      String id, long pid, String host, int threads, int cores, StreamObserver<CoordinatorMessage> out) {
     this.id = id;
+    this.cores = cores;
     this.pid = pid;
     this.host = host;
     this.threads = threads;

@@ -252,7 +252,8 @@ public final class WorkerLinkServer {
         return;
       }
       WorkerHandle h =
-          new WorkerHandle(hello.getWorkerId(), hello.getPid(), hello.getHost(), hello.getThreads(), out);
+          new WorkerHandle(
+              hello.getWorkerId(), hello.getPid(), hello.getHost(), hello.getThreads(), hello.getCores(), out);
       if (connections.putIfAbsent(h.id, this) != null) {
         refuse("a worker with id " + h.id + " is already attached");
         return;

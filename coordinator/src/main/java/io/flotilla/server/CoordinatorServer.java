@@ -10,7 +10,16 @@ import io.flotilla.proto.ClientMessage;
 import io.flotilla.proto.CodeStoreGrpc;
 import io.flotilla.proto.JoinReply;
 import io.flotilla.proto.ServerMessage;
+import io.flotilla.functions.FunctionRegistry;
+import io.flotilla.jobs.ClientTokens;
+import io.flotilla.jobs.JobLimits;
+import io.flotilla.jobs.JobService;
+import io.flotilla.proto.JobServiceGrpc;
 import io.flotilla.scheduler.ChunkScheduler;
+import io.flotilla.scheduler.ProcessBackend;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.flotilla.scheduler.RelayedJobs;
 import io.flotilla.scheduler.WorkerLinkServer;
 import io.grpc.Server;
@@ -26,6 +35,12 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -65,6 +80,9 @@ public final class CoordinatorServer implements AutoCloseable {
    * @param tlsDir PEM files for the cluster's TLS ({@code tls.key}, {@code tls.crt}, {@code ca.crt}), or
    *     {@code null}
    * @param pekko further Pekko settings
+   * @param clientTokens job-service tokens, each with its client's name; the cluster secret is also a
+   *     token (of the client "cluster"). With neither, on loopback, the job service takes every call
+   * @param jobLimits what the job service allows each client
    */
   public record Settings(
       String bindHost,
@@ -76,7 +94,9 @@ public final class CoordinatorServer implements AutoCloseable {
       int maxAttempts,
       Duration stableAfter,
       Path tlsDir,
-      Config pekko) {}
+      Config pekko,
+      Map<String, String> clientTokens,
+      JobLimits jobLimits) {}
 
   /** The largest message accepted or sent: a chunk or a piece of results. */
   private static final int MAX_MESSAGE_BYTES = 256 << 20;
@@ -92,7 +112,8 @@ public final class CoordinatorServer implements AutoCloseable {
   private final WorkerLinkServer link;
   private final ChunkScheduler scheduler;
   private final String advertise;
-  private final java.util.concurrent.ExecutorService codeIo;
+  private final List<ExecutorService> executors;
+  private final HealthStatusManager health;
 
   private CoordinatorServer(
       Server server,
@@ -100,8 +121,10 @@ public final class CoordinatorServer implements AutoCloseable {
       WorkerLinkServer link,
       ChunkScheduler scheduler,
       String advertise,
-      java.util.concurrent.ExecutorService codeIo) {
-    this.codeIo = codeIo;
+      List<ExecutorService> executors,
+      HealthStatusManager health) {
+    this.executors = executors;
+    this.health = health;
     this.server = server;
     this.node = node;
     this.link = link;
@@ -176,13 +199,43 @@ public final class CoordinatorServer implements AutoCloseable {
             .setSeedPort(node.port())
             .build();
     SecretCheck check = new SecretCheck(s.secret());
-    java.util.concurrent.ExecutorService codeIo =
-        java.util.concurrent.Executors.newCachedThreadPool(
+    ExecutorService codeIo =
+        Executors.newCachedThreadPool(
             r -> {
               Thread t = new Thread(r, "flotilla-code-store");
               t.setDaemon(true);
               return t;
             });
+    ExecutorService jobWork =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "flotilla-jobs");
+              t.setDaemon(true);
+              return t;
+            });
+    JobService jobs =
+        new JobService(
+            new ProcessBackend(scheduler, codec, CoordinatorServer.class.getClassLoader(), 1, MAX_MESSAGE_BYTES),
+            () -> fleet.now().getThreads(),
+            scheduler,
+            FunctionRegistry.of(CoordinatorServer.class.getClassLoader()),
+            s.jobLimits(),
+            jobWork);
+    Map<String, String> tokens = new HashMap<>(s.clientTokens());
+    if (!s.secret().isEmpty()) {
+      tokens.put(s.secret(), "cluster");
+    }
+    ClientTokens clientTokens = new ClientTokens(tokens);
+    HealthStatusManager health = new HealthStatusManager();
+    ScheduledExecutorService sweeper =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "flotilla-job-sweeper");
+              t.setDaemon(true);
+              return t;
+            });
+    long sweepMs = Math.max(100, Math.min(10_000, s.jobLimits().retention().toMillis() / 4));
+    sweeper.scheduleWithFixedDelay(jobs::sweep, sweepMs, sweepMs, TimeUnit.MILLISECONDS);
     Server server;
     try {
       NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(bind, s.port()));
@@ -203,23 +256,36 @@ public final class CoordinatorServer implements AutoCloseable {
                     @Override
                     public <Q, A> java.util.concurrent.Executor getExecutor(
                         io.grpc.ServerCall<Q, A> call, io.grpc.Metadata headers) {
-                      return call.getMethodDescriptor().getServiceName().equals(CodeStoreGrpc.SERVICE_NAME)
-                          ? codeIo
-                          : null;
+                      String service = call.getMethodDescriptor().getServiceName();
+                      if (service.equals(CodeStoreGrpc.SERVICE_NAME)) {
+                        return codeIo;
+                      }
+                      // Checking inputs and sending results is work: not for the network threads.
+                      return service.equals(JobServiceGrpc.SERVICE_NAME) ? jobWork : null;
                     }
                   })
               .addService(ServerInterceptors.intercept(link.service(), check))
               .addService(ServerInterceptors.intercept(clients, check))
               .addService(ServerInterceptors.intercept(new JoinService(codec.fingerprint(), seed), check))
               .addService(ServerInterceptors.intercept(new CodeStore(s.dataDir().resolve("code"), 1L << 30), check))
+              .addService(ServerInterceptors.intercept(jobs.checkedService(), clientTokens))
+              // Standard tools (grpcurl, grpc_health_probe, Kubernetes' gRPC probes) find their way in.
+              // Health says only whether the server is up, so it needs no token; reflection does.
+              .addService(health.getHealthService())
+              .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), clientTokens))
               .build()
               .start();
     } catch (IOException | RuntimeException e) {
       node.close();
       codeIo.shutdownNow();
+      jobWork.shutdownNow();
+      sweeper.shutdownNow();
       throw e;
     }
-    CoordinatorServer started = new CoordinatorServer(server, node, link, scheduler, advertise, codeIo);
+    health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+    health.setStatus(JobServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+    CoordinatorServer started =
+        new CoordinatorServer(server, node, link, scheduler, advertise, List.of(codeIo, jobWork, sweeper), health);
     log.info("coordinator listening on {}:{}, cluster seed {}", s.bindHost(), server.getPort(), node.selfAddress());
     return started;
   }
@@ -250,6 +316,7 @@ public final class CoordinatorServer implements AutoCloseable {
    */
   @Override
   public void close() {
+    health.enterTerminalState();
     link.stopWorkers();
     server.shutdown();
     try {
@@ -260,7 +327,7 @@ public final class CoordinatorServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       server.shutdownNow();
     }
-    codeIo.shutdownNow();
+    executors.forEach(ExecutorService::shutdownNow);
     scheduler.close();
     node.close();
   }

@@ -58,7 +58,7 @@ class ChunkSchedulerTest {
   @Test
   void deadWorkerChargesAnAttemptOnlyToTheChunkItWasRunning() {
     Outbox first = new Outbox();
-    WorkerHandle dying = new WorkerHandle("w1", 101, "here", 1, first);
+    WorkerHandle dying = new WorkerHandle("w1", 101, "here", 1, 1, first);
     scheduler.workerReady(dying, 2); // one run thread plus one chunk held in reserve
     CompletableFuture<Throwable> runningFailed = new CompletableFuture<>();
     CompletableFuture<Throwable> waitingFailed = new CompletableFuture<>();
@@ -77,7 +77,7 @@ class ChunkSchedulerTest {
     assertThat(waiting.attempt).isEqualTo(1);
 
     Outbox second = new Outbox();
-    scheduler.workerReady(new WorkerHandle("w2", 102, "here", 1, second), 2);
+    scheduler.workerReady(new WorkerHandle("w2", 102, "here", 1, 1, second), 2);
     assertThat(second.chunkIds()).as("the waiting chunk goes to the next worker").containsExactly(2L);
   }
 
@@ -96,11 +96,11 @@ class ChunkSchedulerTest {
             (ChunkResult r, WorkerHandle w, int base) -> deliveredBy.add(w.id + "/attempt " + r.getAttempt()),
             (e, base) -> deliveredBy.add("failed: " + e),
             (w, base) -> deliveredBy.add("suspect"));
-    WorkerHandle first = new WorkerHandle("w1", 101, "here", 1, new Outbox());
+    WorkerHandle first = new WorkerHandle("w1", 101, "here", 1, 1, new Outbox());
     retrying.workerReady(first, 2);
     retrying.submit(chunk, false);
     retrying.workerLost(first, c -> new IllegalStateException("unexpected"));
-    WorkerHandle second = new WorkerHandle("w2", 102, "here", 1, new Outbox());
+    WorkerHandle second = new WorkerHandle("w2", 102, "here", 1, 1, new Outbox());
     retrying.workerReady(second, 2);
     assertThat(chunk.attempt).isEqualTo(2);
 
@@ -118,7 +118,7 @@ class ChunkSchedulerTest {
   void aChunkRequeuedAfterADeathRunsAloneOnItsNextWorker() {
     ChunkScheduler retrying = new ChunkScheduler(3);
     CompletableFuture<Throwable> ignored = new CompletableFuture<>();
-    WorkerHandle dying = new WorkerHandle("w1", 101, "here", 1, new Outbox());
+    WorkerHandle dying = new WorkerHandle("w1", 101, "here", 1, 1, new Outbox());
     retrying.workerReady(dying, 1);
     ScheduledChunk suspect =
         new ScheduledChunk(
@@ -132,7 +132,7 @@ class ChunkSchedulerTest {
     assertThat(suspect.isolated).isTrue();
 
     Outbox next = new Outbox();
-    WorkerHandle fresh = new WorkerHandle("w2", 102, "here", 1, next);
+    WorkerHandle fresh = new WorkerHandle("w2", 102, "here", 1, 1, next);
     retrying.workerReady(fresh, 2);
     assertThat(next.chunkIds()).as("only the suspect, although the worker has credit for two").containsExactly(1L);
     retrying.result(fresh, ChunkResult.newBuilder().setChunkId(1).setAttempt(2).setCredits(1).build());
@@ -181,7 +181,7 @@ class ChunkSchedulerTest {
     List<String> events = new ArrayList<>();
     ScheduledChunk chunk = mapChunkOfFour(retrying, events);
     Outbox firstOut = new Outbox();
-    WorkerHandle first = new WorkerHandle("w1", 101, "here", 1, firstOut);
+    WorkerHandle first = new WorkerHandle("w1", 101, "here", 1, 1, firstOut);
     retrying.workerReady(first, 2);
     retrying.submit(chunk, false);
     retrying.result(first, piece(9, 1, 3, true));
@@ -189,7 +189,7 @@ class ChunkSchedulerTest {
 
     retrying.workerLost(first, c -> new IllegalStateException("unexpected"));
     Outbox secondOut = new Outbox();
-    WorkerHandle second = new WorkerHandle("w2", 102, "here", 1, secondOut);
+    WorkerHandle second = new WorkerHandle("w2", 102, "here", 1, 1, secondOut);
     retrying.workerReady(second, 2);
     CoordinatorMessage resent = secondOut.sent.stream().filter(CoordinatorMessage::hasChunk).findFirst().orElseThrow();
     assertThat(resent.getChunk().getFirstIndex()).isEqualTo(103);
@@ -205,7 +205,7 @@ class ChunkSchedulerTest {
   void aChunkHandedBackAfterPartialResultsHandsBackOnlyTheRest() {
     List<String> events = new ArrayList<>();
     ScheduledChunk chunk = mapChunkOfFour(scheduler, events);
-    WorkerHandle dying = new WorkerHandle("w1", 101, "here", 1, new Outbox());
+    WorkerHandle dying = new WorkerHandle("w1", 101, "here", 1, 1, new Outbox());
     scheduler.workerReady(dying, 2);
     scheduler.submit(chunk, false);
     scheduler.result(dying, piece(9, 1, 2, true));
@@ -217,7 +217,7 @@ class ChunkSchedulerTest {
   void aChunkOutOfAttemptsAfterPartialResultsBlamesItsFirstUnansweredItem() {
     List<String> events = new ArrayList<>();
     ScheduledChunk chunk = mapChunkOfFour(scheduler, events); // one attempt
-    WorkerHandle dying = new WorkerHandle("w1", 101, "here", 1, new Outbox());
+    WorkerHandle dying = new WorkerHandle("w1", 101, "here", 1, 1, new Outbox());
     scheduler.workerReady(dying, 2);
     scheduler.submit(chunk, false);
     scheduler.result(dying, piece(9, 1, 3, true));
@@ -240,7 +240,7 @@ class ChunkSchedulerTest {
   @Test
   void chunksQueueDeeperOnAWorkerOnlyWhileItsResultsComeBackTiny() {
     Outbox out = new Outbox();
-    WorkerHandle worker = new WorkerHandle("w1", 101, "here", 1, out);
+    WorkerHandle worker = new WorkerHandle("w1", 101, "here", 1, 1, out);
     scheduler.workerReady(worker, 9); // one run thread plus a prefetch of eight
     CompletableFuture<Throwable> ignored = new CompletableFuture<>();
     for (long id = 1; id <= 20; id++) {
@@ -262,7 +262,7 @@ class ChunkSchedulerTest {
   @Test
   void aChunkWaitingInABusyWorkersQueueIsTakenBackWholeForAnIdleWorker() {
     Outbox busyOut = new Outbox();
-    WorkerHandle busy = new WorkerHandle("w1", 101, "here", 1, busyOut);
+    WorkerHandle busy = new WorkerHandle("w1", 101, "here", 1, 1, busyOut);
     scheduler.workerReady(busy, 9);
     List<String> events = new ArrayList<>();
     CompletableFuture<Throwable> ignored = new CompletableFuture<>();
@@ -289,7 +289,7 @@ class ChunkSchedulerTest {
     assertThat(busyOut.chunkIds()).as("three tiny results in a row").containsExactly(101L, 102L, 103L, 2L, 3L, 4L, 5L);
 
     Outbox idleOut = new Outbox();
-    WorkerHandle idle = new WorkerHandle("w2", 102, "here", 1, idleOut);
+    WorkerHandle idle = new WorkerHandle("w2", 102, "here", 1, 1, idleOut);
     scheduler.workerReady(idle, 9);
     List<Long> yields =
         busyOut.sent.stream().filter(CoordinatorMessage::hasYield).map(m -> m.getYield().getChunkId()).toList();

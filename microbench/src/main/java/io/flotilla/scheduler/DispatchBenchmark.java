@@ -109,7 +109,7 @@ public class DispatchBenchmark {
     streams[1] = new CountingStream();
     workers =
         new WorkerHandle[] {
-          new WorkerHandle("w1", 1, "bench", 1, streams[0]), new WorkerHandle("w2", 2, "bench", 2, streams[1])
+          new WorkerHandle("w1", 1, "bench", 1, 2, streams[0]), new WorkerHandle("w2", 2, "bench", 2, 2, streams[1])
         };
     mapJob = new JobSpec(1, ByteString.copyFromUtf8("an encoded function"), java.util.List.of());
     items = ItemBatch.newBuilder().setData(ByteString.copyFrom(new byte[1024])).build();

@@ -63,7 +63,7 @@ public class ResultDeliveryBenchmark {
   public void setUp() {
     loader = ResultDeliveryBenchmark.class.getClassLoader();
     codec = new Codec(loader);
-    worker = new WorkerHandle("w1", 1, "bench", 1, new DiscardingStream());
+    worker = new WorkerHandle("w1", 1, "bench", 1, 2, new DiscardingStream());
     ItemBatch values;
     try (Codec.BatchWriter writer = codec.newBatch()) {
       for (int i = 0; i < CHUNK; i++) {

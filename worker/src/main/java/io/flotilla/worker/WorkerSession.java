@@ -123,6 +123,7 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
                     .setPid(ProcessHandle.current().pid())
                     .setHost(options.host())
                     .setThreads(options.threads())
+                    .setCores(Runtime.getRuntime().availableProcessors())
                     .setToken(options.token())
                     .setJavaVersion(Runtime.version().toString())
                     .setClusterAddress(options.clusterAddress()))

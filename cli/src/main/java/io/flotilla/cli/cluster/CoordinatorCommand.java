@@ -1,7 +1,9 @@
 package io.flotilla.cli.cluster;
 
 import io.flotilla.server.CoordinatorServer;
+import io.flotilla.jobs.JobLimits;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
@@ -30,8 +32,44 @@ public final class CoordinatorCommand implements Callable<Integer> {
   @Option(names = "--max-attempts", paramLabel = "N", description = "Runs of a chunk whose worker dies before its items fail (env FLOTILLA_MAX_ATTEMPTS; default 3).")
   Integer maxAttempts;
 
+  @Option(names = "--tokens-file", paramLabel = "FILE", description = {
+      "Job-service clients, one per line: NAME TOKEN ('#' starts a comment). Each token sees only its own jobs;",
+      "the cluster secret is a token too (env FLOTILLA_TOKENS_FILE)."})
+  Path tokensFile;
+
+  @Option(names = "--max-message-bytes", paramLabel = "N", description = "Largest job-service request (env FLOTILLA_MAX_MESSAGE_BYTES; default 4194304).")
+  Integer maxMessageBytes;
+
+  @Option(names = "--max-inputs-in-flight", paramLabel = "N", description = "Inputs of one job waiting or running before its input stream is held (env FLOTILLA_MAX_INPUTS_IN_FLIGHT; default 10000).")
+  Integer maxInputsInFlight;
+
+  @Option(names = "--max-jobs-per-client", paramLabel = "N", description = "Running jobs per client (env FLOTILLA_MAX_JOBS_PER_CLIENT; default 16).")
+  Integer maxJobsPerClient;
+
+  @Option(names = "--job-retention", paramLabel = "DURATION", description = "How long finished jobs' results stay readable, e.g. 15m, 2h (env FLOTILLA_JOB_RETENTION; default 15m).")
+  String jobRetention;
+
   @Override
   public Integer call() throws Exception {
+    JobLimits limits;
+    Map<String, String> tokens;
+    try {
+      limits =
+          new JobLimits(
+              cluster.pick(maxMessageBytes, "max-message-bytes", Integer::parseInt, JobLimits.DEFAULT.maxMessageBytes()),
+              cluster.pick(maxInputsInFlight, "max-inputs-in-flight", Integer::parseInt, JobLimits.DEFAULT.maxPendingPerJob()),
+              cluster.pick(maxJobsPerClient, "max-jobs-per-client", Integer::parseInt, JobLimits.DEFAULT.maxJobsPerClient()),
+              cluster.pick(
+                  jobRetention == null ? null : Durations.parse(jobRetention),
+                  "job-retention",
+                  Durations::parse,
+                  JobLimits.DEFAULT.retention()));
+      Path file = cluster.pick(tokensFile, "tokens-file", Path::of, null);
+      tokens = file == null ? Map.of() : TokensFile.read(file);
+    } catch (IllegalArgumentException | java.io.IOException e) {
+      System.err.println("flotilla coordinator: " + e.getMessage());
+      return 2;
+    }
     CoordinatorServer.Settings settings =
         new CoordinatorServer.Settings(
             cluster.bindHost("127.0.0.1"),
@@ -47,7 +85,9 @@ public final class CoordinatorCommand implements Callable<Integer> {
             cluster.pick(maxAttempts, "max-attempts", Integer::parseInt, 3),
             cluster.stableAfter(),
             cluster.tls(),
-            cluster.pekko());
+            cluster.pekko(),
+            tokens,
+            limits);
     CoordinatorServer server;
     try {
       server = CoordinatorServer.start(settings);

@@ -1,0 +1,134 @@
+package io.flotilla.cli.jobs;
+
+import io.flotilla.jobs.ClientTokens;
+import io.flotilla.link.CoordinatorChannel;
+import io.flotilla.link.NettyDefaults;
+import io.flotilla.link.Tls;
+import io.flotilla.proto.JobServiceGrpc;
+import io.grpc.CallCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Option;
+
+/**
+ * How the job commands reach a coordinator: its address, the token (sent as gRPC call credentials),
+ * TLS, and the deadline every call gets. Streams that may rightly last long (results of a long job) are
+ * given the deadline too, and reopened from where they stopped when it passes.
+ */
+final class JobConnection implements AutoCloseable {
+  @Option(names = "--connect", paramLabel = "HOST:PORT", description = "The coordinator (env FLOTILLA_COORDINATOR; default 127.0.0.1:7600).")
+  String connect;
+
+  @Option(names = "--token-file", paramLabel = "FILE", description = "A file holding this client's token (env FLOTILLA_TOKEN, FLOTILLA_TOKEN_FILE; the cluster secret, FLOTILLA_SECRET, is also a token).")
+  Path tokenFile;
+
+  @Option(names = "--tls-dir", paramLabel = "DIR", description = "ca.crt, tls.crt and tls.key for a coordinator that speaks TLS (env FLOTILLA_TLS_DIR).")
+  Path tlsDir;
+
+  @Option(names = "--timeout", paramLabel = "DURATION", description = "Deadline of each call to the coordinator (default 30s).")
+  String timeout;
+
+  private ManagedChannel channel;
+
+  String address() {
+    if (connect != null) {
+      return connect;
+    }
+    String env = System.getenv("FLOTILLA_COORDINATOR");
+    return env == null || env.isBlank() ? "127.0.0.1:7600" : env.trim();
+  }
+
+  Duration deadline() {
+    return timeout == null ? Duration.ofSeconds(30) : io.flotilla.cli.cluster.Durations.parse(timeout);
+  }
+
+  private String token() {
+    if (tokenFile != null) {
+      return CoordinatorChannel.readSecret(tokenFile);
+    }
+    String token = System.getenv("FLOTILLA_TOKEN");
+    if (token != null && !token.isBlank()) {
+      return token.trim();
+    }
+    String file = System.getenv("FLOTILLA_TOKEN_FILE");
+    if (file != null && !file.isBlank()) {
+      return CoordinatorChannel.readSecret(Path.of(file));
+    }
+    String secret = CoordinatorChannel.secretFromEnvironment();
+    return secret == null ? "" : secret;
+  }
+
+  /** @return a stub with this connection's token; every call still needs its deadline */
+  JobServiceGrpc.JobServiceBlockingStub blocking() {
+    return JobServiceGrpc.newBlockingStub(channel()).withCallCredentials(credentials());
+  }
+
+  /** @return an asynchronous stub with this connection's token */
+  JobServiceGrpc.JobServiceStub async() {
+    return JobServiceGrpc.newStub(channel()).withCallCredentials(credentials());
+  }
+
+  /** @return the blocking stub with the per-call deadline set */
+  JobServiceGrpc.JobServiceBlockingStub call() {
+    return blocking().withDeadlineAfter(deadline().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private CallCredentials credentials() {
+    String token = token();
+    return new CallCredentials() {
+      @Override
+      public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
+        Metadata headers = new Metadata();
+        if (!token.isEmpty()) {
+          headers.put(ClientTokens.AUTHORIZATION, "Bearer " + token);
+        }
+        applier.apply(headers);
+      }
+    };
+  }
+
+  private synchronized ManagedChannel channel() {
+    if (channel == null) {
+      String address = address();
+      int colon = address.lastIndexOf(':');
+      if (colon <= 0) {
+        throw new IllegalArgumentException("'" + address + "' is not HOST:PORT");
+      }
+      int port = Integer.parseInt(address.substring(colon + 1));
+      NettyDefaults.apply();
+      NettyChannelBuilder builder = NettyChannelBuilder.forAddress(address.substring(0, colon), port);
+      Path tls = tlsDir != null ? tlsDir : envPath("FLOTILLA_TLS_DIR");
+      if (tls != null) {
+        builder.sslContext(Tls.client(tls));
+      } else {
+        builder.usePlaintext();
+      }
+      channel =
+          builder
+              // A coordinator that vanishes mid-stream is noticed, even when no result is due.
+              .keepAliveTime(30, TimeUnit.SECONDS)
+              .keepAliveTimeout(10, TimeUnit.SECONDS)
+              .keepAliveWithoutCalls(false)
+              .maxInboundMessageSize(64 << 20)
+              .build();
+    }
+    return channel;
+  }
+
+  private static Path envPath(String name) {
+    String v = System.getenv(name);
+    return v == null || v.isBlank() ? null : Path.of(v);
+  }
+
+  @Override
+  public synchronized void close() {
+    if (channel != null) {
+      channel.shutdownNow();
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package io.flotilla.cli.jobs;
+
+import com.google.protobuf.util.JsonFormat;
+import io.flotilla.proto.JobRequest;
+import io.flotilla.proto.JobStatus;
+import io.flotilla.proto.ListJobsReply;
+import io.flotilla.proto.ListJobsRequest;
+import io.flotilla.proto.ListWorkersReply;
+import io.flotilla.proto.ListWorkersRequest;
+import io.flotilla.proto.WorkerInfo;
+import io.grpc.StatusRuntimeException;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code flotilla status}: the cluster's workers and this client's jobs. */
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Shows the coordinator's workers (host, pid, cores, load = busy threads/threads, tasks done) and this",
+      "client's jobs, or one job when given its id. --json prints the same as one JSON object."
+    })
+public final class StatusCommand implements Callable<Integer> {
+  @Mixin JobConnection connection;
+
+  @Parameters(index = "0", arity = "0..1", paramLabel = "ID", description = "One job.")
+  String jobId;
+
+  @Option(names = "--json", description = "One JSON object: {\"workers\":[...],\"jobs\":[...]}.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    try (JobConnection open = connection) {
+      if (jobId != null) {
+        JobStatus s = connection.call().getJob(JobRequest.newBuilder().setJobId(jobId).build());
+        System.out.println(json ? JsonFormat.printer().omittingInsignificantWhitespace().print(s) : jobLine(s));
+        return JobExit.OK;
+      }
+      ListWorkersReply workers = connection.call().listWorkers(ListWorkersRequest.getDefaultInstance());
+      ListJobsReply jobs = connection.call().listJobs(ListJobsRequest.getDefaultInstance());
+      if (json) {
+        JsonFormat.Printer p = JsonFormat.printer().omittingInsignificantWhitespace().alwaysPrintFieldsWithNoPresence();
+        String w = p.print(workers);
+        String j = p.print(jobs);
+        System.out.println("{\"workers\":" + inner(w, "workers") + ",\"jobs\":" + inner(j, "jobs") + "}");
+        return JobExit.OK;
+      }
+      System.out.println("workers: " + workers.getWorkersCount());
+      System.out.printf(Locale.ROOT, "  %-22s %-16s %8s %5s %9s %10s%n", "ID", "HOST", "PID", "CORES", "LOAD", "TASKS DONE");
+      for (WorkerInfo w : workers.getWorkersList()) {
+        System.out.printf(
+            Locale.ROOT,
+            "  %-22s %-16s %8d %5d %9s %10d%n",
+            w.getId(), w.getHost(), w.getPid(), w.getCores(), w.getBusy() + "/" + w.getThreads(), w.getTasksDone());
+      }
+      System.out.println("jobs: " + jobs.getJobsCount());
+      for (JobStatus s : jobs.getJobsList()) {
+        System.out.println("  " + jobLine(s));
+      }
+      return JobExit.OK;
+    } catch (StatusRuntimeException e) {
+      return JobExit.report("status", connection.address(), e);
+    }
+  }
+
+  /** The array inside {"name":[...]}, or [] when the printer left the empty list out. */
+  private static String inner(String object, String name) {
+    String prefix = "{\"" + name + "\":";
+    return object.startsWith(prefix) ? object.substring(prefix.length(), object.length() - 1) : "[]";
+  }
+
+  /** @return e.g. {@code j-1a2b… isprime RUNNING inputs 10 (closed) ok 7 failed 1 cancelled 0 pending 2} */
+  static String jobLine(JobStatus s) {
+    return String.format(
+        Locale.ROOT,
+        "%s %s %s inputs %d%s succeeded %d failed %d cancelled %d pending %d created %s",
+        s.getJobId(),
+        s.getFunction(),
+        s.getState(),
+        s.getInputsReceived(),
+        s.getInputsClosed() ? " (closed)" : " (open)",
+        s.getSucceeded(),
+        s.getFailed(),
+        s.getCancelled(),
+        s.getPending(),
+        Instant.ofEpochMilli(s.getCreatedUnixMs()));
+  }
+}

@@ -1,0 +1,27 @@
+package io.flotilla.jobs;
+
+import java.time.Duration;
+
+/**
+ * What the job service allows one client, so that no client can exhaust the coordinator for the others.
+ *
+ * @param maxMessageBytes the largest request message; larger ones are refused with RESOURCE_EXHAUSTED
+ * @param maxPendingPerJob inputs of one job waiting or running; beyond it the coordinator stops reading
+ *     the job's input stream (flow control), and a single batch larger than this is refused
+ * @param maxJobsPerClient running jobs per client; one more is refused with RESOURCE_EXHAUSTED
+ * @param retention how long a finished job's results stay readable, and how long a job whose input
+ *     stream broke waits for the client to resume it before its inputs are closed
+ */
+public record JobLimits(int maxMessageBytes, int maxPendingPerJob, int maxJobsPerClient, Duration retention) {
+  /** 4 MiB messages (gRPC's usual limit), 10,000 inputs in flight, 16 jobs, results kept 15 minutes. */
+  public static final JobLimits DEFAULT = new JobLimits(4 << 20, 10_000, 16, Duration.ofMinutes(15));
+
+  public JobLimits {
+    if (maxMessageBytes < 1024 || maxPendingPerJob < 1 || maxJobsPerClient < 1 || retention.isNegative()) {
+      throw new IllegalArgumentException(
+          "job limits must be positive, messages at least 1024 bytes: messages "
+              + maxMessageBytes + ", inputs in flight " + maxPendingPerJob + ", jobs " + maxJobsPerClient
+              + ", retention " + retention);
+    }
+  }
+}

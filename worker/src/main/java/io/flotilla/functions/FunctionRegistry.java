@@ -1,0 +1,74 @@
+package io.flotilla.functions;
+
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.TreeMap;
+import java.util.WeakHashMap;
+import java.util.regex.Pattern;
+
+/**
+ * The functions registered on a class path: every {@link Registered} method of every
+ * {@link FunctionLibrary} its service files list. Read once per class loader (the worker's own, or a
+ * job's loader over shipped jars), then kept while the loader lives.
+ */
+public final class FunctionRegistry {
+  private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+  private static final Map<ClassLoader, FunctionRegistry> BY_LOADER =
+      Collections.synchronizedMap(new WeakHashMap<>());
+
+  private final Map<String, NamedFunction> functions;
+
+  private FunctionRegistry(Map<String, NamedFunction> functions) {
+    this.functions = Collections.unmodifiableMap(functions);
+  }
+
+  /**
+   * @param loader where to look
+   * @return the functions it registers
+   * @throws IllegalStateException if two methods claim one name, or a registration is malformed
+   */
+  public static FunctionRegistry of(ClassLoader loader) {
+    return BY_LOADER.computeIfAbsent(loader, FunctionRegistry::load);
+  }
+
+  private static FunctionRegistry load(ClassLoader loader) {
+    Map<String, NamedFunction> found = new TreeMap<>();
+    for (FunctionLibrary library : ServiceLoader.load(FunctionLibrary.class, loader)) {
+      for (Method m : library.getClass().getMethods()) {
+        Registered r = m.getAnnotation(Registered.class);
+        if (r == null) {
+          continue;
+        }
+        String where = m.getDeclaringClass().getName() + "." + m.getName();
+        if (!NAME.matcher(r.value()).matches()) {
+          throw new IllegalStateException(
+              where + " registers '" + r.value() + "': names are lower case letters, digits, '-' and '_'");
+        }
+        if (!Modifier.isStatic(m.getModifiers()) || m.getParameterCount() != 1 || m.getReturnType() == void.class) {
+          throw new IllegalStateException(
+              where + " registers '" + r.value() + "' but is not a static method of one parameter returning a value");
+        }
+        NamedFunction previous = found.put(r.value(), new NamedFunction(r.value(), r.description(), m));
+        if (previous != null) {
+          throw new IllegalStateException("two functions are registered as '" + r.value() + "': " + previous + " and " + where);
+        }
+      }
+    }
+    return new FunctionRegistry(found);
+  }
+
+  /** @return the function of that name, if registered */
+  public Optional<NamedFunction> find(String name) {
+    return Optional.ofNullable(functions.get(name));
+  }
+
+  /** @return every function, by name */
+  public Collection<NamedFunction> all() {
+    return functions.values();
+  }
+}
