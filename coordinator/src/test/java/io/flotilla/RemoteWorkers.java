@@ -21,6 +21,15 @@ final class RemoteWorkers implements AutoCloseable {
   private int replacements; // guarded by this
 
   RemoteWorkers(Path dir) throws IOException {
+    this(dir, java.util.Map.of(), io.flotilla.jobs.JobLimits.DEFAULT);
+  }
+
+  /**
+   * @param dir scratch space
+   * @param tokens job-service clients' tokens, with their names
+   * @param limits the job service's limits
+   */
+  RemoteWorkers(Path dir, java.util.Map<String, String> tokens, io.flotilla.jobs.JobLimits limits) throws IOException {
     this.dir = dir;
     server =
         CoordinatorServer.start(
@@ -35,8 +44,8 @@ final class RemoteWorkers implements AutoCloseable {
                 Duration.ofSeconds(3),
                 null,
                 com.typesafe.config.ConfigFactory.empty(),
-        java.util.Map.of(),
-        io.flotilla.jobs.JobLimits.DEFAULT));
+                tokens,
+                limits));
   }
 
   String address() {

@@ -1,6 +1,10 @@
 package io.flotilla.jobs;
 
+import io.grpc.ForwardingServerCallListener;
 import io.grpc.KnownLength;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
@@ -15,7 +19,12 @@ import java.util.List;
 /**
  * Gives a service's requests precise statuses before any handler sees them: a message over the size
  * limit is RESOURCE_EXHAUSTED naming both sizes, and bytes that are not the request's Protobuf type are
- * INVALID_ARGUMENT (gRPC's own answer to both would be less telling: INTERNAL for the second).
+ * INVALID_ARGUMENT.
+ *
+ * <p>Implementation notes: gRPC turns an exception thrown while parsing a request into UNKNOWN, with
+ * nothing of its message. So the parser does not throw: it hands on a {@link Malformed} in place of the
+ * request (erasure lets it pass as one), and the call's listener, wrapped here, closes the call with its
+ * status before the handler could see it, and ignores the rest of the call.
  */
 final class StrictRequests {
   private StrictRequests() {}
@@ -54,22 +63,86 @@ final class StrictRequests {
           public Q parse(InputStream in) {
             int size = size(in);
             if (size > maxBytes) {
-              throw Status.RESOURCE_EXHAUSTED
-                  .withDescription(
+              return malformed(
+                  Status.RESOURCE_EXHAUSTED.withDescription(
                       "a message of " + size + " bytes is over the job service's limit of " + maxBytes
-                          + " bytes (--max-message-bytes); send inputs in smaller batches")
-                  .asRuntimeException();
+                          + " bytes (--max-message-bytes); send inputs in smaller batches"));
             }
             try {
               return inner.parse(in);
             } catch (StatusRuntimeException e) {
-              throw Status.INVALID_ARGUMENT
-                  .withDescription("malformed message: not a valid " + type + " (" + e.getStatus().getDescription() + ")")
-                  .asRuntimeException();
+              return malformed(
+                  Status.INVALID_ARGUMENT.withDescription(
+                      "malformed message: not a valid " + type + " (" + e.getStatus().getDescription() + ")"));
             }
           }
         };
-    return ServerMethodDefinition.create(d.toBuilder().setRequestMarshaller(strict).build(), method.getServerCallHandler());
+    ServerCallHandler<Q, A> handler = method.getServerCallHandler();
+    return ServerMethodDefinition.create(
+        d.toBuilder().setRequestMarshaller(strict).build(),
+        (call, headers) -> new Guard<>(call, handler.startCall(call, headers)));
+  }
+
+  /** A request that could not be read, standing in for it until the listener closes the call. */
+  private record Malformed(Status status) {}
+
+  @SuppressWarnings("unchecked")
+  private static <Q> Q malformed(Status status) {
+    return (Q) new Malformed(status);
+  }
+
+  /** Passes a call's events on to its handler, until a malformed request closes the call instead. */
+  private static final class Guard<Q, A> extends ForwardingServerCallListener.SimpleForwardingServerCallListener<Q> {
+    private final ServerCall<Q, A> call;
+    private boolean closed;
+
+    Guard(ServerCall<Q, A> call, ServerCall.Listener<Q> delegate) {
+      super(delegate);
+      this.call = call;
+    }
+
+    @Override
+    public void onMessage(Q message) {
+      if (closed) {
+        return;
+      }
+      if ((Object) message instanceof Malformed m) {
+        closed = true;
+        call.close(m.status(), new Metadata());
+        // The handler learns that the call is over, as it would of a client's cancel.
+        super.onCancel();
+        return;
+      }
+      super.onMessage(message);
+    }
+
+    @Override
+    public void onHalfClose() {
+      if (!closed) {
+        super.onHalfClose();
+      }
+    }
+
+    @Override
+    public void onCancel() {
+      if (!closed) {
+        super.onCancel();
+      }
+    }
+
+    @Override
+    public void onComplete() {
+      if (!closed) {
+        super.onComplete();
+      }
+    }
+
+    @Override
+    public void onReady() {
+      if (!closed) {
+        super.onReady();
+      }
+    }
   }
 
   private static int size(InputStream in) {

@@ -14,12 +14,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * A {@code flotilla} command in a JVM of its own, with this test's class path, possibly inside a
  * network namespace; its output lines (stdout and stderr) are kept for the test to wait on and read.
  */
-final class ChildJvm implements AutoCloseable {
+public final class ChildJvm implements AutoCloseable {
   private final String name;
   private final Process process;
   private final List<String> lines = new CopyOnWriteArrayList<>();
 
-  ChildJvm(String name, String namespace, Map<String, String> env, String... args) throws IOException {
+  public ChildJvm(String name, String namespace, Map<String, String> env, String... args) throws IOException {
     this.name = name;
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -54,7 +54,7 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** @return the first line containing the text, or null */
-  String line(String containing) {
+  public String line(String containing) {
     for (String line : lines) {
       if (line.contains(containing)) {
         return line;
@@ -64,21 +64,21 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** @return the lines containing the text */
-  List<String> lines(String containing) {
+  public List<String> lines(String containing) {
     return lines.stream().filter(l -> l.contains(containing)).toList();
   }
 
   /** @return how many lines contain the text */
-  long count(String containing) {
+  public long count(String containing) {
     return lines.stream().filter(l -> l.contains(containing)).count();
   }
 
-  Process process() {
+  public Process process() {
     return process;
   }
 
   /** @return everything it printed so far, for failure messages */
-  String output() {
+  public String output() {
     return name + " printed:\n  " + String.join("\n  ", lines);
   }
 

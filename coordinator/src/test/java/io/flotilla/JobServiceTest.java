@@ -1,0 +1,540 @@
+package io.flotilla;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.ByteString;
+import io.flotilla.jobs.ClientTokens;
+import io.flotilla.jobs.JobLimits;
+import io.flotilla.proto.FunctionInfo;
+import io.flotilla.proto.InputBatch;
+import io.flotilla.proto.JobRequest;
+import io.flotilla.proto.JobServiceGrpc;
+import io.flotilla.proto.JobState;
+import io.flotilla.proto.JobStatus;
+import io.flotilla.proto.ListFunctionsRequest;
+import io.flotilla.proto.ListJobsRequest;
+import io.flotilla.proto.ListWorkersRequest;
+import io.flotilla.proto.Result;
+import io.flotilla.proto.ResultBatch;
+import io.flotilla.proto.ResultsRequest;
+import io.flotilla.proto.SubmitRequest;
+import io.flotilla.proto.WorkerInfo;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.grpc.reflection.v1.ServerReflectionRequest;
+import io.grpc.reflection.v1.ServerReflectionResponse;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The job service over real sockets: a coordinator server with two client tokens, and two worker JVMs
+ * that joined it and run the {@link TestFunctions} by name.
+ */
+class JobServiceTest {
+  private static final String ALICE = "alice-0123456789abcdef";
+  private static final String BOB = "bob-0123456789abcdef";
+  private static final String CAROL = "carol-0123456789abcdef";
+  private static final int MAX_MESSAGE = 64 * 1024;
+  private static final int MAX_IN_FLIGHT = 500;
+  private static final int MAX_JOBS = 20;
+
+  private static RemoteWorkers cluster;
+  private static ManagedChannel channel;
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster =
+        new RemoteWorkers(
+            Files.createTempDirectory("flotilla-jobs"),
+            Map.of(ALICE, "alice", BOB, "bob", CAROL, "carol"),
+            new JobLimits(MAX_MESSAGE, MAX_IN_FLIGHT, MAX_JOBS, Duration.ofMinutes(10)));
+    cluster.addWorker();
+    cluster.addWorker();
+    channel = NettyChannelBuilder.forTarget(cluster.address()).usePlaintext().build();
+    await("two workers").atMost(TestTime.LONG).until(() -> jobs(ALICE).listWorkers(ListWorkersRequest.getDefaultInstance()).getWorkersCount() == 2);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (channel != null) {
+      channel.shutdownNow();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  /** A blocking stub with the token, and a deadline on the call, as every client call should have. */
+  private static JobServiceGrpc.JobServiceBlockingStub jobs(String token) {
+    return stub(token).withDeadlineAfter(60, TimeUnit.SECONDS);
+  }
+
+  private static JobServiceGrpc.JobServiceBlockingStub stub(String token) {
+    Metadata auth = new Metadata();
+    if (token != null) {
+      auth.put(ClientTokens.AUTHORIZATION, "Bearer " + token);
+    }
+    return JobServiceGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth));
+  }
+
+  private static JobServiceGrpc.JobServiceStub async(String token) {
+    Metadata auth = new Metadata();
+    auth.put(ClientTokens.AUTHORIZATION, "Bearer " + token);
+    return JobServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth));
+  }
+
+  private static List<ByteString> json(Object... values) {
+    return Arrays.stream(values).map(v -> ByteString.copyFromUtf8(String.valueOf(v))).toList();
+  }
+
+  private static JobStatus submit(String token, String fn, List<ByteString> inputs, boolean end) {
+    return jobs(token)
+        .submit(SubmitRequest.newBuilder().setFunction(fn).addAllInputs(inputs).setEndOfInputs(end).build());
+  }
+
+  /** @return every result of the job, read to the end of its stream from {@code from} */
+  private static List<Result> read(String token, String id, boolean ordered, long from) {
+    List<Result> out = new ArrayList<>();
+    Iterator<ResultBatch> it =
+        jobs(token).results(ResultsRequest.newBuilder().setJobId(id).setOrdered(ordered).setFrom(from).build());
+    it.forEachRemaining(b -> out.addAll(b.getResultsList()));
+    return out;
+  }
+
+  private static long valueOf(Result r) {
+    assertThat(r.hasError()).as("result %s has no error: %s", r.getIndex(), r.getError()).isFalse();
+    return Long.parseLong(r.getValue().toStringUtf8());
+  }
+
+  private static Status.Code code(Throwable t) {
+    return Status.fromThrowable(t).getCode();
+  }
+
+  private static String description(Throwable t) {
+    return String.valueOf(Status.fromThrowable(t).getDescription());
+  }
+
+  /** An input stream of a job, driven by the test. */
+  private static final class Inputs implements ClientResponseObserver<InputBatch, JobStatus> {
+    final CompletableFuture<JobStatus> reply = new CompletableFuture<>();
+    ClientCallStreamObserver<InputBatch> stream;
+
+    static Inputs open(String token) {
+      Inputs inputs = new Inputs();
+      async(token).withDeadlineAfter(60, TimeUnit.SECONDS).sendInputs(inputs);
+      return inputs;
+    }
+
+    Inputs send(String id, long first, List<ByteString> items, boolean end) {
+      stream.onNext(InputBatch.newBuilder().setJobId(id).setFirstIndex(first).addAllItems(items).setEndOfInputs(end).build());
+      return this;
+    }
+
+    JobStatus close() throws Exception {
+      stream.onCompleted();
+      return reply.get(60, TimeUnit.SECONDS);
+    }
+
+    Throwable failure() {
+      return reply.handle((ok, error) -> error).orTimeout(60, TimeUnit.SECONDS).join();
+    }
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<InputBatch> requestStream) {
+      stream = requestStream;
+    }
+
+    @Override
+    public void onNext(JobStatus value) {
+      reply.complete(value);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      reply.completeExceptionally(t);
+    }
+
+    @Override
+    public void onCompleted() {}
+  }
+
+  @Test
+  void functionsAreListedWithTheirSignatures() {
+    List<FunctionInfo> functions = jobs(ALICE).listFunctions(ListFunctionsRequest.getDefaultInstance()).getFunctionsList();
+    assertThat(functions).extracting(FunctionInfo::getSignature)
+        .contains("square(json integer) -> json integer", "echo(json any) -> json any", "nap(json integer) -> json integer");
+  }
+
+  @Test
+  void resultsComeInInputOrderOrAsTheyComplete() throws Exception {
+    List<ByteString> inputs = IntStream.range(0, 1000).mapToObj(i -> ByteString.copyFromUtf8(Integer.toString(i))).toList();
+    String id = submit(ALICE, "square", inputs.subList(0, MAX_IN_FLIGHT), false).getJobId();
+    Inputs rest = Inputs.open(ALICE).send(id, MAX_IN_FLIGHT, inputs.subList(MAX_IN_FLIGHT, 1000), true);
+
+    List<Result> ordered = read(ALICE, id, true, 0);
+    assertThat(ordered).extracting(Result::getIndex).containsExactlyElementsOf(IntStream.range(0, 1000).mapToObj(i -> (long) i).toList());
+    assertThat(ordered).allSatisfy(r -> assertThat(valueOf(r)).isEqualTo(r.getIndex() * r.getIndex()));
+    assertThat(ordered).allSatisfy(r -> assertThat(r.getPosition()).isEqualTo(r.getIndex()));
+
+    List<Result> completed = read(ALICE, id, false, 0);
+    assertThat(completed).extracting(Result::getIndex).doesNotHaveDuplicates().hasSize(1000);
+    assertThat(completed).extracting(Result::getPosition).containsExactlyElementsOf(IntStream.range(0, 1000).mapToObj(i -> (long) i).toList());
+    JobStatus done = jobs(ALICE).getJob(JobRequest.newBuilder().setJobId(id).build());
+    assertThat(done.getState()).isEqualTo(JobState.COMPLETED);
+    assertThat(done.getSucceeded()).isEqualTo(1000);
+    assertThat(rest.close().getInputsReceived()).isEqualTo(1000);
+  }
+
+  @Test
+  void aReaderThatGoesAwayMidStreamResumesWhereItStopped() throws Exception {
+    for (boolean ordered : new boolean[] {true, false}) {
+      String id = submit(ALICE, "square", json(IntStream.range(0, 300).boxed().toArray()), true).getJobId();
+      List<Result> first = new ArrayList<>();
+      CountDownLatch enough = new CountDownLatch(1);
+      async(ALICE)
+          .withDeadlineAfter(60, TimeUnit.SECONDS)
+          .results(
+              ResultsRequest.newBuilder().setJobId(id).setOrdered(ordered).build(),
+              new ClientResponseObserver<ResultsRequest, ResultBatch>() {
+                private ClientCallStreamObserver<ResultsRequest> call;
+
+                @Override
+                public void beforeStart(ClientCallStreamObserver<ResultsRequest> requestStream) {
+                  call = requestStream;
+                }
+
+                @Override
+                public void onNext(ResultBatch batch) {
+                  if (enough.getCount() > 0) {
+                    first.addAll(batch.getResultsList());
+                    if (first.size() >= 100) {
+                      enough.countDown();
+                      // The reader goes away mid-stream, as a killed client would.
+                      call.cancel("reader killed", null);
+                    }
+                  }
+                }
+
+                @Override
+                public void onError(Throwable t) {}
+
+                @Override
+                public void onCompleted() {
+                  enough.countDown();
+                }
+              });
+      assertThat(enough.await(60, TimeUnit.SECONDS)).isTrue();
+      List<Result> rest = read(ALICE, id, ordered, first.size());
+      List<Result> all = new ArrayList<>(first);
+      all.addAll(rest);
+      assertThat(all).extracting(Result::getPosition)
+          .containsExactlyElementsOf(IntStream.range(0, 300).mapToObj(i -> (long) i).toList());
+      assertThat(all).extracting(Result::getIndex).doesNotHaveDuplicates().hasSize(300);
+      if (ordered) {
+        assertThat(rest.get(0).getIndex()).isEqualTo(first.size());
+      }
+    }
+  }
+
+  @Test
+  void aResubmissionWithTheSameKeyFindsTheSameJob() {
+    SubmitRequest request =
+        SubmitRequest.newBuilder().setFunction("square").addAllInputs(json(1, 2, 3)).setEndOfInputs(true).setIdempotencyKey("nightly-42").build();
+    JobStatus first = jobs(ALICE).submit(request);
+    JobStatus again = jobs(ALICE).submit(request.toBuilder().clearInputs().addAllInputs(json(7, 8, 9, 10)).build());
+    assertThat(first.getExisting()).isFalse();
+    assertThat(again.getExisting()).isTrue();
+    assertThat(again.getJobId()).isEqualTo(first.getJobId());
+    assertThat(read(ALICE, first.getJobId(), true, 0)).extracting(JobServiceTest::valueOf).containsExactly(1L, 4L, 9L);
+    // Keys are per client: another's same key is another job.
+    JobStatus bobs = jobs(BOB).submit(request);
+    assertThat(bobs.getExisting()).isFalse();
+    assertThat(bobs.getJobId()).isNotEqualTo(first.getJobId());
+  }
+
+  @Test
+  void anItemThatThrowsFailsAloneWithTheWorkersTraceback() {
+    String id = submit(ALICE, "fail", json("\"boom\"", "\"bang\""), true).getJobId();
+    List<Result> results = read(ALICE, id, true, 0);
+    assertThat(results).hasSize(2).allSatisfy(r -> {
+      assertThat(r.getError().getType()).isEqualTo("java.lang.IllegalStateException");
+      assertThat(r.getError().getTraceback()).contains("TestFunctions.fail");
+    });
+    assertThat(results.get(0).getError().getMessage()).isEqualTo("boom");
+    JobStatus status = jobs(ALICE).getJob(JobRequest.newBuilder().setJobId(id).build());
+    assertThat(status.getFailed()).isEqualTo(2);
+    assertThat(status.getState()).isEqualTo(JobState.COMPLETED);
+  }
+
+  @Test
+  void eachMalformedRequestGetsAPreciseStatusWhileAHealthyJobCarriesOn() throws Exception {
+    String healthy = submit(BOB, "nap", json(IntStream.range(0, 60).mapToObj(i -> 20).toArray()), true).getJobId();
+
+    // Bytes that are no SubmitRequest at all.
+    Metadata auth = new Metadata();
+    auth.put(ClientTokens.AUTHORIZATION, "Bearer " + ALICE);
+    MethodDescriptor<byte[], byte[]> raw =
+        JobServiceGrpc.getSubmitMethod().toBuilder(RawBytes.INSTANCE, RawBytes.INSTANCE).build();
+    assertThatThrownBy(
+            () ->
+                ClientCalls.blockingUnaryCall(
+                    io.grpc.ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(auth)),
+                    raw,
+                    CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS),
+                    new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x01, 0x02}))
+        .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT))
+        .satisfies(e -> assertThat(description(e)).contains("malformed message: not a valid Submit's request"));
+
+    // An unknown function.
+    assertThatThrownBy(() -> submit(ALICE, "nope", json(1), true))
+        .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.NOT_FOUND))
+        .satisfies(e -> assertThat(description(e)).contains("no function named 'nope'", "square"));
+
+    // The wrong type, and garbage payload bytes, in a submission: no job is made.
+    assertThatThrownBy(() -> submit(ALICE, "square", json(1, "\"x\""), true))
+        .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT))
+        .satisfies(e -> assertThat(description(e)).contains("input 1 is not JSON of type integer", "no job was made"));
+    assertThatThrownBy(() -> submit(ALICE, "square", List.of(ByteString.copyFrom(new byte[] {(byte) 0xff, (byte) 0xfe})), true))
+        .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT))
+        .satisfies(e -> assertThat(description(e)).contains("input 0 is not JSON"));
+
+    // The wrong type in a stream: the inputs before it are taken and run; the job resumes after it.
+    String id = submit(ALICE, "square", List.of(), false).getJobId();
+    Throwable wrong = Inputs.open(ALICE).send(id, 0, json(1, 2, "[3]", 4), false).failure();
+    assertThat(code(wrong)).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(description(wrong)).contains("input 2 is not JSON of type integer", "inputs now end at 2");
+    assertThat(jobs(ALICE).getJob(JobRequest.newBuilder().setJobId(id).build()).getInputsReceived()).isEqualTo(2);
+
+    // A batch that does not start where the job's inputs end.
+    Throwable misplaced = Inputs.open(ALICE).send(id, 7, json(9), false).failure();
+    assertThat(code(misplaced)).isEqualTo(Status.Code.FAILED_PRECONDITION);
+    assertThat(description(misplaced)).contains("next batch starts at index 2, not 7");
+
+    // A truncated stream: the client goes without ending its inputs; what it sent stays, and it resumes.
+    Inputs cut = Inputs.open(ALICE).send(id, 2, json(3), false);
+    await("input 2 taken").atMost(TestTime.LONG)
+        .until(() -> jobs(ALICE).getJob(JobRequest.newBuilder().setJobId(id).build()).getInputsReceived() == 3);
+    cut.stream.cancel("the client went away", null);
+    assertThat(code(cut.failure())).isEqualTo(Status.Code.CANCELLED);
+    JobStatus open = jobs(ALICE).getJob(JobRequest.newBuilder().setJobId(id).build());
+    assertThat(open.getState()).isEqualTo(JobState.RUNNING);
+    assertThat(open.getInputsClosed()).isFalse();
+    assertThat(Inputs.open(ALICE).send(id, 3, json(4), true).close().getInputsReceived()).isEqualTo(4);
+    assertThat(read(ALICE, id, true, 0)).extracting(JobServiceTest::valueOf).containsExactly(1L, 4L, 9L, 16L);
+
+    // An oversized message, and a batch larger than a job may have in flight.
+    byte[] big = new byte[MAX_MESSAGE + 1];
+    Arrays.fill(big, (byte) '1');
+    assertThatThrownBy(() -> submit(ALICE, "square", List.of(ByteString.copyFrom(big)), true))
+        .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.RESOURCE_EXHAUSTED))
+        .satisfies(e -> assertThat(description(e)).contains("over the job service's limit of " + MAX_MESSAGE + " bytes"));
+    assertThatThrownBy(() -> submit(ALICE, "square", json(IntStream.range(0, MAX_IN_FLIGHT + 1).boxed().toArray()), true))
+        .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.RESOURCE_EXHAUSTED))
+        .satisfies(e -> assertThat(description(e)).contains("more than a job may have in flight (" + MAX_IN_FLIGHT));
+
+    // Meanwhile the healthy job lost nothing.
+    List<Result> results = read(BOB, healthy, true, 0);
+    assertThat(results).hasSize(60).allSatisfy(r -> assertThat(valueOf(r)).isEqualTo(20));
+  }
+
+  @Test
+  void tokensAreRequiredAndEachClientSeesOnlyItsOwnJobs() {
+    assertThatThrownBy(() -> jobs(null).listJobs(ListJobsRequest.getDefaultInstance()))
+        .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.UNAUTHENTICATED))
+        .satisfies(e -> assertThat(description(e)).contains("requires a token"));
+    assertThatThrownBy(() -> jobs("not-a-token-of-anyone").listJobs(ListJobsRequest.getDefaultInstance()))
+        .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.UNAUTHENTICATED))
+        .satisfies(e -> assertThat(description(e)).isEqualTo("unknown token"));
+
+    String alices = submit(ALICE, "square", json(5), true).getJobId();
+    JobRequest request = JobRequest.newBuilder().setJobId(alices).build();
+    for (org.assertj.core.api.ThrowableAssert.ThrowingCallable call :
+        List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
+            () -> jobs(BOB).getJob(request),
+            () -> jobs(BOB).cancel(request),
+            () -> read(BOB, alices, true, 0))) {
+      assertThatThrownBy(call)
+          .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.NOT_FOUND))
+          .satisfies(e -> assertThat(description(e)).contains("belongs to another token"));
+    }
+    assertThat(code(Inputs.open(BOB).send(alices, 1, json(6), true).failure())).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(jobs(BOB).listJobs(ListJobsRequest.getDefaultInstance()).getJobsList()).extracting(JobStatus::getJobId).doesNotContain(alices);
+    assertThat(jobs(ALICE).listJobs(ListJobsRequest.getDefaultInstance()).getJobsList()).extracting(JobStatus::getJobId).contains(alices);
+    assertThat(read(ALICE, alices, true, 0)).extracting(JobServiceTest::valueOf).containsExactly(25L);
+  }
+
+  @Test
+  void aClientMayRunOnlyItsLimitOfJobs() {
+    List<String> open = new ArrayList<>();
+    for (int i = 0; i < MAX_JOBS; i++) {
+      open.add(submit(CAROL, "square", List.of(), false).getJobId());
+    }
+    assertThatThrownBy(() -> submit(CAROL, "square", List.of(), false))
+        .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.RESOURCE_EXHAUSTED))
+        .satisfies(e -> assertThat(description(e)).contains("client 'carol' already has " + MAX_JOBS + " running jobs"));
+    // Others are not held back by carol's jobs.
+    assertThat(submit(ALICE, "square", List.of(), true).getState()).isEqualTo(JobState.COMPLETED);
+    for (String id : open) {
+      assertThat(jobs(CAROL).cancel(JobRequest.newBuilder().setJobId(id).build()).getState()).isEqualTo(JobState.CANCELLED);
+    }
+    assertThat(submit(CAROL, "square", json(3), true).getJobId()).isNotEmpty();
+  }
+
+  @Test
+  void cancellingDropsTheInputsThatHaveNotStarted() {
+    String id = submit(ALICE, "nap", json(IntStream.range(0, 40).mapToObj(i -> 100).toArray()), true).getJobId();
+    Iterator<ResultBatch> stream = jobs(ALICE).results(ResultsRequest.newBuilder().setJobId(id).setOrdered(false).build());
+    List<Result> results = new ArrayList<>(stream.next().getResultsList());
+    JobStatus cancelled = jobs(ALICE).cancel(JobRequest.newBuilder().setJobId(id).build());
+    stream.forEachRemaining(b -> results.addAll(b.getResultsList()));
+
+    assertThat(results).extracting(Result::getIndex).doesNotHaveDuplicates().hasSize(40);
+    long dropped = results.stream().filter(r -> r.getError().getType().equals("Cancelled")).count();
+    assertThat(dropped).isPositive();
+    JobStatus end = jobs(ALICE).getJob(JobRequest.newBuilder().setJobId(id).build());
+    assertThat(end.getState()).isEqualTo(JobState.CANCELLED);
+    assertThat(end.getCancelled()).isEqualTo(dropped);
+    assertThat(end.getSucceeded() + end.getCancelled()).isEqualTo(40);
+    assertThat(cancelled.getInputsClosed()).isTrue();
+    assertThat(code(Inputs.open(ALICE).send(id, 40, json(1), true).failure())).isEqualTo(Status.Code.FAILED_PRECONDITION);
+  }
+
+  @Test
+  void workersAreListedWithTheirWork() {
+    read(ALICE, submit(ALICE, "square", json(IntStream.range(0, 50).boxed().toArray()), true).getJobId(), true, 0);
+    List<WorkerInfo> workers = jobs(ALICE).listWorkers(ListWorkersRequest.getDefaultInstance()).getWorkersList();
+    assertThat(workers).hasSize(2).allSatisfy(w -> {
+      assertThat(w.getPid()).isPositive();
+      assertThat(w.getHost()).isNotEmpty();
+      assertThat(w.getCores()).isPositive();
+      assertThat(w.getThreads()).isEqualTo(1);
+    });
+    assertThat(workers.stream().mapToLong(WorkerInfo::getTasksDone).sum()).isGreaterThanOrEqualTo(50);
+  }
+
+  @Test
+  void healthAndReflectionServeStandardTools() throws Exception {
+    HealthCheckResponse health =
+        HealthGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+            .check(HealthCheckRequest.newBuilder().setService("flotilla.v1.JobService").build());
+    assertThat(health.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+
+    Metadata auth = new Metadata();
+    auth.put(ClientTokens.AUTHORIZATION, "Bearer " + ALICE);
+    assertThat(listServices(auth)).contains("flotilla.v1.JobService", "grpc.health.v1.Health");
+    assertThatThrownBy(() -> listServices(new Metadata()))
+        .satisfies(e -> assertThat(code(e.getCause())).isEqualTo(Status.Code.UNAUTHENTICATED));
+  }
+
+  private static Set<String> listServices(Metadata headers) throws Exception {
+    CompletableFuture<Set<String>> names = new CompletableFuture<>();
+    StreamObserver<ServerReflectionRequest> requests =
+        ServerReflectionGrpc.newStub(channel)
+            .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+            .withDeadlineAfter(30, TimeUnit.SECONDS)
+            .serverReflectionInfo(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(ServerReflectionResponse r) {
+                    Set<String> found = new HashSet<>();
+                    r.getListServicesResponse().getServiceList().forEach(s -> found.add(s.getName()));
+                    names.complete(found);
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    names.completeExceptionally(t);
+                  }
+
+                  @Override
+                  public void onCompleted() {}
+                });
+    requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
+    try {
+      return names.get(30, TimeUnit.SECONDS);
+    } finally {
+      requests.onCompleted();
+    }
+  }
+
+  @Test
+  void finishedJobsAreForgottenAfterTheirRetentionAndAbandonedInputsClosed(@TempDir Path dir) throws Exception {
+    try (RemoteWorkers shortLived =
+            new RemoteWorkers(dir, Map.of(ALICE, "alice"), new JobLimits(MAX_MESSAGE, 10, 10, Duration.ofMillis(500)))) {
+      ManagedChannel ch = NettyChannelBuilder.forTarget(shortLived.address()).usePlaintext().build();
+      try {
+        Metadata auth = new Metadata();
+        auth.put(ClientTokens.AUTHORIZATION, "Bearer " + ALICE);
+        JobServiceGrpc.JobServiceBlockingStub s =
+            JobServiceGrpc.newBlockingStub(ch).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth));
+        // No inputs, and no stream sending any: after the retention time its inputs are closed, and
+        // after as long again it is forgotten.
+        String id = s.withDeadlineAfter(30, TimeUnit.SECONDS).submit(SubmitRequest.newBuilder().setFunction("square").build()).getJobId();
+        JobRequest request = JobRequest.newBuilder().setJobId(id).build();
+        await("inputs closed").atMost(TestTime.LONG)
+            .until(() -> s.withDeadlineAfter(30, TimeUnit.SECONDS).getJob(request).getState() == JobState.COMPLETED);
+        await("forgotten").atMost(TestTime.LONG)
+            .untilAsserted(() -> assertThatThrownBy(() -> s.withDeadlineAfter(30, TimeUnit.SECONDS).getJob(request))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.NOT_FOUND))
+                .satisfies(e -> assertThat(description(e)).contains("expired")));
+      } finally {
+        ch.shutdownNow();
+      }
+    }
+  }
+
+  /** Bytes as they are, to send what no stub would. */
+  private enum RawBytes implements MethodDescriptor.Marshaller<byte[]> {
+    INSTANCE;
+
+    @Override
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+  }
+}
