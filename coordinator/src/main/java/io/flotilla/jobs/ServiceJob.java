@@ -333,8 +333,14 @@ final class ServiceJob {
     return true;
   }
 
+  /**
+   * Drops a part that has not started; one that has is asked to stop at its next item and hand the rest
+   * back, which {@link #onOutcome} then marks cancelled.
+   */
   private void cancelPart(Part part) {
-    if (part.ticket.cancelIfNotStarted()) {
+    if (!part.ticket.cancelIfNotStarted()) {
+      part.ticket.requestYield();
+    } else {
       int delivered = part.ticket.delivered();
       synchronized (this) {
         running.remove(part);
@@ -435,8 +441,8 @@ final class ServiceJob {
   }
 
   synchronized JobStatus status() {
-    JobState state =
-        finishedMs == 0 ? JobState.RUNNING : cancelled ? JobState.CANCELLED : JobState.COMPLETED;
+    // Cancelled at once, though inputs that were running may still bring their results.
+    JobState state = cancelled ? JobState.CANCELLED : finishedMs == 0 ? JobState.RUNNING : JobState.COMPLETED;
     return JobStatus.newBuilder()
         .setJobId(id)
         .setFunction(function)

@@ -104,9 +104,15 @@ final class InputSender implements ClientResponseObserver<InputBatch, JobStatus>
         bytes = 0;
       }
     }
-    if (refusal == null && !sender.reply.isDone()) {
+    if (refusal != null) {
+      // What was sent before the line stays; the stream itself is abandoned.
+      sender.stream.cancel("an input line could not be read", null);
+      System.err.println("flotilla submit: " + refusal + "; nothing from it on was sent, and the job's inputs end before it");
+      closeInputs(connection, jobId);
+      return new Stop(JobExit.USAGE);
+    }
+    if (!sender.reply.isDone()) {
       sender.write(jobId, index, batch, true);
-      index += batch.size();
     }
     if (!sender.reply.isDone()) {
       sender.stream.onCompleted();
@@ -115,16 +121,11 @@ final class InputSender implements ClientResponseObserver<InputBatch, JobStatus>
       sender.reply.get();
     } catch (ExecutionException e) {
       if (e.getCause() instanceof StatusRuntimeException s) {
-        int code = JobExit.report("submit", "the coordinator", s);
+        int code = JobExit.report("submit", connection.address(), s);
         closeInputs(connection, jobId);
         return new Stop(code);
       }
       throw new IOException(e.getCause());
-    }
-    if (refusal != null) {
-      System.err.println("flotilla submit: " + refusal + "; nothing from it on was sent, and the job's inputs end before it");
-      closeInputs(connection, jobId);
-      return new Stop(JobExit.USAGE);
     }
     return null;
   }
