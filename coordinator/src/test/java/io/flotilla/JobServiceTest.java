@@ -334,6 +334,15 @@ class JobServiceTest {
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT))
         .satisfies(e -> assertThat(description(e)).contains("input 0 is not JSON"));
 
+    // Bytes that are no message of a Protobuf function's type; a message that is, runs.
+    assertThatThrownBy(() -> submit(ALICE, "letters", List.of(ByteString.copyFrom(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff})), true))
+        .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT))
+        .satisfies(e -> assertThat(description(e)).contains("input 0 is not a serialized flotilla.demo.v1.Text"));
+    String letters =
+        submit(ALICE, "letters", List.of(io.flotilla.demo.proto.Text.newBuilder().setText("flotilla").build().toByteString()), true)
+            .getJobId();
+    assertThat(io.flotilla.demo.proto.WordCount.parseFrom(read(ALICE, letters, true, 0).get(0).getValue()).getCount()).isEqualTo(8);
+
     // The wrong type in a stream: the inputs before it are taken and run; the job resumes after it.
     String id = submit(ALICE, "square", List.of(), false).getJobId();
     Throwable wrong = Inputs.open(ALICE).send(id, 0, json(1, 2, "[3]", 4), false).failure();

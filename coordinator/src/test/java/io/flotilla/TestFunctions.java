@@ -22,6 +22,11 @@ public final class TestFunctions implements FunctionLibrary {
     return millis;
   }
 
+  @Registered(value = "letters", description = "The length of a text, as a Protobuf function.")
+  public static io.flotilla.demo.proto.WordCount letters(io.flotilla.demo.proto.Text text) {
+    return io.flotilla.demo.proto.WordCount.newBuilder().setWord(text.getText()).setCount(text.getText().length()).build();
+  }
+
   @Registered(value = "fail", description = "Throws IllegalStateException with the message given.")
   public static String fail(String message) {
     throw new IllegalStateException(message);

@@ -56,12 +56,18 @@ import org.slf4j.LoggerFactory;
  *  workers ──Membership.Join─────►┤   (SecretCheck first)  ├──CodeStore.Fetch────◄ workers (jars they lack)
  *  clients ──CodeStore.Upload────►┘                        │
  *                                 ClientSession ──► RelayedJobs ──► ChunkScheduler ──► WorkerLinkServer
+ *  any language ──JobService──────► (ClientTokens, StrictRequests first)                ▲
+ *  (flotilla submit, Python)        JobService ──► ServiceJob ──► ProcessBackend ──────┘
+ *                                   (inputs checked, results kept for reattaching)
+ *  grpc.health.v1 / grpc.reflection.v1: standard tools
  *  Pekko seed node (cluster port): members downed or removed ──► WorkerLinkServer.memberGone ──► their
  *                                                                chunks run again elsewhere
  * </pre>
  *
  * <p>Secure by default: it listens on loopback unless told an address, and refuses to listen beyond
- * loopback without a cluster secret. Whoever holds the secret can run code on every worker.
+ * loopback without a cluster secret. Whoever holds the secret can run code on every worker. The job
+ * service takes bearer tokens instead (the secret is one of them), and runs only functions registered on
+ * the workers' class path, or in jars already in the code store (uploading takes the secret).
  */
 public final class CoordinatorServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CoordinatorServer.class);
