@@ -273,6 +273,56 @@ class JobServiceTest {
   }
 
   @Test
+  void aFunctionInShippedCodeRunsOnWorkersThatNeverHadIt(@TempDir Path dir) throws Exception {
+    // A function library compiled now, in a jar only this test has.
+    Path src = dir.resolve("src/shipped/Shout.java");
+    Files.createDirectories(src.getParent());
+    Files.writeString(
+        src,
+        "package shipped;\n"
+            + "public final class Shout implements io.flotilla.functions.FunctionLibrary {\n"
+            + "  @io.flotilla.functions.Registered(\"shout\")\n"
+            + "  public static String shout(String s) { return s.toUpperCase() + \"!\"; }\n"
+            + "}\n");
+    Path classes = Files.createDirectories(dir.resolve("classes"));
+    assertThat(javax.tools.ToolProvider.getSystemJavaCompiler()
+            .run(null, null, null, "-d", classes.toString(), "-cp", System.getProperty("java.class.path"), src.toString()))
+        .isZero();
+    Path services = classes.resolve("META-INF/services/io.flotilla.functions.FunctionLibrary");
+    Files.createDirectories(services.getParent());
+    Files.writeString(services, "shipped.Shout\n");
+    Path jar = dir.resolve("shout.jar");
+    try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
+        java.util.stream.Stream<Path> files = Files.walk(classes)) {
+      for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile).sorted()::iterator) {
+        out.putNextEntry(new java.util.jar.JarEntry(classes.relativize(f).toString().replace('\\', '/')));
+        Files.copy(f, out);
+        out.closeEntry();
+      }
+    }
+    List<io.flotilla.code.Bundle> bundles = io.flotilla.code.Bundle.ofClassPath(jar.toString());
+    ManagedChannel uploads =
+        io.flotilla.link.CoordinatorChannel.builder("127.0.0.1", cluster.server().port(), null, RemoteWorkers.SECRET).build();
+    try {
+      io.flotilla.remote.RemoteCode.ship(uploads, bundles, Duration.ofSeconds(60));
+    } finally {
+      uploads.shutdownNow();
+    }
+
+    SubmitRequest request =
+        SubmitRequest.newBuilder().setFunction("shout").addBundles(bundles.get(0).sha256())
+            .addAllInputs(json("\"ahoy\"", "\"flotilla\"")).setEndOfInputs(true).build();
+    String id = jobs(ALICE).submit(request).getJobId();
+    assertThat(read(ALICE, id, true, 0)).extracting(r -> r.getValue().toStringUtf8()).containsExactly("\"AHOY!\"", "\"FLOTILLA!\"");
+    // Without the bundle, the coordinator does not know the name.
+    assertThatThrownBy(() -> jobs(ALICE).submit(request.toBuilder().clearBundles().build()))
+        .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.NOT_FOUND));
+    assertThatThrownBy(() -> jobs(ALICE).submit(request.toBuilder().clearBundles().addBundles("../../etc/passwd").build()))
+        .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT))
+        .satisfies(e -> assertThat(description(e)).contains("is not a SHA-256 digest"));
+  }
+
+  @Test
   void aResubmissionWithTheSameKeyFindsTheSameJob() {
     SubmitRequest request =
         SubmitRequest.newBuilder().setFunction("square").addAllInputs(json(1, 2, 3)).setEndOfInputs(true).setIdempotencyKey("nightly-42").build();
