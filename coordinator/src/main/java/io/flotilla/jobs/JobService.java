@@ -142,7 +142,7 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
                       request.getIdempotencyKey(),
                       backend,
                       backend.openJob(new NamedCall(name), request.getBundlesList()),
-                      parallelism.getAsInt(),
+                      parallelism,
                       limits));
       ServiceJob job = created.job();
       if (created.existing()) {

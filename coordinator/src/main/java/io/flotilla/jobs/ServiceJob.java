@@ -53,6 +53,7 @@ final class ServiceJob {
   private final ChunkBackend backend;
   private final ChunkBackend.JobRef ref;
   private final ChunkSizer sizer;
+  private final java.util.function.IntSupplier parallelism;
   private final int maxPending;
   private final long retentionMs;
 
@@ -80,7 +81,7 @@ final class ServiceJob {
       String idempotencyKey,
       ChunkBackend backend,
       ChunkBackend.JobRef ref,
-      int parallelism,
+      java.util.function.IntSupplier parallelism,
       JobLimits limits) {
     this.id = id;
     this.owner = owner;
@@ -88,7 +89,8 @@ final class ServiceJob {
     this.idempotencyKey = idempotencyKey;
     this.backend = backend;
     this.ref = ref;
-    this.sizer = new ChunkSizer(0, Math.max(1, parallelism), -1);
+    this.parallelism = parallelism;
+    this.sizer = new ChunkSizer(0, Math.max(1, parallelism.getAsInt()), -1);
     this.maxPending = limits.maxPendingPerJob();
     this.retentionMs = limits.retention().toMillis();
     this.createdMs = System.currentTimeMillis();
@@ -137,9 +139,13 @@ final class ServiceJob {
             .asException();
       }
       lastInputMs = System.currentTimeMillis();
+      // A batch is spread over every worker thread at least: a few slow inputs must not queue behind
+      // each other in one chunk while other threads idle.
+      int threads = Math.max(1, parallelism.getAsInt());
+      int spread = Math.max(1, (items.size() + threads - 1) / threads);
       int at = 0;
       while (at < items.size()) {
-        int n = Math.min(items.size() - at, sizer.next());
+        int n = Math.min(items.size() - at, Math.min(spread, sizer.next()));
         Part part = new Part(byIndex.size() + at, new ArrayList<>(items.subList(at, at + n)));
         parts.add(part);
         running.add(part);

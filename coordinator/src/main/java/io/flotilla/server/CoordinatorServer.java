@@ -206,19 +206,9 @@ public final class CoordinatorServer implements AutoCloseable {
             .build();
     SecretCheck check = new SecretCheck(s.secret());
     ExecutorService codeIo =
-        Executors.newCachedThreadPool(
-            r -> {
-              Thread t = new Thread(r, "flotilla-code-store");
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newCachedThreadPool(daemons("flotilla-code-store"));
     ExecutorService jobWork =
-        Executors.newCachedThreadPool(
-            r -> {
-              Thread t = new Thread(r, "flotilla-jobs");
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newCachedThreadPool(daemons("flotilla-jobs"));
     JobService jobs =
         new JobService(
             new ProcessBackend(scheduler, codec, CoordinatorServer.class.getClassLoader(), 1, MAX_MESSAGE_BYTES),
@@ -234,12 +224,7 @@ public final class CoordinatorServer implements AutoCloseable {
     ClientTokens clientTokens = new ClientTokens(tokens);
     HealthStatusManager health = new HealthStatusManager();
     ScheduledExecutorService sweeper =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "flotilla-job-sweeper");
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newSingleThreadScheduledExecutor(daemons("flotilla-job-sweeper"));
     long sweepMs = Math.max(100, Math.min(10_000, s.jobLimits().retention().toMillis() / 4));
     sweeper.scheduleWithFixedDelay(jobs::sweep, sweepMs, sweepMs, TimeUnit.MILLISECONDS);
     Server server;
@@ -336,6 +321,15 @@ public final class CoordinatorServer implements AutoCloseable {
     executors.forEach(ExecutorService::shutdownNow);
     scheduler.close();
     node.close();
+  }
+
+  /** Threads that do not keep the JVM alive: the command's shutdown hook closes the server. */
+  private static java.util.concurrent.ThreadFactory daemons(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   /** A wildcard address is no address to give out: the machine's first non-loopback one is. */
