@@ -6,8 +6,9 @@ import java.time.Duration;
  * What the job service allows one client, so that no client can exhaust the coordinator for the others.
  *
  * @param maxMessageBytes the largest request message; larger ones are refused with RESOURCE_EXHAUSTED
- * @param maxPendingPerJob inputs of one job waiting or running; beyond it the coordinator stops reading
- *     the job's input stream (flow control), and a single batch larger than this is refused
+ * @param maxPendingPerJob inputs of one job waiting or running; at it, the coordinator reads no further
+ *     batch of the job's input stream (flow control) until some have their results; a batch is taken
+ *     whole, so a job may pass the limit by one batch, which the message size bounds
  * @param maxJobsPerClient running jobs per client; one more is refused with RESOURCE_EXHAUSTED
  * @param retention how long a finished job's results stay readable, and how long a job whose input
  *     stream broke waits for the client to resume it before its inputs are closed

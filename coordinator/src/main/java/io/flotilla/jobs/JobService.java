@@ -126,9 +126,6 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
             .withDescription(inputs.refusal().getStatus().getDescription().replaceFirst("\\. The inputs before.*", "; no job was made"))
             .asException();
       }
-      if (!request.getInputsList().isEmpty()) {
-        requireFits(request.getInputsCount());
-      }
       String owner = client();
       JobTable.Created created =
           jobs.create(
@@ -169,16 +166,6 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
             (name.isEmpty() ? "no function named" : "no function named '" + name + "'")
                 + "; this cluster has: " + String.join(", ", known))
         .asException();
-  }
-
-  private void requireFits(int items) throws StatusException {
-    if (items > limits.maxPendingPerJob()) {
-      throw Status.RESOURCE_EXHAUSTED
-          .withDescription(
-              "a batch of " + items + " inputs is more than a job may have in flight ("
-                  + limits.maxPendingPerJob() + ", --max-inputs-in-flight); send smaller batches")
-          .asException();
-    }
   }
 
   /**
@@ -237,7 +224,6 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
                 .withDescription("this stream sends inputs of job " + job.id + ", not " + batch.getJobId())
                 .asException();
           }
-          requireFits(batch.getItemsCount());
           Checked inputs = checked(checker, batch.getFirstIndex(), batch.getItemsList());
           boolean whole = inputs.refusal() == null;
           if (!inputs.items().isEmpty() || whole) {

@@ -293,11 +293,6 @@ final class ServiceJob {
     }
   }
 
-  /** @return whether a batch this large can ever be taken */
-  boolean fits(int items) {
-    return items <= maxPending;
-  }
-
   private long pendingLocked() {
     return byIndex.size() - logged;
   }

@@ -99,7 +99,10 @@ public final class SubmitCommand implements Callable<Integer> {
         System.err.println("flotilla submit: sending inputs failed: " + e.getCause());
         return JobExit.OTHER;
       }
-      return stop != null ? stop.exitCode() : ResultReader.exitCode(end);
+      // A job cancelled while its inputs were still going out says so, whatever the sender ran into.
+      return stop != null && end.getState() != io.flotilla.proto.JobState.CANCELLED
+          ? stop.exitCode()
+          : ResultReader.exitCode(end);
     } catch (StatusRuntimeException e) {
       return JobExit.report("submit", connection.address(), e);
     }
