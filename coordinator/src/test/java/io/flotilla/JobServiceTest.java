@@ -310,6 +310,8 @@ class JobServiceTest {
             + "public final class Shout implements io.flotilla.functions.FunctionLibrary {\n"
             + "  @io.flotilla.functions.Registered(\"shout\")\n"
             + "  public static String shout(String s) { return s.toUpperCase() + \"!\"; }\n"
+            + "  @io.flotilla.functions.Registered(\"square\")\n"
+            + "  public static String square(long n) { return \"shipped \" + n; }\n"
             + "}\n");
     Path classes = Files.createDirectories(dir.resolve("classes"));
     assertThat(javax.tools.ToolProvider.getSystemJavaCompiler()
@@ -341,6 +343,14 @@ class JobServiceTest {
             .addAllInputs(json("\"ahoy\"", "\"flotilla\"")).setEndOfInputs(true).build();
     String id = jobs(ALICE).submit(request).getJobId();
     assertThat(read(ALICE, id, true, 0)).extracting(r -> r.getValue().toStringUtf8()).containsExactly("\"AHOY!\"", "\"FLOTILLA!\"");
+    // The job's own code comes first: its 'square' hides the workers' own.
+    String shadowed =
+        jobs(ALICE).submit(request.toBuilder().setFunction("square").clearInputs().addAllInputs(json(3)).build()).getJobId();
+    assertThat(read(ALICE, shadowed, true, 0)).extracting(r -> r.getValue().toStringUtf8()).containsExactly("\"shipped 3\"");
+    // A bundle the store lacks is refused at once, not item by item.
+    assertThatThrownBy(() -> jobs(ALICE).submit(request.toBuilder().clearBundles().addBundles("0".repeat(64)).build()))
+        .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.FAILED_PRECONDITION))
+        .satisfies(e -> assertThat(description(e)).contains("is not in the code store"));
     // Without the bundle, the coordinator does not know the name.
     assertThatThrownBy(() -> jobs(ALICE).submit(request.toBuilder().clearBundles().build()))
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.NOT_FOUND));
@@ -450,6 +460,14 @@ class JobServiceTest {
     assertThatThrownBy(() -> submit(ALICE, "square", List.of(ByteString.copyFrom(big)), true))
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.RESOURCE_EXHAUSTED))
         .satisfies(e -> assertThat(description(e)).contains("over the job service's limit of " + MAX_MESSAGE + " bytes"));
+
+    // Compressed, an oversized message says nothing of its size until it is read: it is counted as read.
+    assertThatThrownBy(
+            () ->
+                stub(ALICE).withCompression("gzip").withDeadlineAfter(60, TimeUnit.SECONDS)
+                    .submit(SubmitRequest.newBuilder().setFunction("square").addInputs(ByteString.copyFrom(big)).build()))
+        .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.RESOURCE_EXHAUSTED))
+        .satisfies(e -> assertThat(description(e)).contains("more than " + MAX_MESSAGE + " bytes is over the job service's limit"));
 
     // Meanwhile the healthy job lost nothing.
     List<Result> results = read(BOB, healthy, true, 0);

@@ -53,6 +53,7 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
   private final IntSupplier parallelism;
   private final ChunkScheduler scheduler;
   private final FunctionRegistry functions;
+  private final java.util.function.Predicate<String> stored;
   private final JobLimits limits;
   private final JobTable jobs;
   private final Executor executor;
@@ -62,6 +63,7 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
    * @param parallelism worker threads in the cluster now, for sizing chunks
    * @param scheduler for the list of workers
    * @param functions the functions the workers have (the coordinator carries the same class path)
+   * @param stored whether the code store holds a bundle, by digest
    * @param limits per-client limits
    * @param executor where result streams send from
    */
@@ -70,12 +72,14 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
       IntSupplier parallelism,
       ChunkScheduler scheduler,
       FunctionRegistry functions,
+      java.util.function.Predicate<String> stored,
       JobLimits limits,
       Executor executor) {
     this.backend = backend;
     this.parallelism = parallelism;
     this.scheduler = scheduler;
     this.functions = functions;
+    this.stored = stored;
     this.limits = limits;
     this.jobs = new JobTable(limits.maxJobsPerClient());
     this.executor = executor;
@@ -86,9 +90,14 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
     return StrictRequests.of(bindService(), limits.maxMessageBytes());
   }
 
-  /** Closes abandoned inputs and forgets expired jobs; call it now and then. */
+  /** Closes abandoned inputs and forgets expired jobs; call it now and then. Never throws. */
   public void sweep() {
-    jobs.sweep();
+    try {
+      jobs.sweep();
+    } catch (RuntimeException e) {
+      // A periodic task that throws is never run again: this one must go on.
+      log.warn("sweeping the jobs failed; trying again at the next sweep", e);
+    }
   }
 
   private static String client() {
@@ -106,6 +115,14 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
   @Override
   public void submit(SubmitRequest request, StreamObserver<JobStatus> reply) {
     try {
+      String owner = client();
+      // A resubmission returns the job made first, whatever else it says.
+      ServiceJob earlier = jobs.byKey(owner, request.getIdempotencyKey());
+      if (earlier != null) {
+        reply.onNext(earlier.status().toBuilder().setExisting(true).build());
+        reply.onCompleted();
+        return;
+      }
       String name = request.getFunction();
       NamedFunction checker = null;
       if (request.getBundlesCount() == 0) {
@@ -117,6 +134,11 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
                 .withDescription("bundle '" + digest + "' is not a SHA-256 digest in lower-case hex")
                 .asException();
           }
+          if (!stored.test(digest)) {
+            throw Status.FAILED_PRECONDITION
+                .withDescription("bundle " + digest + " is not in the code store: upload it first (CodeStore.Upload)")
+                .asException();
+          }
         }
       }
       Checked inputs = checked(checker, 0, request.getInputsList());
@@ -126,7 +148,7 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
             .withDescription(inputs.refusal().getStatus().getDescription().replaceFirst("\\. The inputs before.*", "; no job was made"))
             .asException();
       }
-      String owner = client();
+      NamedFunction check = checker;
       JobTable.Created created =
           jobs.create(
               owner,
@@ -137,6 +159,7 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
                       owner,
                       name,
                       request.getIdempotencyKey(),
+                      check,
                       backend,
                       backend.openJob(new NamedCall(name), request.getBundlesList()),
                       parallelism,
@@ -206,7 +229,6 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
     String owner = client();
     return new StreamObserver<>() {
       private ServiceJob job;
-      private NamedFunction checker;
       private boolean failed;
 
       @Override
@@ -218,13 +240,12 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
           if (job == null) {
             job = jobs.get(owner, batch.getJobId());
             job.inputStream(+1);
-            checker = functions.find(job.function).orElse(null);
           } else if (!batch.getJobId().isEmpty() && !batch.getJobId().equals(job.id)) {
             throw Status.INVALID_ARGUMENT
                 .withDescription("this stream sends inputs of job " + job.id + ", not " + batch.getJobId())
                 .asException();
           }
-          Checked inputs = checked(checker, batch.getFirstIndex(), batch.getItemsList());
+          Checked inputs = checked(job.checker, batch.getFirstIndex(), batch.getItemsList());
           boolean whole = inputs.refusal() == null;
           if (!inputs.items().isEmpty() || whole) {
             job.accept(batch.getFirstIndex(), inputs.items(), whole && batch.getEndOfInputs());

@@ -72,6 +72,11 @@ final class JobTable {
     return new Created(job, false);
   }
 
+  /** @return the client's job made with that idempotency key, or null (also for an empty key) */
+  synchronized ServiceJob byKey(String owner, String key) {
+    return key.isEmpty() ? null : byKey.get(owner + '\n' + key);
+  }
+
   /**
    * @return the client's job of that id
    * @throws StatusException NOT_FOUND if there is none, whether it never was, expired, or is another's

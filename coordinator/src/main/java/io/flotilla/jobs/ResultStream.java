@@ -13,7 +13,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Woken by new results and by the window opening; each wake-up runs on the executor, one at a time.
  */
 final class ResultStream implements Runnable {
-  /** Results per message, in bytes, kept well under a client's usual 4 MiB inbound limit. */
+  /**
+   * Results per message, in bytes, under a client's usual 4 MiB inbound limit; a single result may be as
+   * large as the service's message limit, and then travels alone.
+   */
   private static final long BATCH_BYTES = 1 << 20;
 
   private final ServiceJob job;
@@ -41,7 +44,8 @@ final class ResultStream implements Runnable {
   }
 
   private void wake() {
-    if (scheduled.compareAndSet(false, true)) {
+    // A reader whose window is shut costs nothing per result: the window opening wakes it.
+    if (out.isReady() && scheduled.compareAndSet(false, true)) {
       executor.execute(this);
     }
   }
@@ -49,17 +53,22 @@ final class ResultStream implements Runnable {
   @Override
   public synchronized void run() {
     scheduled.set(false);
-    while (!ended && out.isReady()) {
-      List<Result> batch = job.read(ordered, next, BATCH_BYTES);
-      if (batch.isEmpty()) {
-        if (job.readAll(next)) {
-          end();
-          out.onCompleted();
+    try {
+      while (!ended && out.isReady()) {
+        List<Result> batch = job.read(ordered, next, BATCH_BYTES);
+        if (batch.isEmpty()) {
+          if (job.readAll(next)) {
+            end();
+            out.onCompleted();
+          }
+          return;
         }
-        return;
+        out.onNext(ResultBatch.newBuilder().addAllResults(batch).build());
+        next += batch.size();
       }
-      out.onNext(ResultBatch.newBuilder().addAllResults(batch).build());
-      next += batch.size();
+    } catch (RuntimeException e) {
+      // The call is gone (cancelled under us): stop watching the job.
+      end();
     }
   }
 

@@ -14,8 +14,11 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.HashMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -36,7 +39,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * the stream, owns the inputs and results.
  *
  * <p>Threading: every method may be called from any thread. State is guarded by {@code this}; watchers
- * and the input stream's room callback are called outside the lock.
+ * and the input streams' room callbacks are called outside the lock (and once the job is cancelled, no
+ * stream waits for room, so the cancelled results filed under the lock call nobody).
  *
  * <p>Implementation notes: a chunk that yields (an idle worker took its rest) or is handed back as
  * suspect (its worker died running it) ends with an outcome short of its last item; the rest is run
@@ -50,11 +54,14 @@ final class ServiceJob {
   final String function;
   final String idempotencyKey;
   final long createdMs;
+  /** Reads inputs as the function will, to refuse bad ones; null for shipped code the coordinator never loads. */
+  final io.flotilla.functions.NamedFunction checker;
   private final ChunkBackend backend;
   private final ChunkBackend.JobRef ref;
   private final ChunkSizer sizer;
   private final java.util.function.IntSupplier parallelism;
   private final int maxPending;
+  private final int maxResultBytes;
   private final long retentionMs;
 
   private final Set<Runnable> watchers = ConcurrentHashMap.newKeySet();
@@ -71,14 +78,16 @@ final class ServiceJob {
   private long finishedMs;
   private long lastInputMs;
   private int inputStreams;
-  private final List<Part> running = new ArrayList<>();
-  private Runnable whenRoom;
+  private final Set<Part> running = new HashSet<>();
+  // Input streams waiting for room, each to be asked once for its next batch.
+  private List<Runnable> roomWaiters = new ArrayList<>();
 
   ServiceJob(
       String id,
       String owner,
       String function,
       String idempotencyKey,
+      io.flotilla.functions.NamedFunction checker,
       ChunkBackend backend,
       ChunkBackend.JobRef ref,
       java.util.function.IntSupplier parallelism,
@@ -87,11 +96,14 @@ final class ServiceJob {
     this.owner = owner;
     this.function = function;
     this.idempotencyKey = idempotencyKey;
+    this.checker = checker;
     this.backend = backend;
     this.ref = ref;
     this.parallelism = parallelism;
     this.sizer = new ChunkSizer(0, Math.max(1, parallelism.getAsInt()), -1);
     this.maxPending = limits.maxPendingPerJob();
+    // A result must fit a message that clients accept with the same limits as the service's requests.
+    this.maxResultBytes = limits.maxMessageBytes() - 1024;
     this.retentionMs = limits.retention().toMillis();
     this.createdMs = System.currentTimeMillis();
     this.lastInputMs = createdMs;
@@ -167,6 +179,20 @@ final class ServiceJob {
   }
 
   private void launch(Part part, ChunkBackend.Start start) {
+    synchronized (this) {
+      if (cancelled) {
+        // Cancelled while this part was on its way: it never starts.
+        running.remove(part);
+        for (int i = 0; i < part.items.size(); i++) {
+          markCancelledLocked(part.first + i);
+        }
+      }
+    }
+    if (!running(part)) {
+      finishIfDone();
+      wake();
+      return;
+    }
     ChunkBackend.ChunkTicket ticket =
         backend.run(ref, part.first, part.items, start, outcome -> onOutcome(part, outcome));
     boolean cancelNow;
@@ -175,8 +201,15 @@ final class ServiceJob {
       cancelNow = cancelled;
     }
     if (cancelNow) {
-      cancelPart(part);
+      // Cancel came between the check above and the ticket: cancel() skipped this part.
+      cancelPart(part, ticket);
+      finishIfDone();
+      wake();
     }
+  }
+
+  private synchronized boolean running(Part part) {
+    return running.contains(part);
   }
 
   private void onOutcome(Part part, ChunkOutcome outcome) {
@@ -188,8 +221,16 @@ final class ServiceJob {
     for (int i = 0; i < done; i++) {
       Throwable error = outcome.error(i);
       Result.Builder r = Result.newBuilder().setIndex(part.first + base + i);
-      if (error == null) {
-        r.setValue(ByteString.copyFrom((byte[]) outcome.value(i)));
+      byte[] value = error == null ? (byte[]) outcome.value(i) : null;
+      if (value != null && value.length > maxResultBytes) {
+        r.setError(
+            ItemError.newBuilder()
+                .setType(RESULT_TOO_LARGE)
+                .setMessage(
+                    "the result is " + value.length + " bytes, over the job service's limit of " + maxResultBytes
+                        + " (--max-message-bytes)"));
+      } else if (error == null) {
+        r.setValue(ByteString.copyFrom(value));
       } else {
         r.setError(itemError(error));
       }
@@ -209,7 +250,7 @@ final class ServiceJob {
           running.addAll(rest);
         } else if (left > 0) {
           for (int i = base + done; i < count; i++) {
-            markCancelled(part.first + i);
+            markCancelledLocked(part.first + i);
           }
         }
       }
@@ -235,38 +276,51 @@ final class ServiceJob {
   }
 
   private void record(Result result) {
-    Runnable room = null;
+    List<Runnable> room;
     synchronized (this) {
-      int index = (int) result.getIndex();
-      if (byIndex.get(index) != null) {
-        return;
-      }
-      byIndex.set(index, result);
-      if (logged == completionLog.length) {
-        completionLog = Arrays.copyOf(completionLog, logged * 2);
-      }
-      completionLog[logged++] = index;
-      if (!result.hasError()) {
-        succeeded++;
-      } else if (result.getError().getType().equals(CANCELLED)) {
-        cancelledItems++;
-      } else {
-        failed++;
-      }
-      if (whenRoom != null && pendingLocked() < maxPending) {
-        room = whenRoom;
-        whenRoom = null;
-      }
+      room = recordLocked(result);
     }
-    if (room != null) {
-      room.run();
+    room.forEach(Runnable::run);
+  }
+
+  /**
+   * Files a result.
+   *
+   * @return the input streams to ask for more, now that there is room: to be run outside the lock
+   */
+  private List<Runnable> recordLocked(Result result) {
+    int index = (int) result.getIndex();
+    if (byIndex.get(index) != null) {
+      return List.of();
     }
+    byIndex.set(index, result);
+    if (logged == completionLog.length) {
+      completionLog = Arrays.copyOf(completionLog, logged * 2);
+    }
+    completionLog[logged++] = index;
+    if (!result.hasError()) {
+      succeeded++;
+    } else if (result.getError().getType().equals(CANCELLED)) {
+      cancelledItems++;
+    } else {
+      failed++;
+    }
+    if (roomWaiters.isEmpty() || pendingLocked() >= maxPending) {
+      return List.of();
+    }
+    List<Runnable> room = roomWaiters;
+    roomWaiters = new ArrayList<>();
+    return room;
   }
 
   static final String CANCELLED = "Cancelled";
 
-  private void markCancelled(long index) {
-    record(
+  /** The error type of a result too large to send. */
+  static final String RESULT_TOO_LARGE = "ResultTooLarge";
+
+  /** Files an input's result as cancelled; once cancelled, no input stream waits for room. */
+  private void markCancelledLocked(long index) {
+    recordLocked(
         Result.newBuilder()
             .setIndex(index)
             .setError(
@@ -278,14 +332,14 @@ final class ServiceJob {
 
   /**
    * Runs {@code request} once the job has room for more inputs: at once if it has, else when enough
-   * of its inputs have their results. One waiter at a time: an input stream asking for its next batch.
+   * of its inputs have their results. Each input stream waits with its own request for its next batch.
    */
   void whenRoom(Runnable request) {
     boolean now;
     synchronized (this) {
       now = pendingLocked() < maxPending || cancelled || inputsClosed;
       if (!now) {
-        whenRoom = request;
+        roomWaiters.add(request);
       }
     }
     if (now) {
@@ -309,26 +363,26 @@ final class ServiceJob {
    * @return whether this call cancelled it (false if it had finished or was cancelled already)
    */
   boolean cancel() {
-    List<Part> parts;
-    Runnable room;
+    Map<Part, ChunkBackend.ChunkTicket> launched = new HashMap<>();
+    List<Runnable> room;
     synchronized (this) {
       if (cancelled || finishedMs != 0) {
         return false;
       }
       cancelled = true;
       inputsClosed = true;
-      parts = new ArrayList<>(running);
-      room = whenRoom;
-      whenRoom = null;
-    }
-    for (Part part : parts) {
-      if (part.ticket != null) {
-        cancelPart(part);
+      // Parts without a ticket yet are launch()'s to cancel.
+      for (Part part : running) {
+        if (part.ticket != null) {
+          launched.put(part, part.ticket);
+        }
       }
+      room = roomWaiters;
+      roomWaiters = new ArrayList<>();
     }
-    if (room != null) {
-      room.run();
-    }
+    launched.forEach(this::cancelPart);
+    // The streams learn that the job takes no more inputs from their next batch.
+    room.forEach(Runnable::run);
     finishIfDone();
     wake();
     return true;
@@ -338,15 +392,15 @@ final class ServiceJob {
    * Drops a part that has not started; one that has is asked to stop at its next item and hand the rest
    * back, which {@link #onOutcome} then marks cancelled.
    */
-  private void cancelPart(Part part) {
-    if (!part.ticket.cancelIfNotStarted()) {
-      part.ticket.requestYield();
+  private void cancelPart(Part part, ChunkBackend.ChunkTicket ticket) {
+    if (!ticket.cancelIfNotStarted()) {
+      ticket.requestYield();
     } else {
-      int delivered = part.ticket.delivered();
+      int delivered = ticket.delivered();
       synchronized (this) {
         running.remove(part);
         for (int i = delivered; i < part.items.size(); i++) {
-          markCancelled(part.first + i);
+          markCancelledLocked(part.first + i);
         }
       }
     }
@@ -398,13 +452,13 @@ final class ServiceJob {
    *
    * @param ordered by input index, or by completion
    * @param from the position to start at
-   * @param maxBytes soft bound on the batch's size; at least one result is returned when one is ready
+   * @param maxBytes bound on the batch's size, but for a first result larger than it
    * @return the results, with their positions set; empty if none is ready
    */
   synchronized List<Result> read(boolean ordered, long from, long maxBytes) {
     List<Result> out = new ArrayList<>();
     long bytes = 0;
-    for (long p = from; bytes < maxBytes; p++) {
+    for (long p = from; ; p++) {
       Result r;
       if (ordered) {
         if (p >= byIndex.size() || (r = byIndex.get((int) p)) == null) {
@@ -415,6 +469,9 @@ final class ServiceJob {
           break;
         }
         r = byIndex.get((int) completionLog[(int) p]);
+      }
+      if (!out.isEmpty() && bytes + r.getSerializedSize() > maxBytes) {
+        break;
       }
       out.add(r.toBuilder().setPosition(p).build());
       bytes += r.getSerializedSize();

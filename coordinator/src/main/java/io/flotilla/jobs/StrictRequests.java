@@ -63,17 +63,19 @@ final class StrictRequests {
           public Q parse(InputStream in) {
             int size = size(in);
             if (size > maxBytes) {
-              return malformed(
-                  Status.RESOURCE_EXHAUSTED.withDescription(
-                      "a message of " + size + " bytes is over the job service's limit of " + maxBytes
-                          + " bytes (--max-message-bytes); send inputs in smaller batches"));
+              return tooLarge(Integer.toString(size), maxBytes);
             }
+            // A compressed message's length is known only once read: count it as it is read.
+            Capped capped = size < 0 ? new Capped(in, maxBytes) : null;
             try {
-              return inner.parse(in);
-            } catch (StatusRuntimeException e) {
+              return inner.parse(capped != null ? capped : in);
+            } catch (RuntimeException e) {
+              if (capped != null && capped.over) {
+                return tooLarge("more than " + maxBytes, maxBytes);
+              }
+              String why = e instanceof StatusRuntimeException s ? s.getStatus().getDescription() : e.toString();
               return malformed(
-                  Status.INVALID_ARGUMENT.withDescription(
-                      "malformed message: not a valid " + type + " (" + e.getStatus().getDescription() + ")"));
+                  Status.INVALID_ARGUMENT.withDescription("malformed message: not a valid " + type + " (" + why + ")"));
             }
           }
         };
@@ -141,6 +143,51 @@ final class StrictRequests {
     public void onReady() {
       if (!closed) {
         super.onReady();
+      }
+    }
+  }
+
+  private static <Q> Q tooLarge(String size, int maxBytes) {
+    return malformed(
+        Status.RESOURCE_EXHAUSTED.withDescription(
+            "a message of " + size + " bytes is over the job service's limit of " + maxBytes
+                + " bytes (--max-message-bytes); send inputs in smaller batches"));
+  }
+
+  /** A stream that fails once more than its cap has been read from it. */
+  private static final class Capped extends java.io.FilterInputStream {
+    private final long cap;
+    private long read;
+    boolean over;
+
+    Capped(InputStream in, long cap) {
+      super(in);
+      this.cap = cap;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        count(1);
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] buffer, int offset, int length) throws IOException {
+      int n = super.read(buffer, offset, length);
+      if (n > 0) {
+        count(n);
+      }
+      return n;
+    }
+
+    private void count(int n) throws IOException {
+      read += n;
+      if (read > cap) {
+        over = true;
+        throw new IOException("over " + cap + " bytes");
       }
     }
   }

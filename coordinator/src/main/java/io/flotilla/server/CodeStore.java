@@ -53,7 +53,8 @@ final class CodeStore extends CodeStoreGrpc.CodeStoreImplBase {
     }
   }
 
-  private boolean has(String sha) {
+  /** @return whether a bundle of that digest is stored */
+  boolean has(String sha) {
     return own.containsKey(sha) || Files.isRegularFile(stored(sha));
   }
 

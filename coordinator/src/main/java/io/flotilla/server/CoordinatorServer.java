@@ -209,12 +209,14 @@ public final class CoordinatorServer implements AutoCloseable {
         Executors.newCachedThreadPool(daemons("flotilla-code-store"));
     ExecutorService jobWork =
         Executors.newCachedThreadPool(daemons("flotilla-jobs"));
+    CodeStore code = new CodeStore(s.dataDir().resolve("code"), 1L << 30);
     JobService jobs =
         new JobService(
             new ProcessBackend(scheduler, codec, CoordinatorServer.class.getClassLoader(), 1, MAX_MESSAGE_BYTES),
             () -> fleet.now().getThreads(),
             scheduler,
             FunctionRegistry.of(CoordinatorServer.class.getClassLoader()),
+            code::has,
             s.jobLimits(),
             jobWork);
     Map<String, String> tokens = new HashMap<>(s.clientTokens());
@@ -258,7 +260,7 @@ public final class CoordinatorServer implements AutoCloseable {
               .addService(ServerInterceptors.intercept(link.service(), check))
               .addService(ServerInterceptors.intercept(clients, check))
               .addService(ServerInterceptors.intercept(new JoinService(codec.fingerprint(), seed), check))
-              .addService(ServerInterceptors.intercept(new CodeStore(s.dataDir().resolve("code"), 1L << 30), check))
+              .addService(ServerInterceptors.intercept(code, check))
               .addService(ServerInterceptors.intercept(jobs.checkedService(), clientTokens))
               // Standard tools (grpcurl, grpc_health_probe, Kubernetes' gRPC probes) find their way in.
               // Health says only whether the server is up, so it needs no token; reflection does.

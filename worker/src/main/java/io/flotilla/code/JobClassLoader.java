@@ -33,6 +33,8 @@ final class JobClassLoader extends URLClassLoader {
           "io.flotilla.link.",
           "io.flotilla.proto.",
           "io.flotilla.worker.",
+          "io.flotilla.functions.",
+          "com.fasterxml.jackson.",
           "com.esotericsoftware.",
           "org.objenesis.",
           "com.google.protobuf.",

@@ -8,18 +8,19 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
-import java.util.WeakHashMap;
 import java.util.regex.Pattern;
 
 /**
  * The functions registered on a class path: every {@link Registered} method of every
- * {@link FunctionLibrary} its service files list. Read once per class loader (the worker's own, or a
- * job's loader over shipped jars), then kept while the loader lives.
+ * {@link FunctionLibrary} its service files list. The registry of Flotilla's own class loader is read
+ * once and kept; a job's loader over shipped jars gets a registry of its own, kept by the job's function
+ * ({@link NamedCall}) and no longer, so that the loader can be collected when the job's code is released.
+ * Where a job's jars register a name the worker's class path also has, the job's function wins.
  */
 public final class FunctionRegistry {
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
-  private static final Map<ClassLoader, FunctionRegistry> BY_LOADER =
-      Collections.synchronizedMap(new WeakHashMap<>());
+  private static final ClassLoader OWN = FunctionRegistry.class.getClassLoader();
+  private static volatile FunctionRegistry own;
 
   private final Map<String, NamedFunction> functions;
 
@@ -33,7 +34,15 @@ public final class FunctionRegistry {
    * @throws IllegalStateException if two methods claim one name, or a registration is malformed
    */
   public static FunctionRegistry of(ClassLoader loader) {
-    return BY_LOADER.computeIfAbsent(loader, FunctionRegistry::load);
+    if (loader != OWN) {
+      return load(loader);
+    }
+    FunctionRegistry r = own;
+    if (r == null) {
+      r = load(loader);
+      own = r;
+    }
+    return r;
   }
 
   private static FunctionRegistry load(ClassLoader loader) {
@@ -53,13 +62,21 @@ public final class FunctionRegistry {
           throw new IllegalStateException(
               where + " registers '" + r.value() + "' but is not a static method of one parameter returning a value");
         }
-        NamedFunction previous = found.put(r.value(), new NamedFunction(r.value(), r.description(), m));
-        if (previous != null) {
+        NamedFunction previous = found.get(r.value());
+        NamedFunction next = new NamedFunction(r.value(), r.description(), m);
+        if (previous == null || (definedBy(next, loader) && !definedBy(previous, loader))) {
+          found.put(r.value(), next);
+        } else if (definedBy(previous, loader) == definedBy(next, loader)) {
           throw new IllegalStateException("two functions are registered as '" + r.value() + "': " + previous + " and " + where);
         }
       }
     }
     return new FunctionRegistry(found);
+  }
+
+  /** Whether the loader itself defines the function's class: a job's jars, rather than its parent's. */
+  private static boolean definedBy(NamedFunction f, ClassLoader loader) {
+    return f.declaringClass().getClassLoader() == loader;
   }
 
   /** @return the function of that name, if registered */

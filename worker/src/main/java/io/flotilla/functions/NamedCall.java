@@ -12,20 +12,30 @@ public final class NamedCall implements SerializableFunction<byte[], byte[]> {
 
   private final String name;
 
+  /** The function found, and the loader it was looked up in: one lookup per job, not per input. */
+  private transient volatile Resolved resolved;
+
+  private record Resolved(ClassLoader loader, NamedFunction function) {}
+
   public NamedCall(String name) {
     this.name = name;
   }
 
   @Override
   public byte[] apply(byte[] input) throws Exception {
-    FunctionRegistry registry = FunctionRegistry.of(Thread.currentThread().getContextClassLoader());
-    NamedFunction function =
-        registry
-            .find(name)
-            .orElseThrow(
-                () ->
-                    new IllegalArgumentException(
-                        "no function named '" + name + "' is registered on this worker or in the job's code"));
-    return function.call(input);
+    ClassLoader loader = Thread.currentThread().getContextClassLoader();
+    Resolved r = resolved;
+    if (r == null || r.loader() != loader) {
+      NamedFunction function =
+          FunctionRegistry.of(loader)
+              .find(name)
+              .orElseThrow(
+                  () ->
+                      new IllegalArgumentException(
+                          "no function named '" + name + "' is registered on this worker or in the job's code"));
+      r = new Resolved(loader, function);
+      resolved = r;
+    }
+    return r.function().call(input);
   }
 }

@@ -22,12 +22,22 @@ public final class NamedFunction {
     this.name = name;
     this.description = description;
     this.method = method;
-    this.input = PayloadFormat.of(method.getGenericParameterTypes()[0]);
-    this.output = PayloadFormat.of(method.getGenericReturnType());
+    // Jackson caches what it learns of types: functions from a job's jars get a mapper of their own, so
+    // that its caches go with them instead of holding their class loader.
+    com.fasterxml.jackson.databind.ObjectMapper json =
+        method.getDeclaringClass().getClassLoader() == NamedFunction.class.getClassLoader()
+            ? PayloadFormat.Json.MAPPER
+            : PayloadFormat.Json.MAPPER.copy();
+    this.input = PayloadFormat.of(method.getGenericParameterTypes()[0], json);
+    this.output = PayloadFormat.of(method.getGenericReturnType(), json);
   }
 
   public String name() {
     return name;
+  }
+
+  Class<?> declaringClass() {
+    return method.getDeclaringClass();
   }
 
   /**

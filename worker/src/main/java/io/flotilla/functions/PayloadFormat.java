@@ -34,14 +34,18 @@ sealed interface PayloadFormat {
 
   byte[] encode(Object value);
 
-  static PayloadFormat of(Type type) {
+  /**
+   * @param type a parameter or return type
+   * @param json the mapper for JSON types
+   */
+  static PayloadFormat of(Type type, ObjectMapper json) {
     if (type == byte[].class) {
       return new Raw();
     }
     if (type instanceof Class<?> c && Message.class.isAssignableFrom(c)) {
       return Proto.of(c);
     }
-    return new Json(Json.MAPPER.constructType(type));
+    return new Json(json, json.constructType(type));
   }
 
   record Raw() implements PayloadFormat {
@@ -101,7 +105,7 @@ sealed interface PayloadFormat {
     }
   }
 
-  record Json(JavaType type) implements PayloadFormat {
+  record Json(ObjectMapper mapper, JavaType type) implements PayloadFormat {
     // Strict: "12" is not an integer, 1.5 is not an integer, null is not an int, and one value only.
     static final ObjectMapper MAPPER =
         JsonMapper.builder()
@@ -146,7 +150,7 @@ sealed interface PayloadFormat {
     @Override
     public Object decode(byte[] bytes) {
       try {
-        return MAPPER.readValue(bytes, type);
+        return mapper.readValue(bytes, type);
       } catch (JacksonException e) {
         String why = e.getOriginalMessage();
         int line = why.indexOf('\n');
@@ -160,7 +164,7 @@ sealed interface PayloadFormat {
     @Override
     public byte[] encode(Object value) {
       try {
-        return MAPPER.writeValueAsBytes(value);
+        return mapper.writeValueAsBytes(value);
       } catch (JacksonException e) {
         throw new IllegalStateException("the function's result cannot be written as JSON: " + e.getOriginalMessage(), e);
       }

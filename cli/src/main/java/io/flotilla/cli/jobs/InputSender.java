@@ -96,16 +96,18 @@ final class InputSender implements ClientResponseObserver<InputBatch, JobStatus>
           break;
         }
         lineNo++;
-        if (line.isBlank() || ++inputs <= skip) {
-          continue;
+        if (!line.isBlank() && ++inputs > skip) {
+          try {
+            ByteString item = ByteString.copyFrom(text.input(line));
+            batch.add(item);
+            bytes += item.size();
+          } catch (IllegalArgumentException e) {
+            refusal = "input " + (inputs - 1) + " (line " + lineNo + "): " + e.getMessage();
+            break;
+          }
         }
-        try {
-          ByteString item = ByteString.copyFrom(text.input(line));
-          batch.add(item);
-          bytes += item.size();
-        } catch (IllegalArgumentException e) {
-          refusal = "input " + (inputs - 1) + " (line " + lineNo + "): " + e.getMessage();
-          break;
+        if (batch.isEmpty()) {
+          continue;
         }
         if (batch.size() >= BATCH_ITEMS || bytes >= BATCH_BYTES || !input.ready()) {
           segment.add(batch);
@@ -145,6 +147,7 @@ final class InputSender implements ClientResponseObserver<InputBatch, JobStatus>
       return null;
     }
     int retries = 0;
+    boolean resuming = false;
     while (true) {
       InputSender sender = new InputSender();
       connection.async().withDeadlineAfter(connection.deadline().toMillis(), TimeUnit.MILLISECONDS).sendInputs(sender);
@@ -168,21 +171,20 @@ final class InputSender implements ClientResponseObserver<InputBatch, JobStatus>
           throw new IllegalStateException(e.getCause());
         }
         // A deadline that passed while flow control held the stream is no failure: the job is busy. A
-        // lost connection is tried again a few times.
+        // lost connection is tried again a few times. After either, a batch of the broken stream may
+        // have been taken after all, so a resent one that no longer fits the job's count is re-counted.
         Status.Code code = s.getStatus().getCode();
         boolean passing =
-            code == Status.Code.DEADLINE_EXCEEDED || (code == Status.Code.UNAVAILABLE && ++retries <= RETRIES);
-        if (!passing) {
+            code == Status.Code.DEADLINE_EXCEEDED
+                || (code == Status.Code.UNAVAILABLE && ++retries <= RETRIES)
+                || (code == Status.Code.FAILED_PRECONDITION && resuming && ++retries <= RETRIES);
+        JobStatus status = passing ? status(connection, jobId) : null;
+        if (status == null || (status.getInputsClosed() && code == Status.Code.FAILED_PRECONDITION)) {
           int exit = JobExit.report("submit", connection.address(), s);
           closeInputs(connection, jobId);
           return new Stop(exit);
         }
-        JobStatus status;
-        try {
-          status = connection.call().getJob(JobRequest.newBuilder().setJobId(jobId).build());
-        } catch (StatusRuntimeException again) {
-          return new Stop(JobExit.report("submit", connection.address(), again));
-        }
+        resuming = true;
         long taken = status.getInputsReceived() - first;
         if (taken > 0) {
           retries = 0;
@@ -192,6 +194,20 @@ final class InputSender implements ClientResponseObserver<InputBatch, JobStatus>
         if (segment.isEmpty() && (!end || status.getInputsClosed())) {
           return null;
         }
+      }
+    }
+  }
+
+  /** @return the job's status, asked again a few times while the coordinator is briefly out of reach */
+  private static JobStatus status(JobConnection connection, String jobId) throws InterruptedException {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        return connection.call().getJob(JobRequest.newBuilder().setJobId(jobId).build());
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || attempt >= RETRIES) {
+          return null;
+        }
+        Thread.sleep(200L << attempt);
       }
     }
   }
@@ -215,7 +231,7 @@ final class InputSender implements ClientResponseObserver<InputBatch, JobStatus>
   }
 
   /** Ends a job's inputs where they are, so that it finishes with what it has. */
-  private static void closeInputs(JobConnection connection, String jobId) throws InterruptedException {
+  static void closeInputs(JobConnection connection, String jobId) throws InterruptedException {
     long received;
     try {
       received = connection.call().getJob(JobRequest.newBuilder().setJobId(jobId).build()).getInputsReceived();

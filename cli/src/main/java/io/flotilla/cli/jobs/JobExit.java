@@ -55,7 +55,6 @@ final class JobExit {
       case UNAUTHENTICATED, PERMISSION_DENIED -> UNAUTHENTICATED;
       case RESOURCE_EXHAUSTED -> LIMIT;
       case UNAVAILABLE, DEADLINE_EXCEEDED -> UNREACHABLE;
-      case CANCELLED -> CANCELLED;
       default -> OTHER;
     };
   }

@@ -61,10 +61,23 @@ final class PayloadText {
 
   private static Descriptor find(Map<String, FileDescriptor> files, String fullName) {
     for (FileDescriptor f : files.values()) {
-      for (Descriptor d : f.getMessageTypes()) {
-        if (d.getFullName().equals(fullName)) {
-          return d;
-        }
+      Descriptor d = find(f.getMessageTypes(), fullName);
+      if (d != null) {
+        return d;
+      }
+    }
+    return null;
+  }
+
+  /** Searches messages and the messages nested in them. */
+  private static Descriptor find(java.util.List<Descriptor> types, String fullName) {
+    for (Descriptor d : types) {
+      if (d.getFullName().equals(fullName)) {
+        return d;
+      }
+      Descriptor nested = find(d.getNestedTypes(), fullName);
+      if (nested != null) {
+        return nested;
       }
     }
     return null;

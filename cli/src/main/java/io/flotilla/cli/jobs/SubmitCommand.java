@@ -86,6 +86,12 @@ public final class SubmitCommand implements Callable<Integer> {
                           : InputSender.send(connection, job.getJobId(), job.getInputsReceived(), lines, text));
                 } catch (Throwable t) {
                   sent.completeExceptionally(t);
+                  // Whatever stopped the sending, the job must not wait for inputs that will not come.
+                  try {
+                    InputSender.closeInputs(connection, job.getJobId());
+                  } catch (InterruptedException | RuntimeException ignored) {
+                    // The reader reports what the coordinator says of the job.
+                  }
                 }
               },
               "flotilla-submit-inputs");
@@ -94,7 +100,11 @@ public final class SubmitCommand implements Callable<Integer> {
       JobStatus end = new ResultReader(connection, job.getJobId(), !order.unordered, 0, text, System.out).readAll();
       InputSender.Stop stop;
       try {
-        stop = sent.get();
+        // The job has ended, so the sender has, or waits on input that no longer matters (the job was
+        // cancelled while standard input stays open).
+        stop = sent.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        stop = null;
       } catch (ExecutionException e) {
         System.err.println("flotilla submit: sending inputs failed: " + e.getCause());
         return JobExit.OTHER;
