@@ -17,8 +17,9 @@ import picocli.CommandLine.Option;
     name = "functions",
     mixinStandardHelpOptions = true,
     description = {
-      "Lists the functions the coordinator's workers run by name, as 'NAME(INPUT) -> OUTPUT  description'.",
-      "--local lists those this installation registers, without asking a coordinator."
+      "Lists the functions the coordinator's workers run by name:",
+      "  NAME(INPUT) -> OUTPUT  description",
+      "--local lists those this installation registers, without a coordinator."
     })
 public final class FunctionsCommand implements Callable<Integer> {
   @Mixin JobConnection connection;
