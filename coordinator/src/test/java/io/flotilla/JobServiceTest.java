@@ -73,6 +73,8 @@ class JobServiceTest {
   private static final int MAX_MESSAGE = 64 * 1024;
   private static final int MAX_IN_FLIGHT = 500;
   private static final int MAX_JOBS = 20;
+  private static final long MAX_KEPT = 1 << 20;
+  private static final String DAVE = "dave-0123456789abcdef";
 
   private static RemoteWorkers cluster;
   private static ManagedChannel channel;
@@ -82,8 +84,8 @@ class JobServiceTest {
     cluster =
         new RemoteWorkers(
             Files.createTempDirectory("flotilla-jobs"),
-            Map.of(ALICE, "alice", BOB, "bob", CAROL, "carol"),
-            new JobLimits(MAX_MESSAGE, MAX_IN_FLIGHT, MAX_JOBS, Duration.ofMinutes(10)));
+            Map.of(ALICE, "alice", BOB, "bob", CAROL, "carol", DAVE, "dave"),
+            new JobLimits(MAX_MESSAGE, MAX_IN_FLIGHT, MAX_JOBS, MAX_KEPT, Duration.ofMinutes(10)));
     cluster.addWorker();
     cluster.addWorker();
     channel = NettyChannelBuilder.forTarget(cluster.address()).usePlaintext().build();
@@ -518,6 +520,18 @@ class JobServiceTest {
   }
 
   @Test
+  void aClientKeepsOnlyItsLimitOfResults() {
+    // 25 results of 50,000 characters: more than the 1 MiB a client may keep.
+    String id = submit(DAVE, "blob", json(IntStream.range(0, 25).mapToObj(i -> 50_000).toArray()), true).getJobId();
+    assertThat(read(DAVE, id, true, 0)).hasSize(25).allSatisfy(r -> assertThat(r.hasError()).isFalse());
+    assertThatThrownBy(() -> submit(DAVE, "square", json(1), true))
+        .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.RESOURCE_EXHAUSTED))
+        .satisfies(e -> assertThat(description(e)).contains("client 'dave' keeps", "--max-kept-bytes"));
+    // What dave keeps is dave's: others submit as before.
+    assertThat(submit(BOB, "square", json(2), true).getJobId()).isNotEmpty();
+  }
+
+  @Test
   void cancellingDropsTheInputsThatHaveNotStarted() {
     String id = submit(ALICE, "nap", json(IntStream.range(0, 40).mapToObj(i -> 100).toArray()), true).getJobId();
     Iterator<ResultBatch> stream = jobs(ALICE).results(ResultsRequest.newBuilder().setJobId(id).setOrdered(false).build());
@@ -597,7 +611,7 @@ class JobServiceTest {
   @Test
   void finishedJobsAreForgottenAfterTheirRetentionAndAbandonedInputsClosed(@TempDir Path dir) throws Exception {
     try (RemoteWorkers shortLived =
-            new RemoteWorkers(dir, Map.of(ALICE, "alice"), new JobLimits(MAX_MESSAGE, 10, 10, Duration.ofMillis(500)))) {
+            new RemoteWorkers(dir, Map.of(ALICE, "alice"), new JobLimits(MAX_MESSAGE, 10, 10, MAX_KEPT, Duration.ofMillis(500)))) {
       ManagedChannel ch = NettyChannelBuilder.forTarget(shortLived.address()).usePlaintext().build();
       try {
         Metadata auth = new Metadata();

@@ -16,6 +16,11 @@ public final class TestFunctions implements FunctionLibrary {
     return n * n;
   }
 
+  @Registered(value = "blob", description = "A string of that many characters.")
+  public static String blob(int length) {
+    return "x".repeat(length);
+  }
+
   @Registered(value = "nap", description = "Sleeps that many milliseconds (the work of a slow item), returns it.")
   public static int nap(int millis) throws InterruptedException {
     Thread.sleep(millis);

@@ -81,7 +81,7 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
     this.functions = functions;
     this.stored = stored;
     this.limits = limits;
-    this.jobs = new JobTable(limits.maxJobsPerClient());
+    this.jobs = new JobTable(limits);
     this.executor = executor;
   }
 

@@ -27,9 +27,11 @@ final class JobTable {
   private final Map<String, ServiceJob> byId = new HashMap<>();
   private final Map<String, ServiceJob> byKey = new HashMap<>(); // owner + '\n' + key
   private final int maxJobsPerClient;
+  private final long maxKeptBytes;
 
-  JobTable(int maxJobsPerClient) {
-    this.maxJobsPerClient = maxJobsPerClient;
+  JobTable(JobLimits limits) {
+    this.maxJobsPerClient = limits.maxJobsPerClient();
+    this.maxKeptBytes = limits.maxKeptBytesPerClient();
   }
 
   /** A job made, or found again by its key. */
@@ -40,7 +42,8 @@ final class JobTable {
    * @param key its idempotency key, or empty
    * @param make makes the job, given a fresh id
    * @return the new job, or the one made earlier with the same key
-   * @throws StatusException RESOURCE_EXHAUSTED if the client has its limit of running jobs
+   * @throws StatusException RESOURCE_EXHAUSTED if the client has its limit of running jobs, or keeps its
+   *     limit of results
    */
   synchronized Created create(String owner, String key, Function<String, ServiceJob> make)
       throws StatusException {
@@ -56,6 +59,14 @@ final class JobTable {
           .withDescription(
               "client '" + owner + "' already has " + running + " running jobs, the most it may have"
                   + " (--max-jobs-per-client); wait for one to finish, or cancel one")
+          .asException();
+    }
+    long kept = byId.values().stream().filter(j -> j.owner.equals(owner)).mapToLong(ServiceJob::keptBytes).sum();
+    if (kept >= maxKeptBytes) {
+      throw Status.RESOURCE_EXHAUSTED
+          .withDescription(
+              "client '" + owner + "' keeps " + kept + " bytes of results, the most it may (" + maxKeptBytes
+                  + ", --max-kept-bytes); they go when their jobs expire after the retention time")
           .asException();
     }
     String id;

@@ -73,6 +73,7 @@ final class ServiceJob {
   private long succeeded;
   private long failed;
   private long cancelledItems;
+  private long keptBytes;
   private boolean inputsClosed;
   private boolean cancelled;
   private long finishedMs;
@@ -294,6 +295,7 @@ final class ServiceJob {
       return List.of();
     }
     byIndex.set(index, result);
+    keptBytes += result.getSerializedSize();
     if (logged == completionLog.length) {
       completionLog = Arrays.copyOf(completionLog, logged * 2);
     }
@@ -441,6 +443,11 @@ final class ServiceJob {
   /** @return whether it finished so long ago that it is forgotten */
   synchronized boolean expired(long now) {
     return finishedMs != 0 && now - finishedMs >= retentionMs;
+  }
+
+  /** @return the size of the results it keeps, in bytes */
+  synchronized long keptBytes() {
+    return keptBytes;
   }
 
   synchronized boolean finished() {

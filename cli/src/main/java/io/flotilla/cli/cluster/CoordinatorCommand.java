@@ -46,6 +46,9 @@ public final class CoordinatorCommand implements Callable<Integer> {
   @Option(names = "--max-jobs-per-client", paramLabel = "N", description = "Running jobs per client (env FLOTILLA_MAX_JOBS_PER_CLIENT; default 16).")
   Integer maxJobsPerClient;
 
+  @Option(names = "--max-kept-bytes", paramLabel = "N", description = "Bytes of results a client's jobs may keep before its new jobs are refused (env FLOTILLA_MAX_KEPT_BYTES; default 1073741824).")
+  Long maxKeptBytes;
+
   @Option(names = "--job-retention", paramLabel = "DURATION", description = "How long finished jobs' results stay readable, e.g. 15m, 2h (env FLOTILLA_JOB_RETENTION; default 15m).")
   String jobRetention;
 
@@ -59,6 +62,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
               cluster.pick(maxMessageBytes, "max-message-bytes", Integer::parseInt, JobLimits.DEFAULT.maxMessageBytes()),
               cluster.pick(maxInputsInFlight, "max-inputs-in-flight", Integer::parseInt, JobLimits.DEFAULT.maxPendingPerJob()),
               cluster.pick(maxJobsPerClient, "max-jobs-per-client", Integer::parseInt, JobLimits.DEFAULT.maxJobsPerClient()),
+              cluster.pick(maxKeptBytes, "max-kept-bytes", Long::parseLong, JobLimits.DEFAULT.maxKeptBytesPerClient()),
               cluster.pick(
                   jobRetention == null ? null : Durations.parse(jobRetention),
                   "job-retention",
