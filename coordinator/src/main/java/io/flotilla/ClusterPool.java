@@ -119,8 +119,7 @@ public final class ClusterPool extends AbstractPool {
 
   /** Options of a connection. Not thread-safe. */
   public static final class Builder {
-    private final String host;
-    private final int port;
+    private final CoordinatorChannel.Address address;
     private String secret;
     private String classPath = System.getProperty("java.class.path", "");
     private ClassLoader loader = Thread.currentThread().getContextClassLoader();
@@ -128,21 +127,7 @@ public final class ClusterPool extends AbstractPool {
     private Path tlsDir = envPath("FLOTILLA_TLS_DIR");
 
     private Builder(String address) {
-      int colon = address.lastIndexOf(':');
-      if (address.isBlank() || colon == 0) {
-        throw new IllegalArgumentException("coordinator address must be host:port, was \"" + address + "\"");
-      }
-      if (colon < 0) {
-        host = address;
-        port = 7600;
-      } else {
-        host = address.substring(0, colon);
-        try {
-          port = Integer.parseInt(address.substring(colon + 1));
-        } catch (NumberFormatException e) {
-          throw new IllegalArgumentException("coordinator address must be host:port, was \"" + address + "\"");
-        }
-      }
+      this.address = CoordinatorChannel.Address.parse(address);
     }
 
     /**
@@ -197,10 +182,10 @@ public final class ClusterPool extends AbstractPool {
      * @throws BrokenPoolException naming the reason if the coordinator cannot be reached or refuses
      */
     public ClusterPool build() {
-      String address = host + ":" + port;
+      String address = this.address.toString();
       String key = secret != null ? secret : Objects.requireNonNullElse(CoordinatorChannel.secretFromEnvironment(), "");
       ManagedChannel channel =
-          CoordinatorChannel.builder(host, port, tlsDir, key)
+          CoordinatorChannel.builder(this.address.host(), this.address.port(), tlsDir, key)
               .maxInboundMessageSize(256 << 20)
               // A coordinator that vanishes without a word (its machine cut off) is noticed within
               // half a minute, and everything outstanding fails with the reason instead of hanging.

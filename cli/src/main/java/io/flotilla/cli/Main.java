@@ -49,7 +49,19 @@ public final class Main implements Runnable {
    */
   public static void main(String[] args) {
     GRPC_LOG.setLevel(java.util.logging.Level.SEVERE);
-    System.exit(new CommandLine(new Main()).execute(args));
+    System.exit(
+        new CommandLine(new Main())
+            // A value the options could not catch (an address that is no host:port, a file that cannot
+            // be read) is a wrong command line: its message, and exit 2, as picocli does for the rest.
+            .setExecutionExceptionHandler(
+                (e, command, parsed) -> {
+                  if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException) {
+                    command.getErr().println("flotilla " + command.getCommandName() + ": " + e.getMessage());
+                    return 2;
+                  }
+                  throw e;
+                })
+            .execute(args));
   }
 
   @Override

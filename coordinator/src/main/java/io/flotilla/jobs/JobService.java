@@ -29,7 +29,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.function.IntSupplier;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +46,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class JobService extends JobServiceGrpc.JobServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(JobService.class);
-  private static final Pattern DIGEST = Pattern.compile("[0-9a-f]{64}");
 
   private final ProcessBackend backend;
   private final IntSupplier parallelism;
@@ -129,7 +127,7 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
         checker = functions.find(name).orElseThrow(() -> unknownFunction(name));
       } else {
         for (String digest : request.getBundlesList()) {
-          if (!DIGEST.matcher(digest).matches()) {
+          if (!io.flotilla.code.Bundle.isName(digest)) {
             throw Status.INVALID_ARGUMENT
                 .withDescription("bundle '" + digest + "' is not a SHA-256 digest in lower-case hex")
                 .asException();

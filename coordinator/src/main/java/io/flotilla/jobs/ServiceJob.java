@@ -180,16 +180,18 @@ final class ServiceJob {
   }
 
   private void launch(Part part, ChunkBackend.Start start) {
+    boolean dropped;
     synchronized (this) {
-      if (cancelled) {
-        // Cancelled while this part was on its way: it never starts.
+      // Cancelled while this part was on its way: it never starts.
+      dropped = cancelled;
+      if (dropped) {
         running.remove(part);
         for (int i = 0; i < part.items.size(); i++) {
           markCancelledLocked(part.first + i);
         }
       }
     }
-    if (!running(part)) {
+    if (dropped) {
       finishIfDone();
       wake();
       return;
@@ -209,9 +211,6 @@ final class ServiceJob {
     }
   }
 
-  private synchronized boolean running(Part part) {
-    return running.contains(part);
-  }
 
   private void onOutcome(Part part, ChunkOutcome outcome) {
     sizer.observe(outcome.size(), outcome.computeNanos(), outcome.bytes());

@@ -307,6 +307,11 @@ public final class ClientLinkBackend implements ChunkBackend {
     }
 
     void lose(BrokenPoolException why) {
+      fail(why);
+    }
+
+    /** Ends the chunk, its unanswered items failing with {@code why}, unless it has ended already. */
+    private void fail(Throwable why) {
       int base;
       synchronized (this) {
         if (finished) {
@@ -381,16 +386,7 @@ public final class ClientLinkBackend implements ChunkBackend {
 
     /** The coordinator cancelled this chunk after its caller stopped waiting for the answer. */
     private void cancelledLate() {
-      int base;
-      synchronized (this) {
-        if (finished) {
-          return;
-        }
-        finished = true;
-        base = delivered;
-        pending.remove(id);
-      }
-      done.accept(ChunkOutcome.failed(size - base, new CancellationException("cancelled"), base));
+      fail(new CancellationException("cancelled"));
     }
 
     @Override

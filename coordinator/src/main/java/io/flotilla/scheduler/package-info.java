@@ -13,7 +13,10 @@
  *  (coordinator server: a client's     ▲    (DefineJob first, once per job        │
  *   chunk, already encoded, comes by   │     per worker; beyond a chunk per run   │
  *   RelayedJobs.submit ────────────────┤     thread plus one, more wait there     │
- *   and its news goes back as bytes)   │     only while its results are tiny)     │
+ *   and its news goes back as bytes;   │     only while its results are tiny)     │
+ *   a job-service job's inputs come by │                                          │
+ *   ServiceJob.accept ─► ProcessBackend┤                                          │
+ *   with a NamedCall as the function)  │                                          │
  *                                      │                                          ▼
  *                                      │  result(worker, ChunkResult) ◄──ChunkResult + credit
  *                                      │   drop if (chunk, attempt) is stale

@@ -212,6 +212,7 @@ public final class CoordinatorServer implements AutoCloseable {
     CodeStore code = new CodeStore(s.dataDir().resolve("code"), 1L << 30);
     JobService jobs =
         new JobService(
+            // Its parallelism sizes map windows, which jobs do not use: they size chunks by the fleet.
             new ProcessBackend(scheduler, codec, CoordinatorServer.class.getClassLoader(), 1, MAX_MESSAGE_BYTES),
             () -> fleet.now().getThreads(),
             scheduler,

@@ -13,6 +13,42 @@ import java.nio.file.Path;
 public final class CoordinatorChannel {
   private CoordinatorChannel() {}
 
+  /** A coordinator's gRPC port's default. */
+  public static final int DEFAULT_PORT = 7600;
+
+  /**
+   * A coordinator's address.
+   *
+   * @param host its host
+   * @param port its gRPC port
+   */
+  public record Address(String host, int port) {
+    /**
+     * @param address {@code host:port}, or {@code host} for port {@value #DEFAULT_PORT}
+     * @return it
+     * @throws IllegalArgumentException quoting the address, if it is neither
+     */
+    public static Address parse(String address) {
+      int colon = address.lastIndexOf(':');
+      if (address.isBlank() || colon == 0) {
+        throw new IllegalArgumentException("coordinator address must be host:port, was \"" + address + "\"");
+      }
+      if (colon < 0) {
+        return new Address(address, DEFAULT_PORT);
+      }
+      try {
+        return new Address(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("coordinator address must be host:port, was \"" + address + "\"");
+      }
+    }
+
+    @Override
+    public String toString() {
+      return host + ":" + port;
+    }
+  }
+
   /**
    * @param host the coordinator's host
    * @param port its gRPC port

@@ -13,6 +13,8 @@
  *                                   |    shipped jars, which CodeCache fetches from the CodeStore once)
  *     Chunk(job, chunk, items) -----+--> runQueue ──► run threads (n = --threads, default 1)
  *                                   |                   decode item i ─► fn.apply ─► encode result i
+ *                                   |    (a job-service job's fn is a NamedCall: the function
+ *                                   |     registered by that name, found once in the job's loader)
  *     Started(chunk) <-------------------------------------------- (only with a task timeout)
  *     ChunkResult(partial, values) <----------------------------- (a piece every 10 ms or 1 MiB of
  *                                   |                     results, while the chunk runs on)

@@ -2,13 +2,10 @@ package io.flotilla.cli.jobs;
 
 import io.flotilla.jobs.ClientTokens;
 import io.flotilla.link.CoordinatorChannel;
-import io.flotilla.link.NettyDefaults;
-import io.flotilla.link.Tls;
 import io.flotilla.proto.JobServiceGrpc;
 import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Executor;
@@ -34,6 +31,7 @@ final class JobConnection implements AutoCloseable {
   String timeout;
 
   private ManagedChannel channel;
+  private CallCredentials credentials;
 
   String address() {
     if (connect != null) {
@@ -78,8 +76,15 @@ final class JobConnection implements AutoCloseable {
     return blocking().withDeadlineAfter(deadline().toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private CallCredentials credentials() {
-    String token = token();
+  /** Read once: the token file is not read again at every call. */
+  private synchronized CallCredentials credentials() {
+    if (credentials == null) {
+      credentials = bearer(token());
+    }
+    return credentials;
+  }
+
+  private static CallCredentials bearer(String token) {
     return new CallCredentials() {
       @Override
       public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
@@ -94,22 +99,11 @@ final class JobConnection implements AutoCloseable {
 
   private synchronized ManagedChannel channel() {
     if (channel == null) {
-      String address = address();
-      int colon = address.lastIndexOf(':');
-      if (colon <= 0) {
-        throw new IllegalArgumentException("'" + address + "' is not HOST:PORT");
-      }
-      int port = Integer.parseInt(address.substring(colon + 1));
-      NettyDefaults.apply();
-      NettyChannelBuilder builder = NettyChannelBuilder.forAddress(address.substring(0, colon), port);
-      Path tls = tlsDir != null ? tlsDir : envPath("FLOTILLA_TLS_DIR");
-      if (tls != null) {
-        builder.sslContext(Tls.client(tls));
-      } else {
-        builder.usePlaintext();
-      }
+      CoordinatorChannel.Address address = CoordinatorChannel.Address.parse(address());
+      // The token travels as call credentials, not as the cluster secret's header.
       channel =
-          builder
+          CoordinatorChannel.builder(
+                  address.host(), address.port(), tlsDir != null ? tlsDir : envPath("FLOTILLA_TLS_DIR"), "")
               // A coordinator that vanishes mid-stream is noticed, even when no result is due.
               .keepAliveTime(30, TimeUnit.SECONDS)
               .keepAliveTimeout(10, TimeUnit.SECONDS)

@@ -102,6 +102,7 @@ final class ResultReader {
   static final class Progress {
     private final boolean shown;
     private long lastDraw;
+    private long lastAsked;
     private long known = -1;
 
     private Progress(boolean shown) {
@@ -118,7 +119,9 @@ final class ResultReader {
         return;
       }
       lastDraw = now;
-      if (known < 0) {
+      // The total is known once the inputs end; until then the coordinator is asked once a second.
+      if (known < 0 && now - lastAsked >= 1_000_000_000L) {
+        lastAsked = now;
         JobStatus s = status.get();
         if (s.getInputsClosed()) {
           known = s.getInputsReceived();

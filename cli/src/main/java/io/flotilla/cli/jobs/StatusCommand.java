@@ -1,5 +1,7 @@
 package io.flotilla.cli.jobs;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.util.JsonFormat;
 import io.flotilla.proto.JobRequest;
 import io.flotilla.proto.JobStatus;
@@ -46,10 +48,12 @@ public final class StatusCommand implements Callable<Integer> {
       ListWorkersReply workers = connection.call().listWorkers(ListWorkersRequest.getDefaultInstance());
       ListJobsReply jobs = connection.call().listJobs(ListJobsRequest.getDefaultInstance());
       if (json) {
-        JsonFormat.Printer p = JsonFormat.printer().omittingInsignificantWhitespace().alwaysPrintFieldsWithNoPresence();
-        String w = p.print(workers);
-        String j = p.print(jobs);
-        System.out.println("{\"workers\":" + inner(w, "workers") + ",\"jobs\":" + inner(j, "jobs") + "}");
+        JsonFormat.Printer p = JsonFormat.printer().alwaysPrintFieldsWithNoPresence();
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode both = mapper.createObjectNode();
+        both.set("workers", mapper.readTree(p.print(workers)).get("workers"));
+        both.set("jobs", mapper.readTree(p.print(jobs)).get("jobs"));
+        System.out.println(mapper.writeValueAsString(both));
         return JobExit.OK;
       }
       System.out.println("workers: " + workers.getWorkersCount());
@@ -68,12 +72,6 @@ public final class StatusCommand implements Callable<Integer> {
     } catch (StatusRuntimeException e) {
       return JobExit.report("status", connection.address(), e);
     }
-  }
-
-  /** The array inside {"name":[...]}, or [] when the printer left the empty list out. */
-  private static String inner(String object, String name) {
-    String prefix = "{\"" + name + "\":";
-    return object.startsWith(prefix) ? object.substring(prefix.length(), object.length() - 1) : "[]";
   }
 
   /** @return e.g. {@code j-1a2b… isprime RUNNING inputs 10 (closed) ok 7 failed 1 cancelled 0 pending 2} */
