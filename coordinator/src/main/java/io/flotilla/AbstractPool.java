@@ -462,6 +462,19 @@ abstract class AbstractPool implements PoolExecutor {
         }
 
         @Override
+        public java.util.concurrent.CompletableFuture<Boolean> withdraw() {
+          return ticket
+              .withdraw()
+              .thenApply(
+                  cancelled -> {
+                    if (cancelled) {
+                      released();
+                    }
+                    return cancelled;
+                  });
+        }
+
+        @Override
         public boolean abort() {
           if (ticket.abort()) {
             released();

@@ -79,6 +79,18 @@ public interface ChunkBackend {
     boolean cancelIfNotStarted();
 
     /**
+     * Cancels the chunk if it has not started, like {@link #cancelIfNotStarted()}, including a chunk
+     * already handed to a worker and waiting there behind others: that worker is asked for it back, so
+     * the answer may take a round trip. The future completes within a bounded time, on any thread.
+     *
+     * @return completes with {@code true} if the chunk had not started and now never will (its callback
+     *     is then never called), {@code false} if it has started or ended
+     */
+    default java.util.concurrent.CompletableFuture<Boolean> withdraw() {
+      return java.util.concurrent.CompletableFuture.completedFuture(cancelIfNotStarted());
+    }
+
+    /**
      * @return how many of the chunk's first items partial outcomes have answered; after a successful
      *     {@link #cancelIfNotStarted()}, only the items after them are unanswered
      */

@@ -75,7 +75,9 @@ public final class TaskFuture<R> extends CompletableFuture<R> {
     if (t == null) {
       return false;
     }
-    boolean stopped = mayInterruptIfRunning ? t.abort() : t.cancelIfNotStarted();
+    // Without interruption, a task already handed to a worker but waiting there is asked back: it has
+    // not started, so it must be cancellable, and then never run.
+    boolean stopped = mayInterruptIfRunning ? t.abort() : t.withdraw().join();
     boolean cancelled = stopped && super.cancel(mayInterruptIfRunning);
     wakeWaiter();
     return cancelled;

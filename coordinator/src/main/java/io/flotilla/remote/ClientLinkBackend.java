@@ -54,8 +54,6 @@ public final class ClientLinkBackend implements ChunkBackend {
   /** Longest a cancellation waits for the coordinator's answer before it counts as not cancelled. */
   private static final long CANCEL_WAIT_SECONDS = 30;
 
-  private static final ChunkResult HANDED_BACK = ChunkResult.newBuilder().setYielded(true).build();
-
   private final Codec codec;
   private final ClassLoader loader;
   private final List<String> bundles;
@@ -455,8 +453,8 @@ public final class ClientLinkBackend implements ChunkBackend {
           if (p != null) {
             WorkerRef worker = message.getSuspect().getWorker();
             p.deliver(
-                new RemoteOutcome(
-                    HANDED_BACK, worker, p.firstIndex, message.getSuspect().getBase(), p.localFailures, codec, loader, true),
+                RemoteOutcome.suspect(
+                    worker, p.firstIndex, message.getSuspect().getBase(), p.localFailures, codec, loader),
                 true);
           }
         }

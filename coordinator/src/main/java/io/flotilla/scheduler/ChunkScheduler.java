@@ -8,15 +8,14 @@ import io.flotilla.proto.DefineJob;
 import io.flotilla.proto.ForgetJob;
 import io.flotilla.proto.Stop;
 import io.flotilla.proto.Yield;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -25,14 +24,39 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Hands queued chunks to workers that have credit, matches results to chunks, and re-queues the chunks of
- * a worker that is lost. See the package documentation for the data flow.
+ * a worker that is lost. See the package documentation for the data flow, and {@link ScheduledChunk} for
+ * the chunk's lifecycle.
  *
  * <p>Threading: all state is guarded by one lock, held only for bookkeeping and non-blocking sends
  * (gRPC buffers them). Callbacks into the map and future machinery (a chunk's result or failure) are
  * always made after the lock is released, so that a callback may submit or cancel without deadlock.
+ *
+ * <h2>Implementation notes</h2>
+ *
+ * Events (a submission, a worker's message, a timer) arrive on any thread through the package-private
+ * methods of the "events" section. Each takes the lock, changes state only through the named
+ * transitions of the "transitions" section, and collects what must happen after the lock is released
+ * (callbacks, retirement notices, kills) as {@link Effects}, which it runs once the lock is released, in
+ * the order collected. A transition checks that the lock is held and that the chunk's move is legal; the
+ * invariants it keeps are written out in {@link #validate()}, which tests call after every step and which
+ * runs after every event when the system property {@value #VALIDATE_PROPERTY} is {@code true}.
+ * Time comes from a {@link SchedulerClock}, so the whole table runs in tests without sockets or sleeps.
  */
 public final class ChunkScheduler {
   private static final Logger log = LoggerFactory.getLogger(ChunkScheduler.class);
+
+  /** Set to {@code true} to check every invariant after every event: slow, for tests. */
+  static final String VALIDATE_PROPERTY = "flotilla.scheduler.validate";
+
+  private static final boolean VALIDATE = Boolean.getBoolean(VALIDATE_PROPERTY);
+
+  /**
+   * How long a cancel waits for a worker to give back a chunk waiting in its queue. The answer takes a
+   * round trip, well under a millisecond on a healthy link; a worker that has not answered in this time
+   * is too busy or too far gone for the caller to wait on, and the cancel then fails as if the chunk had
+   * started (it keeps its place, and runs).
+   */
+  static final Duration WITHDRAW_PATIENCE = Duration.ofSeconds(5);
 
   private final Object lock = new Object();
   private final ArrayDeque<ScheduledChunk> queue = new ArrayDeque<>(); // guarded by lock
@@ -44,13 +68,12 @@ public final class ChunkScheduler {
   private final int maxTasksPerWorker;
   private final Consumer<String> retiring;
   private long recycled; // guarded by lock
-  /** Retirements decided under the lock, announced after it is released. */
-  private final List<String> retirements = new ArrayList<>(); // guarded by lock
 
   private final Duration taskTimeout;
   private final Consumer<String> kill;
   private volatile boolean strict;
-  private final ScheduledExecutorService timers;
+  private volatile Consumer<BrokenPoolException> onStrictBreak = b -> {};
+  private final SchedulerClock clock;
 
   /** @param maxAttempts how many workers may die running one chunk before it fails */
   public ChunkScheduler(int maxAttempts) {
@@ -71,20 +94,23 @@ public final class ChunkScheduler {
       Consumer<String> retiring,
       Duration taskTimeout,
       Consumer<String> kill) {
+    this(maxAttempts, maxTasksPerWorker, retiring, taskTimeout, kill, SchedulerClock.system());
+  }
+
+  /** The same, on the given clock. */
+  ChunkScheduler(
+      int maxAttempts,
+      int maxTasksPerWorker,
+      Consumer<String> retiring,
+      Duration taskTimeout,
+      Consumer<String> kill,
+      SchedulerClock clock) {
     this.maxAttempts = maxAttempts;
     this.maxTasksPerWorker = maxTasksPerWorker;
     this.retiring = retiring;
     this.taskTimeout = taskTimeout;
     this.kill = kill;
-    this.timers =
-        taskTimeout == null
-            ? null
-            : Executors.newSingleThreadScheduledExecutor(
-                r -> {
-                  Thread t = new Thread(r, "flotilla-task-timeouts");
-                  t.setDaemon(true);
-                  return t;
-                });
+    this.clock = clock;
   }
 
   /**
@@ -98,45 +124,40 @@ public final class ChunkScheduler {
     strict = true;
   }
 
-  private volatile Consumer<BrokenPoolException> onStrictBreak = b -> {};
-
-  /** Stops the task-timeout timer thread. */
+  /** Stops the task-timeout timers. */
   public void close() {
-    if (timers != null) {
-      timers.shutdownNow();
-    }
+    clock.close();
   }
 
-  // ---------------------------------------------------------------- chunks
+  // ================================================================ events
 
   void submit(ScheduledChunk chunk, boolean front) {
-    Throwable refused;
+    Effects fx = new Effects();
     synchronized (lock) {
-      refused = broken;
-      if (refused == null) {
+      if (broken == null) {
         if (front) {
           queue.addFirst(chunk);
         } else {
           queue.addLast(chunk);
         }
-        dispatchLocked();
+        dispatchLocked(fx);
       } else {
-        chunk.state = ScheduledChunk.State.FAILED;
+        settleLocked(chunk, ScheduledChunk.State.FAILED, fx);
+        Throwable refused = broken;
+        fx.add(() -> chunk.onFailure.accept(refused, 0));
       }
+      checkLocked();
     }
-    if (refused != null) {
-      chunk.onFailure.accept(refused, chunk.delivered);
-    }
-    announceRetirements();
+    fx.run();
   }
 
   /** Asks the worker running a chunk to hand back its unstarted items, once per attempt. */
   void requestYield(ScheduledChunk chunk) {
     synchronized (lock) {
       if (chunk.state == ScheduledChunk.State.SENT && !chunk.yieldRequested) {
-        chunk.yieldRequested = true;
-        sendYieldLocked(chunk);
+        askToYieldLocked(chunk);
       }
+      checkLocked();
     }
   }
 
@@ -146,16 +167,69 @@ public final class ChunkScheduler {
     }
   }
 
+  /** Cancels a chunk still in the queue; never waits. */
   boolean cancel(ScheduledChunk chunk) {
+    Effects fx = new Effects();
     synchronized (lock) {
       if (chunk.state != ScheduledChunk.State.QUEUED) {
         return false;
       }
       // Left in the queue and skipped at dispatch: removal from the middle would make mass
       // cancellation quadratic.
-      chunk.state = ScheduledChunk.State.CANCELLED;
-      return true;
+      settleLocked(chunk, ScheduledChunk.State.CANCELLED, fx);
+      checkLocked();
     }
+    fx.run();
+    return true;
+  }
+
+  /**
+   * Cancels a chunk that has not started: one in the queue at once; one waiting in a worker's queue
+   * behind the chunks it runs is asked back, and is cancelled if it comes back whole. The future
+   * completes within {@link #WITHDRAW_PATIENCE}.
+   */
+  CompletableFuture<Boolean> withdraw(ScheduledChunk chunk) {
+    Effects fx = new Effects();
+    CompletableFuture<Boolean> answer;
+    synchronized (lock) {
+      if (chunk.state == ScheduledChunk.State.QUEUED) {
+        settleLocked(chunk, ScheduledChunk.State.CANCELLED, fx);
+        answer = CompletableFuture.completedFuture(true);
+      } else if (chunk.state != ScheduledChunk.State.SENT || !chunk.worker.isWaiting(chunk)) {
+        answer = CompletableFuture.completedFuture(false);
+      } else {
+        if (chunk.withdrawal == null) {
+          CompletableFuture<Boolean> pending = new CompletableFuture<>();
+          chunk.withdrawal = pending;
+          if (!chunk.yieldRequested) {
+            askToYieldLocked(chunk);
+          }
+          clock.schedule(() -> withdrawalOverdue(chunk, pending), WITHDRAW_PATIENCE.toNanos());
+        }
+        answer = chunk.withdrawal;
+      }
+      checkLocked();
+    }
+    fx.run();
+    return answer;
+  }
+
+  /** The worker has not answered in time: the chunk stays, and runs wherever it is. */
+  private void withdrawalOverdue(ScheduledChunk chunk, CompletableFuture<Boolean> pending) {
+    Effects fx = new Effects();
+    synchronized (lock) {
+      if (chunk.withdrawal != pending) {
+        return;
+      }
+      chunk.withdrawal = null;
+      // Should it still come back whole, it goes back to the queue as if taken back for an idle worker.
+      chunk.stolen = true;
+      fx.add(() -> pending.complete(false));
+      checkLocked();
+    }
+    log.warn(
+        "{} did not give back chunk {} within {}; it was not cancelled", chunk.worker, chunk.chunkId, WITHDRAW_PATIENCE);
+    fx.run();
   }
 
   /**
@@ -163,32 +237,20 @@ public final class ChunkScheduler {
    * which is the only safe way to stop a thread, and its other chunks go back to the queue uncharged.
    */
   boolean abort(ScheduledChunk chunk) {
-    String victim;
+    Effects fx = new Effects();
     synchronized (lock) {
       if (chunk.state == ScheduledChunk.State.QUEUED) {
-        chunk.state = ScheduledChunk.State.CANCELLED;
-        return true;
-      }
-      if (chunk.state != ScheduledChunk.State.SENT) {
+        settleLocked(chunk, ScheduledChunk.State.CANCELLED, fx);
+      } else if (chunk.state == ScheduledChunk.State.SENT) {
+        condemnLocked(chunk.worker, fx);
+        settleLocked(chunk, ScheduledChunk.State.CANCELLED, fx);
+      } else {
         return false;
       }
-      chunk.state = ScheduledChunk.State.CANCELLED;
-      victim = stopWorkerOfLocked(chunk);
+      checkLocked();
     }
-    kill.accept(victim);
+    fx.run();
     return true;
-  }
-
-  /** Takes a SENT chunk off its worker, which is then killed; returns that worker's id. */
-  private String stopWorkerOfLocked(ScheduledChunk chunk) {
-    WorkerHandle worker = chunk.worker;
-    worker.inFlight.remove(chunk.chunkId);
-    worker.killedDeliberately = true;
-    worker.ready = false;
-    if (chunk.timer != null) {
-      chunk.timer.cancel(false);
-    }
-    return worker.id;
   }
 
   /**
@@ -197,58 +259,55 @@ public final class ChunkScheduler {
    */
   void workerDetached(WorkerHandle worker) {
     synchronized (lock) {
-      worker.ready = false;
+      worker.detach();
+      checkLocked();
     }
   }
 
   /** A worker began a chunk: with a task timeout, its clock starts now. */
   void started(WorkerHandle worker, long chunkId, int attempt) {
-    if (timers == null) {
+    if (taskTimeout == null) {
       return;
     }
     synchronized (lock) {
-      ScheduledChunk chunk = worker.inFlight.get(chunkId);
-      if (chunk == null || chunk.attempt != attempt || chunk.state != ScheduledChunk.State.SENT) {
-        return;
+      ScheduledChunk chunk = worker.holding(chunkId);
+      if (chunk != null && chunk.attempt == attempt && chunk.state == ScheduledChunk.State.SENT) {
+        armTimerLocked(chunk);
       }
-      chunk.timer = armTimer(chunk, attempt);
+      checkLocked();
     }
   }
 
-  private java.util.concurrent.ScheduledFuture<?> armTimer(ScheduledChunk chunk, int attempt) {
-    return timers.schedule(() -> timedOut(chunk, attempt), taskTimeout.toNanos(), TimeUnit.NANOSECONDS);
-  }
-
   private void timedOut(ScheduledChunk chunk, int attempt) {
-    String victim;
+    Effects fx = new Effects();
     WorkerHandle worker;
-    boolean handBack;
     synchronized (lock) {
       if (chunk.state != ScheduledChunk.State.SENT || chunk.attempt != attempt) {
         return;
       }
       worker = chunk.worker;
+      condemnLocked(worker, fx);
       // Several map items: only one of them is hung. Hand the chunk back to be split, like a poison
       // chunk, until the slow item is alone and times out by itself.
-      handBack = chunk.remaining() > 1 && chunk.job.maps();
-      chunk.state = handBack ? ScheduledChunk.State.DONE : ScheduledChunk.State.FAILED;
-      victim = stopWorkerOfLocked(chunk);
+      if (chunk.remaining() > 1 && chunk.job.maps()) {
+        splitLocked(chunk, fx);
+      } else {
+        settleLocked(chunk, ScheduledChunk.State.FAILED, fx);
+        TimeoutException timeout =
+            new TimeoutException(
+                (!chunk.job.maps() ? "task" : "chunk of items from " + chunk.firstUnanswered())
+                    + " ran longer than the task timeout of "
+                    + taskTimeout
+                    + "; worker "
+                    + worker.id
+                    + " was killed to stop it and is being replaced");
+        int base = chunk.delivered;
+        fx.add(() -> chunk.onFailure.accept(timeout, base));
+      }
+      checkLocked();
     }
-    log.warn("chunk {} ran longer than {}; killing worker {} to stop it", chunk.chunkId, taskTimeout, victim);
-    kill.accept(victim);
-    if (handBack) {
-      chunk.onSuspect.accept(worker, chunk.delivered);
-      return;
-    }
-    TimeoutException timeout =
-        new TimeoutException(
-            (!chunk.job.maps() ? "task" : "chunk of items from " + chunk.firstUnanswered())
-                + " ran longer than the task timeout of "
-                + taskTimeout
-                + "; worker "
-                + victim
-                + " was killed to stop it and is being replaced");
-    chunk.onFailure.accept(timeout, chunk.delivered);
+    log.warn("chunk {} ran longer than {}; killing worker {} to stop it", chunk.chunkId, taskTimeout, worker.id);
+    fx.run();
   }
 
   /** Tells every worker that knows the job to drop its queued chunks and its function. */
@@ -260,108 +319,95 @@ public final class ChunkScheduler {
         CoordinatorMessage.newBuilder().setForgetJob(ForgetJob.newBuilder().setJobId(jobId)).build();
     synchronized (lock) {
       for (WorkerHandle w : workers.values()) {
-        if (w.knownJobs.remove(jobId)) {
+        if (w.forgets(jobId)) {
           w.send(forget);
         }
       }
     }
   }
 
-  // ---------------------------------------------------------------- workers
-
   void workerReady(WorkerHandle worker, int credits) {
+    Effects fx = new Effects();
     synchronized (lock) {
-      if (worker.lost) {
+      if (worker.lost()) {
         return;
       }
-      worker.ready = true;
-      worker.credits += credits;
+      worker.markReady();
+      worker.addCredits(credits);
       workers.put(worker.id, worker);
-      dispatchLocked();
+      dispatchLocked(fx);
+      checkLocked();
     }
-    announceRetirements();
+    fx.run();
   }
 
   void credit(WorkerHandle worker, int credits) {
+    Effects fx = new Effects();
     synchronized (lock) {
-      worker.credits += credits;
-      dispatchLocked();
+      worker.addCredits(credits);
+      dispatchLocked(fx);
+      checkLocked();
     }
-    announceRetirements();
+    fx.run();
   }
 
   void result(WorkerHandle worker, ChunkResult result) {
-    ScheduledChunk chunk;
-    int base;
+    Effects fx = new Effects();
     boolean partial = false;
-    boolean takenBack = false;
     synchronized (lock) {
-      worker.credits += result.getCredits();
-      chunk = worker.inFlight.get(result.getChunkId());
+      worker.addCredits(result.getCredits());
+      ScheduledChunk chunk = worker.holding(result.getChunkId());
       if (chunk == null || chunk.attempt != result.getAttempt()) {
         log.debug(
             "dropping late or duplicate result of chunk {} attempt {} from {}",
             result.getChunkId(),
             result.getAttempt(),
             worker);
-        dispatchLocked();
-        return;
-      }
-      base = chunk.delivered;
-      worker.itemsDone += result.getValues().getEndsCount();
-      if (result.getValues().getEndsCount() > 0) {
-        worker.ran(result.getComputeNanos(), System.nanoTime());
-      }
-      if (chunk.stolen && handedBackWhole(result)) {
-        // Taken back from the worker's queue for an idle worker: nothing ran, nothing to report, and
-        // it does not count towards the worker's task quota.
-        takenBack = true;
-        worker.inFlight.remove(result.getChunkId());
-        if (chunk.timer != null) {
-          chunk.timer.cancel(false);
-          chunk.timer = null;
-        }
-        if (maxTasksPerWorker > 0) {
-          worker.tasksSent--;
-        }
-        chunk.state = ScheduledChunk.State.QUEUED;
-        chunk.worker = null;
-        chunk.yieldRequested = false;
-        queue.addFirst(chunk);
-        stopIfRetiredLocked(worker);
-        dispatchLocked();
-      } else if (result.getPartial()) {
-        // More of the chunk follows from the same run: it stays in flight, holding its credit.
-        chunk.delivered += result.getValues().getEndsCount();
-        partial = true;
-        if (chunk.timer != null) {
-          // The task timeout counts from the last piece: a chunk of many items is not one task.
-          chunk.timer.cancel(false);
-          chunk.timer = armTimer(chunk, chunk.attempt);
-        }
       } else {
-        worker.inFlight.remove(result.getChunkId());
-        if (chunk.isolated) {
-          worker.exclusive = false;
+        int base = chunk.delivered;
+        int answered = result.getValues().getEndsCount();
+        worker.answered(answered);
+        if (answered > 0) {
+          worker.ran(result.getComputeNanos(), clock.nanoTime());
         }
-        if (result.getHeavy() && !worker.retired) {
-          log.info("{} keeps too much heap after collections; replacing it", worker);
-          retireLocked(worker);
+        boolean whole = handedBackWhole(result);
+        if (chunk.withdrawal != null && !whole) {
+          // It started after all: the cancel fails, and the chunk goes on as any other.
+          CompletableFuture<Boolean> withdrawal = chunk.withdrawal;
+          chunk.withdrawal = null;
+          fx.add(() -> withdrawal.complete(false));
         }
-        chunk.state = ScheduledChunk.State.DONE;
-        if (chunk.timer != null) {
-          chunk.timer.cancel(false);
+        if (whole && (chunk.stolen || chunk.withdrawal != null)) {
+          // Taken back from the worker's queue: nothing ran, and it does not count towards the
+          // worker's task quota. A withdrawn chunk is cancelled; a stolen one goes to an idle worker.
+          requeueLocked(chunk, Requeue.TAKEN_BACK, fx);
+          stopIfRetiredLocked(worker);
+        } else if (result.getPartial()) {
+          // More of the chunk follows from the same run: it stays in flight, holding its credit.
+          chunk.delivered += answered;
+          partial = true;
+          if (chunk.timer != null) {
+            // The task timeout counts from the last piece: a chunk of many items is not one task.
+            armTimerLocked(chunk);
+          }
+          fx.add(() -> chunk.onResult.accept(result, worker, base));
+        } else {
+          if (result.getHeavy() && !worker.retired()) {
+            log.info("{} keeps too much heap after collections; replacing it", worker);
+            retireLocked(worker, fx);
+          }
+          settleLocked(chunk, ScheduledChunk.State.DONE, fx);
+          stopIfRetiredLocked(worker);
+          fx.add(() -> chunk.onResult.accept(result, worker, base));
         }
-        stopIfRetiredLocked(worker);
-        dispatchLocked();
       }
+      if (!partial) {
+        // A piece of a chunk frees nothing: the chunk keeps its worker's run thread and credit.
+        dispatchLocked(fx);
+      }
+      checkLocked();
     }
-    if (!partial) {
-      announceRetirements();
-    }
-    if (!takenBack) {
-      chunk.onResult.accept(result, worker, base);
-    }
+    fx.run();
   }
 
   private static boolean handedBackWhole(ChunkResult result) {
@@ -379,150 +425,356 @@ public final class ChunkScheduler {
    * @param why builds the exception for a chunk out of attempts, given that chunk
    */
   void workerLost(WorkerHandle worker, Function<ScheduledChunk, Throwable> why) {
-    List<ScheduledChunk> exhausted = new ArrayList<>();
-    List<ScheduledChunk> split = new ArrayList<>();
-    ScheduledChunk breaking = null;
+    Effects fx = new Effects();
     synchronized (lock) {
-      if (worker.lost) {
+      if (!worker.markLost()) {
         return;
       }
-      worker.lost = true;
       workers.remove(worker.id);
-      List<ScheduledChunk> held = new ArrayList<>(worker.inFlight.values());
-      worker.inFlight.clear();
-      if (strict && !held.isEmpty() && !worker.killedDeliberately) {
-        for (ScheduledChunk chunk : held) {
-          chunk.state = ScheduledChunk.State.FAILED;
-        }
-        exhausted.addAll(held);
-        breaking = held.get(0);
-        held.clear();
+      List<ScheduledChunk> held = new ArrayList<>(worker.held());
+      if (strict && !held.isEmpty() && !worker.killedDeliberately()) {
+        breakStrictLocked(worker, held, why, fx);
+      } else {
+        loseChunksLocked(worker, held, why, fx);
       }
-      // A worker starts its chunks in the order they were sent, one per run thread, so only the first
-      // `threads` of them can have been running when it died; the rest were waiting behind them. Only
-      // the former are charged an attempt: a poisonous item must not use up its neighbours' attempts.
-      // The guess can be wrong (a finished chunk's result may die unsent in the worker's buffers), so
-      // every chunk re-queued runs isolated next time: alone on its worker, where a death is its own.
-      // Re-queue in reverse so that addFirst restores their original order at the head.
-      for (int i = held.size() - 1; i >= 0; i--) {
-        ScheduledChunk chunk = held.get(i);
-        boolean charged = !worker.killedDeliberately && (chunk.isolated || i < worker.threads);
-        if (charged && chunk.remaining() > 1 && chunk.job.maps()) {
-          // Hunting the poison item: the map gets the chunk back unstarted, as from a yield, and runs
-          // it again as two isolated halves, so that one bad item cannot fail its neighbours.
-          chunk.state = ScheduledChunk.State.DONE;
-          split.add(chunk);
-          retries++;
-          continue;
-        }
-        if (charged && chunk.attempt >= maxAttempts) {
-          chunk.state = ScheduledChunk.State.FAILED;
-          exhausted.add(chunk);
-        } else {
-          if (charged) {
-            chunk.attempt++;
+      dispatchLocked(fx);
+      checkLocked();
+    }
+    fx.run();
+  }
+
+  /** The first death of a strict pool: every chunk fails, caused by the crash, and the pool breaks. */
+  private void breakStrictLocked(
+      WorkerHandle worker, List<ScheduledChunk> held, Function<ScheduledChunk, Throwable> why, Effects fx) {
+    ScheduledChunk first = held.get(0);
+    List<Integer> bases = new ArrayList<>();
+    for (ScheduledChunk chunk : held) {
+      bases.add(chunk.delivered);
+      settleLocked(chunk, ScheduledChunk.State.FAILED, fx);
+    }
+    fx.add(
+        () -> {
+          Throwable crash = why.apply(first);
+          BrokenPoolException brokenPool =
+              new BrokenPoolException(
+                  "a worker died with tasks in flight, and the pool is strict: " + crash.getMessage(), crash);
+          // The pool is marked broken before any future fails, so code reacting to a failed future
+          // sees its next submit() rejected.
+          onStrictBreak.accept(brokenPool);
+          breakPool(brokenPool);
+          for (int i = 0; i < held.size(); i++) {
+            held.get(i).onFailure.accept(brokenPool, bases.get(i));
           }
-          chunk.state = ScheduledChunk.State.QUEUED;
-          chunk.worker = null;
-          chunk.yieldRequested = false;
-          chunk.isolated = true;
-          if (chunk.timer != null) {
-            chunk.timer.cancel(false);
-            chunk.timer = null;
-          }
-          queue.addFirst(chunk);
-          retries++;
-        }
+        });
+  }
+
+  /**
+   * A worker starts its chunks in the order they were sent, one per run thread, so only the first
+   * {@code threads} of them can have been running when it died; the rest were waiting behind them. Only
+   * the former are charged an attempt: a poisonous item must not use up its neighbours' attempts. The
+   * guess can be wrong (a finished chunk's result may die unsent in the worker's buffers), so every
+   * chunk re-queued runs isolated next time: alone on its worker, where a death is its own.
+   */
+  private void loseChunksLocked(
+      WorkerHandle worker, List<ScheduledChunk> held, Function<ScheduledChunk, Throwable> why, Effects fx) {
+    int split = 0;
+    int exhausted = 0;
+    // Re-queue in reverse so that addFirst restores their original order at the head.
+    for (int i = held.size() - 1; i >= 0; i--) {
+      ScheduledChunk chunk = held.get(i);
+      boolean charged = !worker.killedDeliberately() && (chunk.isolated || i < worker.threads);
+      if (charged && chunk.remaining() > 1 && chunk.job.maps() && chunk.withdrawal == null) {
+        // Hunting the poison item: the map gets the chunk back unstarted, as from a yield, and runs
+        // it again as two isolated halves, so that one bad item cannot fail its neighbours.
+        splitLocked(chunk, fx);
+        retries++;
+        split++;
+      } else if (charged && chunk.attempt >= maxAttempts && chunk.withdrawal == null) {
+        int base = chunk.delivered;
+        settleLocked(chunk, ScheduledChunk.State.FAILED, fx);
+        fx.add(() -> chunk.onFailure.accept(why.apply(chunk), base));
+        exhausted++;
+      } else {
+        requeueLocked(chunk, charged ? Requeue.RAN_ON_LOST_WORKER : Requeue.WAITED_ON_LOST_WORKER, fx);
+        retries++;
       }
-      if (!held.isEmpty()) {
-        log.warn(
-            "{} lost with {} chunks in flight; {} re-queued, {} split to find a poison item, {} out of"
-                + " attempts",
-            worker,
-            held.size(),
-            held.size() - exhausted.size() - split.size(),
-            split.size(),
-            exhausted.size());
-      }
-      dispatchLocked();
     }
-    announceRetirements();
-    for (ScheduledChunk chunk : split) {
-      chunk.onSuspect.accept(worker, chunk.delivered);
-    }
-    if (breaking != null) {
-      Throwable crash = why.apply(breaking);
-      BrokenPoolException broken =
-          new BrokenPoolException("a worker died with tasks in flight, and the pool is strict: " + crash.getMessage(), crash);
-      // The pool is marked broken before any future fails, so code reacting to a failed future
-      // sees its next submit() rejected.
-      onStrictBreak.accept(broken);
-      breakPool(broken);
-      for (ScheduledChunk chunk : exhausted) {
-        chunk.onFailure.accept(broken, chunk.delivered);
-      }
-      return;
-    }
-    for (ScheduledChunk chunk : exhausted) {
-      chunk.onFailure.accept(why.apply(chunk), chunk.delivered);
+    if (!held.isEmpty()) {
+      log.warn(
+          "{} lost with {} chunks in flight; {} re-queued, {} split to find a poison item, {} out of"
+              + " attempts",
+          worker,
+          held.size(),
+          held.size() - exhausted - split,
+          split,
+          exhausted);
     }
   }
 
   /** Fails every queued chunk, and every later submission, with {@code cause}. */
   public void breakPool(Throwable cause) {
-    List<ScheduledChunk> failed = new ArrayList<>();
+    Effects fx = new Effects();
     synchronized (lock) {
       if (broken != null) {
         return;
       }
       broken = cause;
+      List<ScheduledChunk> failed = new ArrayList<>();
       for (ScheduledChunk chunk : queue) {
         if (chunk.state == ScheduledChunk.State.QUEUED) {
-          chunk.state = ScheduledChunk.State.FAILED;
           failed.add(chunk);
         }
       }
       queue.clear();
       for (WorkerHandle w : workers.values()) {
-        for (ScheduledChunk chunk : w.inFlight.values()) {
-          chunk.state = ScheduledChunk.State.FAILED;
-          failed.add(chunk);
-        }
-        w.inFlight.clear();
+        failed.addAll(w.held());
       }
+      for (ScheduledChunk chunk : failed) {
+        int base = chunk.delivered;
+        settleLocked(chunk, ScheduledChunk.State.FAILED, fx);
+        fx.add(() -> chunk.onFailure.accept(cause, base));
+      }
+      checkLocked();
     }
-    for (ScheduledChunk chunk : failed) {
-      chunk.onFailure.accept(cause, chunk.delivered);
+    fx.run();
+  }
+
+  // ================================================================ transitions
+
+  /** Why a SENT chunk goes back to the queue. */
+  enum Requeue {
+    /** Given back whole from a worker's queue, for an idle worker: uncharged, not isolated. */
+    TAKEN_BACK(false, false),
+    /** Its worker died while it waited behind others: uncharged, isolated next time. */
+    WAITED_ON_LOST_WORKER(false, true),
+    /** Its worker died, probably while running it: charged an attempt, isolated next time. */
+    RAN_ON_LOST_WORKER(true, true);
+
+    final boolean charged;
+    final boolean isolates;
+
+    Requeue(boolean charged, boolean isolates) {
+      this.charged = charged;
+      this.isolates = isolates;
     }
   }
 
+  /** QUEUED → SENT: the chunk, at the head of the queue, goes to {@code worker}. */
+  private void assignLocked(ScheduledChunk chunk, WorkerHandle worker, Effects fx) {
+    requireLock();
+    if (queue.peekFirst() != chunk) {
+      throw new IllegalStateException("chunk " + chunk.chunkId + " is assigned but not at the head of the queue");
+    }
+    chunk.moveTo(ScheduledChunk.State.SENT);
+    queue.pollFirst();
+    if (chunk.job != JobSpec.CALL && worker.learns(chunk.job.id())) {
+      worker.send(CoordinatorMessage.newBuilder().setDefineJob(defineJob(chunk.job)).build());
+    }
+    chunk.worker = worker;
+    chunk.stolen = false;
+    if (worker.hold(chunk) >= maxTasksPerWorker && maxTasksPerWorker > 0) {
+      retireLocked(worker, fx);
+    }
+    worker.send(
+        CoordinatorMessage.newBuilder()
+            .setChunk(
+                Chunk.newBuilder()
+                    .setJobId(chunk.job.id())
+                    .setChunkId(chunk.chunkId)
+                    .setAttempt(chunk.attempt)
+                    .setFirstIndex(Math.max(0, chunk.firstUnanswered()))
+                    .setItems(chunk.unanswered())
+                    .setReportStart(taskTimeout != null))
+            .build());
+  }
+
+  /**
+   * SENT → QUEUED, at the front: the one place a chunk comes off a worker to run again. A chunk whose
+   * cancel is waiting for it is cancelled instead: it has not run, and now never will.
+   */
+  private void requeueLocked(ScheduledChunk chunk, Requeue why, Effects fx) {
+    requireLock();
+    if (chunk.withdrawal != null) {
+      settleLocked(chunk, ScheduledChunk.State.CANCELLED, fx);
+      return;
+    }
+    chunk.moveTo(ScheduledChunk.State.QUEUED);
+    chunk.worker.release(chunk, why.charged || why.isolates);
+    stopTimerLocked(chunk);
+    chunk.worker = null;
+    chunk.yieldRequested = false;
+    chunk.stolen = false;
+    if (why.charged) {
+      chunk.attempt++;
+    }
+    if (why.isolates) {
+      chunk.isolated = true;
+    }
+    queue.addFirst(chunk);
+  }
+
+  /** SENT → DONE, handed back suspect: the map runs the items not yet answered again, as two halves. */
+  private void splitLocked(ScheduledChunk chunk, Effects fx) {
+    requireLock();
+    WorkerHandle worker = chunk.worker;
+    int base = chunk.delivered;
+    settleLocked(chunk, ScheduledChunk.State.DONE, fx);
+    fx.add(() -> chunk.onSuspect.accept(worker, base));
+  }
+
+  /**
+   * Any state → a final one: the chunk leaves its worker (if it had one) and its timer stops. Its
+   * outcome's callback is the caller's to collect, since only the caller knows what the outcome is. A
+   * cancel waiting on the chunk learns whether it was the one to end it.
+   */
+  private void settleLocked(ScheduledChunk chunk, ScheduledChunk.State outcome, Effects fx) {
+    requireLock();
+    if (!outcome.isFinal()) {
+      throw new IllegalArgumentException("settle to " + outcome);
+    }
+    chunk.moveTo(outcome);
+    if (chunk.worker != null) {
+      chunk.worker.release(chunk, true);
+    }
+    stopTimerLocked(chunk);
+    if (chunk.withdrawal != null) {
+      CompletableFuture<Boolean> withdrawal = chunk.withdrawal;
+      chunk.withdrawal = null;
+      boolean cancelled = outcome == ScheduledChunk.State.CANCELLED;
+      fx.add(() -> withdrawal.complete(cancelled));
+    }
+  }
+
+  /** A worker is killed to stop a chunk: it gets nothing more, and its death charges nobody. */
+  private void condemnLocked(WorkerHandle worker, Effects fx) {
+    requireLock();
+    worker.condemn();
+    fx.add(() -> kill.accept(worker.id));
+  }
+
   /** No more work for this worker; a replacement starts now, and it is stopped once drained. */
-  private void retireLocked(WorkerHandle worker) {
-    worker.retired = true;
-    recycled++;
-    retirements.add(worker.id);
+  private void retireLocked(WorkerHandle worker, Effects fx) {
+    requireLock();
+    if (worker.retire()) {
+      recycled++;
+      fx.add(() -> retiring.accept(worker.id));
+    }
   }
 
   /** A worker that has had its quota and holds nothing more is told to exit. */
   private void stopIfRetiredLocked(WorkerHandle worker) {
-    if (worker.retired && worker.inFlight.isEmpty() && !worker.lost) {
+    if (worker.retired() && worker.holdingCount() == 0 && !worker.lost()) {
       worker.send(CoordinatorMessage.newBuilder().setStop(Stop.getDefaultInstance()).build());
       worker.complete();
     }
   }
 
-  /** Tells the fleet, outside the lock, which workers have had their quota. */
-  private void announceRetirements() {
-    List<String> ids;
-    synchronized (lock) {
-      if (retirements.isEmpty()) {
-        return;
-      }
-      ids = new ArrayList<>(retirements);
-      retirements.clear();
-    }
-    ids.forEach(retiring);
+  private void askToYieldLocked(ScheduledChunk chunk) {
+    chunk.yieldRequested = true;
+    chunk.worker.send(
+        CoordinatorMessage.newBuilder()
+            .setYield(Yield.newBuilder().setChunkId(chunk.chunkId).setAttempt(chunk.attempt))
+            .build());
   }
+
+  private void armTimerLocked(ScheduledChunk chunk) {
+    stopTimerLocked(chunk);
+    int attempt = chunk.attempt;
+    chunk.timer = clock.schedule(() -> timedOut(chunk, attempt), taskTimeout.toNanos());
+  }
+
+  private static void stopTimerLocked(ScheduledChunk chunk) {
+    if (chunk.timer != null) {
+      chunk.timer.cancel();
+      chunk.timer = null;
+    }
+  }
+
+  private void requireLock() {
+    if (!Thread.holdsLock(lock)) {
+      throw new IllegalStateException("a scheduler transition ran without the scheduler's lock");
+    }
+  }
+
+  private void checkLocked() {
+    if (VALIDATE) {
+      validateLocked();
+    }
+  }
+
+  /**
+   * Checks every invariant of the bookkeeping.
+   *
+   * @throws IllegalStateException naming the first one broken
+   */
+  void validate() {
+    synchronized (lock) {
+      validateLocked();
+    }
+  }
+
+  private void validateLocked() {
+    Map<ScheduledChunk, WorkerHandle> sent = new IdentityHashMap<>();
+    for (WorkerHandle w : workers.values()) {
+      check(!w.lost(), w + " is lost but still listed");
+      check(w.credits() >= 0, w + " has negative credit " + w.credits());
+      int isolated = 0;
+      for (ScheduledChunk c : w.held()) {
+        check(c.state == ScheduledChunk.State.SENT, "chunk " + c.chunkId + " held by " + w + " is " + c.state);
+        check(c.worker == w, "chunk " + c.chunkId + " held by " + w + " names " + c.worker);
+        check(sent.put(c, w) == null, "chunk " + c.chunkId + " is held twice");
+        if (c.isolated) {
+          isolated++;
+        }
+      }
+      check(
+          !w.exclusive() || w.holdingCount() == 1 && isolated == 1 || !w.ready(),
+          w + " is exclusive but holds " + w.holdingCount() + " chunks, " + isolated + " isolated");
+      check(isolated == 0 || w.holdingCount() == 1 || !w.ready(), w + " runs an isolated chunk beside others");
+    }
+    Map<ScheduledChunk, Boolean> queued = new IdentityHashMap<>();
+    for (ScheduledChunk c : queue) {
+      check(
+          c.state == ScheduledChunk.State.QUEUED || c.state == ScheduledChunk.State.CANCELLED,
+          "chunk " + c.chunkId + " is in the queue but " + c.state);
+      check(queued.put(c, true) == null, "chunk " + c.chunkId + " is queued twice");
+      check(c.worker == null || c.state != ScheduledChunk.State.QUEUED, "queued chunk " + c.chunkId + " names a worker");
+      check(c.timer == null, "queued chunk " + c.chunkId + " has a timer");
+      check(c.withdrawal == null, "queued chunk " + c.chunkId + " is being withdrawn");
+    }
+    for (ScheduledChunk c : sent.keySet()) {
+      check(c.attempt >= 1 && c.attempt <= maxAttempts, "chunk " + c.chunkId + " is on attempt " + c.attempt);
+      check(c.delivered >= 0 && c.delivered <= c.size, "chunk " + c.chunkId + " delivered " + c.delivered);
+      check(c.withdrawal == null || c.yieldRequested, "chunk " + c.chunkId + " is withdrawn but not asked back");
+    }
+    check(broken == null || queue.isEmpty(), "the pool is broken but chunks are queued");
+  }
+
+  private static void check(boolean holds, String broken) {
+    if (!holds) {
+      throw new IllegalStateException("scheduler invariant broken: " + broken);
+    }
+  }
+
+  /** What an event decided under the lock and must do after releasing it, in order. */
+  private static final class Effects {
+    private List<Runnable> actions;
+
+    void add(Runnable action) {
+      if (actions == null) {
+        actions = new ArrayList<>();
+      }
+      actions.add(action);
+    }
+
+    void run() {
+      if (actions != null) {
+        actions.forEach(Runnable::run);
+      }
+    }
+  }
+
+  // ================================================================ views
 
   /** @return workers retired after their task quota */
   public long recycled() {
@@ -558,7 +810,7 @@ public final class ChunkScheduler {
       for (WorkerHandle w : workers.values()) {
         out.add(
             new WorkerView(
-                w.id, w.host, w.pid, w.cores, w.threads, Math.min(w.threads, w.inFlight.size()), w.itemsDone));
+                w.id, w.host, w.pid, w.cores, w.threads, Math.min(w.threads, w.holdingCount()), w.itemsDone()));
       }
       return out;
     }
@@ -571,9 +823,9 @@ public final class ChunkScheduler {
     }
   }
 
-  // ---------------------------------------------------------------- dispatch
+  // ================================================================ dispatch
 
-  private void dispatchLocked() {
+  private void dispatchLocked(Effects fx) {
     while (!queue.isEmpty()) {
       ScheduledChunk chunk = queue.peekFirst();
       if (chunk.state != ScheduledChunk.State.QUEUED) {
@@ -585,36 +837,9 @@ public final class ChunkScheduler {
               ? pickEmptyWorkerLocked()
               : chunk.resumed ? pickWorkerWithFreeThreadLocked() : pickWorkerLocked(chunk);
       if (worker == null) {
-        return;
+        break;
       }
-      worker.exclusive = chunk.isolated;
-      queue.pollFirst();
-      if (chunk.job != JobSpec.CALL && worker.knownJobs.add(chunk.job.id())) {
-        worker.send(
-            CoordinatorMessage.newBuilder()
-                .setDefineJob(
-                    defineJob(chunk.job))
-                .build());
-      }
-      chunk.state = ScheduledChunk.State.SENT;
-      chunk.worker = worker;
-      chunk.stolen = false;
-      worker.inFlight.put(chunk.chunkId, chunk);
-      worker.credits--;
-      if (maxTasksPerWorker > 0 && ++worker.tasksSent >= maxTasksPerWorker) {
-        retireLocked(worker);
-      }
-      worker.send(
-          CoordinatorMessage.newBuilder()
-              .setChunk(
-                  Chunk.newBuilder()
-                      .setJobId(chunk.job.id())
-                      .setChunkId(chunk.chunkId)
-                      .setAttempt(chunk.attempt)
-                      .setFirstIndex(Math.max(0, chunk.firstUnanswered()))
-                      .setItems(chunk.unanswered())
-                      .setReportStart(timers != null))
-              .build());
+      assignLocked(chunk, worker, fx);
     }
     stealForIdleWorkersLocked();
   }
@@ -628,16 +853,19 @@ public final class ChunkScheduler {
    * takes a round trip), and a chunk is asked at most once while it stays on its worker.
    */
   private void stealForIdleWorkersLocked() {
+    if (!queue.isEmpty()) {
+      return;
+    }
     int outstanding = 0;
     for (WorkerHandle w : workers.values()) {
-      for (ScheduledChunk c : w.inFlight.values()) {
-        if (c.yieldRequested) {
+      for (ScheduledChunk c : w.held()) {
+        if (c.yieldRequested && c.withdrawal == null) {
           outstanding++;
         }
       }
     }
     for (WorkerHandle idle : workers.values()) {
-      if (!idle.ready || idle.retired || idle.credits == 0 || !idle.inFlight.isEmpty()) {
+      if (!idle.ready() || idle.retired() || idle.credits() == 0 || idle.holdingCount() > 0) {
         continue;
       }
       if (outstanding > 0) {
@@ -658,8 +886,7 @@ public final class ChunkScheduler {
       if (victim == null) {
         return;
       }
-      victim.yieldRequested = true;
-      sendYieldLocked(victim);
+      askToYieldLocked(victim);
     }
   }
 
@@ -667,7 +894,7 @@ public final class ChunkScheduler {
   private ScheduledChunk biggestSplittableChunkLocked() {
     ScheduledChunk victim = null;
     for (WorkerHandle busy : workers.values()) {
-      for (ScheduledChunk c : busy.inFlight.values()) {
+      for (ScheduledChunk c : busy.held()) {
         if (c.remaining() > 1
             && !c.yieldRequested
             && c.job.maps()
@@ -677,13 +904,6 @@ public final class ChunkScheduler {
       }
     }
     return victim;
-  }
-
-  private static void sendYieldLocked(ScheduledChunk chunk) {
-    chunk.worker.send(
-        CoordinatorMessage.newBuilder()
-            .setYield(Yield.newBuilder().setChunkId(chunk.chunkId).setAttempt(chunk.attempt))
-            .build());
   }
 
   /** What a worker needs to know of a job before its first chunk: the function, or that items are tasks. */
@@ -697,8 +917,8 @@ public final class ChunkScheduler {
     WorkerHandle best = null;
     for (WorkerHandle w : workers.values()) {
       if (w.canTakeWork()
-          && w.inFlight.size() < w.threads
-          && (best == null || w.inFlight.size() < best.inFlight.size())) {
+          && w.holdingCount() < w.threads
+          && (best == null || w.holdingCount() < best.holdingCount())) {
         best = w;
       }
     }
@@ -708,7 +928,7 @@ public final class ChunkScheduler {
   /** A ready worker holding nothing, for a chunk that must run alone. */
   private WorkerHandle pickEmptyWorkerLocked() {
     for (WorkerHandle w : workers.values()) {
-      if (w.canTakeWork() && w.inFlight.isEmpty()) {
+      if (w.canTakeWork() && w.holdingCount() == 0) {
         return w;
       }
     }
@@ -718,9 +938,9 @@ public final class ChunkScheduler {
   /** The ready worker with the most credit: the least busy, so work spreads before it piles up. */
   private WorkerHandle pickWorkerLocked(ScheduledChunk chunk) {
     WorkerHandle best = null;
-    long now = System.nanoTime();
+    long now = clock.nanoTime();
     for (WorkerHandle w : workers.values()) {
-      if (w.canTakeWork() && w.hasRoomFor(chunk, now) && (best == null || w.credits > best.credits)) {
+      if (w.canTakeWork() && w.hasRoomFor(chunk, now) && (best == null || w.credits() > best.credits())) {
         best = w;
       }
     }

@@ -5,7 +5,6 @@ import io.flotilla.codec.Codec;
 import io.flotilla.map.ArrayOutcome;
 import io.flotilla.map.ChunkBackend;
 import io.flotilla.map.ChunkOutcome;
-import io.flotilla.proto.ChunkResult;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -25,9 +24,6 @@ public final class ProcessBackend implements ChunkBackend {
   private final int maxPayloadBytes;
   private final AtomicLong jobIds = new AtomicLong();
   private final AtomicLong chunkIds = new AtomicLong();
-
-  /** The outcome of a chunk handed back unstarted because it is suspected of killing its worker. */
-  private static final ChunkResult SUSPECT_HANDED_BACK = ChunkResult.newBuilder().setYielded(true).build();
 
   /**
    * @param scheduler where chunks go
@@ -93,9 +89,7 @@ public final class ProcessBackend implements ChunkBackend {
                 done.accept(new RemoteOutcome(result, worker.ref, firstIndex, base, local, codec, loader, false)),
             (error, base) -> done.accept(ChunkOutcome.failed(n - base, error, base)),
             (worker, base) ->
-                done.accept(
-                    new RemoteOutcome(
-                        SUSPECT_HANDED_BACK, worker.ref, firstIndex, base, local, codec, loader, true)));
+                done.accept(RemoteOutcome.suspect(worker.ref, firstIndex, base, local, codec, loader)));
     // Suspect items run alone on their worker: if they kill it too, the blame is exact.
     chunk.isolated = start == Start.SUSPECT;
     chunk.resumed = start == Start.RESUMED;

@@ -27,6 +27,26 @@ public final class RemoteOutcome implements ChunkOutcome {
   private Object[] values;
   private Throwable[] errors;
 
+  /** What a chunk handed back unstarted says: that it yielded, with nothing answered. */
+  private static final ChunkResult HANDED_BACK = ChunkResult.newBuilder().setYielded(true).build();
+
+  /**
+   * The outcome of a chunk handed back unstarted because it is suspected of killing its worker: the map
+   * runs its items after {@code base} again, in halves.
+   *
+   * @param worker the worker that died running it
+   * @param firstIndex the input position of the chunk's first item
+   * @param base how many of the chunk's items earlier pieces answered
+   * @param localFailures items that failed before they were sent, or null
+   * @param codec the payload codec
+   * @param loader where exception classes are looked up
+   * @return the outcome
+   */
+  public static RemoteOutcome suspect(
+      WorkerRef worker, long firstIndex, int base, Throwable[] localFailures, Codec codec, ClassLoader loader) {
+    return new RemoteOutcome(HANDED_BACK, worker, firstIndex, base, localFailures, codec, loader, true);
+  }
+
   /**
    * @param result the piece as the worker sent it
    * @param worker who ran it

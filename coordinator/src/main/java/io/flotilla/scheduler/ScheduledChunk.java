@@ -6,27 +6,28 @@ import io.flotilla.proto.ItemBatch;
 import java.util.function.BiConsumer;
 
 /**
- * A chunk in the scheduler. Lifecycle, moved only by {@link ChunkScheduler} under its lock:
+ * A chunk in the scheduler. Lifecycle, moved only by {@link ChunkScheduler}'s named transitions under its
+ * lock ({@link #moveTo} refuses any other move):
  *
  * <pre>
- * QUEUED ──dispatch──► SENT ──result──► DONE
- *   │  ▲                │
- *   │  └──worker lost, attempts left (attempt + 1)
- *   │  └──worker lost while the chunk waited behind another (attempt unchanged)
- *   │      (either way it is re-queued isolated: it next runs alone on its worker)
- *   │                   └──worker lost, no attempts left──► FAILED
- *   └──cancel──► CANCELLED        (any non-final state) ──pool broken──► FAILED
- *                    ▲
- * SENT ──abort (cancel(true))────┘  the worker is killed; its other chunks re-queue uncharged
- * SENT ──taken back unstarted from a busy worker's queue for an idle one──► QUEUED (front, uncharged)
- * SENT ──ran past the task timeout──► FAILED (TimeoutException), the same way; a map chunk of several
- *                                     items is handed back instead (DONE, suspect), to be split
- * SENT ──worker lost, several map items──► DONE, handed back suspect: MapRun re-runs it as two halves,
- *                                          each isolated (the poison hunt)
- * SENT/QUEUED ──worker lost in a strict pool──► FAILED (BrokenPoolException), and the pool breaks
+ *            assign                       settle (a final result)
+ * QUEUED ──────────────► SENT ─────────────────────────────────────► DONE
+ *   │  ▲                  │ │ │
+ *   │  └──── requeue ─────┘ │ └── split: its worker died running it, or it ran past the task timeout,
+ *   │   taken back unstarted│     with several map items ──► DONE, handed back suspect: MapRun runs it
+ *   │   for an idle worker; │     again as two isolated halves (the poison hunt)
+ *   │   its worker lost     │
+ *   │   (charged an attempt │
+ *   │   if it was running)  └── settle: out of attempts, timed out, the pool broke ──► FAILED
+ *   │                           settle: aborted (cancel(true); its worker is killed), or withdrawn
+ *   │                                   unstarted from its worker's queue (cancel(false)) ──► CANCELLED
+ *   └── settle: cancelled while queued ──► CANCELLED;  the pool broke ──► FAILED
  * </pre>
  *
- * A result whose (chunk, attempt) does not match a SENT chunk is late or duplicate, and is dropped. A
+ * DONE, CANCELLED and FAILED are final. A re-queued chunk runs isolated when its worker died (alone on
+ * its next worker, so that a second death is its own); one taken back unstarted does not.
+ *
+ * <p>A result whose (chunk, attempt) does not match a SENT chunk is late or duplicate, and is dropped. A
  * SENT chunk may be asked to yield (at most once per attempt); its result then covers fewer items, and
  * the rest comes back to the scheduler as a new chunk. A SENT chunk may also answer in pieces (partial
  * results) and stay SENT: the items answered are {@link #delivered} for good, and if the chunk has to
@@ -38,7 +39,20 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
     SENT,
     DONE,
     CANCELLED,
-    FAILED
+    FAILED;
+
+    boolean isFinal() {
+      return this == DONE || this == CANCELLED || this == FAILED;
+    }
+
+    /** @return whether the diagram above has an arrow from this state to {@code next} */
+    boolean canMoveTo(State next) {
+      return switch (this) {
+        case QUEUED -> next == SENT || next == CANCELLED || next == FAILED;
+        case SENT -> next != SENT;
+        case DONE, CANCELLED, FAILED -> false;
+      };
+    }
   }
 
   final JobSpec job;
@@ -56,7 +70,7 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
   final BiConsumer<WorkerHandle, Integer> onSuspect;
   private final ChunkScheduler scheduler;
 
-  // guarded by the scheduler's lock
+  // Guarded by the scheduler's lock, and written only by its transitions.
   State state = State.QUEUED;
   int attempt = 1;
   WorkerHandle worker;
@@ -73,7 +87,12 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
   /** Items answered by partial results: they never run again. */
   int delivered;
   /** The task timer armed when the worker said Started, or null. */
-  java.util.concurrent.ScheduledFuture<?> timer;
+  SchedulerClock.Timer timer;
+  /**
+   * A cancel(false) waiting to learn whether the worker gave the chunk back unstarted, or null: completed
+   * with true when the chunk is cancelled that way, false when it turns out to have started.
+   */
+  java.util.concurrent.CompletableFuture<Boolean> withdrawal;
 
   ScheduledChunk(
       ChunkScheduler scheduler,
@@ -94,6 +113,18 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
     this.onResult = onResult;
     this.onFailure = onFailure;
     this.onSuspect = onSuspect;
+  }
+
+  /**
+   * Moves the chunk along its lifecycle; called by the scheduler's transitions only.
+   *
+   * @throws IllegalStateException if the diagram has no such arrow
+   */
+  void moveTo(State next) {
+    if (!state.canMoveTo(next)) {
+      throw new IllegalStateException("chunk " + chunkId + " cannot move from " + state + " to " + next);
+    }
+    state = next;
   }
 
   /** Where a chunk's results go. */
@@ -143,6 +174,11 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
   @Override
   public boolean cancelIfNotStarted() {
     return scheduler.cancel(this);
+  }
+
+  @Override
+  public java.util.concurrent.CompletableFuture<Boolean> withdraw() {
+    return scheduler.withdraw(this);
   }
 
   @Override

@@ -22,22 +22,24 @@ final class WorkerHandle {
   final io.flotilla.proto.WorkerRef ref;
   private final StreamObserver<CoordinatorMessage> out;
 
-  // guarded by the scheduler's lock
-  int credits;
-  boolean ready;
-  boolean lost;
+  // Guarded by the scheduler's lock, and changed only through the methods below, which the scheduler's
+  // transitions call: nothing else edits a worker's bookkeeping.
+  private int credits;
+  private boolean ready;
+  private boolean lost;
   /** Running an isolated chunk: receives nothing else until it is done. */
-  boolean exclusive;
+  private boolean exclusive;
   /** Chunks sent to it so far, for the task quota. */
-  int tasksSent;
+  private int tasksSent;
   /** Has had its quota: gets nothing more, and is stopped once it holds nothing. */
-  boolean retired;
+  private boolean retired;
   /** Killed by the pool to stop a chunk: its death is nobody's fault, and charges no attempt. */
-  boolean killedDeliberately;
+  private boolean killedDeliberately;
   /** Items answered, for the job service's list of workers. */
-  long itemsDone;
-  final Map<Long, ScheduledChunk> inFlight = new LinkedHashMap<>(); // in the order sent
-  final Set<Long> knownJobs = new HashSet<>();
+  private long itemsDone;
+  /** The chunks it holds, running or waiting behind the running ones, in the order sent. */
+  private final Map<Long, ScheduledChunk> inFlight = new LinkedHashMap<>();
+  private final Set<Long> knownJobs = new HashSet<>();
 
   WorkerHandle(
       String id, long pid, String host, int threads, int cores, StreamObserver<CoordinatorMessage> out) {
@@ -48,6 +50,150 @@ final class WorkerHandle {
     this.threads = threads;
     this.ref = io.flotilla.proto.WorkerRef.newBuilder().setId(id).setPid(pid).setHost(host).build();
     this.out = out;
+  }
+
+  // ---------------------------------------------------------------- bookkeeping, under the lock
+
+  /** Announced itself, or sent more credit. */
+  void addCredits(int more) {
+    credits += more;
+  }
+
+  void markReady() {
+    ready = true;
+  }
+
+  /** Its stream ended: no more work while its death is looked into. */
+  void detach() {
+    ready = false;
+  }
+
+  /** Being killed to stop a chunk: no more work, and its death charges nobody. */
+  void condemn() {
+    killedDeliberately = true;
+    ready = false;
+  }
+
+  /** @return whether it was newly marked lost */
+  boolean markLost() {
+    if (lost) {
+      return false;
+    }
+    lost = true;
+    return true;
+  }
+
+  /** @return whether it had not had its quota before */
+  boolean retire() {
+    boolean first = !retired;
+    retired = true;
+    return first;
+  }
+
+  /**
+   * Takes a chunk: spends a credit, and counts it towards the task quota.
+   *
+   * @return the chunks sent to it so far
+   */
+  int hold(ScheduledChunk chunk) {
+    inFlight.put(chunk.chunkId, chunk);
+    credits--;
+    exclusive = chunk.isolated;
+    return ++tasksSent;
+  }
+
+  /**
+   * Gives a chunk up.
+   *
+   * @param ran whether it counts towards the task quota (a chunk taken back unstarted does not)
+   */
+  void release(ScheduledChunk chunk, boolean ran) {
+    if (inFlight.remove(chunk.chunkId) == null) {
+      return;
+    }
+    if (chunk.isolated) {
+      exclusive = false;
+    }
+    if (!ran) {
+      tasksSent--;
+    }
+  }
+
+  void answered(int items) {
+    itemsDone += items;
+  }
+
+  /** @return whether the job's function must be sent before its first chunk */
+  boolean learns(long jobId) {
+    return knownJobs.add(jobId);
+  }
+
+  /** @return whether it knew the job, which it now forgets */
+  boolean forgets(long jobId) {
+    return knownJobs.remove(jobId);
+  }
+
+  // ---------------------------------------------------------------- reading, under the lock
+
+  int credits() {
+    return credits;
+  }
+
+  boolean ready() {
+    return ready;
+  }
+
+  boolean lost() {
+    return lost;
+  }
+
+  boolean exclusive() {
+    return exclusive;
+  }
+
+  boolean retired() {
+    return retired;
+  }
+
+  boolean killedDeliberately() {
+    return killedDeliberately;
+  }
+
+  long itemsDone() {
+    return itemsDone;
+  }
+
+  /** @return its chunks, in the order sent; read-only */
+  java.util.Collection<ScheduledChunk> held() {
+    return java.util.Collections.unmodifiableCollection(inFlight.values());
+  }
+
+  /** @return the chunk it holds with this id, or null */
+  ScheduledChunk holding(long chunkId) {
+    return inFlight.get(chunkId);
+  }
+
+  int holdingCount() {
+    return inFlight.size();
+  }
+
+  /**
+   * @return whether the chunk waits behind the ones it is running, as far as the scheduler can tell (a
+   *     worker starts its chunks in the order sent, one per run thread); a chunk that has answered
+   *     anything has started
+   */
+  boolean isWaiting(ScheduledChunk chunk) {
+    if (chunk.delivered > 0) {
+      return false;
+    }
+    int position = 0;
+    for (ScheduledChunk held : inFlight.values()) {
+      if (held == chunk) {
+        return position >= threads;
+      }
+      position++;
+    }
+    return false;
   }
 
   /**

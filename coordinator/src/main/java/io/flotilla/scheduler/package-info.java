@@ -40,6 +40,9 @@
  *  queue empty and a worker idle ──► Yield for a chunk waiting in a busy worker's queue (it comes
  *                                     back whole and re-queues at the front), else for the biggest
  *                                     multi-item chunk (its unstarted items come back via MapRun)
+ *  cancel(false) of a chunk waiting ─────► Yield to its worker (the future waits for the answer, at
+ *   in a worker's queue                    most WITHDRAW_PATIENCE): back whole, it is cancelled and
+ *                                          never runs; started, the cancel fails and it runs on
  *  Started(chunk) with a task timeout ──► timer; on expiry, or on cancel(true) (abort), the worker
  *                                         running it is killed and its other chunks re-queue uncharged
  *  task quota or heavy heap reached ──► worker retired: no more work, Stop once drained, replacement
@@ -47,9 +50,12 @@
  * </pre>
  *
  * <p><b>ChunkScheduler</b> owns the queue and the per-worker bookkeeping (credits, chunks in flight,
- * jobs whose function a worker already has). Every state change happens under its one lock, which is
- * held only for bookkeeping and non-blocking sends; callbacks into the map and future machinery are made
- * after it is released. See {@link io.flotilla.scheduler.ScheduledChunk} for the chunk lifecycle.
+ * jobs whose function a worker already has). Every state change happens under its one lock, through its
+ * named transitions (assign, requeue, split, settle, and a worker's loss), which is held only for
+ * bookkeeping and non-blocking sends; callbacks into the map and future machinery are made after it is
+ * released. Its clock is injected ({@link io.flotilla.scheduler.SchedulerClock}), so its tests run the
+ * whole table without sockets or sleeps. See {@link io.flotilla.scheduler.ScheduledChunk} for the chunk
+ * lifecycle.
  *
  * <p><b>WorkerLinkServer</b> terminates each worker's Attach stream: it checks the handshake (token,
  * protocol version, codec fingerprint) before a worker gets any work, then turns messages into

@@ -68,6 +68,36 @@ final class ClientSession implements StreamObserver<ClientMessage> {
     this.id = id;
   }
 
+  /**
+   * A client's cancel: answered once the scheduler knows, which for a chunk waiting in a worker's queue
+   * takes a round trip to that worker; the network thread never waits for it.
+   */
+  private void cancel(io.flotilla.proto.Cancel cancel) {
+    long chunkId = cancel.getChunkId();
+    ChunkBackend.ChunkTicket ticket = chunks.get(chunkId);
+    java.util.concurrent.CompletableFuture<Boolean> decided =
+        ticket == null
+            ? java.util.concurrent.CompletableFuture.completedFuture(false)
+            : cancel.getAbort()
+                ? java.util.concurrent.CompletableFuture.completedFuture(ticket.abort())
+                : ticket.withdraw();
+    decided.thenAccept(
+        cancelled -> {
+          int delivered = ticket == null ? 0 : ticket.delivered();
+          if (cancelled) {
+            chunks.remove(chunkId);
+          }
+          send(
+              ServerMessage.newBuilder()
+                  .setCancelReply(
+                      CancelReply.newBuilder()
+                          .setRequestId(cancel.getRequestId())
+                          .setCancelled(cancelled)
+                          .setDelivered(delivered))
+                  .build());
+        });
+  }
+
   @Override
   public void onNext(ClientMessage message) {
     if (!welcomed && message.getKindCase() != ClientMessage.KindCase.HELLO) {
@@ -78,27 +108,7 @@ final class ClientSession implements StreamObserver<ClientMessage> {
       case HELLO -> hello(message.getHello());
       case OPEN_JOB -> open(message.getOpenJob());
       case SUBMIT -> submit(message.getSubmit());
-      case CANCEL -> {
-        long chunkId = message.getCancel().getChunkId();
-        ChunkBackend.ChunkTicket ticket = chunks.get(chunkId);
-        boolean cancelled = false;
-        int delivered = 0;
-        if (ticket != null) {
-          cancelled = message.getCancel().getAbort() ? ticket.abort() : ticket.cancelIfNotStarted();
-          delivered = ticket.delivered();
-          if (cancelled) {
-            chunks.remove(chunkId);
-          }
-        }
-        send(
-            ServerMessage.newBuilder()
-                .setCancelReply(
-                    CancelReply.newBuilder()
-                        .setRequestId(message.getCancel().getRequestId())
-                        .setCancelled(cancelled)
-                        .setDelivered(delivered))
-                .build());
-      }
+      case CANCEL -> cancel(message.getCancel());
       case YIELD_CHUNK -> {
         ChunkBackend.ChunkTicket ticket = chunks.get(message.getYieldChunk().getChunkId());
         if (ticket != null) {
