@@ -127,8 +127,8 @@ public class DispatchBenchmark {
   public void check() {
     long sentChunks = streams[0].chunks + streams[1].chunks;
     for (WorkerHandle w : workers) {
-      if (!w.inFlight.isEmpty()) {
-        throw new IllegalStateException(w + " still holds " + w.inFlight.size() + " chunks");
+      if (w.holdingCount() > 0) {
+        throw new IllegalStateException(w + " still holds " + w.holdingCount() + " chunks");
       }
     }
     if (sentChunks != delivered) {
