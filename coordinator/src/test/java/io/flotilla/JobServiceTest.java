@@ -75,6 +75,7 @@ class JobServiceTest {
   private static final int MAX_JOBS = 20;
   private static final long MAX_KEPT = 1 << 20;
   private static final String DAVE = "dave-0123456789abcdef";
+  private static final String ERIN = "erin-0123456789abcdef";
 
   private static RemoteWorkers cluster;
   private static ManagedChannel channel;
@@ -84,7 +85,7 @@ class JobServiceTest {
     cluster =
         new RemoteWorkers(
             Files.createTempDirectory("flotilla-jobs"),
-            Map.of(ALICE, "alice", BOB, "bob", CAROL, "carol", DAVE, "dave"),
+            Map.of(ALICE, "alice", BOB, "bob", CAROL, "carol", DAVE, "dave", ERIN, "erin"),
             new JobLimits(MAX_MESSAGE, MAX_IN_FLIGHT, MAX_JOBS, MAX_KEPT, Duration.ofMinutes(10)));
     cluster.addWorker();
     cluster.addWorker();
@@ -436,7 +437,7 @@ class JobServiceTest {
     String id = submit(ALICE, "square", List.of(), false).getJobId();
     Throwable wrong = Inputs.open(ALICE).send(id, 0, json(1, 2, "[3]", 4), false).failure();
     assertThat(code(wrong)).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(description(wrong)).contains("input 2 is not JSON of type integer", "inputs now end at 2");
+    assertThat(description(wrong)).contains("input 2 is not JSON of type integer", "the next batch starts at index 2");
     assertThat(jobs(ALICE).getJob(JobRequest.newBuilder().setJobId(id).build()).getInputsReceived()).isEqualTo(2);
 
     // A batch that does not start where the job's inputs end.
@@ -515,8 +516,33 @@ class JobServiceTest {
         Inputs.open(ALICE).send(id, 2, List.of(ByteString.copyFromUtf8("3"), ByteString.copyFrom("4", StandardCharsets.UTF_16)), false)
             .failure();
     assertThat(code(refused)).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(description(refused)).contains("input 3 is not UTF-8 JSON: byte 0xFE at offset 0", "inputs now end at 3");
+    assertThat(description(refused)).contains("input 3 is not UTF-8 JSON: byte 0xFE at offset 0", "the next batch starts at index 3");
     jobs(ALICE).cancel(JobRequest.newBuilder().setJobId(id).build());
+  }
+
+  @Test
+  void aBadInputInTheBatchThatEndsTheInputsEndsThemBeforeItAndTheJobFinishes() throws Exception {
+    // Erin runs her limit of jobs; the last ends its inputs with a batch that holds a bad one.
+    List<String> open = new ArrayList<>();
+    for (int i = 0; i < MAX_JOBS - 1; i++) {
+      open.add(submit(ERIN, "square", List.of(), false).getJobId());
+    }
+    String id = submit(ERIN, "square", List.of(), false).getJobId();
+    Throwable refused = Inputs.open(ERIN).send(id, 0, json(1, 2, "\"three\"", 4), true).failure();
+    assertThat(code(refused)).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    JobRequest request = JobRequest.newBuilder().setJobId(id).build();
+    JobStatus refusedAt = jobs(ERIN).getJob(request);
+    assertThat(refusedAt.getInputsClosed()).as("inputs closed, as the batch asked").isTrue();
+    assertThat(refusedAt.getInputsReceived()).isEqualTo(2);
+    assertThat(description(refused)).contains("input 2 is not JSON of type integer", "the job's inputs end at 2");
+
+    await("the job's end").atMost(TestTime.LONG).until(() -> jobs(ERIN).getJob(request).getState() == JobState.COMPLETED);
+    assertThat(read(ERIN, id, true, 0)).extracting(JobServiceTest::valueOf).containsExactly(1L, 4L);
+    // Finished, it no longer counts against erin's limit.
+    assertThat(submit(ERIN, "square", json(5), true).getJobId()).isNotEmpty();
+    for (String o : open) {
+      jobs(ERIN).cancel(JobRequest.newBuilder().setJobId(o).build());
+    }
   }
 
   @Test
