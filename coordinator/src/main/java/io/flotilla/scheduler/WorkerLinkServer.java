@@ -225,7 +225,6 @@ public final class WorkerLinkServer {
           scheduler.workerReady(handle, message.getReady().getCredits());
           fleet.ready(handle.id, handle.threads);
         }
-        case CREDIT -> scheduler.credit(handle, message.getCredit().getCredits());
         case STARTED ->
             scheduler.started(handle, message.getStarted().getChunkId(), message.getStarted().getAttempt());
         case RESULT -> scheduler.result(handle, message.getResult());
