@@ -15,9 +15,11 @@ import picocli.CommandLine.Option;
     name = "coordinator",
     mixinStandardHelpOptions = true,
     description = {
-      "Runs a coordinator: clients connect to it (ProcessPool.connect, flotilla demo --connect) and workers",
-      "join it (flotilla worker --join) on its gRPC port; it is the seed of the Pekko cluster on its",
-      "cluster port. Listens on 127.0.0.1 unless --bind says otherwise, and then only with a cluster secret.",
+      "Runs a coordinator, the server that clients and workers connect to.",
+      "Clients connect to it (ProcessPool.connect, flotilla demo --connect, the job commands) and workers "
+          + "join it (flotilla worker --join) on its gRPC port; it is the seed of the Pekko cluster on its "
+          + "cluster port. Listens on 127.0.0.1 unless --bind says otherwise, and then only with a cluster "
+          + "secret (--secret-file, FLOTILLA_SECRET or FLOTILLA_SECRET_FILE).",
       "Prints a line starting 'flotilla coordinator ready:' once it serves; stops gracefully on SIGTERM."
     })
 public final class CoordinatorCommand implements Callable<Integer> {
@@ -32,9 +34,9 @@ public final class CoordinatorCommand implements Callable<Integer> {
   @Option(names = "--max-attempts", paramLabel = "N", description = "Runs of a chunk whose worker dies before its items fail (env FLOTILLA_MAX_ATTEMPTS; default 3).")
   Integer maxAttempts;
 
-  @Option(names = "--tokens-file", paramLabel = "FILE", description = {
-      "Job-service clients, one per line: NAME TOKEN ('#' starts a comment). Each token sees only its own jobs;",
-      "the cluster secret is a token too (env FLOTILLA_TOKENS_FILE)."})
+  @Option(names = "--tokens-file", paramLabel = "FILE", description =
+      "Job-service clients, one per line: NAME TOKEN ('#' starts a comment). Each token sees only its own "
+          + "jobs; the cluster secret is a token too (env FLOTILLA_TOKENS_FILE).")
   Path tokensFile;
 
   @Option(names = "--max-message-bytes", paramLabel = "N", description = "Largest job-service request (env FLOTILLA_MAX_MESSAGE_BYTES; default 4194304).")

@@ -12,9 +12,10 @@ import picocli.CommandLine.Option;
     name = "worker",
     mixinStandardHelpOptions = true,
     description = {
-      "Joins the coordinator at HOST:PORT (its gRPC port) as a worker and runs its work until the",
-      "coordinator goes away or the cluster downs this worker; then exits non-zero, for its supervisor to",
-      "start it again. Code the clients ship is fetched on first use and cached in --cache-dir.",
+      "Joins a coordinator as a worker and runs its work.",
+      "Joins the coordinator at HOST:PORT (its gRPC port) and runs its work until the coordinator goes "
+          + "away or the cluster downs this worker; then exits non-zero, for its supervisor to start it "
+          + "again. Code the clients ship is fetched on first use and cached in --cache-dir.",
       "Exit codes: 64 refused (wrong secret, other release), 66 coordinator lost or downed."
     })
 public final class WorkerCommand implements Callable<Integer> {

@@ -33,8 +33,9 @@ import picocli.CommandLine.Option;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Runs the seed articles' workloads (pbkdf2 hashing, primes, word counts, downloads) on a serial",
-      "loop, a ThreadPool and a ProcessPool on this machine, and prints times and speed-ups."
+      "Times the seed articles' workloads on a serial loop, a ThreadPool and a ProcessPool.",
+      "The workloads are pbkdf2 hashing, primes, word counts and downloads. Each gets its times on this "
+          + "machine, its speed-ups over the serial loop and a verdict drawn from what was measured."
     })
 public final class DemoCommand implements Callable<Integer> {
   private static final List<String> ALL = List.of("hash", "primes", "wordcount", "download");
@@ -59,11 +60,11 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(
       names = "--connect",
       paramLabel = "HOST:PORT",
-      description = {
-        "Run the process column on the workers of a running coordinator (flotilla coordinator) instead of",
-        "local worker JVMs; the secret comes from FLOTILLA_SECRET. Word counts then ship the texts rather",
-        "than file names, and the download workload is left out: its server is on this machine's loopback."
-      })
+      description =
+          "Run the process column on the workers of a running coordinator (flotilla coordinator) instead of "
+              + "local worker JVMs; the cluster secret comes from FLOTILLA_SECRET, or from the file "
+              + "FLOTILLA_SECRET_FILE names. Word counts then ship the texts rather than file names, and the "
+              + "download workload is left out: its server is on this machine's loopback.")
   String connect;
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;

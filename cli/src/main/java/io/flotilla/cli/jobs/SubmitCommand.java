@@ -24,14 +24,15 @@ import picocli.CommandLine.Option;
     name = "submit",
     mixinStandardHelpOptions = true,
     description = {
-      "Submits a job to a coordinator: one input per line of JSON (from --input,",
-      "or standard input); one result per line of JSON on standard output:",
+      "Submits a job to a coordinator and prints its results.",
+      "Reads one input per line of JSON (from --input, or standard input) and prints one result per line "
+          + "of JSON on standard output:",
       "  {\"index\":N,\"value\":V}, {\"index\":N,\"base64\":B} or {\"index\":N,\"error\":E}",
-      "The job id goes to standard error first; after a lost connection,",
-      "'flotilla attach ID --from N' reads on.",
-      "Exit codes: 0 all succeeded, 1 some inputs failed, 2 bad command line or",
-      "input line, 3 cancelled, 4 refused (unknown function or job, an input of",
-      "the wrong type), 5 token, 6 limit, 7 unreachable, 8 other."
+      "The job id goes to standard error first; after a lost connection, 'flotilla attach ID --from N' "
+          + "reads on.",
+      "Exit codes: 0 all succeeded, 1 some inputs failed, 2 bad command line or input line, 3 cancelled, "
+          + "4 refused (unknown function or job, an input of the wrong type), 5 token, 6 limit, "
+          + "7 unreachable, 8 other."
     })
 public final class SubmitCommand implements Callable<Integer> {
   @Mixin JobConnection connection;
