@@ -5,10 +5,7 @@ import io.flotilla.proto.JobStatus;
 import io.flotilla.proto.ListFunctionsRequest;
 import io.flotilla.proto.SubmitRequest;
 import io.grpc.StatusRuntimeException;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -59,12 +56,9 @@ public final class SubmitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    BufferedReader lines;
+    Utf8Lines lines;
     try {
-      lines =
-          input.equals("-")
-              ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
-              : Files.newBufferedReader(Path.of(input), StandardCharsets.UTF_8);
+      lines = new Utf8Lines(input.equals("-") ? System.in : Files.newInputStream(Path.of(input)));
     } catch (IOException e) {
       System.err.println("flotilla submit: cannot read " + input + ": " + e.getMessage());
       return JobExit.USAGE;
