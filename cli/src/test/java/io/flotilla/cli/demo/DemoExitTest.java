@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code flotilla demo --connect} as a user runs it, against a coordinator that wants a secret and
- * against none: each ends with its own exit code and one line saying why, never the code of results
- * that differ.
+ * {@code flotilla demo} as a user runs it: on local workers, against a coordinator that wants a
+ * secret and against none. Each ends with its own exit code and, when it fails, one line saying why,
+ * never the code of results that differ.
  */
 @Timeout(180)
 class DemoExitTest {
@@ -40,6 +40,14 @@ class DemoExitTest {
           assertThat(demo.line("flotilla demo: ")).as(demo.output()).contains("refused this client");
         }
       }
+    }
+  }
+
+  @Test
+  void aRunWhoseExecutorsAgreeIsExit0() throws Exception {
+    try (ChildJvm demo = new ChildJvm("demo", null, Map.of(), "demo", "--only", "primes", "--json", "--workers", "2")) {
+      assertThat(exit(demo)).as(demo.output()).isEqualTo(DemoCommand.OK);
+      assertThat(demo.lines("{\"workload\":\"primes\"")).as(demo.output()).hasSize(3);
     }
   }
 
