@@ -9,6 +9,7 @@ import io.flotilla.proto.CoordinatorMessage;
 import io.flotilla.proto.Hello;
 import io.flotilla.proto.Refusal;
 import io.flotilla.proto.Stop;
+import io.flotilla.proto.StopReason;
 import io.flotilla.proto.Welcome;
 import io.flotilla.proto.WorkerLinkGrpc;
 import io.flotilla.proto.WorkerMessage;
@@ -156,12 +157,16 @@ public final class WorkerLinkServer {
     }
   }
 
-  /** Asks every attached worker to exit, and any that attaches from now on as soon as it does. */
+  /**
+   * Asks every attached worker to exit, and any that attaches from now on as soon as it does: this side
+   * is stopping, as it was asked to, and workers that joined from elsewhere exit 0 rather than wait to
+   * be started again. Their streams' ends are departures from now on, not losses.
+   */
   public void stopWorkers() {
     stopping = true;
     for (Connection c : connections.values()) {
       if (c.handle != null) {
-        stop(c.handle);
+        stop(c.handle, StopReason.STOP_REASON_COORDINATOR_STOPPING);
       }
     }
   }
@@ -176,13 +181,13 @@ public final class WorkerLinkServer {
   public void stopWorker(String workerId) {
     Connection c = connections.get(workerId);
     if (c != null && c.handle != null) {
-      stop(c.handle);
+      stop(c.handle, StopReason.STOP_REASON_RESTART);
     }
   }
 
   /** Sending it twice, if a worker attaches while {@link #stopWorkers()} runs, is harmless. */
-  private static void stop(WorkerHandle worker) {
-    worker.send(CoordinatorMessage.newBuilder().setStop(Stop.getDefaultInstance()).build());
+  private static void stop(WorkerHandle worker, StopReason reason) {
+    worker.send(CoordinatorMessage.newBuilder().setStop(Stop.newBuilder().setReason(reason)).build());
     worker.complete();
   }
 
@@ -204,6 +209,8 @@ public final class WorkerLinkServer {
     private volatile String clusterAddress = "";
     /** Set once, under this; read unlocked to drop the messages of a worker already given up on. */
     private volatile boolean ended;
+    /** Why the worker said it is leaving, or null: its stream's end is then a departure. */
+    private volatile String leaving;
 
     Connection(StreamObserver<CoordinatorMessage> out) {
       this.out = out;
@@ -229,6 +236,7 @@ public final class WorkerLinkServer {
         case STARTED ->
             scheduler.started(handle, message.getStarted().getChunkId(), message.getStarted().getAttempt());
         case RESULT -> scheduler.result(handle, message.getResult());
+        case LEAVING -> leaving = message.getLeaving().getReason();
         case INITIALIZER_FAILED ->
             fleet.initializerFailed(
                 handle.id,
@@ -265,7 +273,7 @@ public final class WorkerLinkServer {
       // The handle is published before this check, so a stopWorkers() that sets the flag just after it
       // finds the handle and stops the worker itself.
       if (stopping) {
-        stop(h);
+        stop(h, StopReason.STOP_REASON_COORDINATOR_STOPPING);
         return;
       }
       h.send(
@@ -362,8 +370,8 @@ public final class WorkerLinkServer {
         return;
       }
       scheduler.workerDetached(h);
-      fleet
-          .lost(h.id, how)
+      String left = leaving != null ? leaving : stopping ? "the coordinator is stopping" : null;
+      (left != null ? fleet.left(h.id, left) : fleet.lost(h.id, how))
           .exceptionally(e -> WorkerDeath.UNKNOWN)
           .thenAccept(
               death ->

@@ -43,6 +43,7 @@ final class ClientSession implements StreamObserver<ClientMessage> {
   private final String fingerprint;
   private final int maxMessageBytes;
   private final String id;
+  private final Consumer<ClientSession> ended;
   private final Map<Long, ChunkBackend.JobRef> jobs = new ConcurrentHashMap<>();
   private final Map<Long, ChunkBackend.ChunkTicket> chunks = new ConcurrentHashMap<>();
   private final Consumer<FleetChanged> fleetWatcher =
@@ -59,13 +60,15 @@ final class ClientSession implements StreamObserver<ClientMessage> {
       ClusterFleet fleet,
       String fingerprint,
       int maxMessageBytes,
-      String id) {
+      String id,
+      Consumer<ClientSession> ended) {
     this.out = out;
     this.relayed = relayed;
     this.fleet = fleet;
     this.fingerprint = fingerprint;
     this.maxMessageBytes = maxMessageBytes;
     this.id = id;
+    this.ended = ended;
   }
 
   @Override
@@ -288,12 +291,30 @@ final class ClientSession implements StreamObserver<ClientMessage> {
     }
   }
 
+  /**
+   * The coordinator is stopping, as it was asked to: the client is told so in words, rather than find
+   * its stream broken, and what it left queued is dropped.
+   */
+  void coordinatorStopping() {
+    synchronized (out) {
+      try {
+        out.onError(Status.UNAVAILABLE.withDescription("the coordinator is stopping").asRuntimeException());
+      } catch (RuntimeException gone) {
+        // already closed
+      }
+    }
+    end();
+  }
+
   /** Drops what the client left queued: nobody will read its results. */
   private void end() {
-    if (closed) {
-      return;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
     }
-    closed = true;
+    ended.accept(this);
     fleet.unwatch(fleetWatcher);
     for (ChunkBackend.ChunkTicket ticket : chunks.values()) {
       ticket.cancelIfNotStarted();
