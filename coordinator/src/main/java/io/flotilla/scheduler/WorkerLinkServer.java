@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.flotilla.WorkerCrashedException;
 import io.flotilla.codec.Codec;
 import io.flotilla.codec.RemoteErrors;
+import io.flotilla.link.Handshake;
 import io.flotilla.link.NettyDefaults;
 import io.flotilla.proto.CoordinatorMessage;
 import io.flotilla.proto.Hello;
@@ -20,7 +21,6 @@ import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -253,7 +253,7 @@ public final class WorkerLinkServer {
         refuse("Hello sent twice");
         return;
       }
-      String problem = check(hello);
+      String problem = Handshake.hello(hello, token, codec.fingerprint());
       if (problem != null) {
         log.warn("refusing worker {} (pid {}): {}", hello.getWorkerId(), hello.getPid(), problem);
         refuse(problem);
@@ -288,29 +288,6 @@ public final class WorkerLinkServer {
                       .setMaxAttempts(maxAttempts)
                       .setRecycleAboveHeapBytes(recycleAboveHeapBytes))
               .build());
-    }
-
-    private String check(Hello hello) {
-      if (!MessageDigest.isEqual(token, hello.getToken().getBytes(StandardCharsets.UTF_8))) {
-        return "wrong token";
-      }
-      if (hello.getProtocolVersion() != Codec.PROTOCOL_VERSION) {
-        return "worker speaks protocol version "
-            + hello.getProtocolVersion()
-            + ", this coordinator speaks "
-            + Codec.PROTOCOL_VERSION;
-      }
-      if (!hello.getCodecFingerprint().equals(codec.fingerprint())) {
-        return "worker's serializer fingerprint "
-            + hello.getCodecFingerprint()
-            + " differs from the coordinator's "
-            + codec.fingerprint()
-            + " (different Kryo version or registrations)";
-      }
-      if (hello.getThreads() < 1) {
-        return "worker offers " + hello.getThreads() + " threads";
-      }
-      return null;
     }
 
     private void refuse(String reason) {

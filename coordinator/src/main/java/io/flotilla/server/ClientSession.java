@@ -1,7 +1,7 @@
 package io.flotilla.server;
 
-import io.flotilla.codec.Codec;
 import io.flotilla.codec.RemoteErrors;
+import io.flotilla.link.Handshake;
 import io.flotilla.map.ChunkBackend;
 import io.flotilla.proto.CancelReply;
 import io.flotilla.proto.ChunkFailed;
@@ -123,23 +123,9 @@ final class ClientSession implements StreamObserver<ClientMessage> {
       refuse("ClientHello sent twice");
       return;
     }
-    String problem = null;
-    if (hello.getProtocolVersion() != Codec.PROTOCOL_VERSION) {
-      problem =
-          "client speaks protocol version "
-              + hello.getProtocolVersion()
-              + ", this coordinator speaks "
-              + Codec.PROTOCOL_VERSION;
-    } else if (!hello.getCodecFingerprint().equals(fingerprint)) {
-      problem =
-          "client's serializer fingerprint "
-              + hello.getCodecFingerprint()
-              + " differs from the coordinator's "
-              + fingerprint
-              + " (different Kryo version or registrations)";
-    }
+    String problem = Handshake.client(hello, fingerprint);
     if (problem != null) {
-      refuse(problem + ": use the same Flotilla release on both");
+      refuse(problem);
       return;
     }
     who = "client " + hello.getHost() + " pid " + hello.getPid();

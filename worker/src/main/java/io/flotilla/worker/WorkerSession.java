@@ -4,6 +4,7 @@ import io.flotilla.SerializableRunnable;
 import io.flotilla.code.CodeCache;
 import io.flotilla.codec.Codec;
 import io.flotilla.codec.RemoteErrors;
+import io.flotilla.link.Handshake;
 import io.flotilla.proto.CoordinatorMessage;
 import io.flotilla.proto.Hello;
 import io.flotilla.proto.InitializerFailed;
@@ -182,7 +183,7 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
   public void onNext(CoordinatorMessage message) {
     switch (message.getKindCase()) {
       case WELCOME -> {
-        String problem = incompatible(message.getWelcome());
+        String problem = Handshake.welcome(message.getWelcome(), codec.fingerprint());
         if (problem != null) {
           finish(WorkerExit.REFUSED, "refuses its coordinator: " + problem);
         } else {
@@ -228,23 +229,6 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
       default ->
           System.err.println("flotilla worker ignoring unknown message " + message.getKindCase());
     }
-  }
-
-  private String incompatible(Welcome welcome) {
-    if (welcome.getProtocolVersion() != Codec.PROTOCOL_VERSION) {
-      return "coordinator speaks protocol version "
-          + welcome.getProtocolVersion()
-          + ", this worker speaks "
-          + Codec.PROTOCOL_VERSION;
-    }
-    if (!welcome.getCodecFingerprint().equals(codec.fingerprint())) {
-      return "coordinator's serializer fingerprint "
-          + welcome.getCodecFingerprint()
-          + " differs from this worker's "
-          + codec.fingerprint()
-          + " (different Kryo version or registrations)";
-    }
-    return null;
   }
 
   /**
