@@ -250,10 +250,13 @@ public final class CoordinatorServer implements AutoCloseable {
     sweeper.scheduleWithFixedDelay(jobs::sweep, sweepMs, sweepMs, TimeUnit.MILLISECONDS);
     Server server;
     try {
-      NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(bind, s.port()));
-      if (s.tlsDir() != null) {
-        builder.sslContext(io.flotilla.link.Tls.server(s.tlsDir()));
-      }
+      // A connection refused before its first call (TLS on one side only, a certificate not trusted)
+      // is logged here; calls refused later are logged by whoever refuses them.
+      NettyServerBuilder builder =
+          NettyServerBuilder.forAddress(
+              new InetSocketAddress(bind, s.port()),
+              io.flotilla.link.Tls.serverCredentials(
+                  s.tlsDir(), (peer, why) -> log.warn("refused a connection from {}: {}", peer, why)));
       server =
           builder
               .maxInboundMessageSize(MAX_MESSAGE_BYTES)
@@ -278,7 +281,7 @@ public final class CoordinatorServer implements AutoCloseable {
                   })
               .addService(ServerInterceptors.intercept(link.service(), check))
               .addService(ServerInterceptors.intercept(clients, check))
-              .addService(ServerInterceptors.intercept(new JoinService(codec.fingerprint(), seed), check))
+              .addService(ServerInterceptors.intercept(new JoinService(codec.fingerprint(), seed, s.tlsDir() != null), check))
               .addService(ServerInterceptors.intercept(code, check))
               .addService(ServerInterceptors.intercept(jobs.checkedService(), clientTokens))
               // Standard tools (grpcurl, grpc_health_probe, Kubernetes' gRPC probes) find their way in.
