@@ -360,13 +360,28 @@ public final class CoordinatorServer implements AutoCloseable {
    */
   @Override
   public void close() {
+    stop(true);
+  }
+
+  /**
+   * Stops after a failure (the cluster downed this node): workers and clients are not told the
+   * coordinator is stopping, since nobody asked it to. They find it gone, and workers exit non-zero, for
+   * their supervisors to start them again for the coordinator that replaces this one.
+   */
+  public void closeAfterFailure() {
+    stop(false);
+  }
+
+  private void stop(boolean asked) {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
     health.enterTerminalState();
-    link.stopWorkers();
-    for (ClientSession session : List.copyOf(sessions)) {
-      session.coordinatorStopping();
+    if (asked) {
+      link.stopWorkers();
+      for (ClientSession session : List.copyOf(sessions)) {
+        session.coordinatorStopping();
+      }
     }
     server.shutdown();
     try {
