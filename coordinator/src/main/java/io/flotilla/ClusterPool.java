@@ -236,6 +236,10 @@ public final class ClusterPool extends AbstractPool {
     }
 
     private static String describe(String address, io.grpc.Status status) {
+      if (CoordinatorChannel.isTlsRefusal(status)) {
+        // Reachable, and refused: the description says which side's TLS and why.
+        return status.getDescription();
+      }
       String detail = status.getDescription() == null ? "" : ": " + status.getDescription();
       return switch (status.getCode()) {
         case UNAUTHENTICATED -> "the coordinator at " + address + " refused this client" + detail;

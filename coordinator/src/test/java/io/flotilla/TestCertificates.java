@@ -41,6 +41,23 @@ final class TestCertificates {
         "apt-get install openssl");
   }
 
+  /**
+   * A directory as {@code --tls-dir} expects, trusting one authority and holding a certificate another
+   * signed: a member whose certificate the first does not trust, or one that does not trust the first.
+   *
+   * @param dir the directory to make
+   * @param trusted the directory whose {@code ca.crt} it trusts
+   * @param own the directory whose {@code tls.crt} and {@code tls.key} it shows
+   * @return dir
+   */
+  static Path mixed(Path dir, Path trusted, Path own) throws IOException {
+    Files.createDirectories(dir);
+    Files.copy(trusted.resolve("ca.crt"), dir.resolve("ca.crt"));
+    Files.copy(own.resolve("tls.crt"), dir.resolve("tls.crt"));
+    Files.copy(own.resolve("tls.key"), dir.resolve("tls.key"));
+    return dir;
+  }
+
   private static void run(Path dir, String... command) throws IOException, InterruptedException {
     Process p = new ProcessBuilder(List.of(command)).directory(dir.toFile()).redirectErrorStream(true).start();
     String output = new String(p.getInputStream().readAllBytes());

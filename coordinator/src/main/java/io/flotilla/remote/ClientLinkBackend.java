@@ -470,8 +470,10 @@ public final class ClientLinkBackend implements ChunkBackend {
       String why =
           status.getCode() == Status.Code.UNAUTHENTICATED
               ? "the coordinator at " + coordinator + " refused this client: " + status.getDescription()
-              : "lost the coordinator at " + coordinator + ": " + status.getCode()
-                  + (status.getDescription() == null ? "" : " (" + status.getDescription() + ")");
+              : io.flotilla.link.CoordinatorChannel.isTlsRefusal(status)
+                  ? status.getDescription()
+                  : "lost the coordinator at " + coordinator + ": " + status.getCode()
+                      + (status.getDescription() == null ? "" : " (" + status.getDescription() + ")");
       fail(new BrokenPoolException(why, t));
     }
 

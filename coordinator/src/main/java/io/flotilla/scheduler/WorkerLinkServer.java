@@ -6,6 +6,7 @@ import io.flotilla.codec.Codec;
 import io.flotilla.codec.RemoteErrors;
 import io.flotilla.link.Handshake;
 import io.flotilla.link.NettyDefaults;
+import io.flotilla.link.Peer;
 import io.flotilla.proto.CoordinatorMessage;
 import io.flotilla.proto.Hello;
 import io.flotilla.proto.Refusal;
@@ -205,6 +206,8 @@ public final class WorkerLinkServer {
 
   private final class Connection implements StreamObserver<WorkerMessage> {
     private final StreamObserver<CoordinatorMessage> out;
+    /** Where it called from, for the log; null for a local pool's worker, whose calls are not checked. */
+    private final Peer peer = Peer.current();
     private volatile WorkerHandle handle;
     private volatile String clusterAddress = "";
     /** Set once, under this; read unlocked to drop the messages of a worker already given up on. */
@@ -254,7 +257,12 @@ public final class WorkerLinkServer {
       }
       String problem = Handshake.hello(hello, token, codec.fingerprint());
       if (problem != null) {
-        log.warn("refusing worker {} (pid {}): {}", hello.getWorkerId(), hello.getPid(), problem);
+        log.warn(
+            "refusing worker {} (pid {}{}): {}",
+            hello.getWorkerId(),
+            hello.getPid(),
+            peer == null ? "" : " from " + peer,
+            problem);
         refuse(problem);
         return;
       }

@@ -2,6 +2,7 @@ package io.flotilla.server;
 
 import io.flotilla.codec.RemoteErrors;
 import io.flotilla.link.Handshake;
+import io.flotilla.link.Peer;
 import io.flotilla.map.ChunkBackend;
 import io.flotilla.proto.CancelReply;
 import io.flotilla.proto.ChunkFailed;
@@ -52,7 +53,9 @@ final class ClientSession implements StreamObserver<ClientMessage> {
   /** Client job ids only grow: one at or below this and not open was closed. Client's thread only. */
   private long lastJobId;
   private volatile boolean closed;
-  private String who = "a client";
+  /** Where it called from, as the secret check that let it in saw it. */
+  private final Peer peer = Peer.current();
+  private String who = "a client from " + peer;
 
   ClientSession(
       StreamObserver<ServerMessage> out,
@@ -138,7 +141,7 @@ final class ClientSession implements StreamObserver<ClientMessage> {
       refuse(problem);
       return;
     }
-    who = "client " + hello.getHost() + " pid " + hello.getPid();
+    who = "client " + hello.getHost() + " pid " + hello.getPid() + " from " + peer;
     log.info("{} connected as session {}", who, id);
     welcomed = true;
     FleetChanged now = fleet.now();

@@ -250,10 +250,13 @@ public final class CoordinatorServer implements AutoCloseable {
     sweeper.scheduleWithFixedDelay(jobs::sweep, sweepMs, sweepMs, TimeUnit.MILLISECONDS);
     Server server;
     try {
-      NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(bind, s.port()));
-      if (s.tlsDir() != null) {
-        builder.sslContext(io.flotilla.link.Tls.server(s.tlsDir()));
-      }
+      // A connection refused before its first call (TLS on one side only, a certificate not trusted)
+      // is logged here; calls refused later are logged by whoever refuses them.
+      NettyServerBuilder builder =
+          NettyServerBuilder.forAddress(
+              new InetSocketAddress(bind, s.port()),
+              io.flotilla.link.Tls.serverCredentials(
+                  s.tlsDir(), (peer, why) -> log.warn("refused a connection from {}: {}", peer, why)));
       server =
           builder
               .maxInboundMessageSize(MAX_MESSAGE_BYTES)
@@ -278,7 +281,7 @@ public final class CoordinatorServer implements AutoCloseable {
                   })
               .addService(ServerInterceptors.intercept(link.service(), check))
               .addService(ServerInterceptors.intercept(clients, check))
-              .addService(ServerInterceptors.intercept(new JoinService(codec.fingerprint(), seed), check))
+              .addService(ServerInterceptors.intercept(new JoinService(codec.fingerprint(), seed, s.tlsDir() != null), check))
               .addService(ServerInterceptors.intercept(code, check))
               .addService(ServerInterceptors.intercept(jobs.checkedService(), clientTokens))
               // Standard tools (grpcurl, grpc_health_probe, Kubernetes' gRPC probes) find their way in.
@@ -357,13 +360,28 @@ public final class CoordinatorServer implements AutoCloseable {
    */
   @Override
   public void close() {
+    stop(true);
+  }
+
+  /**
+   * Stops after a failure (the cluster downed this node): workers and clients are not told the
+   * coordinator is stopping, since nobody asked it to. They find it gone, and workers exit non-zero, for
+   * their supervisors to start them again for the coordinator that replaces this one.
+   */
+  public void closeAfterFailure() {
+    stop(false);
+  }
+
+  private void stop(boolean asked) {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
     health.enterTerminalState();
-    link.stopWorkers();
-    for (ClientSession session : List.copyOf(sessions)) {
-      session.coordinatorStopping();
+    if (asked) {
+      link.stopWorkers();
+      for (ClientSession session : List.copyOf(sessions)) {
+        session.coordinatorStopping();
+      }
     }
     server.shutdown();
     try {

@@ -1,6 +1,7 @@
 package io.flotilla.server;
 
 import io.flotilla.link.Handshake;
+import io.flotilla.link.Peer;
 import io.flotilla.proto.JoinReply;
 import io.flotilla.proto.JoinRequest;
 import io.flotilla.proto.MembershipGrpc;
@@ -19,22 +20,38 @@ final class JoinService extends MembershipGrpc.MembershipImplBase {
 
   private final String fingerprint;
   private final JoinReply seed;
+  private final boolean tls;
 
   /**
    * @param fingerprint the coordinator's serializer fingerprint
    * @param seed where the cluster's seed node listens
+   * @param tls whether this coordinator speaks TLS: its workers must then show certificates it trusts
    */
-  JoinService(String fingerprint, JoinReply seed) {
+  JoinService(String fingerprint, JoinReply seed, boolean tls) {
     this.fingerprint = fingerprint;
     this.seed = seed;
+    this.tls = tls;
   }
 
   @Override
   public void join(JoinRequest request, StreamObserver<JoinReply> out) {
+    Peer peer = Peer.current();
     String problem = Handshake.join(request, fingerprint);
     if (problem != null) {
-      log.warn("refusing worker on {}: {}", request.getHost(), problem);
+      log.warn("refusing worker on {} from {}: {}", request.getHost(), peer, problem);
       out.onError(Status.FAILED_PRECONDITION.withDescription(problem).asRuntimeException());
+      return;
+    }
+    // Clients may call without a certificate (the secret is their credential), so the TLS port does not
+    // demand one; a worker does need one, for the cluster port, which would refuse it only after a
+    // minute of retries, with nothing said at either end.
+    if (tls && (peer == null || !peer.certified())) {
+      problem =
+          "this coordinator admits workers over TLS only with a certificate signed by its ca.crt, and this"
+              + " worker showed none it trusts: its TLS directory needs a tls.crt and tls.key signed by the"
+              + " cluster's ca.crt";
+      log.warn("refusing worker on {} from {}: {}", request.getHost(), peer, problem);
+      out.onError(Status.PERMISSION_DENIED.withDescription(problem).asRuntimeException());
       return;
     }
     out.onNext(seed);

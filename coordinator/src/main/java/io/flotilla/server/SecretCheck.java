@@ -1,16 +1,25 @@
 package io.flotilla.server;
 
 import io.flotilla.link.Handshake;
+import io.flotilla.link.Peer;
 import io.flotilla.link.SecretHeader;
+import io.grpc.Contexts;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Refuses every call that does not carry the cluster secret, before any handler sees it. */
+/**
+ * Refuses every call that does not carry the cluster secret, before any handler sees it, and logs who
+ * was refused. The calls it lets through find their {@link Peer} in their context.
+ */
 final class SecretCheck implements ServerInterceptor {
+  private static final Logger log = LoggerFactory.getLogger(SecretCheck.class);
+
   private final byte[] secret;
 
   /** @param secret the cluster secret; empty accepts every call (a server on loopback only) */
@@ -21,11 +30,13 @@ final class SecretCheck implements ServerInterceptor {
   @Override
   public <Q, A> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+    Peer peer = Peer.of(call);
     String problem = Handshake.secret(secret, headers.get(SecretHeader.KEY), "cluster secret");
     if (problem != null) {
+      log.warn("refused a call to {} from {}: {}", call.getMethodDescriptor().getFullMethodName(), peer, problem);
       call.close(Status.UNAUTHENTICATED.withDescription(problem), new Metadata());
       return new ServerCall.Listener<>() {};
     }
-    return next.startCall(call, headers);
+    return Contexts.interceptCall(peer.attach(), call, headers, next);
   }
 }

@@ -8,7 +8,8 @@ import java.nio.file.Path;
 
 /**
  * How clients and joining workers reach a coordinator server: one channel, TLS when a directory of
- * certificates is given, and the cluster secret on every call.
+ * certificates is given, the cluster secret on every call, and a failure that TLS caused explained as
+ * such ({@link #isTlsRefusal}) rather than as a coordinator that cannot be reached.
  */
 public final class CoordinatorChannel {
   private CoordinatorChannel() {}
@@ -65,7 +66,19 @@ public final class CoordinatorChannel {
     } else {
       builder.usePlaintext();
     }
-    return builder.intercept(SecretHeader.attach(secret));
+    return builder.intercept(SecretHeader.attach(secret), TlsTrouble.explaining(host, port, tlsDir));
+  }
+
+  /**
+   * A failure of a call on a channel from {@link #builder} that TLS caused: TLS on one side only, or a
+   * certificate one side does not trust. Its description says which, in words for the user; it is
+   * final, unlike the coordinator being down, and no retry will mend it.
+   *
+   * @param status how a call failed
+   * @return whether TLS refused the connection
+   */
+  public static boolean isTlsRefusal(io.grpc.Status status) {
+    return status.getCause() instanceof TlsTrouble.Refusal;
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.flotilla.link;
 
+import io.grpc.ServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
@@ -9,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.BiConsumer;
 import javax.net.ssl.SSLException;
 
 /**
@@ -30,6 +32,21 @@ public final class Tls {
     } catch (SSLException e) {
       throw new IllegalArgumentException("cannot use the TLS files in " + dir + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * A coordinator server's transport: TLS with the directory's files, or plain text without one; either
+   * way every connection refused before its first call (a failed handshake, TLS on one side only) is
+   * reported.
+   *
+   * @param dir the PEM files, or {@code null} for plain text
+   * @param refused told of each refused connection: the peer's address ({@code host:port}) and why, on
+   *     a network thread; must not block
+   * @return credentials for {@code NettyServerBuilder.forAddress}
+   */
+  public static ServerCredentials serverCredentials(Path dir, BiConsumer<String, String> refused) {
+    return WatchedTransport.credentials(
+        dir == null ? null : server(dir), (peer, why) -> refused.accept(Peer.address(peer), why));
   }
 
   /** @return the client side: trusts the directory's authority, and shows its certificate if it has one */

@@ -15,6 +15,7 @@ import io.flotilla.proto.JoinReply;
 import io.flotilla.proto.JoinRequest;
 import io.flotilla.proto.MembershipGrpc;
 import io.flotilla.proto.WorkerLinkGrpc;
+import io.grpc.ConnectivityState;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -104,32 +105,22 @@ public final class JoiningWorker {
     String where = options.joinHost() + ":" + options.joinPort();
     try {
       JoinReply reply;
-      // A signal while the coordinator is awaited ends the wait, not the process at once.
-      Context.CancellableContext joining = Context.current().withCancellation();
-      stop.thenRun(() -> joining.cancel(null));
       try {
         reply =
-            joining.call(
-                () ->
-                    MembershipGrpc.newBlockingStub(channel)
-                        .withWaitForReady()
-                        .withDeadlineAfter(JOIN_WAIT_SECONDS, TimeUnit.SECONDS)
-                        .join(
-                            JoinRequest.newBuilder()
-                                .setProtocolVersion(Codec.PROTOCOL_VERSION)
-                                .setCodecFingerprint(codec.fingerprint())
-                                .setHost(WorkerMain.hostName())
-                                .build()));
+            join(
+                channel,
+                JoinRequest.newBuilder()
+                    .setProtocolVersion(Codec.PROTOCOL_VERSION)
+                    .setCodecFingerprint(codec.fingerprint())
+                    .setHost(WorkerMain.hostName())
+                    .build(),
+                stop);
       } catch (StatusRuntimeException e) {
         if (stop.isDone()) {
           log.info("stopping on {} before joining {}", stop.join(), where);
           return WorkerExit.STOPPED;
         }
         return refused(where, e.getStatus());
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      } finally {
-        joining.cancel(null);
       }
       // By default the cluster port listens, and is known, on the address this machine reaches the
       // coordinator from: the one address certain to be reachable back.
@@ -221,15 +212,86 @@ public final class JoiningWorker {
     }
   }
 
+  /**
+   * Asks to join until the coordinator answers, refuses, or has not answered within
+   * {@value #JOIN_WAIT_SECONDS} s (it may not be up yet), or a signal stops the wait. Each attempt fails
+   * fast, rather than wait for the channel to be ready, so that a refusal by TLS, which only a failed
+   * attempt reveals, ends the wait at once.
+   *
+   * @throws StatusRuntimeException the last attempt's failure
+   */
+  private static JoinReply join(ManagedChannel channel, JoinRequest request, CompletableFuture<String> stop) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(JOIN_WAIT_SECONDS);
+    StatusRuntimeException last = null;
+    while (true) {
+      if (last != null && (stop.isDone() || System.nanoTime() - deadline >= 0)) {
+        // Not a fresh attempt with no time left: its failure would say only that.
+        throw last;
+      }
+      Context.CancellableContext attempt = Context.current().withCancellation();
+      stop.thenRun(() -> attempt.cancel(null));
+      Context previous = attempt.attach();
+      try {
+        return MembershipGrpc.newBlockingStub(channel)
+            .withDeadlineAfter(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
+            .join(request);
+      } catch (StatusRuntimeException e) {
+        if (stop.isDone()
+            || e.getStatus().getCode() != Status.Code.UNAVAILABLE
+            || CoordinatorChannel.isTlsRefusal(e.getStatus())
+            || System.nanoTime() - deadline >= 0) {
+          throw e;
+        }
+        last = e;
+      } finally {
+        attempt.detach(previous);
+        attempt.cancel(null);
+      }
+      awaitNextAttempt(channel, deadline, stop);
+    }
+  }
+
+  /**
+   * Waits until the channel tries to connect again: gRPC paces its own attempts after a failed one.
+   * After a connection that opened and then closed it would try again at once, so those are paced here.
+   */
+  private static void awaitNextAttempt(ManagedChannel channel, long deadline, CompletableFuture<String> stop) {
+    ConnectivityState state = channel.getState(false);
+    CompletableFuture<Void> next = new CompletableFuture<>();
+    if (state == ConnectivityState.TRANSIENT_FAILURE) {
+      channel.notifyWhenStateChanged(state, () -> next.complete(null));
+    } else {
+      next.completeOnTimeout(null, 1, TimeUnit.SECONDS);
+    }
+    try {
+      CompletableFuture.anyOf(next, stop).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+      // The deadline passed: the next attempt says so.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   private static int refused(String where, Status status) {
     String detail = status.getDescription() == null ? "" : ": " + status.getDescription();
+    if (CoordinatorChannel.isTlsRefusal(status)) {
+      log.error("refused{}", detail);
+      return WorkerExit.REFUSED;
+    }
     switch (status.getCode()) {
       case UNAUTHENTICATED, PERMISSION_DENIED, FAILED_PRECONDITION -> {
         log.error("refused by the coordinator at {}{}", where, detail);
         return WorkerExit.REFUSED;
       }
       default -> {
-        log.warn("cannot join the coordinator at {} ({}{})", where, status.getCode(), detail);
+        Throwable cause = status.getCause();
+        log.warn(
+            "cannot join the coordinator at {} within {} s ({}{}{})",
+            where,
+            JOIN_WAIT_SECONDS,
+            status.getCode(),
+            detail,
+            cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage());
         return WorkerExit.COORDINATOR_LOST;
       }
     }

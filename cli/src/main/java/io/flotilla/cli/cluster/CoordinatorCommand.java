@@ -32,7 +32,8 @@ import picocli.CommandLine.Option;
       CoordinatorCommand.STOPPED + ":Stopped as asked (SIGTERM, SIGINT).",
       CoordinatorCommand.FAILED + ":Its cluster node stopped without being asked (the cluster downed it), or"
           + " an unexpected error.",
-      CoordinatorCommand.USAGE + ":The command line or a setting is wrong, or a port cannot be bound."
+      CoordinatorCommand.USAGE + ":The command line or a setting is wrong, or a port cannot be bound.",
+      "128+N:Ended by another signal N, e.g. 137 by SIGKILL."
     })
 public final class CoordinatorCommand implements Callable<Integer> {
   /** Stopped as it was asked to: SIGTERM or SIGINT. */
@@ -148,7 +149,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
     }
     // Nobody asked: the cluster downed this node, and a coordinator outside its cluster cannot go on.
     log.error("its cluster node stopped without being asked to (the cluster downed it); exiting");
-    server.close();
+    server.closeAfterFailure();
     return FAILED;
   }
 }

@@ -32,7 +32,8 @@ import picocli.CommandLine.Option;
           + " or did not admit this worker to its cluster; or the cluster downed this worker. Start it"
           + " again.",
       WorkerExit.RESTART + ":Its coordinator asked for a fresh worker in its place (to stop a task it was"
-          + " running). Start it again."
+          + " running). Start it again.",
+      "128+N:Ended by another signal N, e.g. 137 by SIGKILL."
     })
 public final class WorkerCommand implements Callable<Integer> {
   @Mixin ClusterOptions cluster;

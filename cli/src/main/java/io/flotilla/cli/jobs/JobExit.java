@@ -1,5 +1,6 @@
 package io.flotilla.cli.jobs;
 
+import io.flotilla.link.CoordinatorChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
@@ -44,7 +45,10 @@ final class JobExit {
   static int report(String command, String address, StatusRuntimeException e) {
     Status s = e.getStatus();
     String why = s.getDescription() == null ? "" : ": " + s.getDescription();
-    if (s.getCode() == Status.Code.UNAVAILABLE) {
+    if (CoordinatorChannel.isTlsRefusal(s)) {
+      // Reached, and refused: the description says which side's TLS and why.
+      why = ": " + s.getDescription();
+    } else if (s.getCode() == Status.Code.UNAVAILABLE) {
       why = ": cannot reach the coordinator at " + address + (s.getDescription() == null ? "" : " (" + s.getDescription() + ")");
     } else if (s.getCode() == Status.Code.DEADLINE_EXCEEDED) {
       why = ": the coordinator at " + address + " did not answer in time" + why;
