@@ -75,6 +75,7 @@ class JobServiceTest {
   private static final int MAX_JOBS = 20;
   private static final long MAX_KEPT = 1 << 20;
   private static final String DAVE = "dave-0123456789abcdef";
+  private static final String ERIN = "erin-0123456789abcdef";
 
   private static RemoteWorkers cluster;
   private static ManagedChannel channel;
@@ -84,7 +85,7 @@ class JobServiceTest {
     cluster =
         new RemoteWorkers(
             Files.createTempDirectory("flotilla-jobs"),
-            Map.of(ALICE, "alice", BOB, "bob", CAROL, "carol", DAVE, "dave"),
+            Map.of(ALICE, "alice", BOB, "bob", CAROL, "carol", DAVE, "dave", ERIN, "erin"),
             new JobLimits(MAX_MESSAGE, MAX_IN_FLIGHT, MAX_JOBS, MAX_KEPT, Duration.ofMinutes(10)));
     cluster.addWorker();
     cluster.addWorker();
@@ -423,7 +424,7 @@ class JobServiceTest {
         .satisfies(e -> assertThat(description(e)).contains("input 1 is not JSON of type integer", "no job was made"));
     assertThatThrownBy(() -> submit(ALICE, "square", List.of(ByteString.copyFrom(new byte[] {(byte) 0xff, (byte) 0xfe})), true))
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT))
-        .satisfies(e -> assertThat(description(e)).contains("input 0 is not JSON"));
+        .satisfies(e -> assertThat(description(e)).contains("input 0 is not UTF-8 JSON: byte 0xFF at offset 0"));
 
     // Bytes that are no message of a Protobuf function's type; a message that is, runs.
     assertThatThrownBy(() -> submit(ALICE, "letters", List.of(ByteString.copyFrom(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff})), true))
@@ -438,7 +439,7 @@ class JobServiceTest {
     String id = submit(ALICE, "square", List.of(), false).getJobId();
     Throwable wrong = Inputs.open(ALICE).send(id, 0, json(1, 2, "[3]", 4), false).failure();
     assertThat(code(wrong)).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(description(wrong)).contains("input 2 is not JSON of type integer", "inputs now end at 2");
+    assertThat(description(wrong)).contains("input 2 is not JSON of type integer", "the next batch starts at index 2");
     assertThat(jobs(ALICE).getJob(JobRequest.newBuilder().setJobId(id).build()).getInputsReceived()).isEqualTo(2);
 
     // A batch that does not start where the job's inputs end.
@@ -476,6 +477,74 @@ class JobServiceTest {
     // Meanwhile the healthy job lost nothing.
     List<Result> results = read(BOB, healthy, true, 0);
     assertThat(results).hasSize(60).allSatisfy(r -> assertThat(valueOf(r)).isEqualTo(20));
+  }
+
+  @Test
+  void jsonInputsAreUtf8OnlyAndARefusalNamesTheInputAndItsBadByte() throws Exception {
+    // UTF-8 of any script is taken, with or without its byte-order mark.
+    String horse = "\"žluťoučký kůň 🐎\"";
+    byte[] bom = {(byte) 0xef, (byte) 0xbb, (byte) 0xbf};
+    byte[] horseWithBom = ByteString.copyFrom(bom).concat(ByteString.copyFromUtf8(horse)).toByteArray();
+    String echoed = submit(ALICE, "echo", List.of(ByteString.copyFromUtf8(horse), ByteString.copyFrom(horseWithBom)), true).getJobId();
+    // Jackson writes the horse as an escaped surrogate pair: the same JSON string.
+    com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+    assertThat(read(ALICE, echoed, true, 0))
+        .extracting(r -> mapper.readTree(r.getValue().toByteArray()).textValue())
+        .containsExactly("žluťoučký kůň 🐎", "žluťoučký kůň 🐎");
+
+    // UTF-16 and UTF-32, with and without a byte-order mark, and Latin-1: each names its first bad byte.
+    record Case(String charset, String text, String bad) {}
+    for (Case c :
+        List.of(
+            new Case("UTF-16", "12", "byte 0xFE at offset 0"), // big-endian, with its mark
+            new Case("UTF-16LE", "\uFEFF12", "byte 0xFF at offset 0"),
+            new Case("UTF-16BE", "12", "byte 0x00 at offset 0"),
+            new Case("UTF-16LE", "12", "byte 0x00 at offset 1"),
+            new Case("UTF-32BE", "\uFEFF12", "byte 0x00 at offset 0"),
+            new Case("UTF-32LE", "\uFEFF12", "byte 0xFF at offset 0"),
+            new Case("UTF-32BE", "12", "byte 0x00 at offset 0"),
+            new Case("UTF-32LE", "12", "byte 0x00 at offset 1"),
+            new Case("ISO-8859-1", "[1, \"é\"]", "byte 0xE9 at offset 5"))) {
+      ByteString bytes = ByteString.copyFrom(c.text(), java.nio.charset.Charset.forName(c.charset()));
+      assertThatThrownBy(() -> submit(ALICE, "echo", List.of(ByteString.copyFromUtf8("1"), bytes), true))
+          .as("%s %s", c.charset(), c.text())
+          .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT))
+          .satisfies(e -> assertThat(description(e)).contains("input 1 is not UTF-8 JSON: " + c.bad(), "no job was made"));
+    }
+
+    // In a stream, the index is the input's in the job.
+    String id = submit(ALICE, "square", json(1, 2), false).getJobId();
+    Throwable refused =
+        Inputs.open(ALICE).send(id, 2, List.of(ByteString.copyFromUtf8("3"), ByteString.copyFrom("4", StandardCharsets.UTF_16)), false)
+            .failure();
+    assertThat(code(refused)).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(description(refused)).contains("input 3 is not UTF-8 JSON: byte 0xFE at offset 0", "the next batch starts at index 3");
+    jobs(ALICE).cancel(JobRequest.newBuilder().setJobId(id).build());
+  }
+
+  @Test
+  void aBadInputInTheBatchThatEndsTheInputsEndsThemBeforeItAndTheJobFinishes() throws Exception {
+    // Erin runs her limit of jobs; the last ends its inputs with a batch that holds a bad one.
+    List<String> open = new ArrayList<>();
+    for (int i = 0; i < MAX_JOBS - 1; i++) {
+      open.add(submit(ERIN, "square", List.of(), false).getJobId());
+    }
+    String id = submit(ERIN, "square", List.of(), false).getJobId();
+    Throwable refused = Inputs.open(ERIN).send(id, 0, json(1, 2, "\"three\"", 4), true).failure();
+    assertThat(code(refused)).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    JobRequest request = JobRequest.newBuilder().setJobId(id).build();
+    JobStatus refusedAt = jobs(ERIN).getJob(request);
+    assertThat(refusedAt.getInputsClosed()).as("inputs closed, as the batch asked").isTrue();
+    assertThat(refusedAt.getInputsReceived()).isEqualTo(2);
+    assertThat(description(refused)).contains("input 2 is not JSON of type integer", "the job's inputs end at 2");
+
+    await("the job's end").atMost(TestTime.LONG).until(() -> jobs(ERIN).getJob(request).getState() == JobState.COMPLETED);
+    assertThat(read(ERIN, id, true, 0)).extracting(JobServiceTest::valueOf).containsExactly(1L, 4L);
+    // Finished, it no longer counts against erin's limit.
+    assertThat(submit(ERIN, "square", json(5), true).getJobId()).isNotEmpty();
+    for (String o : open) {
+      jobs(ERIN).cancel(JobRequest.newBuilder().setJobId(o).build());
+    }
   }
 
   @Test

@@ -175,6 +175,11 @@ class SerializationBoundaryTest extends PoolTestBase {
     SerializationException e = failure(f);
     assertThat(e.boundary()).isEqualTo(expected);
     assertThat(e).hasMessageContaining("on purpose at " + where);
+    // A task is no item of any input: no index is shown for it.
+    assertThat(e).hasMessageNotContaining("item -1");
+    if (expected == Boundary.DECODE_RESULT) {
+      assertThat(e).hasMessageContaining("cannot decode the task's result");
+    }
     assertPoolStillWorks();
   }
 
@@ -198,6 +203,9 @@ class SerializationBoundaryTest extends PoolTestBase {
     SerializationException e = (SerializationException) ((Throwable) out.get(1)).getCause();
     assertThat(e.boundary()).isEqualTo(expected);
     assertThat(e).hasMessageContaining("on purpose at " + where);
+    if (expected == Boundary.DECODE_RESULT) {
+      assertThat(e).hasMessageContaining("cannot decode the result of item 1");
+    }
     if (where != Where.ENCODE_IN_CALLER && where != Where.DECODE_IN_CALLER) {
       assertThat(RemoteTraceback.of(e)).hasValueSatisfying(tb -> assertThat(tb.itemIndex()).isEqualTo(1));
     }

@@ -142,9 +142,7 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
       Checked inputs = checked(checker, 0, request.getInputsList());
       if (inputs.refusal() != null) {
         // No job yet, so nothing is taken: the submission can simply be made again, corrected.
-        throw Status.INVALID_ARGUMENT
-            .withDescription(inputs.refusal().getStatus().getDescription().replaceFirst("\\. The inputs before.*", "; no job was made"))
-            .asException();
+        throw Status.INVALID_ARGUMENT.withDescription(inputs.refusal() + "; no job was made").asException();
       }
       NamedFunction check = checker;
       JobTable.Created created =
@@ -193,9 +191,9 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
    * The inputs of a batch as the job takes them, each read as its function would read it.
    *
    * @param items those before the first the function cannot take (all, if none)
-   * @param refusal INVALID_ARGUMENT naming that input, or null
+   * @param refusal what is wrong with that input, naming its index; null if none
    */
-  private record Checked(List<byte[]> items, StatusException refusal) {}
+  private record Checked(List<byte[]> items, String refusal) {}
 
   private static Checked checked(NamedFunction checker, long first, List<com.google.protobuf.ByteString> items) {
     List<byte[]> out = new ArrayList<>(items.size());
@@ -206,12 +204,7 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
           checker.decode(bytes);
         } catch (InputRejected e) {
           return new Checked(
-              out,
-              Status.INVALID_ARGUMENT
-                  .withDescription(
-                      "input " + (first + i) + " is " + e.getMessage() + "; the function is " + checker.signature()
-                          + ". The inputs before it were taken: the job's inputs now end at " + (first + i))
-                  .asException());
+              out, "input " + (first + i) + " is " + e.getMessage() + "; the function is " + checker.signature());
         }
       }
       out.add(bytes);
@@ -244,12 +237,21 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
                 .asException();
           }
           Checked inputs = checked(job.checker, batch.getFirstIndex(), batch.getItemsList());
-          boolean whole = inputs.refusal() == null;
-          if (!inputs.items().isEmpty() || whole) {
-            job.accept(batch.getFirstIndex(), inputs.items(), whole && batch.getEndOfInputs());
+          // The inputs before a bad one are taken; if the batch ends the inputs, they end before it, so
+          // that the job finishes rather than waiting for inputs its client no longer means to send.
+          if (!inputs.items().isEmpty() || batch.getEndOfInputs() || inputs.refusal() == null) {
+            job.accept(batch.getFirstIndex(), inputs.items(), batch.getEndOfInputs());
           }
-          if (!whole) {
-            throw inputs.refusal();
+          if (inputs.refusal() != null) {
+            long next = batch.getFirstIndex() + inputs.items().size();
+            throw Status.INVALID_ARGUMENT
+                .withDescription(
+                    inputs.refusal()
+                        + (batch.getEndOfInputs()
+                            ? ". The inputs before it were taken and, as the batch ended the inputs, the job's"
+                                + " inputs end at " + next + ": it takes no more"
+                            : ". The inputs before it were taken: the next batch starts at index " + next))
+                .asException();
           }
           job.whenRoom(() -> call.request(1));
         } catch (StatusException e) {

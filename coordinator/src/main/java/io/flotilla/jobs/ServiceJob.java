@@ -5,6 +5,7 @@ import io.flotilla.RemoteException;
 import io.flotilla.map.ChunkBackend;
 import io.flotilla.map.ChunkOutcome;
 import io.flotilla.map.ChunkSizer;
+import io.flotilla.map.UnreachedItems;
 import io.flotilla.proto.ItemError;
 import io.flotilla.proto.JobState;
 import io.flotilla.proto.JobStatus;
@@ -44,8 +45,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Implementation notes: a chunk that yields (an idle worker took its rest) or is handed back as
  * suspect (its worker died running it) ends with an outcome short of its last item; the rest is run
- * again as two halves, as {@code MapRun} does, so the scheduler's isolation of poison items and its
- * attempt counting work here unchanged. Items the backend cancels before they start never get an
+ * again as two halves by the rule of {@link UnreachedItems}, which {@code MapRun} follows too, so the
+ * scheduler's isolation of poison items and its attempt counting work here unchanged. Items the backend cancels before they start never get an
  * outcome, so {@link #cancel} marks them itself.
  */
 final class ServiceJob {
@@ -237,27 +238,23 @@ final class ServiceJob {
       record(r.build());
     }
     if (!outcome.partial()) {
-      int left = count - base - done;
+      UnreachedItems unreached = UnreachedItems.after(outcome, count);
       synchronized (this) {
         running.remove(part);
-        if (left > 0 && !cancelled) {
-          int from = base + done;
-          int half = (left + 1) / 2;
-          rest.add(new Part(part.first + from, part.items.subList(from, from + half)));
-          if (left > half) {
-            rest.add(new Part(part.first + from + half, part.items.subList(from + half, count)));
+        if (unreached != null && !cancelled) {
+          for (UnreachedItems.Half half : unreached.halvesInLaunchOrder()) {
+            rest.add(
+                new Part(part.first + half.from(), part.items.subList(half.from(), half.from() + half.count())));
           }
           running.addAll(rest);
-        } else if (left > 0) {
-          for (int i = base + done; i < count; i++) {
+        } else if (unreached != null) {
+          for (int i = unreached.from(); i < unreached.from() + unreached.count(); i++) {
             markCancelledLocked(part.first + i);
           }
         }
       }
-      ChunkBackend.Start start = outcome.suspect() ? ChunkBackend.Start.SUSPECT : ChunkBackend.Start.RESUMED;
-      // Each goes to the head of the queue: the second half first, so that the first ends up in front.
-      for (int i = rest.size() - 1; i >= 0; i--) {
-        launch(rest.get(i), start);
+      for (Part half : rest) {
+        launch(half, unreached.start());
       }
     }
     finishIfDone();

@@ -461,7 +461,7 @@ public final class MapRun<T, R> implements MapResults<R> {
   /**
    * A piece of a part's outcome arrived: a partial one (the part runs on), or the final one, after which
    * the items the part did not reach (it yielded, or was handed back as suspect) are resubmitted at
-   * once, split in two so that the idle worker that caused the yield gets half. Pieces may arrive out
+   * once, split in two so that the idle worker that caused the yield gets half ({@link UnreachedItems}). Pieces may arrive out
    * of order, even after the final one; their ranges never overlap, so each is kept as it comes.
    */
   private void onDone(Slot slot, Part part, ChunkOutcome outcome) {
@@ -495,23 +495,18 @@ public final class MapRun<T, R> implements MapResults<R> {
           split = true;
         }
       } else if (left > 0) {
-        int from = part.offset + base + done;
+        UnreachedItems unreached = UnreachedItems.after(outcome, part.count);
         if (!outcome.suspect() && left > 1 && sizer.heavy(left)) {
+          int from = part.offset + unreached.from();
           int step = sizer.itemsPerPart();
           for (int at = from; at < from + left; at += step) {
             Part more = new Part(at, Math.min(step, from + left - at), ChunkBackend.Start.CONTINUED);
             slot.pending.put(more.offset, more);
           }
         } else {
-          // Each goes to the head of the queue; the second half first, so the first half ends up in
-          // front.
-          ChunkBackend.Start start =
-              outcome.suspect() ? ChunkBackend.Start.SUSPECT : ChunkBackend.Start.RESUMED;
-          int first = (left + 1) / 2;
-          if (left > first) {
-            rest.add(new Part(from + first, left - first, start));
+          for (UnreachedItems.Half half : unreached.halvesInLaunchOrder()) {
+            rest.add(new Part(part.offset + half.from(), half.count(), unreached.start()));
           }
-          rest.add(new Part(from, first, start));
         }
       } else if (slot.missing == 0) {
         slot.items = null;

@@ -143,7 +143,8 @@ public final class RemoteOutcome implements ChunkOutcome {
                   new SerializationException(
                       SerializationException.Boundary.DECODE_RESULT,
                       "?",
-                      "cannot decode the result of item " + index(i) + ": " + e.getMessage(),
+                      "cannot decode " + (firstIndex < 0 ? "the task's result" : "the result of item " + index(i))
+                          + ": " + e.getMessage(),
                       e);
             }
           }

@@ -190,32 +190,59 @@ final class CodeStore extends CodeStoreGrpc.CodeStoreImplBase {
       return;
     }
     ServerCallStreamObserver<BundlePart> stream = (ServerCallStreamObserver<BundlePart>) out;
-    stream.setOnCancelHandler(() -> close(in));
-    stream.setOnReadyHandler(
-        new Runnable() {
-          private boolean done;
+    Sender sender = new Sender(sha, in, stream);
+    stream.setOnCancelHandler(sender::cancel);
+    stream.setOnReadyHandler(sender);
+  }
 
-          @Override
-          public synchronized void run() {
-            try {
-              while (!done && stream.isReady()) {
-                byte[] buffer = in.readNBytes(PART_BYTES);
-                // Only the end of the file makes a read come back short.
-                done = buffer.length < PART_BYTES;
-                stream.onNext(
-                    BundlePart.newBuilder().setSha256(sha).setData(ByteString.copyFrom(buffer)).setLast(done).build());
-              }
-              if (done) {
-                close(in);
-                stream.onCompleted();
-              }
-            } catch (IOException e) {
-              done = true;
-              close(in);
-              stream.onError(Status.INTERNAL.withDescription("cannot read bundle " + sha).asRuntimeException());
-            }
+  /**
+   * Streams one bundle as fast as the receiver's flow control lets it, and ends the call exactly once.
+   *
+   * <p>gRPC calls the ready handler again whenever the call turns ready, and that goes on after the last
+   * part is sent and the call ended: those late calls must find nothing to do, since ending a call twice
+   * throws.
+   */
+  private static final class Sender implements Runnable {
+    private final String sha;
+    private final InputStream in;
+    private final ServerCallStreamObserver<BundlePart> stream;
+    private boolean ended; // guarded by this
+
+    Sender(String sha, InputStream in, ServerCallStreamObserver<BundlePart> stream) {
+      this.sha = sha;
+      this.in = in;
+      this.stream = stream;
+    }
+
+    @Override
+    public synchronized void run() {
+      try {
+        while (!ended && stream.isReady()) {
+          byte[] buffer = in.readNBytes(PART_BYTES);
+          // Only the end of the file makes a read come back short.
+          boolean last = buffer.length < PART_BYTES;
+          stream.onNext(
+              BundlePart.newBuilder().setSha256(sha).setData(ByteString.copyFrom(buffer)).setLast(last).build());
+          if (last) {
+            end();
+            stream.onCompleted();
           }
-        });
+        }
+      } catch (IOException e) {
+        end();
+        stream.onError(Status.INTERNAL.withDescription("cannot read bundle " + sha).asRuntimeException());
+      }
+    }
+
+    /** The receiver went: the call is over, and nothing more is read. */
+    synchronized void cancel() {
+      end();
+    }
+
+    private void end() {
+      ended = true;
+      close(in);
+    }
   }
 
   private static void close(InputStream in) {

@@ -16,6 +16,12 @@ import io.flotilla.proto.Encoding;
 import java.lang.reflect.Type;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 
 /** How a function's inputs or results travel as bytes, chosen by their Java type. */
@@ -150,7 +156,7 @@ sealed interface PayloadFormat {
     @Override
     public Object decode(byte[] bytes) {
       try {
-        return mapper.readValue(bytes, type);
+        return mapper.readValue(utf8(bytes), type);
       } catch (JacksonException e) {
         String why = e.getOriginalMessage();
         int line = why.indexOf('\n');
@@ -159,6 +165,56 @@ sealed interface PayloadFormat {
       } catch (java.io.IOException e) {
         throw new InputRejected("not JSON: " + e.getMessage(), e);
       }
+    }
+
+    /**
+     * Reads JSON text as UTF-8, the only encoding the job service takes. Jackson, given bytes, would guess
+     * UTF-16 or UTF-32 from a byte-order mark or from the pattern of zero bytes; decoded here first, such
+     * input is refused instead, naming its first byte that cannot be in UTF-8 JSON.
+     *
+     * @throws InputRejected naming the byte and its offset
+     */
+    static String utf8(byte[] bytes) {
+      // A raw NUL is never in JSON text, not even in a string, but it is valid UTF-8: it is the byte that
+      // gives UTF-16 and UTF-32 text away when it has no byte-order mark.
+      int nul = 0;
+      while (nul < bytes.length && bytes[nul] != 0) {
+        nul++;
+      }
+      ByteBuffer in = ByteBuffer.wrap(bytes, 0, nul);
+      // UTF-8 never decodes to more chars than it has bytes.
+      CharBuffer out = CharBuffer.allocate(nul);
+      CharsetDecoder decoder =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT);
+      CoderResult result = decoder.decode(in, out, true);
+      if (!result.isError()) {
+        result = decoder.flush(out);
+      }
+      if (result.isError()) {
+        throw notUtf8(bytes, in.position(), "does not start a valid UTF-8 character");
+      }
+      if (nul < bytes.length) {
+        throw notUtf8(bytes, nul, "is a NUL, which JSON text never holds");
+      }
+      out.flip();
+      // A UTF-8 byte-order mark is allowed (RFC 8259 lets readers ignore it), as Jackson did.
+      if (out.hasRemaining() && out.charAt(0) == '\uFEFF') {
+        out.position(1);
+      }
+      return out.toString();
+    }
+
+    private static InputRejected notUtf8(byte[] bytes, int offset, String why) {
+      return new InputRejected(
+          String.format(
+              "not UTF-8 JSON: byte 0x%02X at offset %d %s (JSON inputs are UTF-8, never UTF-16 or UTF-32)",
+              bytes[offset] & 0xff,
+              offset,
+              why),
+          null);
     }
 
     @Override
