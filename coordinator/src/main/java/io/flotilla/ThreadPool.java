@@ -1,6 +1,7 @@
 package io.flotilla;
 
 import io.flotilla.thread.ThreadBackend;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -16,7 +17,16 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Nothing is serialized: functions, arguments and results are passed by reference. Threads suit work
  * that waits (network, disk); worker processes isolate crashes and memory, and suit code that is not
- * thread-safe. Threads are daemons; {@link #close()} waits for every accepted task.
+ * thread-safe. Threads are daemons, started as tasks arrive, up to the pool's size; {@link #close()}
+ * waits for every accepted task.
+ *
+ * <p>Options beyond the size, as Python's {@code ThreadPoolExecutor(max_workers, thread_name_prefix,
+ * initializer)} and {@link ProcessPool#builder()} have them, come from {@link #builder()}:
+ *
+ * <pre>{@code
+ * try (ThreadPool pool = ThreadPool.builder().threads(8).threadNamePrefix("crawler")
+ *     .initializer(() -> CLIENT.set(newHttpClient())).build()) { ... }
+ * }</pre>
  */
 public final class ThreadPool extends AbstractPool {
   private final ThreadBackend threads;
@@ -27,11 +37,13 @@ public final class ThreadPool extends AbstractPool {
     super(threads, Runnable::run);
     this.threads = threads;
     this.size = size;
+    // Before the pool is returned, so before any thread can run the initializer.
+    threads.onBroken(this::markBroken);
   }
 
   /** @return a pool of {@code min(32, processors + 4)} threads, Python's default */
   public static ThreadPool create() {
-    return of(Math.min(32, Runtime.getRuntime().availableProcessors() + 4));
+    return builder().build();
   }
 
   /**
@@ -40,10 +52,12 @@ public final class ThreadPool extends AbstractPool {
    * @throws IllegalArgumentException if {@code threads} is less than 1
    */
   public static ThreadPool of(int threads) {
-    if (threads < 1) {
-      throw new IllegalArgumentException("threads must be at least 1, was " + threads);
-    }
-    return new ThreadPool(new ThreadBackend(threads), threads);
+    return builder().threads(threads).build();
+  }
+
+  /** @return a builder for a pool with options */
+  public static Builder builder() {
+    return new Builder();
   }
 
   @Override
@@ -81,5 +95,74 @@ public final class ThreadPool extends AbstractPool {
   @Override
   public String toString() {
     return "ThreadPool[threads=" + size + (isShutdown() ? ", shut down" : "") + "]";
+  }
+
+  /**
+   * Options of a thread pool: those of {@link ProcessPool.Builder} that mean something in one JVM. Every
+   * setter validates at once and names the bad value.
+   *
+   * <p>Not thread-safe; {@link #build()} may be called more than once, each time for a new pool.
+   */
+  public static final class Builder {
+    private int threads = Math.min(32, Runtime.getRuntime().availableProcessors() + 4);
+    private String threadNamePrefix = "flotilla-thread";
+    private SerializableRunnable initializer;
+
+    private Builder() {}
+
+    /**
+     * @param threads the most threads the pool runs, at least 1 (default {@code min(32, processors +
+     *     4)}, Python's)
+     * @return this
+     * @throws IllegalArgumentException if {@code threads} is less than 1
+     */
+    public Builder threads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("threads must be at least 1, was " + threads);
+      }
+      this.threads = threads;
+      return this;
+    }
+
+    /**
+     * @param prefix the pool's threads are named this, a dash and their number from 1 (Python's
+     *     {@code thread_name_prefix}; default {@code flotilla-thread})
+     * @return this
+     * @throws IllegalArgumentException if {@code prefix} is null or blank
+     */
+    public Builder threadNamePrefix(String prefix) {
+      if (prefix == null || prefix.isBlank()) {
+        throw new IllegalArgumentException("threadNamePrefix must not be blank, was '" + prefix + "'");
+      }
+      this.threadNamePrefix = prefix;
+      return this;
+    }
+
+    /**
+     * Python's {@code initializer} (capture {@code initargs} in the lambda): run once in each pool thread,
+     * on that thread, before its first task, for example to give it a connection of its own in a
+     * {@link ThreadLocal}. Nothing is serialized; the type is {@link ProcessPool.Builder#initializer}'s,
+     * so that one initializer serves both pools.
+     *
+     * <p>If it throws, the pool is broken, as a process pool is: the error is logged, the task its thread
+     * was about to run and every pending task fail with {@link BrokenPoolException} (whose cause is the
+     * initializer's exception), later submissions are rejected with it, and no thread runs the
+     * initializer again.
+     *
+     * @param initializer the action
+     * @return this
+     * @throws NullPointerException if {@code initializer} is null
+     */
+    public Builder initializer(SerializableRunnable initializer) {
+      this.initializer = Objects.requireNonNull(initializer, "initializer");
+      return this;
+    }
+
+    /**
+     * @return a new pool; its threads start as tasks arrive
+     */
+    public ThreadPool build() {
+      return new ThreadPool(new ThreadBackend(threads, threadNamePrefix, initializer), threads);
+    }
   }
 }

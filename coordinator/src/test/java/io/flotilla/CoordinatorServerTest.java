@@ -62,7 +62,7 @@ class CoordinatorServerTest {
                                 .build()));
         assertThat(otherSerializer.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
         assertThat(otherSerializer.getStatus().getDescription())
-            .contains("serializer fingerprint 0123456789ab differs from the coordinator's " + codec.fingerprint());
+            .contains("serializer fingerprint 0123456789ab differs from this coordinator's " + codec.fingerprint());
         StatusRuntimeException otherProtocol =
             (StatusRuntimeException)
                 catchThrowable(

@@ -37,7 +37,8 @@ class HungWorkerTest {
         pool.submit(
             () -> {
               long self = ProcessHandle.current().pid();
-              new ProcessBuilder("kill", "-STOP", Long.toString(self)).start().waitFor();
+              // The shell's own kill: /bin/kill (procps) is not on every machine, /bin/sh is.
+              new ProcessBuilder("/bin/sh", "-c", "kill -STOP \"$1\"", "sh", Long.toString(self)).start().waitFor();
               // The stop lands asynchronously: this task must not answer even in the moment before it
               // does (once, in CI, it did, and the test saw a result instead of a hung worker).
               new java.util.concurrent.CountDownLatch(1).await();

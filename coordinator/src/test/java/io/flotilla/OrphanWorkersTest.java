@@ -77,8 +77,9 @@ class OrphanWorkersTest {
           .pollInterval(Duration.ofMillis(50))
           .until(() -> announcement(parent, out), line -> line != null);
     } catch (ConditionTimeoutException hung) {
-      // SIGQUIT: the JVM prints every thread's stack to its stdout and carries on.
-      new ProcessBuilder("kill", "-QUIT", Long.toString(parent.pid())).start().waitFor();
+      // SIGQUIT: the JVM prints every thread's stack to its stdout and carries on. The shell's own kill:
+      // /bin/kill (procps) is not on every machine, /bin/sh is.
+      new ProcessBuilder("/bin/sh", "-c", "kill -QUIT \"$1\"", "sh", Long.toString(parent.pid())).start().waitFor();
       await().atMost(Duration.ofSeconds(5)).until(() -> read(out).contains("Full thread dump"));
       throw new AssertionError(
           "the child JVM printed no worker pids within " + TestTime.LONG + ":\n" + read(out) + read(err),

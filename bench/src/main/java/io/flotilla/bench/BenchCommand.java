@@ -44,9 +44,12 @@ import picocli.CommandLine.Option;
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
-    description =
-        "Measures the workloads of issue #4 on a serial loop, a ThreadPool, a ProcessPool and Python's "
-            + "ProcessPoolExecutor (when python3 is on the PATH), and prints a table with ratios or JSON lines.")
+    description = {
+      "Benchmarks a serial loop, a ThreadPool, a ProcessPool and Python's ProcessPoolExecutor.",
+      "Every executor runs the same workloads (Python's when python3, or --python, is found); the results "
+          + "are a table with ratios, or JSON lines with --json.",
+      "Exit codes: 0 done, 1 a workload failed or executors computed different results, 2 bad command line."
+    })
 public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object per measurement instead of a table.")
   boolean json;

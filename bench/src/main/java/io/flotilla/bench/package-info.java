@@ -1,6 +1,7 @@
 /**
  * {@code flotilla bench}: end-to-end measurements of Flotilla against a serial loop, a thread pool and
- * Python's {@code ProcessPoolExecutor}, on the workloads of issue #4. The command is
+ * Python's {@code ProcessPoolExecutor}, on the same workloads (the seed articles' and the extremes of
+ * the pool: a million trivial items, large results, start-up). The command is
  * {@link io.flotilla.bench.BenchCommand}; everything else is package-private.
  *
  * <pre>

@@ -40,7 +40,33 @@ class JsonTest {
   }
 
   @Test
+  void writesSmallAndLargeNumbersPlainAndReadsThemBack() {
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("tiny", 1.5e-7);
+    fields.put("whole", 3.0);
+    fields.put("count", Long.MAX_VALUE);
+    fields.put("s", "tab\there, caf\u00e9");
+    String line = Json.write(fields);
+    assertThat(line)
+        .isEqualTo(
+            "{\"tiny\":0.00000015,\"whole\":3,\"count\":9223372036854775807,"
+                + "\"s\":\"tab\\there, caf\u00e9\"}");
+    assertThat(Json.parse(line))
+        .containsEntry("tiny", 1.5e-7)
+        .containsEntry("whole", 3L)
+        .containsEntry("count", Long.MAX_VALUE)
+        .containsEntry("s", "tab\there, caf\u00e9");
+    assertThat(Json.parse(" { } ")).isEmpty();
+    assertThat(Json.write(Map.of("huge", 1.0e20))).isEqualTo("{\"huge\":100000000000000000000}");
+  }
+
+  @Test
   void rejectsWhatIsNotAFlatObject() {
+    assertThatThrownBy(() -> Json.parse("{\"a\":{\"b\":1}}")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("offset 5");
+    assertThatThrownBy(() -> Json.parse("{\"a\":1}{\"b\":2}")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Json.parse("[1]")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Json.parse("{\"a\":NaN}")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Json.parse("{\"a\":99999999999999999999}")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> Json.parse("{\"a\":[1]}")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("offset 5");
     assertThatThrownBy(() -> Json.parse("{\"a\":1} x")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> Json.parse("{\"a\":1")).isInstanceOf(IllegalArgumentException.class);

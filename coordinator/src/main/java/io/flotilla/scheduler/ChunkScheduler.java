@@ -341,16 +341,6 @@ public final class ChunkScheduler {
     fx.run();
   }
 
-  void credit(WorkerHandle worker, int credits) {
-    Effects fx = new Effects();
-    synchronized (lock) {
-      worker.addCredits(credits);
-      dispatchLocked(fx);
-      checkLocked();
-    }
-    fx.run();
-  }
-
   void result(WorkerHandle worker, ChunkResult result) {
     Effects fx = new Effects();
     boolean partial = false;

@@ -29,6 +29,19 @@ public interface FleetListener {
   CompletableFuture<WorkerDeath> lost(String workerId, String streamEnd);
 
   /**
+   * A worker's stream ended as both sides meant it to: the worker said it was leaving (it was asked to
+   * stop), or this side is stopping its workers. Its chunks run again elsewhere, as a lost worker's do;
+   * only the news differs: a departure, not a loss. By default, reported as {@link #lost}.
+   *
+   * @param workerId its id
+   * @param why what ended it, in words
+   * @return how it ended, once known
+   */
+  default CompletableFuture<WorkerDeath> left(String workerId, String why) {
+    return lost(workerId, why);
+  }
+
+  /**
    * A worker's initializer threw; the worker is exiting.
    *
    * @param workerId its id

@@ -4,11 +4,13 @@ import com.google.protobuf.ByteString;
 import io.flotilla.WorkerCrashedException;
 import io.flotilla.codec.Codec;
 import io.flotilla.codec.RemoteErrors;
+import io.flotilla.link.Handshake;
 import io.flotilla.link.NettyDefaults;
 import io.flotilla.proto.CoordinatorMessage;
 import io.flotilla.proto.Hello;
 import io.flotilla.proto.Refusal;
 import io.flotilla.proto.Stop;
+import io.flotilla.proto.StopReason;
 import io.flotilla.proto.Welcome;
 import io.flotilla.proto.WorkerLinkGrpc;
 import io.flotilla.proto.WorkerMessage;
@@ -19,7 +21,6 @@ import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -156,12 +157,16 @@ public final class WorkerLinkServer {
     }
   }
 
-  /** Asks every attached worker to exit, and any that attaches from now on as soon as it does. */
+  /**
+   * Asks every attached worker to exit, and any that attaches from now on as soon as it does: this side
+   * is stopping, as it was asked to, and workers that joined from elsewhere exit 0 rather than wait to
+   * be started again. Their streams' ends are departures from now on, not losses.
+   */
   public void stopWorkers() {
     stopping = true;
     for (Connection c : connections.values()) {
       if (c.handle != null) {
-        stop(c.handle);
+        stop(c.handle, StopReason.STOP_REASON_COORDINATOR_STOPPING);
       }
     }
   }
@@ -176,13 +181,13 @@ public final class WorkerLinkServer {
   public void stopWorker(String workerId) {
     Connection c = connections.get(workerId);
     if (c != null && c.handle != null) {
-      stop(c.handle);
+      stop(c.handle, StopReason.STOP_REASON_RESTART);
     }
   }
 
   /** Sending it twice, if a worker attaches while {@link #stopWorkers()} runs, is harmless. */
-  private static void stop(WorkerHandle worker) {
-    worker.send(CoordinatorMessage.newBuilder().setStop(Stop.getDefaultInstance()).build());
+  private static void stop(WorkerHandle worker, StopReason reason) {
+    worker.send(CoordinatorMessage.newBuilder().setStop(Stop.newBuilder().setReason(reason)).build());
     worker.complete();
   }
 
@@ -204,6 +209,8 @@ public final class WorkerLinkServer {
     private volatile String clusterAddress = "";
     /** Set once, under this; read unlocked to drop the messages of a worker already given up on. */
     private volatile boolean ended;
+    /** Why the worker said it is leaving, or null: its stream's end is then a departure. */
+    private volatile String leaving;
 
     Connection(StreamObserver<CoordinatorMessage> out) {
       this.out = out;
@@ -225,10 +232,10 @@ public final class WorkerLinkServer {
           scheduler.workerReady(handle, message.getReady().getCredits());
           fleet.ready(handle.id, handle.threads);
         }
-        case CREDIT -> scheduler.credit(handle, message.getCredit().getCredits());
         case STARTED ->
             scheduler.started(handle, message.getStarted().getChunkId(), message.getStarted().getAttempt());
         case RESULT -> scheduler.result(handle, message.getResult());
+        case LEAVING -> leaving = message.getLeaving().getReason();
         case INITIALIZER_FAILED ->
             fleet.initializerFailed(
                 handle.id,
@@ -245,7 +252,7 @@ public final class WorkerLinkServer {
         refuse("Hello sent twice");
         return;
       }
-      String problem = check(hello);
+      String problem = Handshake.hello(hello, token, codec.fingerprint());
       if (problem != null) {
         log.warn("refusing worker {} (pid {}): {}", hello.getWorkerId(), hello.getPid(), problem);
         refuse(problem);
@@ -265,7 +272,7 @@ public final class WorkerLinkServer {
       // The handle is published before this check, so a stopWorkers() that sets the flag just after it
       // finds the handle and stops the worker itself.
       if (stopping) {
-        stop(h);
+        stop(h, StopReason.STOP_REASON_COORDINATOR_STOPPING);
         return;
       }
       h.send(
@@ -280,29 +287,6 @@ public final class WorkerLinkServer {
                       .setMaxAttempts(maxAttempts)
                       .setRecycleAboveHeapBytes(recycleAboveHeapBytes))
               .build());
-    }
-
-    private String check(Hello hello) {
-      if (!MessageDigest.isEqual(token, hello.getToken().getBytes(StandardCharsets.UTF_8))) {
-        return "wrong token";
-      }
-      if (hello.getProtocolVersion() != Codec.PROTOCOL_VERSION) {
-        return "worker speaks protocol version "
-            + hello.getProtocolVersion()
-            + ", this coordinator speaks "
-            + Codec.PROTOCOL_VERSION;
-      }
-      if (!hello.getCodecFingerprint().equals(codec.fingerprint())) {
-        return "worker's serializer fingerprint "
-            + hello.getCodecFingerprint()
-            + " differs from the coordinator's "
-            + codec.fingerprint()
-            + " (different Kryo version or registrations)";
-      }
-      if (hello.getThreads() < 1) {
-        return "worker offers " + hello.getThreads() + " threads";
-      }
-      return null;
     }
 
     private void refuse(String reason) {
@@ -362,8 +346,8 @@ public final class WorkerLinkServer {
         return;
       }
       scheduler.workerDetached(h);
-      fleet
-          .lost(h.id, how)
+      String left = leaving != null ? leaving : stopping ? "the coordinator is stopping" : null;
+      (left != null ? fleet.left(h.id, left) : fleet.lost(h.id, how))
           .exceptionally(e -> WorkerDeath.UNKNOWN)
           .thenAccept(
               death ->

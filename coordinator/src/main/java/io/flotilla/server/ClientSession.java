@@ -1,7 +1,7 @@
 package io.flotilla.server;
 
-import io.flotilla.codec.Codec;
 import io.flotilla.codec.RemoteErrors;
+import io.flotilla.link.Handshake;
 import io.flotilla.map.ChunkBackend;
 import io.flotilla.proto.CancelReply;
 import io.flotilla.proto.ChunkFailed;
@@ -43,6 +43,7 @@ final class ClientSession implements StreamObserver<ClientMessage> {
   private final String fingerprint;
   private final int maxMessageBytes;
   private final String id;
+  private final Consumer<ClientSession> ended;
   private final Map<Long, ChunkBackend.JobRef> jobs = new ConcurrentHashMap<>();
   private final Map<Long, ChunkBackend.ChunkTicket> chunks = new ConcurrentHashMap<>();
   @SuppressWarnings("UnnecessaryLambda") // one object, so that unwatch finds what watch added
@@ -60,13 +61,15 @@ final class ClientSession implements StreamObserver<ClientMessage> {
       ClusterFleet fleet,
       String fingerprint,
       int maxMessageBytes,
-      String id) {
+      String id,
+      Consumer<ClientSession> ended) {
     this.out = out;
     this.relayed = relayed;
     this.fleet = fleet;
     this.fingerprint = fingerprint;
     this.maxMessageBytes = maxMessageBytes;
     this.id = id;
+    this.ended = ended;
   }
 
   /**
@@ -132,23 +135,9 @@ final class ClientSession implements StreamObserver<ClientMessage> {
       refuse("ClientHello sent twice");
       return;
     }
-    String problem = null;
-    if (hello.getProtocolVersion() != Codec.PROTOCOL_VERSION) {
-      problem =
-          "client speaks protocol version "
-              + hello.getProtocolVersion()
-              + ", this coordinator speaks "
-              + Codec.PROTOCOL_VERSION;
-    } else if (!hello.getCodecFingerprint().equals(fingerprint)) {
-      problem =
-          "client's serializer fingerprint "
-              + hello.getCodecFingerprint()
-              + " differs from the coordinator's "
-              + fingerprint
-              + " (different Kryo version or registrations)";
-    }
+    String problem = Handshake.client(hello, fingerprint);
     if (problem != null) {
-      refuse(problem + ": use the same Flotilla release on both");
+      refuse(problem);
       return;
     }
     who = "client " + hello.getHost() + " pid " + hello.getPid();
@@ -300,12 +289,30 @@ final class ClientSession implements StreamObserver<ClientMessage> {
     }
   }
 
+  /**
+   * The coordinator is stopping, as it was asked to: the client is told so in words, rather than find
+   * its stream broken, and what it left queued is dropped.
+   */
+  void coordinatorStopping() {
+    synchronized (out) {
+      try {
+        out.onError(Status.UNAVAILABLE.withDescription("the coordinator is stopping").asRuntimeException());
+      } catch (RuntimeException gone) {
+        // already closed
+      }
+    }
+    end();
+  }
+
   /** Drops what the client left queued: nobody will read its results. */
   private void end() {
-    if (closed) {
-      return;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
     }
-    closed = true;
+    ended.accept(this);
     fleet.unwatch(fleetWatcher);
     for (ChunkBackend.ChunkTicket ticket : chunks.values()) {
       ticket.cancelIfNotStarted();

@@ -67,6 +67,15 @@ final class ClusterFleet implements FleetListener {
   }
 
   @Override
+  public CompletableFuture<WorkerDeath> left(String workerId, String why) {
+    if (threads.remove(workerId) != null) {
+      log.info("worker {} left: {} ({} workers left)", workerId, why, threads.size());
+      changed();
+    }
+    return CompletableFuture.completedFuture(new WorkerDeath(null, "", "it left: " + why));
+  }
+
+  @Override
   public void initializerFailed(String workerId, long pid, Throwable error) {
     log.warn("worker {} (pid {}) failed to initialise", workerId, pid, error);
   }

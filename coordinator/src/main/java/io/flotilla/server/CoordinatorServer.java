@@ -38,10 +38,13 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -120,6 +123,8 @@ public final class CoordinatorServer implements AutoCloseable {
   private final String advertise;
   private final List<ExecutorService> executors;
   private final HealthStatusManager health;
+  private final Set<ClientSession> sessions;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private CoordinatorServer(
       Server server,
@@ -128,8 +133,10 @@ public final class CoordinatorServer implements AutoCloseable {
       ChunkScheduler scheduler,
       String advertise,
       List<ExecutorService> executors,
-      HealthStatusManager health) {
+      HealthStatusManager health,
+      Set<ClientSession> sessions) {
     this.executors = executors;
+    this.sessions = sessions;
     this.health = health;
     this.server = server;
     this.node = node;
@@ -176,13 +183,23 @@ public final class CoordinatorServer implements AutoCloseable {
             scheduler, codec, s.secret(), ByteString.EMPTY, MAX_MESSAGE_BYTES, STREAM_KEEPALIVE, fleet);
     links.set(link);
     RelayedJobs relayed = new RelayedJobs(scheduler);
-    AtomicLong sessions = new AtomicLong();
+    AtomicLong sessionIds = new AtomicLong();
+    Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
     ClientLinkGrpc.ClientLinkImplBase clients =
         new ClientLinkGrpc.ClientLinkImplBase() {
           @Override
           public StreamObserver<ClientMessage> session(StreamObserver<ServerMessage> out) {
-            return new ClientSession(
-                out, relayed, fleet, codec.fingerprint(), MAX_MESSAGE_BYTES, "s" + sessions.incrementAndGet());
+            ClientSession session =
+                new ClientSession(
+                    out,
+                    relayed,
+                    fleet,
+                    codec.fingerprint(),
+                    MAX_MESSAGE_BYTES,
+                    "s" + sessionIds.incrementAndGet(),
+                    sessions::remove);
+            sessions.add(session);
+            return session;
           }
         };
     ClusterNode node =
@@ -198,6 +215,7 @@ public final class CoordinatorServer implements AutoCloseable {
                 s.tlsDir(),
                 s.pekko()),
             link::memberGone);
+    awaitUp(node, s);
     JoinReply seed =
         JoinReply.newBuilder()
             .setSystemName(ClusterNode.SYSTEM_NAME)
@@ -279,9 +297,37 @@ public final class CoordinatorServer implements AutoCloseable {
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
     health.setStatus(JobServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
     CoordinatorServer started =
-        new CoordinatorServer(server, node, link, scheduler, advertise, List.of(codeIo, jobWork, sweeper), health);
+        new CoordinatorServer(
+            server, node, link, scheduler, advertise, List.of(codeIo, jobWork, sweeper), health, sessions);
     log.info("coordinator listening on {}:{}, cluster seed {}", s.bindHost(), server.getPort(), node.selfAddress());
     return started;
+  }
+
+  /** How long a seed may take to be Up: it joins only itself, normally within a second. */
+  private static final Duration SEED_UP_WAIT = Duration.ofSeconds(60);
+
+  /**
+   * A node that stops before it is Up could not start, most often for a cluster port in use: that is a
+   * setting to change, not a coordinator that was downed later.
+   */
+  private static void awaitUp(ClusterNode node, Settings s) throws IOException {
+    try {
+      java.util.concurrent.CompletableFuture.anyOf(node.up(), node.terminated())
+          .get(SEED_UP_WAIT.toSeconds(), TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      // Neither Up nor stopped: said below.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (!node.up().isDone()) {
+      node.close();
+      throw new IOException(
+          "the cluster node could not start on "
+              + s.bindHost()
+              + ", cluster port "
+              + s.clusterPort()
+              + " (is that port in use? --cluster-port chooses another)");
+    }
   }
 
   /** @return the gRPC port */
@@ -305,13 +351,20 @@ public final class CoordinatorServer implements AutoCloseable {
   }
 
   /**
-   * Stops gracefully: workers are told to stop (they finish nothing more), clients' streams end, and
-   * the node leaves the cluster.
+   * Stops gracefully: workers are told the coordinator is stopping (they finish nothing more, and those
+   * that joined from elsewhere exit 0), clients are told so too, and the node leaves the cluster. Only
+   * the first call does anything; the others return at once.
    */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     health.enterTerminalState();
     link.stopWorkers();
+    for (ClientSession session : List.copyOf(sessions)) {
+      session.coordinatorStopping();
+    }
     server.shutdown();
     try {
       if (!server.awaitTermination(5, TimeUnit.SECONDS)) {

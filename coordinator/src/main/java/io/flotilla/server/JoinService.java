@@ -1,6 +1,6 @@
 package io.flotilla.server;
 
-import io.flotilla.codec.Codec;
+import io.flotilla.link.Handshake;
 import io.flotilla.proto.JoinReply;
 import io.flotilla.proto.JoinRequest;
 import io.flotilla.proto.MembershipGrpc;
@@ -31,22 +31,7 @@ final class JoinService extends MembershipGrpc.MembershipImplBase {
 
   @Override
   public void join(JoinRequest request, StreamObserver<JoinReply> out) {
-    String problem = null;
-    if (request.getProtocolVersion() != Codec.PROTOCOL_VERSION) {
-      problem =
-          "worker speaks protocol version "
-              + request.getProtocolVersion()
-              + ", this coordinator speaks "
-              + Codec.PROTOCOL_VERSION
-              + ": run the same Flotilla release on both";
-    } else if (!request.getCodecFingerprint().equals(fingerprint)) {
-      problem =
-          "worker's serializer fingerprint "
-              + request.getCodecFingerprint()
-              + " differs from the coordinator's "
-              + fingerprint
-              + " (different Kryo version or registrations): run the same Flotilla release on both";
-    }
+    String problem = Handshake.join(request, fingerprint);
     if (problem != null) {
       log.warn("refusing worker on {}: {}", request.getHost(), problem);
       out.onError(Status.FAILED_PRECONDITION.withDescription(problem).asRuntimeException());

@@ -1,5 +1,6 @@
 package io.flotilla.server;
 
+import io.flotilla.link.Handshake;
 import io.flotilla.link.SecretHeader;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -7,12 +8,8 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 
-/**
- * Refuses every call that does not carry the cluster secret, before any handler sees it. Compared in
- * constant time, so that timing tells nothing of the secret.
- */
+/** Refuses every call that does not carry the cluster secret, before any handler sees it. */
 final class SecretCheck implements ServerInterceptor {
   private final byte[] secret;
 
@@ -24,17 +21,10 @@ final class SecretCheck implements ServerInterceptor {
   @Override
   public <Q, A> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
-    if (secret.length > 0) {
-      String given = headers.get(SecretHeader.KEY);
-      if (given == null || !MessageDigest.isEqual(secret, given.getBytes(StandardCharsets.UTF_8))) {
-        call.close(
-            Status.UNAUTHENTICATED.withDescription(
-                given == null
-                    ? "this coordinator requires the cluster secret (FLOTILLA_SECRET), and the call carried none"
-                    : "wrong cluster secret"),
-            new Metadata());
-        return new ServerCall.Listener<>() {};
-      }
+    String problem = Handshake.secret(secret, headers.get(SecretHeader.KEY), "cluster secret");
+    if (problem != null) {
+      call.close(Status.UNAUTHENTICATED.withDescription(problem), new Metadata());
+      return new ServerCall.Listener<>() {};
     }
     return next.startCall(call, headers);
   }

@@ -1,15 +1,19 @@
 package io.flotilla.thread;
 
+import io.flotilla.BrokenPoolException;
 import io.flotilla.SerializableFunction;
+import io.flotilla.SerializableRunnable;
 import io.flotilla.map.ArrayOutcome;
 import io.flotilla.map.ChunkBackend;
 import io.flotilla.map.ChunkOutcome;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -20,6 +24,12 @@ import java.util.function.Consumer;
  *
  * <p>Chunk lifecycle: NEW → RUNNING when a thread takes it, or NEW → CANCELLED when cancelled first;
  * the compare-and-set between the two is what makes "cancel succeeds only before it starts" exact.
+ *
+ * <p>Initializer: each pool thread runs it once, in {@code beforeExecute} of its first chunk. When it
+ * throws, the backend is broken for good: the chunk that thread was about to run, the chunks queued and
+ * every later one end as failed outcomes carrying one {@link BrokenPoolException}, on pool threads as
+ * usual, and no thread runs the initializer again. The threads themselves live on, so the executor never
+ * replaces them in a loop.
  */
 public final class ThreadBackend implements ChunkBackend {
   private static final int NEW = 0;
@@ -36,10 +46,23 @@ public final class ThreadBackend implements ChunkBackend {
 
   private final ThreadPoolExecutor executor;
   private final int threads;
+  private final SerializableRunnable initializer;
+  private final AtomicReference<BrokenPoolException> broken = new AtomicReference<>();
+  private volatile Consumer<BrokenPoolException> onBroken = b -> {};
 
   /** @param threads the number of threads, at least 1 */
   public ThreadBackend(int threads) {
+    this(threads, "flotilla-thread", null);
+  }
+
+  /**
+   * @param threads the number of threads, at least 1
+   * @param namePrefix threads are named this, a dash and their number from 1
+   * @param initializer run once by each thread before its first chunk, or {@code null}
+   */
+  public ThreadBackend(int threads, String namePrefix, SerializableRunnable initializer) {
     this.threads = threads;
+    this.initializer = initializer;
     AtomicInteger n = new AtomicInteger();
     this.executor =
         new ThreadPoolExecutor(
@@ -49,12 +72,62 @@ public final class ThreadBackend implements ChunkBackend {
             TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(),
             r -> {
-              Thread t = new Thread(r, "flotilla-thread-" + n.incrementAndGet());
+              Thread t = new PoolThread(r, namePrefix + "-" + n.incrementAndGet());
               // Daemon, like the common ForkJoinPool: a pool that is never closed must not keep the JVM
               // alive. close() still waits for every accepted task.
               t.setDaemon(true);
               return t;
-            });
+            }) {
+          @Override
+          protected void beforeExecute(Thread t, Runnable r) {
+            initialize((PoolThread) t);
+          }
+        };
+  }
+
+  /** A pool thread, which knows whether it has run the initializer. */
+  private static final class PoolThread extends Thread {
+    /** Read and written only by this thread. */
+    boolean initialized;
+
+    PoolThread(Runnable r, String name) {
+      super(r, name);
+    }
+  }
+
+  /**
+   * @param listener told once, on the pool thread whose initializer failed, before any chunk fails
+   *     because of it; set before the first chunk runs
+   */
+  public void onBroken(Consumer<BrokenPoolException> listener) {
+    this.onBroken = listener;
+  }
+
+  private void initialize(PoolThread self) {
+    if (initializer == null || self.initialized || broken.get() != null) {
+      return;
+    }
+    self.initialized = true;
+    try {
+      initializer.run();
+    } catch (Throwable e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      BrokenPoolException cause =
+          new BrokenPoolException("the initializer failed in thread " + self.getName() + ": " + e, e);
+      if (!broken.compareAndSet(null, cause)) {
+        return;
+      }
+      onBroken.accept(cause);
+      // Queued chunks would each wait for a thread only to fail: fail them now. Chunks that slip past
+      // the drain fail when a thread takes them.
+      List<Runnable> queued = new ArrayList<>();
+      executor.getQueue().drainTo(queued);
+      for (Runnable r : queued) {
+        ((ThreadChunk) r).failIfNotStarted(cause);
+      }
+    }
   }
 
   private record FunctionJob(SerializableFunction<Object, Object> fn) implements JobRef {}
@@ -130,9 +203,20 @@ public final class ThreadBackend implements ChunkBackend {
       return false;
     }
 
+    void failIfNotStarted(BrokenPoolException cause) {
+      if (state.compareAndSet(NEW, RUNNING)) {
+        done.accept(ChunkOutcome.failed(items.size(), cause));
+      }
+    }
+
     @Override
     public void run() {
       if (!state.compareAndSet(NEW, RUNNING)) {
+        return;
+      }
+      BrokenPoolException cause = broken.get();
+      if (cause != null) {
+        done.accept(ChunkOutcome.failed(items.size(), cause));
         return;
       }
       int n = items.size();

@@ -421,14 +421,12 @@ class ChunkSchedulerTest {
   @Test
   void aQueuedChunkIsCancelledAtOnceAndNeverSent() {
     use(1);
-    Outbox out = new Outbox();
-    WorkerHandle worker = ready("w1", 1, 0, out);
     ScheduledChunk chunk = task(1);
     submit(chunk);
     assertThat(chunk.cancelIfNotStarted()).isTrue();
     scheduler.validate();
-    scheduler.credit(worker, 2);
-    scheduler.validate();
+    Outbox out = new Outbox();
+    ready("w1", 1, 2, out);
     assertThat(out.chunkIds()).isEmpty();
     assertThat(chunk.state).isEqualTo(ScheduledChunk.State.CANCELLED);
     assertThat(events).isEmpty();

@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * operation is one chunk through that whole cycle.
  *
  * <p>Why: every {@code submit} and every map chunk goes through this path twice (out and back), holding
- * the lock that every network thread also takes; the issue's target is 1,000,000 dispatches per second on
+ * the lock that every network thread also takes; the target is 1,000,000 dispatches per second on
  * one core, so that the scheduler is never what limits a pool of trivial tasks.
  *
  * <p>What is left out, deliberately: the network. The workers' streams are in-memory observers that only

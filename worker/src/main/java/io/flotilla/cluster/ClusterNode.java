@@ -2,6 +2,8 @@ package io.flotilla.cluster;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -135,9 +137,28 @@ public final class ClusterNode implements AutoCloseable {
    * @param settings where to listen and whom to join
    * @param memberGone told of each member the cluster removes or downs: its address and why
    * @return the running node
+   * @throws UncheckedIOException saying why, if the node cannot start (its port is taken)
    */
   public static ClusterNode start(Settings settings, BiConsumer<String, String> memberGone) {
-    return new ClusterNode(settings, memberGone);
+    try {
+      return new ClusterNode(settings, memberGone);
+    } catch (RuntimeException e) {
+      // Most often the port is taken: a setting to change, said in one line rather than Pekko's traces.
+      Throwable root = e;
+      while (root.getCause() != null) {
+        root = root.getCause();
+      }
+      throw new UncheckedIOException(
+          new IOException(
+              "cannot start the cluster node on "
+                  + settings.bindHost()
+                  + ", cluster port "
+                  + settings.port()
+                  + ": "
+                  + root.getMessage()
+                  + " (--cluster-port chooses another port)",
+              e));
+    }
   }
 
   /** @return the address other members know this one by, as in {@link #address(Member)} */

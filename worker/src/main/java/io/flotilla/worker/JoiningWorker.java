@@ -3,6 +3,7 @@ package io.flotilla.worker;
 import com.google.protobuf.ByteString;
 import com.typesafe.config.Config;
 import io.flotilla.cluster.ClusterNode;
+import io.flotilla.cluster.StopSignals;
 import io.flotilla.code.CodeCache;
 import io.flotilla.codec.Codec;
 import io.flotilla.link.CoordinatorChannel;
@@ -24,7 +25,10 @@ import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Iterator;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A worker on a machine of its own, joining a coordinator server:
@@ -35,10 +39,13 @@ import java.util.concurrent.TimeUnit;
  *  WorkerLink.Attach ► Hello names the member address; from here on, a worker like a local one
  *  DefineJob(bundles)► CodeStore.Fetch of the jars this machine lacks, kept in the code cache
  *  downed by the cluster, or the coordinator gone ──► the session ends, the process exits non-zero
+ *  SIGTERM/SIGINT ───► Leaving, then the member leaves the cluster: exit 0
+ *  Stop(coordinator stopping) ──► the member leaves the cluster: exit 0
  * </pre>
  *
- * A worker that ends for any reason exits; whoever started it (systemd, Kubernetes, the ssh script)
- * starts it again, and it joins afresh.
+ * A worker that ends for any reason exits, each reason with its own code ({@link WorkerExit}); whoever
+ * started it (systemd, Kubernetes, the ssh script) starts it again after a non-zero exit, and it joins
+ * afresh.
  */
 public final class JoiningWorker {
   /**
@@ -71,18 +78,24 @@ public final class JoiningWorker {
       Path tlsDir,
       Config pekko) {}
 
+  private static final Logger log = LoggerFactory.getLogger(JoiningWorker.class);
+
   private static final long JOIN_WAIT_SECONDS = 60;
 
   private JoiningWorker() {}
 
   /**
-   * Joins, works until the cluster or the coordinator ends it, then leaves.
+   * Joins, works until the cluster or the coordinator ends it or it is asked to stop (SIGTERM, SIGINT),
+   * then leaves.
    *
    * @param options what to join and how
-   * @return the exit code: 64 when the coordinator refused this worker, 66 when the coordinator went
-   *     away or stopped it, or the cluster downed it
+   * @return the exit code, one of {@link WorkerExit}'s: {@link WorkerExit#STOPPED} when asked to stop
+   *     or when its coordinator stopped, {@link WorkerExit#REFUSED} when the coordinator refused this
+   *     worker, {@link WorkerExit#COORDINATOR_LOST} when the coordinator went away or the cluster downed
+   *     this worker, {@link WorkerExit#RESTART} when the coordinator asked for a fresh worker
    */
   public static int run(Options options) {
+    CompletableFuture<String> stop = StopSignals.install();
     ManagedChannel channel =
         CoordinatorChannel.builder(options.joinHost(), options.joinPort(), options.tlsDir(), options.secret())
             .maxInboundMessageSize(1 << 30)
@@ -91,19 +104,32 @@ public final class JoiningWorker {
     String where = options.joinHost() + ":" + options.joinPort();
     try {
       JoinReply reply;
+      // A signal while the coordinator is awaited ends the wait, not the process at once.
+      Context.CancellableContext joining = Context.current().withCancellation();
+      stop.thenRun(() -> joining.cancel(null));
       try {
         reply =
-            MembershipGrpc.newBlockingStub(channel)
-                .withWaitForReady()
-                .withDeadlineAfter(JOIN_WAIT_SECONDS, TimeUnit.SECONDS)
-                .join(
-                    JoinRequest.newBuilder()
-                        .setProtocolVersion(Codec.PROTOCOL_VERSION)
-                        .setCodecFingerprint(codec.fingerprint())
-                        .setHost(WorkerMain.hostName())
-                        .build());
+            joining.call(
+                () ->
+                    MembershipGrpc.newBlockingStub(channel)
+                        .withWaitForReady()
+                        .withDeadlineAfter(JOIN_WAIT_SECONDS, TimeUnit.SECONDS)
+                        .join(
+                            JoinRequest.newBuilder()
+                                .setProtocolVersion(Codec.PROTOCOL_VERSION)
+                                .setCodecFingerprint(codec.fingerprint())
+                                .setHost(WorkerMain.hostName())
+                                .build()));
       } catch (StatusRuntimeException e) {
+        if (stop.isDone()) {
+          log.info("stopping on {} before joining {}", stop.join(), where);
+          return WorkerExit.STOPPED;
+        }
         return refused(where, e.getStatus());
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      } finally {
+        joining.cancel(null);
       }
       // By default the cluster port listens, and is known, on the address this machine reaches the
       // coordinator from: the one address certain to be reachable back.
@@ -124,21 +150,28 @@ public final class JoiningWorker {
               (member, why) -> {});
       try {
         try {
-          node.up().get(JOIN_WAIT_SECONDS, TimeUnit.SECONDS);
+          CompletableFuture.anyOf(node.up(), node.terminated(), stop).get(JOIN_WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (Exception e) {
-          System.err.println(
-              "flotilla worker: not admitted to the cluster of "
-                  + where
-                  + " within "
-                  + JOIN_WAIT_SECONDS
-                  + " s (seed "
-                  + reply.getSeedHost()
-                  + ":"
-                  + reply.getSeedPort()
-                  + "; can the coordinator reach "
-                  + node.selfAddress()
-                  + "? --bind and --advertise set where this worker listens and what it tells)");
-          return WorkerSession.EXIT_COORDINATOR_LOST;
+          // Said below.
+        }
+        if (!node.up().isDone() && !stop.isDone() && node.terminated().isDone()) {
+          log.warn("its cluster member stopped before the cluster of {} admitted it", where);
+          return WorkerExit.COORDINATOR_LOST;
+        }
+        if (!node.up().isDone() && !stop.isDone()) {
+          log.warn(
+              "not admitted to the cluster of {} within {} s (seed {}:{}; can the coordinator reach {}?"
+                  + " --bind and --advertise set where this worker listens and what it tells)",
+              where,
+              JOIN_WAIT_SECONDS,
+              reply.getSeedHost(),
+              reply.getSeedPort(),
+              node.selfAddress());
+          return WorkerExit.COORDINATOR_LOST;
+        }
+        if (stop.isDone()) {
+          log.info("stopping on {} before taking work from {}", stop.join(), where);
+          return WorkerExit.STOPPED;
         }
         WorkerOptions session =
             new WorkerOptions(
@@ -158,19 +191,26 @@ public final class JoiningWorker {
                 Thread.currentThread().getContextClassLoader(),
                 codec);
         WorkerSession worker = new WorkerSession(session, codec, code);
-        node.terminated()
-            .thenRun(
-                () -> {
-                  System.err.println("flotilla worker: downed by the cluster, or it stopped; leaving");
-                  worker.end(WorkerSession.EXIT_COORDINATOR_LOST);
-                });
         System.out.println(
             "flotilla worker joined " + where + " as " + node.selfAddress() + " with " + options.threads() + " threads");
         worker.start(WorkerLinkGrpc.newStub(channel));
-        int exit = worker.awaitExit();
-        // Told to stop or not, a joined worker ends only when its coordinator goes: its supervisor
-        // should start it again, to join the next one.
-        return exit == WorkerSession.EXIT_OK ? WorkerSession.EXIT_COORDINATOR_LOST : exit;
+        // Our own leaving ends the member too, after the session has ended: then this changes nothing.
+        node.terminated()
+            .thenRun(
+                () ->
+                    worker.end(
+                        WorkerExit.COORDINATOR_LOST,
+                        "downed by the cluster (cut off from its coordinator for longer than --stable-after),"
+                            + " or its cluster member stopped"));
+        stop.thenAccept(signal -> worker.leave("stopping on " + signal));
+        WorkerSession.Ending ending = worker.awaitExit();
+        switch (ending.code()) {
+          case WorkerExit.STOPPED -> log.info("{}; leaving the cluster of {}", ending.why(), where);
+          case WorkerExit.RESTART -> log.info("{}; exiting, for its supervisor to start it again", ending.why());
+          case WorkerExit.REFUSED -> log.error("{} at {}", ending.why(), where);
+          default -> log.warn("{} at {}; exiting, for its supervisor to start it again", ending.why(), where);
+        }
+        return ending.code();
       } finally {
         node.close();
       }
@@ -185,13 +225,12 @@ public final class JoiningWorker {
     String detail = status.getDescription() == null ? "" : ": " + status.getDescription();
     switch (status.getCode()) {
       case UNAUTHENTICATED, PERMISSION_DENIED, FAILED_PRECONDITION -> {
-        System.err.println("flotilla worker: refused by the coordinator at " + where + detail);
-        return WorkerSession.EXIT_REFUSED;
+        log.error("refused by the coordinator at {}{}", where, detail);
+        return WorkerExit.REFUSED;
       }
       default -> {
-        System.err.println(
-            "flotilla worker: cannot join the coordinator at " + where + " (" + status.getCode() + detail + ")");
-        return WorkerSession.EXIT_COORDINATOR_LOST;
+        log.warn("cannot join the coordinator at {} ({}{})", where, status.getCode(), detail);
+        return WorkerExit.COORDINATOR_LOST;
       }
     }
   }

@@ -17,9 +17,6 @@ final class ParentWatch {
   /** How often the parent pid is checked; the stdin pipe usually notices first. */
   private static final long POLL_MILLIS = 500;
 
-  /** Exit code of a worker that ended because its parent disappeared. */
-  static final int EXIT_ORPHANED = 70;
-
   /**
    * How long a worker already on its way out may take before a vanished parent turns the exit into a
    * halt. Leaving can take a moment (the JVM may be writing a class data archive, which the pool closes
@@ -105,6 +102,6 @@ final class ParentWatch {
     System.err.println("flotilla worker exiting: " + why);
     System.err.flush();
     // halt, not exit: shutdown hooks of user code must not keep an orphan alive.
-    Runtime.getRuntime().halt(EXIT_ORPHANED);
+    Runtime.getRuntime().halt(WorkerExit.ORPHANED);
   }
 }

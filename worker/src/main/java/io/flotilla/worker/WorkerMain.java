@@ -32,9 +32,6 @@ import java.util.concurrent.TimeUnit;
  * worker; {@code --watch-parent} also ends it when its parent process goes away. A launcher passes both.
  */
 public final class WorkerMain {
-  /** Exit code for a command line that cannot be understood. */
-  static final int EXIT_USAGE = 2;
-
   private WorkerMain() {}
 
   /**
@@ -78,7 +75,7 @@ public final class WorkerMain {
       }
     } catch (RuntimeException e) {
       System.err.println("flotilla worker: " + e.getMessage());
-      System.exit(EXIT_USAGE);
+      System.exit(WorkerExit.USAGE);
       return;
     }
     if (join != null) {
@@ -193,10 +190,15 @@ public final class WorkerMain {
                 + " after "
                 + LISTEN_WAIT_MILLIS / 1000
                 + " s");
-        return WorkerSession.EXIT_COORDINATOR_LOST;
+        return WorkerExit.COORDINATOR_LOST;
       }
       session.start(WorkerLinkGrpc.newStub(channel));
-      return session.awaitExit();
+      WorkerSession.Ending ending = session.awaitExit();
+      // A local pool's worker has no log: what its pool should know goes to the stderr the pool keeps.
+      if (ending.code() != WorkerExit.STOPPED && ending.code() != WorkerExit.RESTART) {
+        System.err.println("flotilla worker " + options.workerId() + " " + ending.why());
+      }
+      return ending.code();
     } finally {
       channel.shutdownNow();
       try {

@@ -4,10 +4,13 @@ import io.flotilla.SerializableRunnable;
 import io.flotilla.code.CodeCache;
 import io.flotilla.codec.Codec;
 import io.flotilla.codec.RemoteErrors;
+import io.flotilla.link.Handshake;
 import io.flotilla.proto.CoordinatorMessage;
 import io.flotilla.proto.Hello;
 import io.flotilla.proto.InitializerFailed;
+import io.flotilla.proto.Leaving;
 import io.flotilla.proto.Ready;
+import io.flotilla.proto.StopReason;
 import io.flotilla.proto.Welcome;
 import io.flotilla.proto.WorkerLinkGrpc;
 import io.flotilla.proto.WorkerMessage;
@@ -35,11 +38,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * thread and serialises access to the outbound stream, which is not thread-safe.
  */
 final class WorkerSession implements StreamObserver<CoordinatorMessage> {
-  /** Exit codes a launcher can tell apart. */
-  static final int EXIT_OK = 0;
-  static final int EXIT_REFUSED = 64;
-  static final int EXIT_INITIALIZER_FAILED = 65;
-  static final int EXIT_COORDINATOR_LOST = 66;
+  /**
+   * How a session ended: the process's exit code ({@link WorkerExit}) and why, in words for its log.
+   *
+   * @param code the exit code
+   * @param why what ended it, e.g. "its coordinator is stopping"
+   */
+  record Ending(int code, String why) {}
 
   /**
    * Credit beyond one chunk per run thread: the most chunks the coordinator may queue here. It queues
@@ -55,7 +60,7 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
   private final ThreadPoolExecutor runners;
   private final Map<Long, JobFunction> functions = new ConcurrentHashMap<>();
   private final Map<Long, ChunkRun> active = new ConcurrentHashMap<>();
-  private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+  private final CompletableFuture<Ending> exit = new CompletableFuture<>();
   private volatile long maxResultBytes = Integer.MAX_VALUE;
   private volatile List<Class<?>> retryOn = List.of();
   private volatile int maxAttempts = 1;
@@ -130,8 +135,8 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
             .build());
   }
 
-  /** @return the exit code, once the session is over */
-  int awaitExit() {
+  /** @return how the session ended, once it is over */
+  Ending awaitExit() {
     return exit.join();
   }
 
@@ -164,7 +169,7 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
   }
 
   synchronized void send(WorkerMessage message) {
-    if (exit.isDone()) {
+    if (exit.isDone() || out == null) {
       return;
     }
     out.onNext(message);
@@ -178,18 +183,15 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
   public void onNext(CoordinatorMessage message) {
     switch (message.getKindCase()) {
       case WELCOME -> {
-        String problem = incompatible(message.getWelcome());
+        String problem = Handshake.welcome(message.getWelcome(), codec.fingerprint());
         if (problem != null) {
-          System.err.println("flotilla worker refuses its coordinator: " + problem);
-          finish(EXIT_REFUSED);
+          finish(WorkerExit.REFUSED, "refuses its coordinator: " + problem);
         } else {
           runners.execute(() -> initialize(message.getWelcome()));
         }
       }
-      case REFUSAL -> {
-        System.err.println("flotilla worker refused by coordinator: " + message.getRefusal().getReason());
-        finish(EXIT_REFUSED);
-      }
+      case REFUSAL ->
+          finish(WorkerExit.REFUSED, "refused by its coordinator: " + message.getRefusal().getReason());
       case DEFINE_JOB ->
           functions.put(message.getDefineJob().getJobId(), new JobFunction(message.getDefineJob(), code));
       case CHUNK -> {
@@ -214,27 +216,19 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
           }
         }
       }
-      case STOP -> finish(EXIT_OK);
+      case STOP -> {
+        if (message.getStop().getReason() == StopReason.STOP_REASON_COORDINATOR_STOPPING) {
+          finish(WorkerExit.STOPPED, "its coordinator is stopping");
+        } else {
+          finish(
+              WorkerExit.RESTART,
+              "its coordinator asked for a fresh worker in its place (to stop a task it was running, or to"
+                  + " recycle it)");
+        }
+      }
       default ->
           System.err.println("flotilla worker ignoring unknown message " + message.getKindCase());
     }
-  }
-
-  private String incompatible(Welcome welcome) {
-    if (welcome.getProtocolVersion() != Codec.PROTOCOL_VERSION) {
-      return "coordinator speaks protocol version "
-          + welcome.getProtocolVersion()
-          + ", this worker speaks "
-          + Codec.PROTOCOL_VERSION;
-    }
-    if (!welcome.getCodecFingerprint().equals(codec.fingerprint())) {
-      return "coordinator's serializer fingerprint "
-          + welcome.getCodecFingerprint()
-          + " differs from this worker's "
-          + codec.fingerprint()
-          + " (different Kryo version or registrations)";
-    }
-    return null;
   }
 
   /**
@@ -300,7 +294,7 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
             WorkerMessage.newBuilder()
                 .setInitializerFailed(InitializerFailed.newBuilder().setError(RemoteErrors.capture(e)))
                 .build());
-        finish(EXIT_INITIALIZER_FAILED);
+        finish(WorkerExit.INITIALIZER_FAILED, "its initializer failed");
         return;
       }
     }
@@ -316,36 +310,60 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
       // Our own channel closing after Stop: not news.
       return;
     }
-    System.err.println(
-        "flotilla worker " + options.workerId() + ": lost its coordinator: " + Status.fromThrowable(error));
-    finish(EXIT_COORDINATOR_LOST);
+    Status status = Status.fromThrowable(error);
+    finish(
+        WorkerExit.COORDINATOR_LOST,
+        "lost its coordinator: "
+            + status.getCode()
+            + (status.getDescription() == null ? "" : " (" + status.getDescription() + ")"));
   }
 
   @Override
   public void onCompleted() {
-    finish(EXIT_OK);
+    // The coordinator says Stop before it closes a stream: one closed without it ended unexplained.
+    finish(WorkerExit.COORDINATOR_LOST, "its coordinator closed the stream without a word");
+  }
+
+  /**
+   * Leaves as this worker was asked to (a signal): the coordinator hears why, runs this worker's chunks
+   * elsewhere, and reports a departure rather than a loss.
+   *
+   * @param why what asked, e.g. "stopping on SIGTERM"
+   * @return whether this ended the session; false if it had ended already
+   */
+  boolean leave(String why) {
+    synchronized (this) {
+      if (exit.isDone()) {
+        return false;
+      }
+      send(WorkerMessage.newBuilder().setLeaving(Leaving.newBuilder().setReason(why)).build());
+      return finish(WorkerExit.STOPPED, why);
+    }
   }
 
   /**
    * Ends the session from outside, as if the coordinator had gone: its cluster downed this worker.
    *
    * @param code the exit code
+   * @param why in words
+   * @return whether this ended the session; false if it had ended already
    */
-  void end(int code) {
-    finish(code);
+  boolean end(int code, String why) {
+    return finish(code, why);
   }
 
-  private void finish(int code) {
+  private boolean finish(int code, String why) {
     synchronized (this) {
       if (exit.isDone()) {
-        return;
+        return false;
       }
       try {
         out.onCompleted();
       } catch (RuntimeException ignored) {
         // the stream may already be gone; we are leaving either way
       }
-      exit.complete(code);
+      exit.complete(new Ending(code, why));
+      return true;
     }
   }
 }

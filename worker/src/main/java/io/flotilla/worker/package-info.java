@@ -23,7 +23,9 @@
  *                                   |                     its unstarted items go back "yielded"
  *     ForgetJob(job) ---------------+--> drop queued chunks of job, answer each "cancelled"; its code is
  *                                   |    released once its running chunks are answered
- *     Stop / stream closed ---------+--> exit
+ *     Stop(reason) / stream closed -+--> exit, with a code per reason (WorkerExit): 0 when the
+ *                                   |    coordinator is stopping, 67 for a fresh worker in its place
+ *     Leaving(reason) <------------------ a joined worker asked to stop (SIGTERM): exit 0
  *                                   |
  *   parent process ── stdin pipe ───+--> ParentWatch: first line is the token; EOF (the parent died,
  *                                   |    even by SIGKILL) or a changed parent pid ─► halt

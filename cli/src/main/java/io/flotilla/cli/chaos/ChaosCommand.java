@@ -26,8 +26,10 @@ import picocli.CommandLine.Option;
     name = "chaos",
     mixinStandardHelpOptions = true,
     description = {
-      "Runs maps on a local ProcessPool while a random worker is killed with SIGKILL at a fixed",
-      "interval, checks every result, and prints one JSON line. Loopback only; bounded by --duration."
+      "Kills worker JVMs at random while maps run, and checks every result.",
+      "Runs maps on a local ProcessPool while a random worker is killed with SIGKILL at a fixed interval, "
+          + "checks that every result arrives once and is right, and prints one JSON line. Loopback only; "
+          + "bounded by --duration."
     })
 public final class ChaosCommand implements Callable<Integer> {
   @Option(names = "--items", paramLabel = "N", description = "Items per map (default: 1000000).")

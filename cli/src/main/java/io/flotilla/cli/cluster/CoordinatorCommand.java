@@ -1,11 +1,14 @@
 package io.flotilla.cli.cluster;
 
+import io.flotilla.cluster.StopSignals;
 import io.flotilla.server.CoordinatorServer;
 import io.flotilla.jobs.JobLimits;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -15,12 +18,34 @@ import picocli.CommandLine.Option;
     name = "coordinator",
     mixinStandardHelpOptions = true,
     description = {
-      "Runs a coordinator: clients connect to it (ProcessPool.connect, flotilla demo --connect) and workers",
-      "join it (flotilla worker --join) on its gRPC port; it is the seed of the Pekko cluster on its",
-      "cluster port. Listens on 127.0.0.1 unless --bind says otherwise, and then only with a cluster secret.",
-      "Prints a line starting 'flotilla coordinator ready:' once it serves; stops gracefully on SIGTERM."
+      "Runs a coordinator, the server that clients and workers connect to.",
+      "Clients connect to it (ProcessPool.connect, flotilla demo --connect, the job commands) and workers "
+          + "join it (flotilla worker --join) on its gRPC port; it is the seed of the Pekko cluster on its "
+          + "cluster port. Listens on 127.0.0.1 unless --bind says otherwise, and then only with a cluster "
+          + "secret (--secret-file, FLOTILLA_SECRET or FLOTILLA_SECRET_FILE).",
+      "Prints a line starting 'flotilla coordinator ready:' once it serves. SIGTERM or SIGINT stops it "
+          + "gracefully: its workers are told it is stopping (and exit 0), so are its clients, and it "
+          + "leaves the cluster."
+    },
+    exitCodeListHeading = "Exit codes:%n",
+    exitCodeList = {
+      CoordinatorCommand.STOPPED + ":Stopped as asked (SIGTERM, SIGINT).",
+      CoordinatorCommand.FAILED + ":Its cluster node stopped without being asked (the cluster downed it), or"
+          + " an unexpected error.",
+      CoordinatorCommand.USAGE + ":The command line or a setting is wrong, or a port cannot be bound."
     })
 public final class CoordinatorCommand implements Callable<Integer> {
+  /** Stopped as it was asked to: SIGTERM or SIGINT. */
+  static final int STOPPED = 0;
+
+  /** Its cluster node stopped unasked (the cluster downed it), or an unexpected error (picocli's 1). */
+  static final int FAILED = 1;
+
+  /** A wrong command line or setting, or a port it cannot listen on. */
+  static final int USAGE = 2;
+
+  private static final Logger log = LoggerFactory.getLogger(CoordinatorCommand.class);
+
   @Mixin ClusterOptions cluster;
 
   @Option(names = "--port", paramLabel = "PORT", description = "gRPC port for clients and workers (env FLOTILLA_PORT; default 7600).")
@@ -32,9 +57,9 @@ public final class CoordinatorCommand implements Callable<Integer> {
   @Option(names = "--max-attempts", paramLabel = "N", description = "Runs of a chunk whose worker dies before its items fail (env FLOTILLA_MAX_ATTEMPTS; default 3).")
   Integer maxAttempts;
 
-  @Option(names = "--tokens-file", paramLabel = "FILE", description = {
-      "Job-service clients, one per line: NAME TOKEN ('#' starts a comment). Each token sees only its own jobs;",
-      "the cluster secret is a token too (env FLOTILLA_TOKENS_FILE)."})
+  @Option(names = "--tokens-file", paramLabel = "FILE", description =
+      "Job-service clients, one per line: NAME TOKEN ('#' starts a comment). Each token sees only its own "
+          + "jobs; the cluster secret is a token too (env FLOTILLA_TOKENS_FILE).")
   Path tokensFile;
 
   @Option(names = "--max-message-bytes", paramLabel = "N", description = "Largest job-service request (env FLOTILLA_MAX_MESSAGE_BYTES; default 4194304).")
@@ -54,6 +79,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // Before anything else: a stop asked for while the server starts is answered once it has.
+    CompletableFuture<String> stop = StopSignals.install();
     JobLimits limits;
     Map<String, String> tokens;
     try {
@@ -72,7 +99,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
       tokens = file == null ? Map.of() : TokensFile.read(file);
     } catch (IllegalArgumentException | java.io.IOException e) {
       System.err.println("flotilla coordinator: " + e.getMessage());
-      return 2;
+      return USAGE;
     }
     CoordinatorServer.Settings settings =
         new CoordinatorServer.Settings(
@@ -97,17 +124,10 @@ public final class CoordinatorCommand implements Callable<Integer> {
       server = CoordinatorServer.start(settings);
     } catch (IllegalArgumentException | java.io.IOException e) {
       System.err.println("flotilla coordinator: " + e.getMessage());
-      return 2;
+      return USAGE;
     }
-    AtomicBoolean stopping = new AtomicBoolean();
-    Thread onTerm =
-        new Thread(
-            () -> {
-              stopping.set(true);
-              server.close();
-            },
-            "flotilla-coordinator-stop");
-    Runtime.getRuntime().addShutdownHook(onTerm);
+    // Any other way out of the JVM (SIGHUP, System.exit) still stops the server as gracefully as it can.
+    Runtime.getRuntime().addShutdownHook(new Thread(server::close, "flotilla-coordinator-stop"));
     System.out.println(
         "flotilla coordinator ready: grpc="
             + settings.bindHost()
@@ -119,12 +139,16 @@ public final class CoordinatorCommand implements Callable<Integer> {
             + server.clusterPort()
             + (settings.secret().isEmpty() ? " (no secret: loopback only)" : ""));
     System.out.flush();
-    server.clusterStopped().join();
-    // The cluster node stopped without a SIGTERM: the coordinator was downed, and cannot go on.
-    if (!stopping.get()) {
-      System.err.println("flotilla coordinator: its cluster node stopped; exiting");
-      return 1;
+    CompletableFuture.anyOf(stop, server.clusterStopped()).join();
+    if (stop.isDone()) {
+      log.info("stopping on {}: telling workers and clients, leaving the cluster", stop.join());
+      server.close();
+      log.info("stopped");
+      return STOPPED;
     }
-    return 0;
+    // Nobody asked: the cluster downed this node, and a coordinator outside its cluster cannot go on.
+    log.error("its cluster node stopped without being asked to (the cluster downed it); exiting");
+    server.close();
+    return FAILED;
   }
 }

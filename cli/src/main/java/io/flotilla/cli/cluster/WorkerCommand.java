@@ -1,6 +1,7 @@
 package io.flotilla.cli.cluster;
 
 import io.flotilla.worker.JoiningWorker;
+import io.flotilla.worker.WorkerExit;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -12,10 +13,26 @@ import picocli.CommandLine.Option;
     name = "worker",
     mixinStandardHelpOptions = true,
     description = {
-      "Joins the coordinator at HOST:PORT (its gRPC port) as a worker and runs its work until the",
-      "coordinator goes away or the cluster downs this worker; then exits non-zero, for its supervisor to",
-      "start it again. Code the clients ship is fetched on first use and cached in --cache-dir.",
-      "Exit codes: 64 refused (wrong secret, other release), 66 coordinator lost or downed."
+      "Joins a coordinator as a worker and runs its work.",
+      "Joins the coordinator at HOST:PORT (its gRPC port) and runs its work until it is asked to stop "
+          + "(SIGTERM, SIGINT: it leaves the cluster, and its tasks run elsewhere), its coordinator stops, "
+          + "the coordinator goes away or the cluster downs this worker. It exits non-zero only when "
+          + "something went wrong, for its supervisor to start it again. Code the clients ship is fetched "
+          + "on first use and cached in --cache-dir."
+    },
+    exitCodeListHeading = "Exit codes:%n",
+    exitCodeList = {
+      WorkerExit.STOPPED + ":Stopped as asked (SIGTERM, SIGINT), or its coordinator stopped.",
+      WorkerExit.FAILED + ":An unexpected error.",
+      WorkerExit.USAGE + ":The command line or a setting is wrong.",
+      WorkerExit.REFUSED + ":Refused: a wrong or missing secret, a certificate the other side does not"
+          + " trust, TLS on one side only, or another release. Starting it again will not help until"
+          + " that is fixed.",
+      WorkerExit.COORDINATOR_LOST + ":Lost its coordinator: it cannot be reached, went away without a word,"
+          + " or did not admit this worker to its cluster; or the cluster downed this worker. Start it"
+          + " again.",
+      WorkerExit.RESTART + ":Its coordinator asked for a fresh worker in its place (to stop a task it was"
+          + " running). Start it again."
     })
 public final class WorkerCommand implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
@@ -34,12 +51,12 @@ public final class WorkerCommand implements Callable<Integer> {
     String address = cluster.pick(join, "join", s -> s, null);
     if (address == null || address.lastIndexOf(':') <= 0) {
       System.err.println("flotilla worker: --join HOST:PORT is required (or FLOTILLA_JOIN)");
-      return 2;
+      return WorkerExit.USAGE;
     }
     int n = cluster.pick(threads, "threads", Integer::parseInt, Runtime.getRuntime().availableProcessors());
     if (n < 1) {
       System.err.println("flotilla worker: --threads must be at least 1, was " + n);
-      return 2;
+      return WorkerExit.USAGE;
     }
     int colon = address.lastIndexOf(':');
     return JoiningWorker.run(

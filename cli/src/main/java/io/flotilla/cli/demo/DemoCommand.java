@@ -1,5 +1,7 @@
 package io.flotilla.cli.demo;
 
+import io.flotilla.BrokenPoolException;
+import io.flotilla.MapOptions;
 import io.flotilla.MapResults;
 import io.flotilla.PoolExecutor;
 import io.flotilla.ProcessPool;
@@ -17,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
+import java.util.function.LongSupplier;
 import java.util.stream.IntStream;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -33,8 +36,12 @@ import picocli.CommandLine.Option;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Runs the seed articles' workloads (pbkdf2 hashing, primes, word counts, downloads) on a serial",
-      "loop, a ThreadPool and a ProcessPool on this machine, and prints times and speed-ups."
+      "Times the seed articles' workloads on a serial loop, a ThreadPool and a ProcessPool.",
+      "The workloads are pbkdf2 hashing, primes, word counts and downloads. Each gets its times on this "
+          + "machine, its speed-ups over the serial loop and a verdict drawn from what was measured.",
+      "Exit codes: 0 every executor computed the same results, 1 results differed between executors, "
+          + "2 bad command line, 5 the coordinator refused this client (no cluster secret, or a wrong one), "
+          + "7 no coordinator answered, 8 the demo failed otherwise (its message on standard error)."
     })
 public final class DemoCommand implements Callable<Integer> {
   private static final List<String> ALL = List.of("hash", "primes", "wordcount", "download");
@@ -59,11 +66,11 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(
       names = "--connect",
       paramLabel = "HOST:PORT",
-      description = {
-        "Run the process column on the workers of a running coordinator (flotilla coordinator) instead of",
-        "local worker JVMs; the secret comes from FLOTILLA_SECRET. Word counts then ship the texts rather",
-        "than file names, and the download workload is left out: its server is on this machine's loopback."
-      })
+      description =
+          "Run the process column on the workers of a running coordinator (flotilla coordinator) instead of "
+              + "local worker JVMs; the cluster secret comes from FLOTILLA_SECRET, or from the file "
+              + "FLOTILLA_SECRET_FILE names. Word counts then ship the texts rather than file names, and the "
+              + "download workload is left out: its server is on this machine's loopback.")
   String connect;
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -79,6 +86,24 @@ public final class DemoCommand implements Callable<Integer> {
       super(ALL);
     }
   }
+
+  /** Every executor computed the same results. */
+  static final int OK = 0;
+
+  /** Executors computed different results: a bug. */
+  static final int RESULTS_DIFFER = 1;
+
+  /** The command line is wrong (picocli's code for it, and the job commands'). */
+  static final int USAGE = 2;
+
+  /** The coordinator refused this client: no cluster secret, or a wrong one (the job commands' code). */
+  static final int REFUSED = 5;
+
+  /** No coordinator answered at the address, or not in time (the job commands' code). */
+  static final int UNREACHABLE = 7;
+
+  /** Anything else stopped the demo: a pool that broke, a workload that failed. */
+  static final int FAILED = 8;
 
   @Override
   public Integer call() throws Exception {
@@ -103,16 +128,22 @@ public final class DemoCommand implements Callable<Integer> {
         only = only.stream().filter(w -> !w.equals("download")).toList();
       }
     }
+    // First, so that a coordinator that refuses this client is reported before anything else is set up.
+    PoolExecutor processPool;
+    try {
+      processPool = connect == null ? ProcessPool.local(workers) : ProcessPool.connect(connect);
+    } catch (BrokenPoolException e) {
+      return failed(e);
+    }
     PrintStream out = System.out;
     List<Row> rows = new ArrayList<>();
-    try (TextCorpus corpus = new TextCorpus(16, 25_000);
+    try (processPool;
+        TextCorpus corpus = new TextCorpus(16, 25_000);
         SlowHttpServer http = new SlowHttpServer(20, 10_000);
-        ThreadPool threadPool = ThreadPool.of(threads);
-        PoolExecutor processPool = connect == null ? ProcessPool.local(workers) : ProcessPool.connect(connect)) {
+        ThreadPool threadPool = ThreadPool.of(threads)) {
       workers = processPool.workers();
-      // The pools exist before the clock starts: the demo compares running work, not JVM start-up.
-      threadPool.submit(() -> 1).get();
-      processPool.submit(() -> 1).get();
+      // The pools are ready before the clock starts: the demo compares running work, not JVM start-up.
+      DemoPools pools = DemoPools.ready(threadPool, processPool);
       if (!json) {
         out.printf(
             Locale.ROOT,
@@ -125,17 +156,46 @@ public final class DemoCommand implements Callable<Integer> {
       }
       for (String name : only) {
         DemoWorkload<?, ?> workload = workload(name, corpus, http);
-        Row row = measure(workload, threadPool, processPool);
+        Row row = measure(workload, pools);
         rows.add(row);
         if (json) {
           printJson(out, row);
         }
       }
+    } catch (Exception e) {
+      return failed(e);
     }
     if (!json) {
       printTable(out, rows);
     }
-    return rows.stream().allMatch(r -> r.consistent) ? 0 : 1;
+    return rows.stream().allMatch(r -> r.figures.consistent()) ? OK : RESULTS_DIFFER;
+  }
+
+  /** Reports what stopped the demo on stderr, in one line, and returns its exit code. */
+  private int failed(Exception e) {
+    Throwable shown = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+    System.err.println("flotilla demo: " + shown.getMessage());
+    return exitCode(e);
+  }
+
+  /**
+   * @param failure what stopped the demo
+   * @return its exit code: the coordinator's answer, when one is among the causes, decides
+   */
+  static int exitCode(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof io.grpc.StatusRuntimeException s) {
+        return switch (s.getStatus().getCode()) {
+          case UNAUTHENTICATED, PERMISSION_DENIED -> REFUSED;
+          case UNAVAILABLE, DEADLINE_EXCEEDED -> UNREACHABLE;
+          default -> FAILED;
+        };
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return FAILED;
   }
 
   private DemoWorkload<?, ?> workload(String name, TextCorpus corpus, SlowHttpServer http)
@@ -143,9 +203,18 @@ public final class DemoCommand implements Callable<Integer> {
     return switch (name) {
       case "hash" -> {
         // PBKDF2 runs ~40% slower until the JIT has seen a whole run, in every JVM: warm up on the
-        // real items, or the serial loop (first in line) pays for everyone.
+        // real items, or the serial loop (first in line) pays for everyone. Three timed runs: one run
+        // of a few seconds varies by a tenth on a shared machine.
+        //
+        // One item at a time, as the seed's Python map does (chunksize 1). The items' costs grow with n;
+        // the automatic chunking splits an input of known length into one chunk per worker and leaves
+        // the balance to work stealing, which here leaves a worker idle at the end: on two workers,
+        // items of these costs (as sleeps, so that only the scheduling counted) ran 1.47x to 1.76x
+        // faster than one after the other, and 1.82x to 1.87x one at a time, the most being 1.85x
+        // for any split that starts them in order.
         List<Integer> ns = IntStream.range(0, 20).boxed().toList();
-        yield new DemoWorkload<>("hash", ns, Workloads::hashOne, 1, 1, ns);
+        yield new DemoWorkload<>(
+            "hash", ns, Workloads::hashOne, 3, 1, ns, MapOptions.defaults().chunkSize(1));
       }
       case "primes" -> {
         // A few hundred warm-up maps: until the JIT has compiled the map path in the caller and in every
@@ -172,46 +241,95 @@ public final class DemoCommand implements Callable<Integer> {
     };
   }
 
-  /** One workload's three measurements. */
-  private record Row(
-      String workload, int items, double serial, double thread, double process, boolean consistent) {}
+  /** One workload's measurements. */
+  private record Row(String workload, Verdict.Figures figures) {}
 
-  private Row measure(DemoWorkload<?, ?> w, PoolExecutor threadPool, PoolExecutor processPool) throws Exception {
-    Timed serial = time(w, null, "serial");
-    Timed thread = time(w, threadPool, "threads");
-    Timed process = time(w, processPool, "processes");
+  private Row measure(DemoWorkload<?, ?> w, DemoPools pools) throws Exception {
+    Timed serial = time(w, null, "serial", DemoPools::serialCpuNanos);
+    Timed thread = time(w, pools.threads(), "threads", DemoPools::jvmCpuNanos);
+    Timed process = time(w, pools.processes(), "processes", pools::workerCpuNanos);
     boolean consistent = serial.results.equals(thread.results) && serial.results.equals(process.results);
     if (!consistent) {
       System.err.println("flotilla demo: " + w.name() + " gave different results on different executors!");
     }
-    return new Row(w.name(), w.items().size(), serial.seconds, thread.seconds, process.seconds, consistent);
+    DemoPools.Copying copying = pools.copying(w.items(), serial.results);
+    Verdict.Figures figures =
+        new Verdict.Figures(
+            w.items().size(),
+            serial.seconds,
+            thread.seconds,
+            process.seconds,
+            serial.itemSeconds,
+            Runtime.getRuntime().availableProcessors(),
+            threads,
+            pools.processes().parallelism(),
+            serial.cores,
+            thread.cores,
+            process.cores,
+            pools.threadRoundTrip(),
+            pools.processRoundTrip(),
+            copying.bytesPerItem(),
+            copying.secondsPerItem(),
+            consistent);
+    return new Row(w.name(), figures);
   }
 
-  private record Timed(double seconds, List<?> results) {}
+  /**
+   * @param seconds the median run's wall-clock time
+   * @param results the last run's results
+   * @param itemSeconds each item's time in the median run, for the serial loop only
+   * @param cores CPU time over wall-clock time, summed over the timed runs; NaN when not measured
+   */
+  private record Timed(double seconds, List<?> results, double[] itemSeconds, double cores) {}
 
-  private <T, R> Timed time(DemoWorkload<T, R> w, PoolExecutor pool, String label) throws Exception {
+  private <T, R> Timed time(DemoWorkload<T, R> w, PoolExecutor pool, String label, LongSupplier cpuNanos)
+      throws Exception {
     for (int run = 0; run < w.warmUpRuns(); run++) {
-      runOnce(w.fn(), w.warmUpItems(), pool, null);
+      runOnce(w.fn(), w.warmUpItems(), w.options(), pool, null, null);
     }
     double[] seconds = new double[w.repetitions()];
+    double[][] itemSeconds = new double[w.repetitions()][];
+    long cpu = 0;
+    long wall = 0;
     List<R> results = null;
     try (ProgressBar bar = progressBar(w.name() + " / " + label, (long) w.repetitions() * w.items().size())) {
       for (int run = 0; run < w.repetitions(); run++) {
+        itemSeconds[run] = pool == null ? new double[w.items().size()] : null;
+        long cpuStart = cpuNanos.getAsLong();
         long start = System.nanoTime();
-        results = runOnce(w.fn(), w.items(), pool, bar);
-        seconds[run] = (System.nanoTime() - start) / 1e9;
+        results = runOnce(w.fn(), w.items(), w.options(), pool, bar, itemSeconds[run]);
+        long elapsed = System.nanoTime() - start;
+        long cpuEnd = cpuNanos.getAsLong();
+        seconds[run] = elapsed / 1e9;
+        wall += elapsed;
+        // A worker replaced during the run takes its CPU time with it: then the figure is unknown.
+        cpu = cpu < 0 || cpuStart < 0 || cpuEnd < cpuStart ? -1 : cpu + (cpuEnd - cpuStart);
       }
     }
-    Arrays.sort(seconds);
-    return new Timed(seconds[seconds.length / 2], results);
+    Integer[] order = IntStream.range(0, seconds.length).boxed().toArray(Integer[]::new);
+    Arrays.sort(order, (a, b) -> Double.compare(seconds[a], seconds[b]));
+    int median = order[order.length / 2];
+    return new Timed(seconds[median], results, itemSeconds[median], cpu < 0 ? Double.NaN : (double) cpu / wall);
   }
 
   private static <T, R> List<R> runOnce(
-      SerializableFunction<T, R> fn, List<T> items, PoolExecutor pool, ProgressBar bar) throws Exception {
+      SerializableFunction<T, R> fn,
+      List<T> items,
+      MapOptions options,
+      PoolExecutor pool,
+      ProgressBar bar,
+      double[] itemSeconds)
+      throws Exception {
     List<R> results = new ArrayList<>(items.size());
     if (pool == null) {
+      long previous = System.nanoTime();
       for (T item : items) {
         results.add(fn.apply(item));
+        if (itemSeconds != null) {
+          long now = System.nanoTime();
+          itemSeconds[results.size() - 1] = (now - previous) / 1e9;
+          previous = now;
+        }
         if (bar != null) {
           bar.step();
         }
@@ -219,7 +337,7 @@ public final class DemoCommand implements Callable<Integer> {
       return results;
     }
     long base = bar == null ? 0 : bar.getCurrent();
-    try (MapResults<R> mapped = pool.map(fn, items)) {
+    try (MapResults<R> mapped = pool.map(fn, items, options)) {
       while (mapped.hasNext()) {
         results.add(mapped.next());
         if (bar != null) {
@@ -245,10 +363,11 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   private void printJson(PrintStream out, Row row) {
+    Verdict.Figures f = row.figures;
     Map<String, Double> byExecutor = new LinkedHashMap<>();
-    byExecutor.put("serial", row.serial);
-    byExecutor.put("thread", row.thread);
-    byExecutor.put("process", row.process);
+    byExecutor.put("serial", f.serialSeconds());
+    byExecutor.put("thread", f.threadSeconds());
+    byExecutor.put("process", f.processSeconds());
     for (Map.Entry<String, Double> e : byExecutor.entrySet()) {
       int n = switch (e.getKey()) {
         case "thread" -> threads;
@@ -262,7 +381,7 @@ public final class DemoCommand implements Callable<Integer> {
           row.workload,
           executor,
           n,
-          row.items,
+          f.items(),
           e.getValue());
     }
     out.flush();
@@ -273,15 +392,16 @@ public final class DemoCommand implements Callable<Integer> {
     String processHead = (connect == null ? "processes (" : "cluster (") + workers + ")";
     out.printf(Locale.ROOT, "%-10s %6s  %10s  %-20s  %-20s  %s%n", "workload", "items", "serial", threadHead, processHead, "verdict");
     for (Row r : rows) {
+      Verdict.Figures f = r.figures;
       out.printf(
           Locale.ROOT,
           "%-10s %6d  %10s  %-20s  %-20s  %s%n",
           r.workload,
-          r.items,
-          duration(r.serial),
-          duration(r.thread) + String.format(Locale.ROOT, " %6.2fx", r.serial / r.thread),
-          duration(r.process) + String.format(Locale.ROOT, " %6.2fx", r.serial / r.process),
-          verdict(r));
+          f.items(),
+          duration(f.serialSeconds()),
+          duration(f.threadSeconds()) + String.format(Locale.ROOT, " %6.2fx", f.serialSeconds() / f.threadSeconds()),
+          duration(f.processSeconds()) + String.format(Locale.ROOT, " %6.2fx", f.serialSeconds() / f.processSeconds()),
+          Verdict.of(f));
     }
     out.println();
     out.println("Times are medians of repeated runs on warm pools; NNx is the speed-up over the serial loop.");
@@ -291,36 +411,6 @@ public final class DemoCommand implements Callable<Integer> {
     return seconds >= 1
         ? String.format(Locale.ROOT, "%.2f s", seconds)
         : String.format(Locale.ROOT, "%.2f ms", seconds * 1000);
-  }
-
-  /** Which executor the numbers recommend, in one line. */
-  String verdict(Row r) {
-    double threadSpeedup = r.serial / r.thread;
-    double processSpeedup = r.serial / r.process;
-    double best = Math.max(threadSpeedup, processSpeedup);
-    if (!r.consistent) {
-      return "results differ between executors: a bug, please report it";
-    }
-    if (best < 1.1) {
-      return "serial: too little work per item to pay for parallelism";
-    }
-    if (processSpeedup > threadSpeedup * 1.15) {
-      return String.format(Locale.ROOT, "processes: CPU-bound, %.1fx on %d worker JVMs", processSpeedup, workers);
-    }
-    if (threadSpeedup > processSpeedup * 1.15) {
-      // More speed-up than there are cores means the threads were waiting, not computing.
-      return threadSpeedup > Runtime.getRuntime().availableProcessors() * 1.2
-          ? String.format(
-              Locale.ROOT, "threads: mostly waiting (I/O), %.1fx with %d threads", threadSpeedup, threads)
-          : String.format(
-              Locale.ROOT,
-              "threads: %.1fx; worker JVMs pay to copy each result between processes",
-              threadSpeedup);
-    }
-    return String.format(
-        Locale.ROOT,
-        "either: %.1fx both ways (Java threads have no GIL); processes add isolation",
-        best);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.flotilla.cli.demo;
 
+import io.flotilla.MapOptions;
 import io.flotilla.SerializableFunction;
 import java.util.List;
 
@@ -15,6 +16,7 @@ import java.util.List;
  * @param repetitions timed runs per executor
  * @param warmUpRuns untimed runs before them
  * @param warmUpItems the inputs of the untimed runs
+ * @param options the pools' map options, the same for both pools
  * @param <T> the item type
  * @param <R> the result type
  */
@@ -24,4 +26,17 @@ public record DemoWorkload<T, R>(
     SerializableFunction<T, R> fn,
     int repetitions,
     int warmUpRuns,
-    List<T> warmUpItems) {}
+    List<T> warmUpItems,
+    MapOptions options) {
+
+  /** A workload mapped with the default options. */
+  public DemoWorkload(
+      String name,
+      List<T> items,
+      SerializableFunction<T, R> fn,
+      int repetitions,
+      int warmUpRuns,
+      List<T> warmUpItems) {
+    this(name, items, fn, repetitions, warmUpRuns, warmUpItems, MapOptions.defaults());
+  }
+}

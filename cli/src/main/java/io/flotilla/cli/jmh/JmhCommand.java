@@ -25,8 +25,8 @@ import picocli.CommandLine.Unmatched;
     name = "jmh",
     description = {
       "Runs the JMH microbenchmarks of the hot paths, in forked JVMs.",
-      "Codec, scheduler dispatch, map reordering and result delivery; every argument goes to JMH",
-      "(-h for its options, -l for the list). The whole suite takes about three minutes on 2 cores."
+      "Codec, scheduler dispatch, map reordering and result delivery; every argument goes to JMH (-h for "
+          + "its options, -l for the list). The whole suite takes about three minutes on 2 cores."
     })
 public final class JmhCommand implements Callable<Integer> {
   /** Taken whole: the options are JMH's, not this command's. */

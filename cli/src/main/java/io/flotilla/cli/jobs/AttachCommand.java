@@ -14,9 +14,9 @@ import picocli.CommandLine.Parameters;
     name = "attach",
     mixinStandardHelpOptions = true,
     description = {
-      "Reads a job's results as 'flotilla submit' prints them, skipping the first",
-      "N (--from), until the job ends. Results stay readable for the",
-      "coordinator's --job-retention after the job finishes. Exit codes as submit's."
+      "Reads a job's results as 'flotilla submit' prints them, until the job ends.",
+      "Skips the first N (--from). Results stay readable for the coordinator's --job-retention after the "
+          + "job finishes. Exit codes as submit's."
     })
 public final class AttachCommand implements Callable<Integer> {
   @Mixin JobConnection connection;

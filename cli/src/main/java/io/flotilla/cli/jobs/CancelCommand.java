@@ -13,9 +13,10 @@ import picocli.CommandLine.Parameters;
     name = "cancel",
     mixinStandardHelpOptions = true,
     description = {
-      "Cancels a job: inputs not started are dropped (their results say",
-      "\"Cancelled\"), running chunks stop at their next input, and it takes no",
-      "more inputs. Results computed stay readable. Exit 0, or 4 for an unknown job."
+      "Cancels a job.",
+      "Inputs not started are dropped (their results say \"Cancelled\"), running chunks stop at their next "
+          + "input, and the job takes no more inputs. Results computed stay readable. Exit codes as "
+          + "submit's (4 for an unknown job)."
     })
 public final class CancelCommand implements Callable<Integer> {
   @Mixin JobConnection connection;

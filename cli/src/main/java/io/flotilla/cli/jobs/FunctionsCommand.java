@@ -17,9 +17,10 @@ import picocli.CommandLine.Option;
     name = "functions",
     mixinStandardHelpOptions = true,
     description = {
-      "Lists the functions the coordinator's workers run by name:",
+      "Lists the functions the coordinator's workers run by name.",
+      "One line each:",
       "  NAME(INPUT) -> OUTPUT  description",
-      "--local lists those this installation registers, without a coordinator."
+      "With --local, those this installation registers, without a coordinator."
     })
 public final class FunctionsCommand implements Callable<Integer> {
   @Mixin JobConnection connection;

@@ -8,7 +8,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,7 +77,7 @@ final class InputSender implements ClientResponseObserver<InputBatch, JobStatus>
    * @param text how lines become inputs
    * @return null when every line was sent, else why it stopped (already reported on standard error)
    */
-  static Stop send(JobConnection connection, String jobId, long skip, BufferedReader input, PayloadText text)
+  static Stop send(JobConnection connection, String jobId, long skip, Utf8Lines input, PayloadText text)
       throws IOException, InterruptedException {
     long next = skip;
     long lineNo = 0;
@@ -90,7 +89,13 @@ final class InputSender implements ClientResponseObserver<InputBatch, JobStatus>
       long bytes = 0;
       String refusal = null;
       while (segment.size() < SEGMENT_BATCHES) {
-        String line = input.readLine();
+        String line;
+        try {
+          line = input.readLine();
+        } catch (java.nio.charset.CharacterCodingException e) {
+          refusal = e.getMessage();
+          break;
+        }
         if (line == null) {
           eof = true;
           break;

@@ -21,7 +21,7 @@ final class JobConnection implements AutoCloseable {
   @Option(names = "--connect", paramLabel = "HOST:PORT", description = "The coordinator (env FLOTILLA_COORDINATOR; default 127.0.0.1:7600).")
   String connect;
 
-  @Option(names = "--token-file", paramLabel = "FILE", description = "A file holding this client's token (env FLOTILLA_TOKEN, FLOTILLA_TOKEN_FILE; the cluster secret, FLOTILLA_SECRET, is also a token).")
+  @Option(names = "--token-file", paramLabel = "FILE", description = "A file holding this client's token (env FLOTILLA_TOKEN, FLOTILLA_TOKEN_FILE; the cluster secret, from FLOTILLA_SECRET or FLOTILLA_SECRET_FILE, is also a token).")
   Path tokenFile;
 
   @Option(names = "--tls-dir", paramLabel = "DIR", description = "ca.crt, tls.crt and tls.key for a coordinator that speaks TLS (env FLOTILLA_TLS_DIR).")

@@ -24,9 +24,9 @@ import picocli.CommandLine.Parameters;
     name = "status",
     mixinStandardHelpOptions = true,
     description = {
-      "Shows the coordinator's workers (host, pid, cores, load = busy threads of",
-      "threads, tasks done) and this client's jobs, or one job given its id.",
-      "--json prints the same as one JSON object."
+      "Shows the coordinator's workers and this client's jobs, or one job given its id.",
+      "Each worker with its host, pid, cores, load (busy threads of threads) and tasks done. With --json, "
+          + "the same as one JSON object."
     })
 public final class StatusCommand implements Callable<Integer> {
   @Mixin JobConnection connection;

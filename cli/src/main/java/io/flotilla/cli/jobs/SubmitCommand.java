@@ -5,10 +5,7 @@ import io.flotilla.proto.JobStatus;
 import io.flotilla.proto.ListFunctionsRequest;
 import io.flotilla.proto.SubmitRequest;
 import io.grpc.StatusRuntimeException;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -24,14 +21,15 @@ import picocli.CommandLine.Option;
     name = "submit",
     mixinStandardHelpOptions = true,
     description = {
-      "Submits a job to a coordinator: one input per line of JSON (from --input,",
-      "or standard input); one result per line of JSON on standard output:",
+      "Submits a job to a coordinator and prints its results.",
+      "Reads one input per line of JSON (from --input, or standard input) and prints one result per line "
+          + "of JSON on standard output:",
       "  {\"index\":N,\"value\":V}, {\"index\":N,\"base64\":B} or {\"index\":N,\"error\":E}",
-      "The job id goes to standard error first; after a lost connection,",
-      "'flotilla attach ID --from N' reads on.",
-      "Exit codes: 0 all succeeded, 1 some inputs failed, 2 bad command line or",
-      "input line, 3 cancelled, 4 refused (unknown function or job, an input of",
-      "the wrong type), 5 token, 6 limit, 7 unreachable, 8 other."
+      "The job id goes to standard error first; after a lost connection, 'flotilla attach ID --from N' "
+          + "reads on.",
+      "Exit codes: 0 all succeeded, 1 some inputs failed, 2 bad command line or input line, 3 cancelled, "
+          + "4 refused (unknown function or job, an input of the wrong type), 5 token, 6 limit, "
+          + "7 unreachable, 8 other."
     })
 public final class SubmitCommand implements Callable<Integer> {
   @Mixin JobConnection connection;
@@ -58,12 +56,9 @@ public final class SubmitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    BufferedReader lines;
+    Utf8Lines lines;
     try {
-      lines =
-          input.equals("-")
-              ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
-              : Files.newBufferedReader(Path.of(input), StandardCharsets.UTF_8);
+      lines = new Utf8Lines(input.equals("-") ? System.in : Files.newInputStream(Path.of(input)));
     } catch (IOException e) {
       System.err.println("flotilla submit: cannot read " + input + ": " + e.getMessage());
       return JobExit.USAGE;

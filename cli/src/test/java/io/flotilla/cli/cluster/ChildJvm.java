@@ -18,6 +18,7 @@ public final class ChildJvm implements AutoCloseable {
   private final String name;
   private final Process process;
   private final List<String> lines = new CopyOnWriteArrayList<>();
+  private final Thread reader;
 
   public ChildJvm(String name, String namespace, Map<String, String> env, String... args) throws IOException {
     this.name = name;
@@ -36,7 +37,7 @@ public final class ChildJvm implements AutoCloseable {
     builder.environment().remove("FLOTILLA_SECRET");
     builder.environment().putAll(env);
     process = builder.start();
-    Thread reader =
+    reader =
         new Thread(
             () -> {
               try (BufferedReader in =
@@ -75,6 +76,34 @@ public final class ChildJvm implements AutoCloseable {
 
   public Process process() {
     return process;
+  }
+
+  /**
+   * Sends the process a signal, as an operator or a supervisor does. Not {@link Process#destroy()}:
+   * that also closes the pipes, and whatever the process says as it stops is lost.
+   *
+   * @param name the signal, e.g. "TERM"
+   */
+  public void signal(String name) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+    if (!kill.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IOException("kill -" + name + " " + process.pid() + " failed");
+    }
+  }
+
+  /**
+   * Waits for the process to exit and for everything it printed to be read: its last lines may still be
+   * in the pipe when it has exited.
+   *
+   * @return whether both happened in time
+   */
+  public boolean waitFor(java.time.Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    if (!process.waitFor(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)) {
+      return false;
+    }
+    reader.join(Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+    return !reader.isAlive();
   }
 
   /** @return everything it printed so far, for failure messages */

@@ -3,6 +3,7 @@ package io.flotilla.cli.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.flotilla.BrokenPoolException;
 import io.flotilla.ClusterPool;
@@ -80,19 +81,95 @@ class CoordinatorLifecycleTest {
   }
 
   @Test
-  void sigtermStopsTheCoordinatorGracefullyAndItsWorkersLeave() throws Exception {
+  void sigtermStopsTheCoordinatorGracefullyAndItsWorkersLeaveWithoutComplaint() throws Exception {
     try (ChildJvm coordinator = coordinator();
         ChildJvm worker = worker(address(coordinator))) {
       await("a worker").atMost(WAIT).until(() -> coordinator.count("ready with") == 1);
+      ClusterPool connected = ClusterPool.builder(address(coordinator)).secret(SECRET).build();
       try (ClusterPool pool = ClusterPool.builder(address(coordinator)).secret(SECRET).build()) {
         assertThat(pool.submit(() -> "done").get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("done");
       }
-      coordinator.process().destroy();
-      assertThat(coordinator.process().waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).as(coordinator.output()).isTrue();
-      assertThat(coordinator.process().exitValue()).as(coordinator.output()).isIn(0, 143);
-      assertThat(worker.process().waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).as(worker.output()).isTrue();
-      assertThat(worker.process().exitValue()).as(worker.output()).isEqualTo(66);
+      coordinator.signal("TERM");
+      assertThat(coordinator.waitFor(WAIT)).as(coordinator.output()).isTrue();
+      assertThat(coordinator.process().exitValue()).as(coordinator.output()).isZero();
+      // A client still connected is told why, not left to guess from a broken stream.
+      await("the connected client hears")
+          .atMost(WAIT)
+          .until(() -> catchThrowable(() -> connected.submit(() -> 1)) instanceof BrokenPoolException);
+      assertThat(catchThrowable(() -> connected.submit(() -> 1))).hasMessageContaining("the coordinator is stopping");
+      connected.close();
+      assertThat(worker.waitFor(WAIT)).as(worker.output()).isTrue();
+      // Its coordinator said it was stopping: nothing for a supervisor to restart, nothing to warn of.
+      assertThat(worker.process().exitValue()).as(worker.output()).isZero();
+      assertThat(coordinator.line("stopping on SIGTERM")).as(coordinator.output()).contains("INFO");
+      assertThat(worker.line("is stopping")).as(worker.output()).contains("INFO");
+      assertNoComplaint(coordinator);
+      assertNoComplaint(worker);
     }
+  }
+
+  @Test
+  void sigtermStopsAWorkerGracefullyAndItsCoordinatorSaysItLeft() throws Exception {
+    try (ChildJvm coordinator = coordinator();
+        ChildJvm worker = worker(address(coordinator))) {
+      await("a worker").atMost(WAIT).until(() -> coordinator.count("ready with") == 1);
+      worker.signal("TERM");
+      assertThat(worker.waitFor(WAIT)).as(worker.output()).isTrue();
+      assertThat(worker.process().exitValue()).as(worker.output()).isZero();
+      assertThat(worker.line("stopping on SIGTERM")).as(worker.output()).contains("INFO");
+      await("the coordinator hears the worker left")
+          .atMost(WAIT)
+          .until(() -> coordinator.line(" left") != null);
+      assertThat(coordinator.line(" left")).as(coordinator.output()).contains("INFO").contains("SIGTERM");
+      assertThat(coordinator.process().isAlive()).as(coordinator.output()).isTrue();
+      assertNoComplaint(coordinator);
+      assertNoComplaint(worker);
+    }
+  }
+
+  @Test
+  void sigintStopsTheCoordinatorGracefully() throws Exception {
+    // A process started with SIGINT ignored (in the background of a script) passes that on to its
+    // children, and nothing can catch it there.
+    assumeTrue(!sigintIgnored(), "SIGINT is ignored in this process and its children");
+    try (ChildJvm coordinator = coordinator()) {
+      coordinator.signal("INT");
+      assertThat(coordinator.waitFor(WAIT)).as(coordinator.output()).isTrue();
+      assertThat(coordinator.process().exitValue()).as(coordinator.output()).isZero();
+      assertThat(coordinator.line("stopping on SIGINT")).as(coordinator.output()).contains("INFO");
+      assertNoComplaint(coordinator);
+    }
+  }
+
+  @Test
+  void aClusterPortInUseIsAWrongSettingNamedInOneLine() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        ChildJvm coordinator =
+            new ChildJvm(
+                "coordinator", null, Map.of("FLOTILLA_SECRET", SECRET),
+                "coordinator", "--port", "0", "--cluster-port", Integer.toString(taken.getLocalPort()),
+                "--data-dir", tmp.resolve("data").toString())) {
+      assertThat(coordinator.waitFor(WAIT)).as(coordinator.output()).isTrue();
+      assertThat(coordinator.process().exitValue()).as(coordinator.output()).isEqualTo(2);
+      assertThat(coordinator.line("flotilla coordinator: ")).as(coordinator.output())
+          .contains("cluster port")
+          .contains(Integer.toString(taken.getLocalPort()));
+    }
+  }
+
+  private static void assertNoComplaint(ChildJvm jvm) {
+    assertThat(jvm.lines(" WARN ")).as(jvm.output()).isEmpty();
+    assertThat(jvm.lines(" ERROR ")).as(jvm.output()).isEmpty();
+  }
+
+  /** @return whether this JVM was started with SIGINT ignored, as its children then are */
+  private static boolean sigintIgnored() throws java.io.IOException {
+    for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("SigIgn:")) {
+        return (Long.parseUnsignedLong(line.substring(7).trim(), 16) & (1L << (2 - 1))) != 0;
+      }
+    }
+    return false;
   }
 
   @Test

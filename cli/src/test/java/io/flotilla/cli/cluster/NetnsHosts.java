@@ -1,5 +1,6 @@
 package io.flotilla.cli.cluster;
 
+import io.flotilla.testing.Requirements;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -35,15 +36,39 @@ final class NetnsHosts implements AutoCloseable {
   /** Whether this test added a firewall rule, to be removed with the bridge. */
   private final boolean forwarding;
 
-  /** @return whether this machine lets a test make namespaces: Linux, root, and the ip command */
-  static boolean available() {
-    try {
-      Process p = new ProcessBuilder("ip", "netns", "list").redirectErrorStream(true).start();
-      p.getInputStream().readAllBytes();
-      return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0 && "root".equals(System.getProperty("user.name"));
-    } catch (IOException | InterruptedException e) {
-      return false;
+  /** What this machine offers for namespaces, found once per JVM. */
+  private record Abilities(boolean root, boolean ip, boolean namespaces) {
+    static final Abilities HERE = find();
+
+    private static Abilities find() {
+      boolean root = Requirements.root();
+      boolean ip = Requirements.onPath("ip");
+      String probe = "flprobe" + ProcessHandle.current().pid();
+      boolean made = root && ip && Requirements.runs(List.of("ip", "netns", "add", probe));
+      if (made) {
+        Requirements.runs(List.of("ip", "netns", "delete", probe));
+      }
+      return new Abilities(root, ip, made);
     }
+  }
+
+  /** @return whether this machine lets a test make namespaces: root, the ip command, and the privilege */
+  static boolean usable() {
+    return Abilities.HERE.namespaces();
+  }
+
+  /**
+   * Skips the calling test (fails it under CI=true) unless {@link #usable}, saying what is missing. Call
+   * it in {@code @BeforeEach}: a skip in {@code @BeforeAll} reaches surefire's report as no test at all.
+   */
+  static void require() {
+    Abilities here = Abilities.HERE;
+    Requirements.require(here.root(), "root to make network namespaces", "run the tests as root");
+    Requirements.require(here.ip(), "the ip command to make network namespaces", "apt-get install iproute2");
+    Requirements.require(
+        here.namespaces(),
+        "the privilege to make a network namespace ('ip netns add' failed)",
+        "run the tests as root on the host or in a privileged container");
   }
 
   private String bridge() {

@@ -56,6 +56,10 @@ class JobCommandsTest {
     final List<String> err = new CopyOnWriteArrayList<>();
 
     Run(String token, String stdin, String... args) throws IOException {
+      this(token, stdin.getBytes(StandardCharsets.UTF_8), args);
+    }
+
+    Run(String token, byte[] stdin, String... args) throws IOException {
       List<String> command = new ArrayList<>();
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.flotilla.cli.Main"));
@@ -72,7 +76,7 @@ class JobCommandsTest {
       collect(process.getInputStream(), out);
       collect(process.getErrorStream(), err);
       try (var in = process.getOutputStream()) {
-        in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        in.write(stdin);
       }
     }
 
@@ -183,6 +187,17 @@ class JobCommandsTest {
       assertThat(results.get(1).get("error").get("type").asText()).isEqualTo("java.lang.IllegalArgumentException");
       assertThat(results.get(1).get("error").get("message").asText()).contains("between 0 and 200, not 500");
       assertThat(results.get(2).get("value").asText()).hasSize(64);
+    }
+  }
+
+  @Test
+  void standardInputThatIsNotUtf8IsRefusedAtItsLine() throws Exception {
+    // Line 2 is "1" in UTF-16 with its byte-order mark: no UTF-8 reader may guess it into a number.
+    byte[] stdin = {'7', '\n', (byte) 0xff, (byte) 0xfe, '1', 0, '\n', '1', '1', '\n'};
+    try (Run run = new Run(JobCluster.ALICE, stdin, "submit", "--fn", "isprime")) {
+      assertThat(run.exit()).isEqualTo(JobExit.USAGE);
+      assertThat(String.join("\n", run.err)).contains("line 2 is not UTF-8");
+      assertThat(run.out).as("the line before it ran").containsExactly("{\"index\":0,\"value\":true}");
     }
   }
 

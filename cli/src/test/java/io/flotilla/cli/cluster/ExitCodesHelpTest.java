@@ -1,0 +1,37 @@
+package io.flotilla.cli.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flotilla.cli.Main;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/**
+ * Supervisors and scripts act on the exit codes of {@code flotilla coordinator} and {@code flotilla
+ * worker}: each is listed in the command's help. The lifecycle tests check that the processes exit with
+ * them.
+ */
+class ExitCodesHelpTest {
+  private static String help(String command) {
+    return new CommandLine(new Main()).getSubcommands().get(command).getUsageMessage(CommandLine.Help.Ansi.OFF);
+  }
+
+  @Test
+  void theCoordinatorsHelpListsEveryExitCode() {
+    String help = help("coordinator");
+    assertThat(help).contains("Exit codes:");
+    assertThat(help).containsPattern("(?m)^\\s+0\\s+Stopped as asked");
+    assertThat(help).containsPattern("(?m)^\\s+1\\s+");
+    assertThat(help).containsPattern("(?m)^\\s+2\\s+");
+  }
+
+  @Test
+  void theWorkersHelpListsEveryExitCode() {
+    String help = help("worker");
+    assertThat(help).contains("Exit codes:");
+    assertThat(help).containsPattern("(?m)^\\s+0\\s+Stopped as asked");
+    for (int code : new int[] {1, 2, 64, 66, 67}) {
+      assertThat(help).containsPattern("(?m)^\\s+" + code + "\\s+");
+    }
+  }
+}
