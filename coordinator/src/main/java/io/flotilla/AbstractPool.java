@@ -113,7 +113,7 @@ abstract class AbstractPool implements PoolExecutor {
     admit();
     TaskFuture<R> future = new TaskFuture<>();
     pendingTasks.put(future, task);
-    future.whenComplete(
+    var unused = future.whenComplete(
         (r, e) -> {
           pendingTasks.remove(future);
           maybeTerminate();
@@ -167,7 +167,7 @@ abstract class AbstractPool implements PoolExecutor {
 
   @Override
   public void execute(Runnable command) {
-    submit(command)
+    var unused = submit(command)
         .whenComplete(
             (r, e) -> {
               if (e != null && !(e instanceof CancellationException)) {
@@ -268,7 +268,7 @@ abstract class AbstractPool implements PoolExecutor {
       for (Callable<T> task : tasks) {
         CompletableFuture<T> f = submit(task);
         futures.add(f);
-        f.whenComplete(
+        var unused = f.whenComplete(
             (r, e) -> {
               if (e == null) {
                 first.complete(r);
@@ -389,7 +389,7 @@ abstract class AbstractPool implements PoolExecutor {
       }
       state = State.STOPPING;
     }
-    stopBackend()
+    var unused = stopBackend()
         .whenComplete(
             (r, e) -> {
               synchronized (lock) {

@@ -19,6 +19,9 @@ import java.util.stream.Stream;
  *
  * @param <R> the result type
  */
+// Both, on purpose: a map's results are read once, and a for-each loop over the map is how Python users
+// read them.
+@SuppressWarnings("IterableAndIterator")
 public interface MapResults<R> extends Iterator<R>, Iterable<R>, AutoCloseable {
   /** @return this iterator (it can be iterated once) */
   @Override

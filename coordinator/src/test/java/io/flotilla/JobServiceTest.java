@@ -309,13 +309,15 @@ class JobServiceTest {
     Files.createDirectories(src.getParent());
     Files.writeString(
         src,
-        "package shipped;\n"
-            + "public final class Shout implements io.flotilla.functions.FunctionLibrary {\n"
-            + "  @io.flotilla.functions.Registered(\"shout\")\n"
-            + "  public static String shout(String s) { return s.toUpperCase() + \"!\"; }\n"
-            + "  @io.flotilla.functions.Registered(\"square\")\n"
-            + "  public static String square(long n) { return \"shipped \" + n; }\n"
-            + "}\n");
+        """
+        package shipped;
+        public final class Shout implements io.flotilla.functions.FunctionLibrary {
+          @io.flotilla.functions.Registered("shout")
+          public static String shout(String s) { return s.toUpperCase() + "!"; }
+          @io.flotilla.functions.Registered("square")
+          public static String square(long n) { return "shipped " + n; }
+        }
+        """);
     Path classes = Files.createDirectories(dir.resolve("classes"));
     assertThat(javax.tools.ToolProvider.getSystemJavaCompiler()
             .run(null, null, null, "-d", classes.toString(), "-cp", System.getProperty("java.class.path"), src.toString()))

@@ -41,7 +41,7 @@ class KillsDuringAMapTest {
     List<Long> out = new ArrayList<>();
     try (MapResults<Long> results = pool.map(KillsDuringAMapTest::work, input)) {
       for (int kill = 1; kill <= 3; kill++) {
-        long threshold = input.size() * kill / 4L;
+        long threshold = (long) input.size() * kill / 4;
         // Consume while waiting, so the window keeps moving.
         while (results.completed() < threshold && results.hasNext()) {
           out.add(results.next());

@@ -86,6 +86,7 @@ final class Payloads {
     }
 
     @Override
+    @SuppressWarnings("EnumOrdinal") // both ends run the same class
     public void write(Kryo kryo, Output output) {
       output.writeVarInt(where.ordinal(), true);
       output.writeVarInt(how.ordinal(), true);
@@ -96,6 +97,7 @@ final class Payloads {
     }
 
     @Override
+    @SuppressWarnings("EnumOrdinal") // both ends run the same class
     public void read(Kryo kryo, Input input) {
       where = Where.values()[input.readVarInt(true)];
       how = How.values()[input.readVarInt(true)];

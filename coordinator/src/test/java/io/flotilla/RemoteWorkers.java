@@ -71,7 +71,7 @@ final class RemoteWorkers implements AutoCloseable {
     Process p = builder.start();
     workers.add(p);
     // As a supervisor would: a worker told to exit (a chunk it ran was aborted) is started again.
-    p.onExit().thenRun(this::replace);
+    var unused = p.onExit().thenRun(this::replace);
     return p;
   }
 

@@ -25,9 +25,10 @@ class RetryOnTest extends PoolTestBase {
   /** Fails with {@code error} on its first {@code failures} runs, leaving one marker per run. */
   private static SerializableFunction<Integer, Integer> flaky(String dir, int failures, String error) {
     return x -> {
-      int run = (int) java.nio.file.Files.list(java.nio.file.Path.of(dir))
-          .filter(p -> p.getFileName().toString().startsWith("run-" + x + "-"))
-          .count();
+      int run;
+      try (java.util.stream.Stream<java.nio.file.Path> runs = java.nio.file.Files.list(java.nio.file.Path.of(dir))) {
+        run = (int) runs.filter(p -> p.getFileName().toString().startsWith("run-" + x + "-")).count();
+      }
       Signals.touch(dir + "/run-" + x + "-" + run);
       if (run < failures) {
         throw error.equals("state")

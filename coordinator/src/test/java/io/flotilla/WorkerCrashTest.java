@@ -126,6 +126,7 @@ class WorkerCrashTest extends PoolTestBase {
     CompletableFuture<Integer> f =
         pool.submit(
             () -> {
+              @SuppressWarnings("ModifiedButNotUsed") // held only to fill the heap
               List<long[]> hog = new ArrayList<>();
               while (true) {
                 hog.add(new long[1 << 17]);

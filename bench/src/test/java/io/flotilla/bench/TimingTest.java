@@ -17,7 +17,7 @@ class TimingTest {
   void nearestRankPercentiles() {
     long[] hundred = new long[100];
     for (int i = 0; i < 100; i++) {
-      hundred[i] = i + 1;
+      hundred[i] = i + 1L;
     }
     assertThat(Timing.percentile(hundred, 50)).isEqualTo(50);
     assertThat(Timing.percentile(hundred, 99)).isEqualTo(99);

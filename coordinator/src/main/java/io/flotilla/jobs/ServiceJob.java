@@ -346,7 +346,7 @@ final class ServiceJob {
   }
 
   private long pendingLocked() {
-    return byIndex.size() - logged;
+    return (long) byIndex.size() - logged;
   }
 
   /** An input stream opened ({@code +1}) or ended ({@code -1}); an abandoned job is one with none. */

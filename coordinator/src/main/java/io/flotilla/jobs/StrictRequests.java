@@ -88,7 +88,8 @@ final class StrictRequests {
   /** A request that could not be read, standing in for it until the listener closes the call. */
   private record Malformed(Status status) {}
 
-  @SuppressWarnings("unchecked")
+  // The stand-in travels through gRPC's listener as the request type Q, which only Guard ever unwraps.
+  @SuppressWarnings({"unchecked", "TypeParameterUnusedInFormals"})
   private static <Q> Q malformed(Status status) {
     return (Q) new Malformed(status);
   }
@@ -147,6 +148,7 @@ final class StrictRequests {
     }
   }
 
+  @SuppressWarnings("TypeParameterUnusedInFormals") // as malformed()
   private static <Q> Q tooLarge(String size, int maxBytes) {
     return malformed(
         Status.RESOURCE_EXHAUSTED.withDescription(

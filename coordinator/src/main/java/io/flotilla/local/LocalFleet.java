@@ -141,7 +141,7 @@ public final class LocalFleet implements FleetListener {
       }
       workers.put(id, worker);
     }
-    worker.exited().thenAcceptBoth(attached, (code, v) -> exited(worker, code));
+    var unused = worker.exited().thenAcceptBoth(attached, (code, v) -> exited(worker, code));
   }
 
   /**
@@ -172,7 +172,7 @@ public final class LocalFleet implements FleetListener {
       }
     }
     // Off the caller's thread: starting a process is I/O, and the caller may be a network thread.
-    CompletableFuture.runAsync(this::launchOne);
+    var unused = CompletableFuture.runAsync(this::launchOne);
   }
 
   private void exited(LocalWorker worker, int code) {
@@ -196,7 +196,7 @@ public final class LocalFleet implements FleetListener {
       hopeless = startFailures >= MAX_START_FAILURES && ready.isEmpty();
     }
     if (hopeless) {
-      worker
+      var unused = worker
           .deathReport("")
           .thenAccept(
               death ->
@@ -236,7 +236,7 @@ public final class LocalFleet implements FleetListener {
       broken = true;
     }
     // A worker that cannot even be launched breaks the pool before it is wired up: tell it then.
-    attached.thenRun(() -> onBroken.accept(cause));
+    var unused = attached.thenRun(() -> onBroken.accept(cause));
   }
 
   @Override

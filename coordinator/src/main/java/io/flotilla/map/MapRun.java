@@ -303,21 +303,25 @@ public final class MapRun<T, R> implements MapResults<R> {
         waitLocked();
       }
     }
-    return ended();
+    ended();
+    return null;
   }
 
   /** Every result is read: finishes the map, then throws the input's failure if it had one. */
-  private <X> X ended() {
+  private void ended() {
     finish();
     if (endFailure != null) {
       RuntimeException failure = endFailure;
       endFailure = null;
       throw failure;
     }
-    return null;
   }
 
-  /** Waits on the lock until notified or the map's deadline, which closes the map. Holds the lock. */
+  /**
+   * Waits on the lock until notified or the map's deadline, which closes the map. Holds the lock; every
+   * caller waits in a loop that checks its condition again.
+   */
+  @SuppressWarnings("WaitNotInLoop")
   private void waitLocked() {
     long left = deadline - System.nanoTime();
     if (left <= 0) {

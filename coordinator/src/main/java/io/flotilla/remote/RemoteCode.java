@@ -68,15 +68,15 @@ public final class RemoteCode {
     }
     CompletableFuture<BundleList> stored = new CompletableFuture<>();
     Object ready = new Object();
-    @SuppressWarnings("unchecked")
-    ClientCallStreamObserver<BundlePart>[] requests = new ClientCallStreamObserver[1];
+    java.util.concurrent.atomic.AtomicReference<ClientCallStreamObserver<BundlePart>> requests =
+        new java.util.concurrent.atomic.AtomicReference<>();
     CodeStoreGrpc.newStub(channel)
         .withDeadlineAfter(10, TimeUnit.MINUTES)
         .upload(
             new ClientResponseObserver<BundlePart, BundleList>() {
               @Override
               public void beforeStart(ClientCallStreamObserver<BundlePart> stream) {
-                requests[0] = stream;
+                requests.set(stream);
                 stream.setOnReadyHandler(
                     () -> {
                       synchronized (ready) {
@@ -103,7 +103,7 @@ public final class RemoteCode {
                 stored.complete(BundleList.getDefaultInstance());
               }
             });
-    ClientCallStreamObserver<BundlePart> upload = requests[0];
+    ClientCallStreamObserver<BundlePart> upload = requests.get();
     long sent = 0;
     try {
       for (String sha : missing.getSha256List()) {

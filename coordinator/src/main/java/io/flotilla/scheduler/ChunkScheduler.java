@@ -423,7 +423,7 @@ public final class ChunkScheduler {
       workers.remove(worker.id);
       List<ScheduledChunk> held = new ArrayList<>(worker.held());
       if (strict && !held.isEmpty() && !worker.killedDeliberately()) {
-        breakStrictLocked(worker, held, why, fx);
+        breakStrictLocked(held, why, fx);
       } else {
         loseChunksLocked(worker, held, why, fx);
       }
@@ -435,7 +435,7 @@ public final class ChunkScheduler {
 
   /** The first death of a strict pool: every chunk fails, caused by the crash, and the pool breaks. */
   private void breakStrictLocked(
-      WorkerHandle worker, List<ScheduledChunk> held, Function<ScheduledChunk, Throwable> why, Effects fx) {
+      List<ScheduledChunk> held, Function<ScheduledChunk, Throwable> why, Effects fx) {
     ScheduledChunk first = held.get(0);
     List<Integer> bases = new ArrayList<>();
     for (ScheduledChunk chunk : held) {
@@ -557,7 +557,7 @@ public final class ChunkScheduler {
     }
     chunk.moveTo(ScheduledChunk.State.SENT);
     queue.pollFirst();
-    if (chunk.job != JobSpec.CALL && worker.learns(chunk.job.id())) {
+    if (chunk.job.id() != JobSpec.CALL.id() && worker.learns(chunk.job.id())) {
       worker.send(CoordinatorMessage.newBuilder().setDefineJob(defineJob(chunk.job)).build());
     }
     chunk.worker = worker;
@@ -704,7 +704,7 @@ public final class ChunkScheduler {
   }
 
   private void validateLocked() {
-    Map<ScheduledChunk, WorkerHandle> sent = new IdentityHashMap<>();
+    IdentityHashMap<ScheduledChunk, WorkerHandle> sent = new IdentityHashMap<>();
     for (WorkerHandle w : workers.values()) {
       check(!w.lost(), w + " is lost but still listed");
       check(w.credits() >= 0, w + " has negative credit " + w.credits());
@@ -718,11 +718,11 @@ public final class ChunkScheduler {
         }
       }
       check(
-          !w.exclusive() || w.holdingCount() == 1 && isolated == 1 || !w.ready(),
+          !w.exclusive() || (w.holdingCount() == 1 && isolated == 1) || !w.ready(),
           w + " is exclusive but holds " + w.holdingCount() + " chunks, " + isolated + " isolated");
       check(isolated == 0 || w.holdingCount() == 1 || !w.ready(), w + " runs an isolated chunk beside others");
     }
-    Map<ScheduledChunk, Boolean> queued = new IdentityHashMap<>();
+    IdentityHashMap<ScheduledChunk, Boolean> queued = new IdentityHashMap<>();
     for (ScheduledChunk c : queue) {
       check(
           c.state == ScheduledChunk.State.QUEUED || c.state == ScheduledChunk.State.CANCELLED,

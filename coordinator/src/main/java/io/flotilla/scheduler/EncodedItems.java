@@ -14,6 +14,7 @@ import java.util.List;
  * @param localFailures per item, why it could not be encoded; {@code null} when all could
  * @param failed how many could not
  */
+@SuppressWarnings("ArrayRecordComponent") // read-only after encoding, and never compared
 public record EncodedItems(ItemBatch batch, Throwable[] localFailures, int failed) {
   /**
    * @param codec the payload codec

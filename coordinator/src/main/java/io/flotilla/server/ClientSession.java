@@ -47,6 +47,7 @@ final class ClientSession implements StreamObserver<ClientMessage> {
   private final Consumer<ClientSession> ended;
   private final Map<Long, ChunkBackend.JobRef> jobs = new ConcurrentHashMap<>();
   private final Map<Long, ChunkBackend.ChunkTicket> chunks = new ConcurrentHashMap<>();
+  @SuppressWarnings("UnnecessaryLambda") // one object, so that unwatch finds what watch added
   private final Consumer<FleetChanged> fleetWatcher =
       change -> send(ServerMessage.newBuilder().setFleet(change).build());
   private volatile boolean welcomed;
@@ -87,7 +88,8 @@ final class ClientSession implements StreamObserver<ClientMessage> {
             : cancel.getAbort()
                 ? java.util.concurrent.CompletableFuture.completedFuture(ticket.abort())
                 : ticket.withdraw();
-    decided.thenAccept(
+    var unused =
+        decided.thenAccept(
         cancelled -> {
           int delivered = ticket == null ? 0 : ticket.delivered();
           if (cancelled) {

@@ -7,7 +7,6 @@ import io.flotilla.proto.ItemBatch;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -81,14 +80,14 @@ public class DispatchBenchmark {
   private final CountingStream[] streams = new CountingStream[2];
   private long delivered;
   private final ScheduledChunk.ResultSink onResult = (result, worker, base) -> delivered++;
-  private final BiConsumer<Throwable, Integer> onFailure =
-      (error, base) -> {
-        throw new IllegalStateException("a chunk failed in a benchmark without failures", error);
-      };
-  private final BiConsumer<WorkerHandle, Integer> onSuspect =
-      (worker, base) -> {
-        throw new IllegalStateException("a chunk was handed back in a benchmark without deaths");
-      };
+
+  private static void failed(Throwable error, int base) {
+    throw new IllegalStateException("a chunk failed in a benchmark without failures", error);
+  }
+
+  private static void handedBack(WorkerHandle worker, int base) {
+    throw new IllegalStateException("a chunk was handed back in a benchmark without deaths");
+  }
 
   private ChunkScheduler scheduler;
   private WorkerHandle[] workers;
@@ -144,7 +143,7 @@ public class DispatchBenchmark {
 
   private ScheduledChunk newChunk(JobSpec job, int size) {
     long id = nextId++ & (IDS - 1);
-    return new ScheduledChunk(scheduler, job, id, id * size, size, items, onResult, onFailure, onSuspect);
+    return new ScheduledChunk(scheduler, job, id, id * size, size, items, onResult, DispatchBenchmark::failed, DispatchBenchmark::handedBack);
   }
 
   /**

@@ -25,6 +25,8 @@ import java.util.zip.ZipOutputStream;
  * @param jar the jar on disk, or {@code null} when the bytes were built from a directory
  * @param bytes the jar's bytes when built from a directory, else {@code null}
  */
+// The bytes are never changed once built, and a bundle is never compared by value.
+@SuppressWarnings("ArrayRecordComponent")
 public record Bundle(String sha256, Path jar, byte[] bytes) {
   /** A fixed time for every entry of a jar built from a directory: its digest depends on content only. */
   private static final FileTime EPOCH = FileTime.fromMillis(0);

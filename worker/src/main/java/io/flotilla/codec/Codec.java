@@ -89,6 +89,7 @@ public final class Codec {
    */
   private static final class ValueTypesUntracked extends com.esotericsoftware.kryo.util.MapReferenceResolver {
     @Override
+    @SuppressWarnings("rawtypes") // Kryo's signature
     public boolean useReferences(Class type) {
       return type != String.class
           && type != java.math.BigInteger.class

@@ -31,6 +31,7 @@ final class FlotillaKryo extends Kryo {
           java.util.concurrent.ExecutorService.class);
 
   @Override
+  @SuppressWarnings("rawtypes") // Kryo's signature
   public Registration getRegistration(Class type) {
     if (type.isHidden() && !Serializable.class.isAssignableFrom(type)) {
       throw new KryoException(
@@ -48,6 +49,7 @@ final class FlotillaKryo extends Kryo {
    * say, an ExecutorService implementation is perfectly sendable.
    */
   @Override
+  @SuppressWarnings("rawtypes") // Kryo's signature
   public Serializer getDefaultSerializer(Class type) {
     if (!Serializable.class.isAssignableFrom(type)) {
       for (Class<?> bound : PROCESS_BOUND) {

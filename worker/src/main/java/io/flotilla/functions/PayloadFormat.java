@@ -162,8 +162,6 @@ sealed interface PayloadFormat {
         int line = why.indexOf('\n');
         why = (line < 0 ? why : why.substring(0, line)).replaceFirst(" \\(but might if coercion.*\\)$", "");
         throw new InputRejected("not JSON of type " + typeName() + ": " + why, e);
-      } catch (java.io.IOException e) {
-        throw new InputRejected("not JSON: " + e.getMessage(), e);
       }
     }
 

@@ -24,7 +24,7 @@ class CodeCacheTest {
     Path file = dir.resolve("built-" + resource + ".jar");
     try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(file))) {
       out.putNextEntry(new JarEntry(resource));
-      out.write(content.getBytes());
+      out.write(content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
       out.closeEntry();
     }
     return Files.readAllBytes(file);
@@ -57,7 +57,7 @@ class CodeCacheTest {
     Codec second = cache.acquire(List.of(sha));
     assertThat(second).isSameAs(first);
     assertThat(fetched).containsExactly(sha);
-    assertThat(new String(first.loader().getResourceAsStream("greeting.txt").readAllBytes())).isEqualTo("v1");
+    assertThat(new String(first.loader().getResourceAsStream("greeting.txt").readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("v1");
     cache.release(List.of(sha));
     assertThat(first.loader().getResource("greeting.txt")).as("still in use by the second job").isNotNull();
     cache.release(List.of(sha));
@@ -74,8 +74,8 @@ class CodeCacheTest {
     CodeCache cache = cache(java.util.Map.of(Bundle.sha256(v1), v1, Bundle.sha256(v2), v2));
     Codec one = cache.acquire(List.of(Bundle.sha256(v1)));
     Codec two = cache.acquire(List.of(Bundle.sha256(v2)));
-    assertThat(new String(one.loader().getResourceAsStream("greeting.txt").readAllBytes())).isEqualTo("v1");
-    assertThat(new String(two.loader().getResourceAsStream("greeting.txt").readAllBytes())).isEqualTo("v2");
+    assertThat(new String(one.loader().getResourceAsStream("greeting.txt").readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("v1");
+    assertThat(new String(two.loader().getResourceAsStream("greeting.txt").readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("v2");
   }
 
   @Test

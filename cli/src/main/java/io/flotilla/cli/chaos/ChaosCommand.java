@@ -93,7 +93,8 @@ public final class ChaosCommand implements Callable<Integer> {
     PoolStats stats;
     try (ProcessPool pool = ProcessPool.builder().workers(workers).maxAttempts(10).build()) {
       Random random = new Random(seed);
-      killer.scheduleAtFixedRate(
+      var unused =
+          killer.scheduleAtFixedRate(
           () -> {
             List<Long> pids = pool.workerPids();
             if (!pids.isEmpty()) {

@@ -280,6 +280,7 @@ public final class DemoCommand implements Callable<Integer> {
    * @param itemSeconds each item's time in the median run, for the serial loop only
    * @param cores CPU time over wall-clock time, summed over the timed runs; NaN when not measured
    */
+  @SuppressWarnings("ArrayRecordComponent") // read-only once timed, and never compared
   private record Timed(double seconds, List<?> results, double[] itemSeconds, double cores) {}
 
   private <T, R> Timed time(DemoWorkload<T, R> w, PoolExecutor pool, String label, LongSupplier cpuNanos)
@@ -348,6 +349,8 @@ public final class DemoCommand implements Callable<Integer> {
     return results;
   }
 
+  // JDK 17 is the floor: there, a null console is how a JVM says it has no terminal.
+  @SuppressWarnings("SystemConsoleNull")
   private ProgressBar progressBar(String task, long max) {
     if (json || System.console() == null) {
       return null;

@@ -146,7 +146,7 @@ final class DemoPools {
     Integer[] order = new Integer[n];
     long total = 0;
     for (int i = 0; i < n; i++) {
-      sizes[i] = codec.encode(items.get(i)).size() + codec.encode(results.get(i)).size();
+      sizes[i] = (long) codec.encode(items.get(i)).size() + codec.encode(results.get(i)).size();
       total += sizes[i];
       order[i] = i;
     }

@@ -64,6 +64,7 @@ final class Verdict {
    * @param copySecondsPerItem what a round trip carrying an item and its result takes beyond a no-op's
    * @param consistent whether every executor computed the same results
    */
+  @SuppressWarnings("ArrayRecordComponent") // read-only, and never compared
   record Figures(
       int items,
       double serialSeconds,

@@ -31,6 +31,7 @@ public final class AttachCommand implements Callable<Integer> {
   boolean unordered;
 
   @Override
+  @SuppressWarnings("try") // the resource is held only to be closed at the end
   public Integer call() throws Exception {
     if (from < 0) {
       System.err.println("flotilla attach: --from must not be negative");

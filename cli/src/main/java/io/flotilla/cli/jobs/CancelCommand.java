@@ -25,6 +25,7 @@ public final class CancelCommand implements Callable<Integer> {
   String jobId;
 
   @Override
+  @SuppressWarnings("try") // the resource is held only to be closed at the end
   public Integer call() {
     try (JobConnection open = connection) {
       JobStatus s = connection.call().cancel(JobRequest.newBuilder().setJobId(jobId).build());

@@ -29,6 +29,7 @@ public final class FunctionsCommand implements Callable<Integer> {
   boolean local;
 
   @Override
+  @SuppressWarnings("try") // the resource is held only to be closed at the end
   public Integer call() {
     List<FunctionInfo> functions = new ArrayList<>();
     if (local) {

@@ -38,6 +38,7 @@ public final class StatusCommand implements Callable<Integer> {
   boolean json;
 
   @Override
+  @SuppressWarnings("try") // the resource is held only to be closed at the end
   public Integer call() throws Exception {
     try (JobConnection open = connection) {
       if (jobId != null) {

@@ -55,6 +55,7 @@ public final class SubmitCommand implements Callable<Integer> {
   String key;
 
   @Override
+  @SuppressWarnings("try") // the resource is held only to be closed at the end
   public Integer call() throws Exception {
     Utf8Lines lines;
     try {

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class VerdictTest {
   /** The demo's hash items, hashOne(0..19): item n costs n(n-1)/2 units; 11.4 s in all. */
   private static final double[] HASH_ITEMS =
-      IntStream.range(0, 20).mapToDouble(n -> n * (n - 1) / 2 * 0.01).toArray();
+      IntStream.range(0, 20).mapToDouble(n -> n * (n - 1) / 2.0 * 0.01).toArray();
 
   /** Figures to start from: the demo's hash on a quiet machine; each test changes what it is about. */
   private static final class F {

@@ -93,14 +93,23 @@ final class ExampleCluster implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
+    boolean interrupted = false;
     for (int i = processes.size() - 1; i >= 0; i--) {
       Process p = processes.get(i);
       p.destroy(); // SIGTERM: both stop gracefully
-      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      try {
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          p.waitFor(30, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
         p.destroyForcibly();
-        p.waitFor(30, TimeUnit.SECONDS);
+        interrupted = true;
       }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
   }
 }
