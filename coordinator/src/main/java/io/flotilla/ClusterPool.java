@@ -195,7 +195,7 @@ public final class ClusterPool extends AbstractPool {
       try {
         List<String> bundles;
         try {
-          bundles = ship(channel, address);
+          bundles = ship(channel);
         } catch (io.grpc.StatusRuntimeException e) {
           throw new BrokenPoolException(describe(address, e.getStatus()), e);
         }
@@ -229,7 +229,7 @@ public final class ClusterPool extends AbstractPool {
       }
     }
 
-    private List<String> ship(ManagedChannel channel, String address) {
+    private List<String> ship(ManagedChannel channel) {
       List<Bundle> bundles = Bundle.ofClassPath(classPath);
       io.flotilla.remote.RemoteCode.ship(channel, bundles, connectTimeout);
       return bundles.stream().map(Bundle::sha256).toList();

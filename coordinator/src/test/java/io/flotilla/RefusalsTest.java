@@ -1,6 +1,7 @@
 package io.flotilla;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
@@ -77,7 +78,7 @@ class RefusalsTest {
   private static final Duration AT_ONCE = TestTime.scaled(Duration.ofSeconds(30));
 
   private static String exits(Process worker, int code) throws Exception {
-    String output = new String(worker.getInputStream().readAllBytes());
+    String output = new String(worker.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     assertThat(worker.waitFor(AT_ONCE.toSeconds(), TimeUnit.SECONDS)).as(output).isTrue();
     assertThat(worker.exitValue()).as(output).isEqualTo(code);
     return output;
@@ -185,10 +186,11 @@ class RefusalsTest {
               .intercept(SecretHeader.attach(SECRET))
               .build();
       try {
-        catchThrowable(
-            () ->
-                MembershipGrpc.newBlockingStub(channel)
-                    .join(JoinRequest.newBuilder().setProtocolVersion(1).setHost("elsewhere").build()));
+        assertThatThrownBy(
+                () ->
+                    MembershipGrpc.newBlockingStub(channel)
+                        .join(JoinRequest.newBuilder().setProtocolVersion(1).setHost("elsewhere").build()))
+            .isInstanceOf(io.grpc.StatusRuntimeException.class);
       } finally {
         channel.shutdownNow();
       }

@@ -355,7 +355,8 @@ public final class ClientLinkBackend implements ChunkBackend {
         // No answer in time, yet the coordinator may still cancel it: a late yes ends the chunk here as
         // cancelled, after whatever was relayed before it, so that nothing waits for an outcome that
         // will never come.
-        reply.thenAccept(
+        var unused =
+            reply.thenAccept(
             late -> {
               cancels.remove(request);
               if (late.getCancelled()) {

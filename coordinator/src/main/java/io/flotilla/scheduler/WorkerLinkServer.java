@@ -106,7 +106,7 @@ public final class WorkerLinkServer {
    */
   public int start(int port) throws IOException {
     server =
-        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+        NettyServerBuilder.forAddress(new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port))
             .maxInboundMessageSize(maxMessageBytes)
             // HTTP/2 pings, answered by the worker's network thread whatever its tasks are doing: a
             // worker that stops answering (a hung or SIGSTOPped JVM, a dead host) has its stream
@@ -355,7 +355,8 @@ public final class WorkerLinkServer {
       }
       scheduler.workerDetached(h);
       String left = leaving != null ? leaving : stopping ? "the coordinator is stopping" : null;
-      (left != null ? fleet.left(h.id, left) : fleet.lost(h.id, how))
+      var unused =
+          (left != null ? fleet.left(h.id, left) : fleet.lost(h.id, how))
           .exceptionally(e -> WorkerDeath.UNKNOWN)
           .thenAccept(
               death ->

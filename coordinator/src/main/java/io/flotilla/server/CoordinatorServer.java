@@ -247,7 +247,7 @@ public final class CoordinatorServer implements AutoCloseable {
     ScheduledExecutorService sweeper =
         Executors.newSingleThreadScheduledExecutor(daemons("flotilla-job-sweeper"));
     long sweepMs = Math.max(100, Math.min(10_000, s.jobLimits().retention().toMillis() / 4));
-    sweeper.scheduleWithFixedDelay(jobs::sweep, sweepMs, sweepMs, TimeUnit.MILLISECONDS);
+    var unused = sweeper.scheduleWithFixedDelay(jobs::sweep, sweepMs, sweepMs, TimeUnit.MILLISECONDS);
     Server server;
     try {
       // A connection refused before its first call (TLS on one side only, a certificate not trusted)

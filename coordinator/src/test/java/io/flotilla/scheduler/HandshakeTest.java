@@ -174,7 +174,7 @@ class HandshakeTest {
   void aRealWorkerRefusesACoordinatorWithAnotherSerializer() throws Exception {
     io.grpc.Server fake =
         io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forAddress(
-                new java.net.InetSocketAddress("127.0.0.1", 0))
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0))
             .addService(
                 new WorkerLinkGrpc.WorkerLinkImplBase() {
                   @Override
@@ -216,7 +216,7 @@ class HandshakeTest {
               .start();
       worker.getOutputStream().close();
       assertThat(worker.waitFor(30, TimeUnit.SECONDS)).as("worker exited").isTrue();
-      String output = new String(worker.getInputStream().readAllBytes());
+      String output = new String(worker.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
       assertThat(worker.exitValue()).isEqualTo(64);
       assertThat(output).contains("refuses its coordinator").contains("fingerprint ffffffffffff");
     } finally {

@@ -26,14 +26,43 @@ public final class StopSignals {
   public static CompletableFuture<String> install() {
     CompletableFuture<String> requested = new CompletableFuture<>();
     for (String name : new String[] {"TERM", "INT"}) {
-      try {
-        // sun.misc.Signal (module jdk.unsupported) is the JDK's only way to handle a signal in place of
-        // its own handler, which would exit with 128 + the signal's number whatever the hooks do.
-        sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> requested.complete("SIG" + signal.getName()));
-      } catch (IllegalArgumentException taken) {
-        // The JVM was told to leave this signal alone (-Xrs): its default stays.
-      }
+      handle(name, requested);
     }
     return requested;
+  }
+
+  /**
+   * sun.misc.Signal (module jdk.unsupported) is the JDK's only way to handle a signal in place of its
+   * own handler, which would exit with 128 + the signal's number whatever the hooks do. It is reached
+   * reflectively: javac's warning about proprietary API cannot be suppressed, and the build allows no
+   * warning.
+   */
+  private static void handle(String name, CompletableFuture<String> requested) {
+    try {
+      Class<?> signal = Class.forName("sun.misc.Signal");
+      Class<?> handler = Class.forName("sun.misc.SignalHandler");
+      java.lang.reflect.Method signalName = signal.getMethod("getName");
+      Object onSignal =
+          java.lang.reflect.Proxy.newProxyInstance(
+              handler.getClassLoader(),
+              new Class<?>[] {handler},
+              (proxy, method, args) ->
+                  switch (method.getName()) {
+                    case "handle" -> {
+                      requested.complete("SIG" + signalName.invoke(args[0]));
+                      yield null;
+                    }
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    case "equals" -> proxy == args[0];
+                    default -> "flotilla stop-signal handler";
+                  });
+      signal
+          .getMethod("handle", signal, handler)
+          .invoke(null, signal.getConstructor(String.class).newInstance(name), onSignal);
+    } catch (java.lang.reflect.InvocationTargetException taken) {
+      // The JVM was told to leave this signal alone (-Xrs): its default stays.
+    } catch (ReflectiveOperationException | RuntimeException absent) {
+      // A JDK without jdk.unsupported: the signal keeps the JVM's default (shutdown hooks, 128 + N).
+    }
   }
 }

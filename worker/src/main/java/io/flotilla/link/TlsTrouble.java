@@ -151,7 +151,7 @@ final class TlsTrouble {
                     } else {
                       // The check connects: off the thread that delivers this call's news. onClose is
                       // the call's last callback, so delivering it later keeps the callbacks in order.
-                      CompletableFuture.supplyAsync(() -> speaksTls(host, port), TlsTrouble::daemon)
+                      var unused = CompletableFuture.supplyAsync(() -> speaksTls(host, port), TlsTrouble::daemon)
                           .whenComplete(
                               (tls, error) ->
                                   callbacks.execute(

@@ -186,14 +186,14 @@ public final class JoiningWorker {
             "flotilla worker joined " + where + " as " + node.selfAddress() + " with " + options.threads() + " threads");
         worker.start(WorkerLinkGrpc.newStub(channel));
         // Our own leaving ends the member too, after the session has ended: then this changes nothing.
-        node.terminated()
+        var unused189 = node.terminated()
             .thenRun(
                 () ->
                     worker.end(
                         WorkerExit.COORDINATOR_LOST,
                         "downed by the cluster (cut off from its coordinator for longer than --stable-after),"
                             + " or its cluster member stopped"));
-        stop.thenAccept(signal -> worker.leave("stopping on " + signal));
+        var unused196 = stop.thenAccept(signal -> worker.leave("stopping on " + signal));
         WorkerSession.Ending ending = worker.awaitExit();
         switch (ending.code()) {
           case WorkerExit.STOPPED -> log.info("{}; leaving the cluster of {}", ending.why(), where);
@@ -229,7 +229,7 @@ public final class JoiningWorker {
         throw last;
       }
       Context.CancellableContext attempt = Context.current().withCancellation();
-      stop.thenRun(() -> attempt.cancel(null));
+      var unused232 = stop.thenRun(() -> attempt.cancel(null));
       Context previous = attempt.attach();
       try {
         return MembershipGrpc.newBlockingStub(channel)

@@ -77,7 +77,7 @@ final class ClusterOptions {
     if (flag != null) {
       return flag;
     }
-    String env = System.getenv("FLOTILLA_" + name.toUpperCase().replace('-', '_'));
+    String env = System.getenv("FLOTILLA_" + name.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
     if (env != null && !env.isBlank()) {
       return parse.apply(env.trim());
     }
