@@ -1,9 +1,9 @@
 package io.flotilla;
 
-import io.flotilla.map.ChunkBackend;
-import io.flotilla.map.ChunkOutcome;
-import io.flotilla.map.MapRun;
-import io.flotilla.map.TaskFuture;
+import io.flotilla.internal.map.ChunkBackend;
+import io.flotilla.internal.map.ChunkOutcome;
+import io.flotilla.internal.map.MapRun;
+import io.flotilla.internal.map.TaskFuture;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;

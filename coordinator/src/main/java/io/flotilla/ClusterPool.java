@@ -1,9 +1,9 @@
 package io.flotilla;
 
-import io.flotilla.code.Bundle;
-import io.flotilla.codec.Codec;
-import io.flotilla.link.CoordinatorChannel;
-import io.flotilla.remote.ClientLinkBackend;
+import io.flotilla.internal.code.Bundle;
+import io.flotilla.internal.codec.Codec;
+import io.flotilla.internal.link.CoordinatorChannel;
+import io.flotilla.internal.remote.ClientLinkBackend;
 import io.grpc.ManagedChannel;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -231,7 +231,7 @@ public final class ClusterPool extends AbstractPool {
 
     private List<String> ship(ManagedChannel channel) {
       List<Bundle> bundles = Bundle.ofClassPath(classPath);
-      io.flotilla.remote.RemoteCode.ship(channel, bundles, connectTimeout);
+      io.flotilla.internal.remote.RemoteCode.ship(channel, bundles, connectTimeout);
       return bundles.stream().map(Bundle::sha256).toList();
     }
 

@@ -1,14 +1,14 @@
 package io.flotilla;
 
 import com.google.protobuf.ByteString;
-import io.flotilla.codec.Codec;
-import io.flotilla.codec.CodecException;
-import io.flotilla.local.LaunchOptions;
-import io.flotilla.local.LocalFleet;
-import io.flotilla.local.WorkerLauncher;
-import io.flotilla.scheduler.ChunkScheduler;
-import io.flotilla.scheduler.ProcessBackend;
-import io.flotilla.scheduler.WorkerLinkServer;
+import io.flotilla.internal.codec.Codec;
+import io.flotilla.internal.codec.CodecException;
+import io.flotilla.internal.local.LaunchOptions;
+import io.flotilla.internal.local.LocalFleet;
+import io.flotilla.internal.local.WorkerLauncher;
+import io.flotilla.internal.scheduler.ChunkScheduler;
+import io.flotilla.internal.scheduler.ProcessBackend;
+import io.flotilla.internal.scheduler.WorkerLinkServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package io.flotilla;
 
-import io.flotilla.thread.ThreadBackend;
+import io.flotilla.internal.thread.ThreadBackend;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;

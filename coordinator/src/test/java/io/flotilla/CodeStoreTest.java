@@ -3,8 +3,8 @@ package io.flotilla;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.flotilla.code.Bundle;
-import io.flotilla.link.CoordinatorChannel;
+import io.flotilla.internal.code.Bundle;
+import io.flotilla.internal.link.CoordinatorChannel;
 import io.flotilla.proto.BundleList;
 import io.flotilla.proto.BundlePart;
 import io.flotilla.proto.CodeStoreGrpc;

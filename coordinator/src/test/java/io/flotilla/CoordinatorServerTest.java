@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
-import io.flotilla.codec.Codec;
-import io.flotilla.link.SecretHeader;
+import io.flotilla.internal.codec.Codec;
+import io.flotilla.internal.link.SecretHeader;
 import io.flotilla.proto.JoinRequest;
 import io.flotilla.proto.MembershipGrpc;
-import io.flotilla.server.CoordinatorServer;
+import io.flotilla.internal.server.CoordinatorServer;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -29,7 +29,7 @@ class CoordinatorServerTest {
         bind, 0, 0, null, secret, dir.resolve("data"), 3, Duration.ofSeconds(3), tls,
         com.typesafe.config.ConfigFactory.empty(),
         java.util.Map.of(),
-        io.flotilla.jobs.JobLimits.DEFAULT);
+        io.flotilla.internal.jobs.JobLimits.DEFAULT);
   }
 
   @Test
@@ -97,7 +97,7 @@ class CoordinatorServerTest {
                   Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                   "--add-opens", "java.base/java.lang.invoke=ALL-UNNAMED",
                   "-cp", System.getProperty("java.class.path"),
-                  "io.flotilla.worker.WorkerMain",
+                  "io.flotilla.internal.worker.WorkerMain",
                   "--join", "127.0.0.1:" + server.port(),
                   "--tls-dir", tls.toString(),
                   "--cache-dir", dir.resolve("code").toString())

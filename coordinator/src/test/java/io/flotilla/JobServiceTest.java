@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
-import io.flotilla.jobs.ClientTokens;
-import io.flotilla.jobs.JobLimits;
+import io.flotilla.internal.jobs.ClientTokens;
+import io.flotilla.internal.jobs.JobLimits;
 import io.flotilla.proto.FunctionInfo;
 import io.flotilla.proto.InputBatch;
 import io.flotilla.proto.JobRequest;
@@ -334,11 +334,11 @@ class JobServiceTest {
         out.closeEntry();
       }
     }
-    List<io.flotilla.code.Bundle> bundles = io.flotilla.code.Bundle.ofClassPath(jar.toString());
+    List<io.flotilla.internal.code.Bundle> bundles = io.flotilla.internal.code.Bundle.ofClassPath(jar.toString());
     ManagedChannel uploads =
-        io.flotilla.link.CoordinatorChannel.builder("127.0.0.1", cluster.server().port(), null, RemoteWorkers.SECRET).build();
+        io.flotilla.internal.link.CoordinatorChannel.builder("127.0.0.1", cluster.server().port(), null, RemoteWorkers.SECRET).build();
     try {
-      io.flotilla.remote.RemoteCode.ship(uploads, bundles, Duration.ofSeconds(60));
+      io.flotilla.internal.remote.RemoteCode.ship(uploads, bundles, Duration.ofSeconds(60));
     } finally {
       uploads.shutdownNow();
     }

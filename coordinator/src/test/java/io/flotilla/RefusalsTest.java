@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
-import io.flotilla.link.SecretHeader;
+import io.flotilla.internal.link.SecretHeader;
 import io.flotilla.proto.JoinRequest;
 import io.flotilla.proto.MembershipGrpc;
-import io.flotilla.server.CoordinatorServer;
+import io.flotilla.internal.server.CoordinatorServer;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Path;
@@ -47,7 +47,7 @@ class RefusalsTest {
             "127.0.0.1", 0, 0, null, SECRET, dir.resolve("data"), 3, Duration.ofSeconds(3), tls,
             com.typesafe.config.ConfigFactory.empty(),
             java.util.Map.of(),
-            io.flotilla.jobs.JobLimits.DEFAULT));
+            io.flotilla.internal.jobs.JobLimits.DEFAULT));
   }
 
   /** A worker JVM joining as {@code flotilla worker} does, with its output kept. */
@@ -60,7 +60,7 @@ class RefusalsTest {
                 "--add-opens", "java.base/java.util=ALL-UNNAMED",
                 "--add-opens", "java.base/java.lang=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"),
-                "io.flotilla.worker.WorkerMain",
+                "io.flotilla.internal.worker.WorkerMain",
                 "--join", "127.0.0.1:" + server.port(),
                 "--cache-dir", dir.resolve("code").toString()));
     if (tls != null) {

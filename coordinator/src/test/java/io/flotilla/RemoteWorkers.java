@@ -1,6 +1,6 @@
 package io.flotilla;
 
-import io.flotilla.server.CoordinatorServer;
+import io.flotilla.internal.server.CoordinatorServer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,7 +21,7 @@ final class RemoteWorkers implements AutoCloseable {
   private int replacements; // guarded by this
 
   RemoteWorkers(Path dir) throws IOException {
-    this(dir, java.util.Map.of(), io.flotilla.jobs.JobLimits.DEFAULT);
+    this(dir, java.util.Map.of(), io.flotilla.internal.jobs.JobLimits.DEFAULT);
   }
 
   /**
@@ -29,7 +29,7 @@ final class RemoteWorkers implements AutoCloseable {
    * @param tokens job-service clients' tokens, with their names
    * @param limits the job service's limits
    */
-  RemoteWorkers(Path dir, java.util.Map<String, String> tokens, io.flotilla.jobs.JobLimits limits) throws IOException {
+  RemoteWorkers(Path dir, java.util.Map<String, String> tokens, io.flotilla.internal.jobs.JobLimits limits) throws IOException {
     this.dir = dir;
     server =
         CoordinatorServer.start(
@@ -62,7 +62,7 @@ final class RemoteWorkers implements AutoCloseable {
                 "--add-opens", "java.base/java.util=ALL-UNNAMED",
                 "--add-opens", "java.base/java.lang=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"),
-                "io.flotilla.worker.WorkerMain",
+                "io.flotilla.internal.worker.WorkerMain",
                 "--join", address(),
                 "--threads", "1",
                 "--cache-dir", dir.resolve("code-" + workers.size()).toString()));

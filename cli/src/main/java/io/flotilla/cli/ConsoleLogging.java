@@ -45,8 +45,8 @@ public final class ConsoleLogging extends ContextAwareBase implements Configurat
     root.addAppender(stderr);
     // A coordinator server's comings and goings (clients, workers joining and lost) are its log, and a
     // joined worker's or either command's stopping theirs.
-    context.getLogger("io.flotilla.server").setLevel(Level.INFO);
-    context.getLogger("io.flotilla.worker").setLevel(Level.INFO);
+    context.getLogger("io.flotilla.internal.server").setLevel(Level.INFO);
+    context.getLogger("io.flotilla.internal.worker").setLevel(Level.INFO);
     context.getLogger("io.flotilla.cli.cluster").setLevel(Level.INFO);
     // Pekko's transport warns of every connection a departed member leaves broken, several lines per
     // departure; the cluster's own account of who left (and Flotilla's) says it once.

@@ -1,7 +1,7 @@
 package io.flotilla.microbench;
 
 import io.flotilla.SerializableCallable;
-import io.flotilla.codec.Codec;
+import io.flotilla.internal.codec.Codec;
 import io.flotilla.proto.ItemBatch;
 import java.util.ArrayList;
 import java.util.List;

@@ -2,10 +2,10 @@ package io.flotilla.microbench;
 
 import io.flotilla.MapOptions;
 import io.flotilla.SerializableFunction;
-import io.flotilla.map.ArrayOutcome;
-import io.flotilla.map.ChunkBackend;
-import io.flotilla.map.ChunkOutcome;
-import io.flotilla.map.MapRun;
+import io.flotilla.internal.map.ArrayOutcome;
+import io.flotilla.internal.map.ChunkBackend;
+import io.flotilla.internal.map.ChunkOutcome;
+import io.flotilla.internal.map.MapRun;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

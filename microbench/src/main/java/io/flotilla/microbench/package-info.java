@@ -19,12 +19,12 @@
  * <ul>
  *   <li>{@link io.flotilla.microbench.CodecBenchmark}: encoding and decoding a chunk's items, and a
  *       submitted lambda; nanoseconds per item.
- *   <li>{@code io.flotilla.scheduler.DispatchBenchmark}: chunks through the scheduler's submit, dispatch
+ *   <li>{@code io.flotilla.internal.scheduler.DispatchBenchmark}: chunks through the scheduler's submit, dispatch
  *       and result, per second on one thread. It lives in the scheduler's package because the scheduler's
  *       methods are package-private; on the class path a package may span jars.
  *   <li>{@link io.flotilla.microbench.MapReorderBenchmark}: items per second through {@code MapRun}'s
  *       window and reordering, chunks completing out of order.
- *   <li>{@code io.flotilla.scheduler.ResultDeliveryBenchmark}: decoding a chunk's results and completing
+ *   <li>{@code io.flotilla.internal.scheduler.ResultDeliveryBenchmark}: decoding a chunk's results and completing
  *       a task's future; nanoseconds per item or per task.
  * </ul>
  *

@@ -2,7 +2,7 @@ package io.flotilla.cli.cluster;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import io.flotilla.link.CoordinatorChannel;
+import io.flotilla.internal.link.CoordinatorChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Function;

@@ -1,8 +1,8 @@
 package io.flotilla.cli.cluster;
 
-import io.flotilla.cluster.StopSignals;
-import io.flotilla.server.CoordinatorServer;
-import io.flotilla.jobs.JobLimits;
+import io.flotilla.internal.cluster.StopSignals;
+import io.flotilla.internal.server.CoordinatorServer;
+import io.flotilla.internal.jobs.JobLimits;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;

@@ -1,7 +1,7 @@
 package io.flotilla.cli.cluster;
 
-import io.flotilla.worker.JoiningWorker;
-import io.flotilla.worker.WorkerExit;
+import io.flotilla.internal.worker.JoiningWorker;
+import io.flotilla.internal.worker.WorkerExit;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -4,7 +4,7 @@ import io.flotilla.PoolExecutor;
 import io.flotilla.ProcessPool;
 import io.flotilla.SerializableCallable;
 import io.flotilla.ThreadPool;
-import io.flotilla.codec.Codec;
+import io.flotilla.internal.codec.Codec;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;

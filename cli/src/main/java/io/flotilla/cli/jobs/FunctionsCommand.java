@@ -1,6 +1,6 @@
 package io.flotilla.cli.jobs;
 
-import io.flotilla.functions.FunctionRegistry;
+import io.flotilla.internal.functions.FunctionRegistry;
 import io.flotilla.proto.FunctionInfo;
 import io.flotilla.proto.ListFunctionsRequest;
 import io.grpc.StatusRuntimeException;

@@ -1,7 +1,7 @@
 package io.flotilla.cli.jobs;
 
-import io.flotilla.jobs.ClientTokens;
-import io.flotilla.link.CoordinatorChannel;
+import io.flotilla.internal.jobs.ClientTokens;
+import io.flotilla.internal.link.CoordinatorChannel;
 import io.flotilla.proto.JobServiceGrpc;
 import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;

@@ -1,6 +1,6 @@
 package io.flotilla.cli.jobs;
 
-import io.flotilla.link.CoordinatorChannel;
+import io.flotilla.internal.link.CoordinatorChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 

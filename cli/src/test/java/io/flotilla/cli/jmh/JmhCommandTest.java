@@ -32,8 +32,8 @@ class JmhCommandTest {
         .contains(
             "io.flotilla.microbench.CodecBenchmark.encodeIntegers1k",
             "io.flotilla.microbench.CodecBenchmark.lambdaTaskRoundTrip",
-            "io.flotilla.scheduler.DispatchBenchmark.oneChunkInFlight",
+            "io.flotilla.internal.scheduler.DispatchBenchmark.oneChunkInFlight",
             "io.flotilla.microbench.MapReorderBenchmark.mapThroughWindow",
-            "io.flotilla.scheduler.ResultDeliveryBenchmark.deliverAndGet");
+            "io.flotilla.internal.scheduler.ResultDeliveryBenchmark.deliverAndGet");
   }
 }

@@ -1,0 +1,939 @@
+package io.flotilla.internal.scheduler;
+
+import io.flotilla.BrokenPoolException;
+import io.flotilla.proto.Chunk;
+import io.flotilla.proto.ChunkResult;
+import io.flotilla.proto.CoordinatorMessage;
+import io.flotilla.proto.DefineJob;
+import io.flotilla.proto.ForgetJob;
+import io.flotilla.proto.Stop;
+import io.flotilla.proto.Yield;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands queued chunks to workers that have credit, matches results to chunks, and re-queues the chunks of
+ * a worker that is lost. See the package documentation for the data flow, and {@link ScheduledChunk} for
+ * the chunk's lifecycle.
+ *
+ * <p>Threading: all state is guarded by one lock, held only for bookkeeping and non-blocking sends
+ * (gRPC buffers them). Callbacks into the map and future machinery (a chunk's result or failure) are
+ * always made after the lock is released, so that a callback may submit or cancel without deadlock.
+ *
+ * <h2>Implementation notes</h2>
+ *
+ * Events (a submission, a worker's message, a timer) arrive on any thread through the package-private
+ * methods of the "events" section. Each takes the lock, changes state only through the named
+ * transitions of the "transitions" section, and collects what must happen after the lock is released
+ * (callbacks, retirement notices, kills) as {@link Effects}, which it runs once the lock is released, in
+ * the order collected. A transition checks that the lock is held and that the chunk's move is legal; the
+ * invariants it keeps are written out in {@link #validate()}, which tests call after every step and which
+ * runs after every event when the system property {@value #VALIDATE_PROPERTY} is {@code true}.
+ * Time comes from a {@link SchedulerClock}, so the whole table runs in tests without sockets or sleeps.
+ */
+public final class ChunkScheduler {
+  private static final Logger log = LoggerFactory.getLogger(ChunkScheduler.class);
+
+  /** Set to {@code true} to check every invariant after every event: slow, for tests. */
+  static final String VALIDATE_PROPERTY = "flotilla.scheduler.validate";
+
+  private static final boolean VALIDATE = Boolean.getBoolean(VALIDATE_PROPERTY);
+
+  /**
+   * How long a cancel waits for a worker to give back a chunk waiting in its queue. The answer takes a
+   * round trip, well under a millisecond on a healthy link; a worker that has not answered in this time
+   * is too busy or too far gone for the caller to wait on, and the cancel then fails as if the chunk had
+   * started (it keeps its place, and runs).
+   */
+  static final Duration WITHDRAW_PATIENCE = Duration.ofSeconds(5);
+
+  private final Object lock = new Object();
+  private final ArrayDeque<ScheduledChunk> queue = new ArrayDeque<>(); // guarded by lock
+  private final Map<String, WorkerHandle> workers = new LinkedHashMap<>(); // guarded by lock
+  private final int maxAttempts;
+  private Throwable broken; // guarded by lock
+  private long retries; // guarded by lock
+
+  private final int maxTasksPerWorker;
+  private final Consumer<String> retiring;
+  private long recycled; // guarded by lock
+
+  private final Duration taskTimeout;
+  private final Consumer<String> kill;
+  private volatile boolean strict;
+  private volatile Consumer<BrokenPoolException> onStrictBreak = b -> {};
+  private final SchedulerClock clock;
+
+  /** @param maxAttempts how many workers may die running one chunk before it fails */
+  public ChunkScheduler(int maxAttempts) {
+    this(maxAttempts, 0, id -> {}, null, id -> {});
+  }
+
+  /**
+   * @param maxAttempts how many workers may die running one chunk before it fails
+   * @param maxTasksPerWorker chunks a worker gets before it is replaced, or 0 for no limit
+   * @param retiring told (without the lock held) the id of a worker that has had its quota, so that a
+   *     replacement can start while it finishes
+   * @param taskTimeout how long a chunk may run once started, or {@code null} for no limit
+   * @param kill kills a worker's process (without the lock held), to stop a chunk it is running
+   */
+  public ChunkScheduler(
+      int maxAttempts,
+      int maxTasksPerWorker,
+      Consumer<String> retiring,
+      Duration taskTimeout,
+      Consumer<String> kill) {
+    this(maxAttempts, maxTasksPerWorker, retiring, taskTimeout, kill, SchedulerClock.system());
+  }
+
+  /** The same, on the given clock. */
+  ChunkScheduler(
+      int maxAttempts,
+      int maxTasksPerWorker,
+      Consumer<String> retiring,
+      Duration taskTimeout,
+      Consumer<String> kill,
+      SchedulerClock clock) {
+    this.maxAttempts = maxAttempts;
+    this.maxTasksPerWorker = maxTasksPerWorker;
+    this.retiring = retiring;
+    this.taskTimeout = taskTimeout;
+    this.kill = kill;
+    this.clock = clock;
+  }
+
+  /**
+   * Python's semantics instead of self-healing: the first worker to die holding work breaks the pool,
+   * and every pending and later chunk fails with {@link BrokenPoolException}, caused by the crash.
+   *
+   * @param onBreak told once, when the pool breaks
+   */
+  public void strict(Consumer<BrokenPoolException> onBreak) {
+    this.onStrictBreak = onBreak;
+    strict = true;
+  }
+
+  /** Stops the task-timeout timers. */
+  public void close() {
+    clock.close();
+  }
+
+  // ================================================================ events
+
+  void submit(ScheduledChunk chunk, boolean front) {
+    Effects fx = new Effects();
+    synchronized (lock) {
+      if (broken == null) {
+        if (front) {
+          queue.addFirst(chunk);
+        } else {
+          queue.addLast(chunk);
+        }
+        dispatchLocked(fx);
+      } else {
+        settleLocked(chunk, ScheduledChunk.State.FAILED, fx);
+        Throwable refused = broken;
+        fx.add(() -> chunk.onFailure.accept(refused, 0));
+      }
+      checkLocked();
+    }
+    fx.run();
+  }
+
+  /** Asks the worker running a chunk to hand back its unstarted items, once per attempt. */
+  void requestYield(ScheduledChunk chunk) {
+    synchronized (lock) {
+      if (chunk.state == ScheduledChunk.State.SENT && !chunk.yieldRequested) {
+        askToYieldLocked(chunk);
+      }
+      checkLocked();
+    }
+  }
+
+  int delivered(ScheduledChunk chunk) {
+    synchronized (lock) {
+      return chunk.delivered;
+    }
+  }
+
+  /** Cancels a chunk still in the queue; never waits. */
+  boolean cancel(ScheduledChunk chunk) {
+    Effects fx = new Effects();
+    synchronized (lock) {
+      if (chunk.state != ScheduledChunk.State.QUEUED) {
+        return false;
+      }
+      // Left in the queue and skipped at dispatch: removal from the middle would make mass
+      // cancellation quadratic.
+      settleLocked(chunk, ScheduledChunk.State.CANCELLED, fx);
+      checkLocked();
+    }
+    fx.run();
+    return true;
+  }
+
+  /**
+   * Cancels a chunk that has not started: one in the queue at once; one waiting in a worker's queue
+   * behind the chunks it runs is asked back, and is cancelled if it comes back whole. The future
+   * completes within {@link #WITHDRAW_PATIENCE}.
+   */
+  CompletableFuture<Boolean> withdraw(ScheduledChunk chunk) {
+    Effects fx = new Effects();
+    CompletableFuture<Boolean> answer;
+    synchronized (lock) {
+      if (chunk.state == ScheduledChunk.State.QUEUED) {
+        settleLocked(chunk, ScheduledChunk.State.CANCELLED, fx);
+        answer = CompletableFuture.completedFuture(true);
+      } else if (chunk.state != ScheduledChunk.State.SENT || !chunk.worker.isWaiting(chunk)) {
+        answer = CompletableFuture.completedFuture(false);
+      } else {
+        if (chunk.withdrawal == null) {
+          CompletableFuture<Boolean> pending = new CompletableFuture<>();
+          chunk.withdrawal = pending;
+          if (!chunk.yieldRequested) {
+            askToYieldLocked(chunk);
+          }
+          clock.schedule(() -> withdrawalOverdue(chunk, pending), WITHDRAW_PATIENCE.toNanos());
+        }
+        answer = chunk.withdrawal;
+      }
+      checkLocked();
+    }
+    fx.run();
+    return answer;
+  }
+
+  /** The worker has not answered in time: the chunk stays, and runs wherever it is. */
+  private void withdrawalOverdue(ScheduledChunk chunk, CompletableFuture<Boolean> pending) {
+    Effects fx = new Effects();
+    synchronized (lock) {
+      if (chunk.withdrawal != pending) {
+        return;
+      }
+      chunk.withdrawal = null;
+      // Should it still come back whole, it goes back to the queue as if taken back for an idle worker.
+      chunk.stolen = true;
+      fx.add(() -> pending.complete(false));
+      checkLocked();
+    }
+    log.warn(
+        "{} did not give back chunk {} within {}; it was not cancelled", chunk.worker, chunk.chunkId, WITHDRAW_PATIENCE);
+    fx.run();
+  }
+
+  /**
+   * Stops a chunk whether or not it runs: a queued one is cancelled; a running one's worker is killed,
+   * which is the only safe way to stop a thread, and its other chunks go back to the queue uncharged.
+   */
+  boolean abort(ScheduledChunk chunk) {
+    Effects fx = new Effects();
+    synchronized (lock) {
+      if (chunk.state == ScheduledChunk.State.QUEUED) {
+        settleLocked(chunk, ScheduledChunk.State.CANCELLED, fx);
+      } else if (chunk.state == ScheduledChunk.State.SENT) {
+        condemnLocked(chunk.worker, fx);
+        settleLocked(chunk, ScheduledChunk.State.CANCELLED, fx);
+      } else {
+        return false;
+      }
+      checkLocked();
+    }
+    fx.run();
+    return true;
+  }
+
+  /**
+   * A worker's stream ended: it gets no more work from now on, while its death is being looked into
+   * (which can take seconds); {@link #workerLost} settles its chunks afterwards.
+   */
+  void workerDetached(WorkerHandle worker) {
+    synchronized (lock) {
+      worker.detach();
+      checkLocked();
+    }
+  }
+
+  /** A worker began a chunk: with a task timeout, its clock starts now. */
+  void started(WorkerHandle worker, long chunkId, int attempt) {
+    if (taskTimeout == null) {
+      return;
+    }
+    synchronized (lock) {
+      ScheduledChunk chunk = worker.holding(chunkId);
+      if (chunk != null && chunk.attempt == attempt && chunk.state == ScheduledChunk.State.SENT) {
+        armTimerLocked(chunk);
+      }
+      checkLocked();
+    }
+  }
+
+  private void timedOut(ScheduledChunk chunk, int attempt) {
+    Effects fx = new Effects();
+    WorkerHandle worker;
+    synchronized (lock) {
+      if (chunk.state != ScheduledChunk.State.SENT || chunk.attempt != attempt) {
+        return;
+      }
+      worker = chunk.worker;
+      condemnLocked(worker, fx);
+      // Several map items: only one of them is hung. Hand the chunk back to be split, like a poison
+      // chunk, until the slow item is alone and times out by itself.
+      if (chunk.remaining() > 1 && chunk.job.maps()) {
+        splitLocked(chunk, fx);
+      } else {
+        settleLocked(chunk, ScheduledChunk.State.FAILED, fx);
+        TimeoutException timeout =
+            new TimeoutException(
+                (!chunk.job.maps() ? "task" : "chunk of items from " + chunk.firstUnanswered())
+                    + " ran longer than the task timeout of "
+                    + taskTimeout
+                    + "; worker "
+                    + worker.id
+                    + " was killed to stop it and is being replaced");
+        int base = chunk.delivered;
+        fx.add(() -> chunk.onFailure.accept(timeout, base));
+      }
+      checkLocked();
+    }
+    log.warn("chunk {} ran longer than {}; killing worker {} to stop it", chunk.chunkId, taskTimeout, worker.id);
+    fx.run();
+  }
+
+  /** Tells every worker that knows the job to drop its queued chunks and its function. */
+  void forgetJob(long jobId) {
+    if (jobId == JobSpec.CALL.id()) {
+      return;
+    }
+    CoordinatorMessage forget =
+        CoordinatorMessage.newBuilder().setForgetJob(ForgetJob.newBuilder().setJobId(jobId)).build();
+    synchronized (lock) {
+      for (WorkerHandle w : workers.values()) {
+        if (w.forgets(jobId)) {
+          w.send(forget);
+        }
+      }
+    }
+  }
+
+  void workerReady(WorkerHandle worker, int credits) {
+    Effects fx = new Effects();
+    synchronized (lock) {
+      if (worker.lost()) {
+        return;
+      }
+      worker.markReady();
+      worker.addCredits(credits);
+      workers.put(worker.id, worker);
+      dispatchLocked(fx);
+      checkLocked();
+    }
+    fx.run();
+  }
+
+  void result(WorkerHandle worker, ChunkResult result) {
+    Effects fx = new Effects();
+    boolean partial = false;
+    synchronized (lock) {
+      worker.addCredits(result.getCredits());
+      ScheduledChunk chunk = worker.holding(result.getChunkId());
+      if (chunk == null || chunk.attempt != result.getAttempt()) {
+        log.debug(
+            "dropping late or duplicate result of chunk {} attempt {} from {}",
+            result.getChunkId(),
+            result.getAttempt(),
+            worker);
+      } else {
+        int base = chunk.delivered;
+        int answered = result.getValues().getEndsCount();
+        worker.answered(answered);
+        if (answered > 0) {
+          worker.ran(result.getComputeNanos(), clock.nanoTime());
+        }
+        boolean whole = handedBackWhole(result);
+        if (chunk.withdrawal != null && !whole) {
+          // It started after all: the cancel fails, and the chunk goes on as any other.
+          CompletableFuture<Boolean> withdrawal = chunk.withdrawal;
+          chunk.withdrawal = null;
+          fx.add(() -> withdrawal.complete(false));
+        }
+        if (whole && (chunk.stolen || chunk.withdrawal != null)) {
+          // Taken back from the worker's queue: nothing ran, and it does not count towards the
+          // worker's task quota. A withdrawn chunk is cancelled; a stolen one goes to an idle worker.
+          requeueLocked(chunk, Requeue.TAKEN_BACK, fx);
+          stopIfRetiredLocked(worker);
+        } else if (result.getPartial()) {
+          // More of the chunk follows from the same run: it stays in flight, holding its credit.
+          chunk.delivered += answered;
+          partial = true;
+          if (chunk.timer != null) {
+            // The task timeout counts from the last piece: a chunk of many items is not one task.
+            armTimerLocked(chunk);
+          }
+          fx.add(() -> chunk.onResult.accept(result, worker, base));
+        } else {
+          if (result.getHeavy() && !worker.retired()) {
+            log.info("{} keeps too much heap after collections; replacing it", worker);
+            retireLocked(worker, fx);
+          }
+          settleLocked(chunk, ScheduledChunk.State.DONE, fx);
+          stopIfRetiredLocked(worker);
+          fx.add(() -> chunk.onResult.accept(result, worker, base));
+        }
+      }
+      if (!partial) {
+        // A piece of a chunk frees nothing: the chunk keeps its worker's run thread and credit.
+        dispatchLocked(fx);
+      }
+      checkLocked();
+    }
+    fx.run();
+  }
+
+  private static boolean handedBackWhole(ChunkResult result) {
+    return result.getYielded()
+        && !result.getPartial()
+        && result.getValues().getEndsCount() == 0
+        && result.getFailuresCount() == 0;
+  }
+
+  /**
+   * A worker is gone. Its chunks go back to the front of the queue, or fail once they have used up
+   * their attempts.
+   *
+   * @param worker the worker
+   * @param why builds the exception for a chunk out of attempts, given that chunk
+   */
+  void workerLost(WorkerHandle worker, Function<ScheduledChunk, Throwable> why) {
+    Effects fx = new Effects();
+    synchronized (lock) {
+      if (!worker.markLost()) {
+        return;
+      }
+      workers.remove(worker.id);
+      List<ScheduledChunk> held = new ArrayList<>(worker.held());
+      if (strict && !held.isEmpty() && !worker.killedDeliberately()) {
+        breakStrictLocked(held, why, fx);
+      } else {
+        loseChunksLocked(worker, held, why, fx);
+      }
+      dispatchLocked(fx);
+      checkLocked();
+    }
+    fx.run();
+  }
+
+  /** The first death of a strict pool: every chunk fails, caused by the crash, and the pool breaks. */
+  private void breakStrictLocked(
+      List<ScheduledChunk> held, Function<ScheduledChunk, Throwable> why, Effects fx) {
+    ScheduledChunk first = held.get(0);
+    List<Integer> bases = new ArrayList<>();
+    for (ScheduledChunk chunk : held) {
+      bases.add(chunk.delivered);
+      settleLocked(chunk, ScheduledChunk.State.FAILED, fx);
+    }
+    fx.add(
+        () -> {
+          Throwable crash = why.apply(first);
+          BrokenPoolException brokenPool =
+              new BrokenPoolException(
+                  "a worker died with tasks in flight, and the pool is strict: " + crash.getMessage(), crash);
+          // The pool is marked broken before any future fails, so code reacting to a failed future
+          // sees its next submit() rejected.
+          onStrictBreak.accept(brokenPool);
+          breakPool(brokenPool);
+          for (int i = 0; i < held.size(); i++) {
+            held.get(i).onFailure.accept(brokenPool, bases.get(i));
+          }
+        });
+  }
+
+  /**
+   * A worker starts its chunks in the order they were sent, one per run thread, so only the first
+   * {@code threads} of them can have been running when it died; the rest were waiting behind them. Only
+   * the former are charged an attempt: a poisonous item must not use up its neighbours' attempts. The
+   * guess can be wrong (a finished chunk's result may die unsent in the worker's buffers), so every
+   * chunk re-queued runs isolated next time: alone on its worker, where a death is its own.
+   */
+  private void loseChunksLocked(
+      WorkerHandle worker, List<ScheduledChunk> held, Function<ScheduledChunk, Throwable> why, Effects fx) {
+    int split = 0;
+    int exhausted = 0;
+    // Re-queue in reverse so that addFirst restores their original order at the head.
+    for (int i = held.size() - 1; i >= 0; i--) {
+      ScheduledChunk chunk = held.get(i);
+      boolean charged = !worker.killedDeliberately() && (chunk.isolated || i < worker.threads);
+      if (charged && chunk.remaining() > 1 && chunk.job.maps() && chunk.withdrawal == null) {
+        // Hunting the poison item: the map gets the chunk back unstarted, as from a yield, and runs
+        // it again as two isolated halves, so that one bad item cannot fail its neighbours.
+        splitLocked(chunk, fx);
+        retries++;
+        split++;
+      } else if (charged && chunk.attempt >= maxAttempts && chunk.withdrawal == null) {
+        int base = chunk.delivered;
+        settleLocked(chunk, ScheduledChunk.State.FAILED, fx);
+        fx.add(() -> chunk.onFailure.accept(why.apply(chunk), base));
+        exhausted++;
+      } else {
+        requeueLocked(chunk, charged ? Requeue.RAN_ON_LOST_WORKER : Requeue.WAITED_ON_LOST_WORKER, fx);
+        retries++;
+      }
+    }
+    if (!held.isEmpty()) {
+      log.warn(
+          "{} lost with {} chunks in flight; {} re-queued, {} split to find a poison item, {} out of"
+              + " attempts",
+          worker,
+          held.size(),
+          held.size() - exhausted - split,
+          split,
+          exhausted);
+    }
+  }
+
+  /** Fails every queued chunk, and every later submission, with {@code cause}. */
+  public void breakPool(Throwable cause) {
+    Effects fx = new Effects();
+    synchronized (lock) {
+      if (broken != null) {
+        return;
+      }
+      broken = cause;
+      List<ScheduledChunk> failed = new ArrayList<>();
+      for (ScheduledChunk chunk : queue) {
+        if (chunk.state == ScheduledChunk.State.QUEUED) {
+          failed.add(chunk);
+        }
+      }
+      queue.clear();
+      for (WorkerHandle w : workers.values()) {
+        failed.addAll(w.held());
+      }
+      for (ScheduledChunk chunk : failed) {
+        int base = chunk.delivered;
+        settleLocked(chunk, ScheduledChunk.State.FAILED, fx);
+        fx.add(() -> chunk.onFailure.accept(cause, base));
+      }
+      checkLocked();
+    }
+    fx.run();
+  }
+
+  // ================================================================ transitions
+
+  /** Why a SENT chunk goes back to the queue. */
+  enum Requeue {
+    /** Given back whole from a worker's queue, for an idle worker: uncharged, not isolated. */
+    TAKEN_BACK(false, false),
+    /** Its worker died while it waited behind others: uncharged, isolated next time. */
+    WAITED_ON_LOST_WORKER(false, true),
+    /** Its worker died, probably while running it: charged an attempt, isolated next time. */
+    RAN_ON_LOST_WORKER(true, true);
+
+    final boolean charged;
+    final boolean isolates;
+
+    Requeue(boolean charged, boolean isolates) {
+      this.charged = charged;
+      this.isolates = isolates;
+    }
+  }
+
+  /** QUEUED → SENT: the chunk, at the head of the queue, goes to {@code worker}. */
+  private void assignLocked(ScheduledChunk chunk, WorkerHandle worker, Effects fx) {
+    requireLock();
+    if (queue.peekFirst() != chunk) {
+      throw new IllegalStateException("chunk " + chunk.chunkId + " is assigned but not at the head of the queue");
+    }
+    chunk.moveTo(ScheduledChunk.State.SENT);
+    queue.pollFirst();
+    if (chunk.job.id() != JobSpec.CALL.id() && worker.learns(chunk.job.id())) {
+      worker.send(CoordinatorMessage.newBuilder().setDefineJob(defineJob(chunk.job)).build());
+    }
+    chunk.worker = worker;
+    chunk.stolen = false;
+    if (worker.hold(chunk) >= maxTasksPerWorker && maxTasksPerWorker > 0) {
+      retireLocked(worker, fx);
+    }
+    worker.send(
+        CoordinatorMessage.newBuilder()
+            .setChunk(
+                Chunk.newBuilder()
+                    .setJobId(chunk.job.id())
+                    .setChunkId(chunk.chunkId)
+                    .setAttempt(chunk.attempt)
+                    .setFirstIndex(Math.max(0, chunk.firstUnanswered()))
+                    .setItems(chunk.unanswered())
+                    .setReportStart(taskTimeout != null))
+            .build());
+  }
+
+  /**
+   * SENT → QUEUED, at the front: the one place a chunk comes off a worker to run again. A chunk whose
+   * cancel is waiting for it is cancelled instead: it has not run, and now never will.
+   */
+  private void requeueLocked(ScheduledChunk chunk, Requeue why, Effects fx) {
+    requireLock();
+    if (chunk.withdrawal != null) {
+      settleLocked(chunk, ScheduledChunk.State.CANCELLED, fx);
+      return;
+    }
+    chunk.moveTo(ScheduledChunk.State.QUEUED);
+    chunk.worker.release(chunk, why.charged || why.isolates);
+    stopTimerLocked(chunk);
+    chunk.worker = null;
+    chunk.yieldRequested = false;
+    chunk.stolen = false;
+    if (why.charged) {
+      chunk.attempt++;
+    }
+    if (why.isolates) {
+      chunk.isolated = true;
+    }
+    queue.addFirst(chunk);
+  }
+
+  /** SENT → DONE, handed back suspect: the map runs the items not yet answered again, as two halves. */
+  private void splitLocked(ScheduledChunk chunk, Effects fx) {
+    requireLock();
+    WorkerHandle worker = chunk.worker;
+    int base = chunk.delivered;
+    settleLocked(chunk, ScheduledChunk.State.DONE, fx);
+    fx.add(() -> chunk.onSuspect.accept(worker, base));
+  }
+
+  /**
+   * Any state → a final one: the chunk leaves its worker (if it had one) and its timer stops. Its
+   * outcome's callback is the caller's to collect, since only the caller knows what the outcome is. A
+   * cancel waiting on the chunk learns whether it was the one to end it.
+   */
+  private void settleLocked(ScheduledChunk chunk, ScheduledChunk.State outcome, Effects fx) {
+    requireLock();
+    if (!outcome.isFinal()) {
+      throw new IllegalArgumentException("settle to " + outcome);
+    }
+    chunk.moveTo(outcome);
+    if (chunk.worker != null) {
+      chunk.worker.release(chunk, true);
+    }
+    stopTimerLocked(chunk);
+    if (chunk.withdrawal != null) {
+      CompletableFuture<Boolean> withdrawal = chunk.withdrawal;
+      chunk.withdrawal = null;
+      boolean cancelled = outcome == ScheduledChunk.State.CANCELLED;
+      fx.add(() -> withdrawal.complete(cancelled));
+    }
+  }
+
+  /** A worker is killed to stop a chunk: it gets nothing more, and its death charges nobody. */
+  private void condemnLocked(WorkerHandle worker, Effects fx) {
+    requireLock();
+    worker.condemn();
+    fx.add(() -> kill.accept(worker.id));
+  }
+
+  /** No more work for this worker; a replacement starts now, and it is stopped once drained. */
+  private void retireLocked(WorkerHandle worker, Effects fx) {
+    requireLock();
+    if (worker.retire()) {
+      recycled++;
+      fx.add(() -> retiring.accept(worker.id));
+    }
+  }
+
+  /** A worker that has had its quota and holds nothing more is told to exit. */
+  private void stopIfRetiredLocked(WorkerHandle worker) {
+    if (worker.retired() && worker.holdingCount() == 0 && !worker.lost()) {
+      worker.send(CoordinatorMessage.newBuilder().setStop(Stop.getDefaultInstance()).build());
+      worker.complete();
+    }
+  }
+
+  private void askToYieldLocked(ScheduledChunk chunk) {
+    chunk.yieldRequested = true;
+    chunk.worker.send(
+        CoordinatorMessage.newBuilder()
+            .setYield(Yield.newBuilder().setChunkId(chunk.chunkId).setAttempt(chunk.attempt))
+            .build());
+  }
+
+  private void armTimerLocked(ScheduledChunk chunk) {
+    stopTimerLocked(chunk);
+    int attempt = chunk.attempt;
+    chunk.timer = clock.schedule(() -> timedOut(chunk, attempt), taskTimeout.toNanos());
+  }
+
+  private static void stopTimerLocked(ScheduledChunk chunk) {
+    if (chunk.timer != null) {
+      chunk.timer.cancel();
+      chunk.timer = null;
+    }
+  }
+
+  private void requireLock() {
+    if (!Thread.holdsLock(lock)) {
+      throw new IllegalStateException("a scheduler transition ran without the scheduler's lock");
+    }
+  }
+
+  private void checkLocked() {
+    if (VALIDATE) {
+      validateLocked();
+    }
+  }
+
+  /**
+   * Checks every invariant of the bookkeeping.
+   *
+   * @throws IllegalStateException naming the first one broken
+   */
+  void validate() {
+    synchronized (lock) {
+      validateLocked();
+    }
+  }
+
+  private void validateLocked() {
+    IdentityHashMap<ScheduledChunk, WorkerHandle> sent = new IdentityHashMap<>();
+    for (WorkerHandle w : workers.values()) {
+      check(!w.lost(), w + " is lost but still listed");
+      check(w.credits() >= 0, w + " has negative credit " + w.credits());
+      int isolated = 0;
+      for (ScheduledChunk c : w.held()) {
+        check(c.state == ScheduledChunk.State.SENT, "chunk " + c.chunkId + " held by " + w + " is " + c.state);
+        check(c.worker == w, "chunk " + c.chunkId + " held by " + w + " names " + c.worker);
+        check(sent.put(c, w) == null, "chunk " + c.chunkId + " is held twice");
+        if (c.isolated) {
+          isolated++;
+        }
+      }
+      check(
+          !w.exclusive() || (w.holdingCount() == 1 && isolated == 1) || !w.ready(),
+          w + " is exclusive but holds " + w.holdingCount() + " chunks, " + isolated + " isolated");
+      check(isolated == 0 || w.holdingCount() == 1 || !w.ready(), w + " runs an isolated chunk beside others");
+    }
+    IdentityHashMap<ScheduledChunk, Boolean> queued = new IdentityHashMap<>();
+    for (ScheduledChunk c : queue) {
+      check(
+          c.state == ScheduledChunk.State.QUEUED || c.state == ScheduledChunk.State.CANCELLED,
+          "chunk " + c.chunkId + " is in the queue but " + c.state);
+      check(queued.put(c, true) == null, "chunk " + c.chunkId + " is queued twice");
+      check(c.worker == null || c.state != ScheduledChunk.State.QUEUED, "queued chunk " + c.chunkId + " names a worker");
+      check(c.timer == null, "queued chunk " + c.chunkId + " has a timer");
+      check(c.withdrawal == null, "queued chunk " + c.chunkId + " is being withdrawn");
+    }
+    for (ScheduledChunk c : sent.keySet()) {
+      check(c.attempt >= 1 && c.attempt <= maxAttempts, "chunk " + c.chunkId + " is on attempt " + c.attempt);
+      check(c.delivered >= 0 && c.delivered <= c.size, "chunk " + c.chunkId + " delivered " + c.delivered);
+      check(c.withdrawal == null || c.yieldRequested, "chunk " + c.chunkId + " is withdrawn but not asked back");
+    }
+    check(broken == null || queue.isEmpty(), "the pool is broken but chunks are queued");
+  }
+
+  private static void check(boolean holds, String broken) {
+    if (!holds) {
+      throw new IllegalStateException("scheduler invariant broken: " + broken);
+    }
+  }
+
+  /** What an event decided under the lock and must do after releasing it, in order. */
+  private static final class Effects {
+    private List<Runnable> actions;
+
+    void add(Runnable action) {
+      if (actions == null) {
+        actions = new ArrayList<>();
+      }
+      actions.add(action);
+    }
+
+    void run() {
+      if (actions != null) {
+        actions.forEach(Runnable::run);
+      }
+    }
+  }
+
+  // ================================================================ views
+
+  /** @return workers retired after their task quota */
+  public long recycled() {
+    synchronized (lock) {
+      return recycled;
+    }
+  }
+
+  /** @return chunks re-queued so far because their worker was lost */
+  public long retries() {
+    synchronized (lock) {
+      return retries;
+    }
+  }
+
+  /**
+   * A worker as {@code flotilla status} shows it.
+   *
+   * @param id its id
+   * @param host its host
+   * @param pid its process id
+   * @param cores its machine's processors
+   * @param threads its run threads
+   * @param busy run threads holding a chunk now
+   * @param itemsDone items it has answered
+   */
+  public record WorkerView(String id, String host, long pid, int cores, int threads, int busy, long itemsDone) {}
+
+  /** @return the workers attached and ready, in the order they came */
+  public List<WorkerView> workers() {
+    synchronized (lock) {
+      List<WorkerView> out = new ArrayList<>(workers.size());
+      for (WorkerHandle w : workers.values()) {
+        out.add(
+            new WorkerView(
+                w.id, w.host, w.pid, w.cores, w.threads, Math.min(w.threads, w.holdingCount()), w.itemsDone()));
+      }
+      return out;
+    }
+  }
+
+  /** @return the workers attached and ready */
+  int readyWorkers() {
+    synchronized (lock) {
+      return workers.size();
+    }
+  }
+
+  // ================================================================ dispatch
+
+  private void dispatchLocked(Effects fx) {
+    while (!queue.isEmpty()) {
+      ScheduledChunk chunk = queue.peekFirst();
+      if (chunk.state != ScheduledChunk.State.QUEUED) {
+        queue.pollFirst();
+        continue;
+      }
+      WorkerHandle worker =
+          chunk.isolated
+              ? pickEmptyWorkerLocked()
+              : chunk.resumed ? pickWorkerWithFreeThreadLocked() : pickWorkerLocked(chunk);
+      if (worker == null) {
+        break;
+      }
+      assignLocked(chunk, worker, fx);
+    }
+    stealForIdleWorkersLocked();
+  }
+
+  /**
+   * Work stealing: the queue is empty, so a worker with no chunk at all would sit idle while others hold
+   * work. First take back a chunk still waiting in another worker's queue, the last one sent: it comes
+   * back whole and goes to the idle worker. Failing that, ask the holder of the biggest multi-item chunk
+   * to yield the items it has not started; they come back as a new chunk at the head of the queue. At
+   * most one such request is outstanding per idle worker (every dispatch comes here, and the answer
+   * takes a round trip), and a chunk is asked at most once while it stays on its worker.
+   */
+  private void stealForIdleWorkersLocked() {
+    if (!queue.isEmpty()) {
+      return;
+    }
+    int outstanding = 0;
+    for (WorkerHandle w : workers.values()) {
+      for (ScheduledChunk c : w.held()) {
+        if (c.yieldRequested && c.withdrawal == null) {
+          outstanding++;
+        }
+      }
+    }
+    for (WorkerHandle idle : workers.values()) {
+      if (!idle.ready() || idle.retired() || idle.credits() == 0 || idle.holdingCount() > 0) {
+        continue;
+      }
+      if (outstanding > 0) {
+        outstanding--;
+        continue;
+      }
+      ScheduledChunk victim = null;
+      for (WorkerHandle busy : workers.values()) {
+        victim = busy.lastWaiting();
+        if (victim != null) {
+          victim.stolen = true;
+          break;
+        }
+      }
+      if (victim == null) {
+        victim = biggestSplittableChunkLocked();
+      }
+      if (victim == null) {
+        return;
+      }
+      askToYieldLocked(victim);
+    }
+  }
+
+  /** @return the map chunk with the most items not yet answered, more than one, not asked yet */
+  private ScheduledChunk biggestSplittableChunkLocked() {
+    ScheduledChunk victim = null;
+    for (WorkerHandle busy : workers.values()) {
+      for (ScheduledChunk c : busy.held()) {
+        if (c.remaining() > 1
+            && !c.yieldRequested
+            && c.job.maps()
+            && (victim == null || c.remaining() > victim.remaining())) {
+          victim = c;
+        }
+      }
+    }
+    return victim;
+  }
+
+  /** What a worker needs to know of a job before its first chunk: the function, or that items are tasks. */
+  private static DefineJob.Builder defineJob(JobSpec job) {
+    DefineJob.Builder define = DefineJob.newBuilder().setJobId(job.id()).addAllBundles(job.bundles());
+    return job.maps() ? define.setFunction(job.function()) : define.setCalls(true);
+  }
+
+  /** The ready worker with a run thread free and the fewest chunks, for the rest of a yielded chunk. */
+  private WorkerHandle pickWorkerWithFreeThreadLocked() {
+    WorkerHandle best = null;
+    for (WorkerHandle w : workers.values()) {
+      if (w.canTakeWork()
+          && w.holdingCount() < w.threads
+          && (best == null || w.holdingCount() < best.holdingCount())) {
+        best = w;
+      }
+    }
+    return best;
+  }
+
+  /** A ready worker holding nothing, for a chunk that must run alone. */
+  private WorkerHandle pickEmptyWorkerLocked() {
+    for (WorkerHandle w : workers.values()) {
+      if (w.canTakeWork() && w.holdingCount() == 0) {
+        return w;
+      }
+    }
+    return null;
+  }
+
+  /** The ready worker with the most credit: the least busy, so work spreads before it piles up. */
+  private WorkerHandle pickWorkerLocked(ScheduledChunk chunk) {
+    WorkerHandle best = null;
+    long now = clock.nanoTime();
+    for (WorkerHandle w : workers.values()) {
+      if (w.canTakeWork() && w.hasRoomFor(chunk, now) && (best == null || w.credits() > best.credits())) {
+        best = w;
+      }
+    }
+    return best;
+  }
+}

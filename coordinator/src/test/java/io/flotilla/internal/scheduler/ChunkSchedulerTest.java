@@ -1,0 +1,684 @@
+package io.flotilla.internal.scheduler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import io.flotilla.BrokenPoolException;
+import io.flotilla.proto.ChunkResult;
+import io.flotilla.proto.CoordinatorMessage;
+import io.flotilla.proto.ItemBatch;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The scheduler's whole table (worker death, stealing, yields, cancels, timeouts, retirement, strict
+ * pools) without processes, sockets or sleeps: workers are outboxes, time is a {@link FakeClock}, and
+ * {@link ChunkScheduler#validate()} runs after every step. The real-cluster counterparts, with worker
+ * JVMs and kill -9, are {@code WorkerCrashTest}, {@code PoisonItemTest}, {@code HardCancelAndTimeoutTest},
+ * {@code RecyclingTest}, {@code StrictModeTest} and {@code ProcessPoolLifecycleTest} (io.flotilla).
+ */
+@Timeout(30)
+class ChunkSchedulerTest {
+
+  /** Records what the scheduler sends to one worker. */
+  private static final class Outbox implements StreamObserver<CoordinatorMessage> {
+    final List<CoordinatorMessage> sent = new ArrayList<>();
+
+    @Override
+    public synchronized void onNext(CoordinatorMessage m) {
+      sent.add(m);
+    }
+
+    @Override
+    public void onError(Throwable t) {}
+
+    @Override
+    public void onCompleted() {}
+
+    synchronized List<Long> chunkIds() {
+      return sent.stream().filter(CoordinatorMessage::hasChunk).map(m -> m.getChunk().getChunkId()).toList();
+    }
+
+    synchronized List<Long> yields() {
+      return sent.stream().filter(CoordinatorMessage::hasYield).map(m -> m.getYield().getChunkId()).toList();
+    }
+
+    synchronized boolean stopped() {
+      return sent.stream().anyMatch(CoordinatorMessage::hasStop);
+    }
+  }
+
+  private final FakeClock clock = new FakeClock();
+  private final List<String> killed = new ArrayList<>();
+  private final List<String> retiring = new ArrayList<>();
+  /** What happened to the chunks made by {@link #task} and {@link #mapChunkOfFour}, in order. */
+  private final List<String> events = new ArrayList<>();
+
+  private ChunkScheduler scheduler;
+
+  /** Uses a scheduler; every step below validates it afterwards. */
+  private ChunkScheduler use(int maxAttempts, int quota, Duration timeout) {
+    scheduler = new ChunkScheduler(maxAttempts, quota, retiring::add, timeout, killed::add, clock);
+    return scheduler;
+  }
+
+  private ChunkScheduler use(int maxAttempts) {
+    return use(maxAttempts, 0, null);
+  }
+
+  // ---------------------------------------------------------------- steps, each validated
+
+  private WorkerHandle ready(String id, int threads, int credits, Outbox out) {
+    WorkerHandle worker = new WorkerHandle(id, 100, "here", threads, 2, out);
+    scheduler.workerReady(worker, credits);
+    scheduler.validate();
+    return worker;
+  }
+
+  private WorkerHandle ready(String id, int credits) {
+    return ready(id, 1, credits, new Outbox());
+  }
+
+  private void submit(ScheduledChunk chunk) {
+    scheduler.submit(chunk, false);
+    scheduler.validate();
+  }
+
+  private void answer(WorkerHandle worker, ChunkResult result) {
+    scheduler.result(worker, result);
+    scheduler.validate();
+  }
+
+  private void lose(WorkerHandle worker) {
+    scheduler.workerLost(worker, c -> new IllegalStateException("chunk " + c.chunkId + " out of attempts"));
+    scheduler.validate();
+  }
+
+  private void started(WorkerHandle worker, long chunkId, int attempt) {
+    scheduler.started(worker, chunkId, attempt);
+    scheduler.validate();
+  }
+
+  private CompletableFuture<Boolean> withdraw(ScheduledChunk chunk) {
+    CompletableFuture<Boolean> answer = chunk.withdraw();
+    scheduler.validate();
+    return answer;
+  }
+
+  private void forward(Duration by) {
+    clock.forward(by);
+    scheduler.validate();
+  }
+
+  // ---------------------------------------------------------------- chunks and results
+
+  /** A submitted task (one callable) whose fate is recorded in {@link #events}. */
+  private ScheduledChunk task(long id) {
+    return new ScheduledChunk(
+        scheduler,
+        JobSpec.CALL,
+        id,
+        -1,
+        1,
+        ItemBatch.getDefaultInstance(),
+        (r, w, base) -> events.add("task " + id + " answered by " + w.id),
+        (e, base) -> events.add("task " + id + " failed: " + e.getClass().getSimpleName() + ": " + e.getMessage()),
+        (w, base) -> events.add("task " + id + " suspect"));
+  }
+
+  /** Four map items whose encodings are the bytes "a" to "d". */
+  private static ItemBatch fourItems() {
+    return ItemBatch.newBuilder().setData(ByteString.copyFromUtf8("abcd")).addAllEnds(List.of(1, 2, 3, 4)).build();
+  }
+
+  /** Chunk 9: items 100 to 103 of job 5. */
+  private ScheduledChunk mapChunkOfFour() {
+    return new ScheduledChunk(
+        scheduler,
+        new JobSpec(5, ByteString.copyFromUtf8("fn"), List.of()),
+        9,
+        100,
+        4,
+        fourItems(),
+        (r, w, base) -> events.add(w.id + " answered " + r.getValues().getEndsCount() + " from " + base),
+        (e, base) -> events.add("failed from " + base),
+        (w, base) -> events.add("suspect from " + base));
+  }
+
+  private static ChunkResult piece(long chunkId, int attempt, int items, boolean partial) {
+    ItemBatch.Builder values = ItemBatch.newBuilder();
+    for (int i = 0; i < items; i++) {
+      values.addEnds(0);
+    }
+    return ChunkResult.newBuilder()
+        .setChunkId(chunkId)
+        .setAttempt(attempt)
+        .setValues(values)
+        .setPartial(partial)
+        .setCredits(partial ? 0 : 1)
+        .build();
+  }
+
+  /** A finished single task that took {@code nanos} to run. */
+  private static ChunkResult ran(long chunkId, long nanos) {
+    return piece(chunkId, 1, 1, false).toBuilder().setComputeNanos(nanos).build();
+  }
+
+  /** What a worker answers for a chunk it gives back before starting it. */
+  private static ChunkResult handedBackWhole(long chunkId, int attempt) {
+    return ChunkResult.newBuilder()
+        .setChunkId(chunkId)
+        .setAttempt(attempt)
+        .setYielded(true)
+        .setValues(ItemBatch.getDefaultInstance())
+        .setCredits(1)
+        .build();
+  }
+
+  // ---------------------------------------------------------------- worker death
+
+  @Test
+  void deadWorkerChargesAnAttemptOnlyToTheChunkItWasRunning() {
+    use(1);
+    WorkerHandle dying = ready("w1", 2); // one run thread plus one chunk held in reserve
+    ScheduledChunk running = task(1);
+    ScheduledChunk waiting = task(2);
+    submit(running);
+    submit(waiting);
+
+    lose(dying);
+
+    assertThat(events).containsExactly("task 1 failed: IllegalStateException: chunk 1 out of attempts");
+    assertThat(waiting.state).isEqualTo(ScheduledChunk.State.QUEUED);
+    assertThat(waiting.attempt).isEqualTo(1);
+    Outbox second = new Outbox();
+    ready("w2", 1, 2, second);
+    assertThat(second.chunkIds()).as("the waiting chunk goes to the next worker").containsExactly(2L);
+  }
+
+  @Test
+  void aLateResultFromAnEarlierAttemptIsDroppedAndTheChunkCompletesOnce() {
+    use(3);
+    ScheduledChunk chunk = task(7);
+    WorkerHandle first = ready("w1", 2);
+    submit(chunk);
+    lose(first);
+    WorkerHandle second = ready("w2", 2);
+    assertThat(chunk.attempt).isEqualTo(2);
+
+    answer(first, piece(7, 1, 1, false)); // from the dead worker's buffers
+    answer(second, piece(7, 1, 1, false)); // the right worker, the wrong attempt
+    answer(second, piece(7, 2, 1, false));
+    answer(second, piece(7, 2, 1, false)); // a duplicate
+
+    assertThat(events).containsExactly("task 7 answered by w2");
+  }
+
+  @Test
+  void aChunkRequeuedAfterADeathRunsAloneOnItsNextWorker() {
+    use(3);
+    WorkerHandle dying = ready("w1", 1);
+    ScheduledChunk suspect = task(1);
+    submit(suspect);
+    submit(task(2));
+    lose(dying);
+    assertThat(suspect.isolated).isTrue();
+
+    Outbox next = new Outbox();
+    WorkerHandle fresh = ready("w2", 1, 2, next);
+    assertThat(next.chunkIds()).as("only the suspect, although the worker has credit for two").containsExactly(1L);
+    answer(fresh, piece(1, 2, 1, false));
+    assertThat(next.chunkIds()).as("the rest once it is done").containsExactly(1L, 2L);
+  }
+
+  @Test
+  void aMapChunkWhoseWorkerDiesIsHandedBackToBeSplit() {
+    use(3);
+    WorkerHandle dying = ready("w1", 2);
+    ScheduledChunk chunk = mapChunkOfFour();
+    submit(chunk);
+    lose(dying);
+    assertThat(chunk.state).isEqualTo(ScheduledChunk.State.DONE);
+    assertThat(events).containsExactly("suspect from 0");
+    assertThat(scheduler.retries()).isEqualTo(1);
+  }
+
+  @Test
+  void itemsAnsweredByPartialResultsAreNeverSentAgain() {
+    use(3);
+    ScheduledChunk chunk = mapChunkOfFour();
+    WorkerHandle first = ready("w1", 2);
+    submit(chunk);
+    answer(first, piece(9, 1, 3, true));
+    assertThat(chunk.state).as("a partial result leaves the chunk running").isEqualTo(ScheduledChunk.State.SENT);
+    assertThat(chunk.remaining()).isEqualTo(1);
+
+    lose(first);
+    Outbox secondOut = new Outbox();
+    WorkerHandle second = ready("w2", 1, 2, secondOut);
+    CoordinatorMessage resent = secondOut.sent.stream().filter(CoordinatorMessage::hasChunk).findFirst().orElseThrow();
+    assertThat(resent.getChunk().getFirstIndex()).isEqualTo(103);
+    assertThat(resent.getChunk().getItems().getData().toStringUtf8()).isEqualTo("d");
+    assertThat(resent.getChunk().getItems().getEndsList()).containsExactly(1);
+
+    answer(first, piece(9, 1, 1, false)); // the dead worker's last words: dropped
+    answer(second, piece(9, 2, 1, false));
+    assertThat(events).containsExactly("w1 answered 3 from 0", "w2 answered 1 from 3");
+  }
+
+  @Test
+  void aChunkHandedBackAfterPartialResultsHandsBackOnlyTheRest() {
+    use(1);
+    ScheduledChunk chunk = mapChunkOfFour();
+    WorkerHandle dying = ready("w1", 2);
+    submit(chunk);
+    answer(dying, piece(9, 1, 2, true));
+    lose(dying);
+    assertThat(events).containsExactly("w1 answered 2 from 0", "suspect from 2");
+  }
+
+  @Test
+  void aChunkOutOfAttemptsAfterPartialResultsBlamesItsFirstUnansweredItem() {
+    use(1);
+    ScheduledChunk chunk = mapChunkOfFour();
+    WorkerHandle dying = ready("w1", 2);
+    submit(chunk);
+    answer(dying, piece(9, 1, 3, true));
+    List<Long> blamed = new ArrayList<>();
+    scheduler.workerLost(
+        dying,
+        c -> {
+          blamed.add(c.firstUnanswered());
+          return new IllegalStateException("crashed");
+        });
+    scheduler.validate();
+    assertThat(blamed).as("items 100 to 102 were answered: 103 killed the worker").containsExactly(103L);
+    assertThat(events).containsExactly("w1 answered 3 from 0", "failed from 3");
+  }
+
+  // ---------------------------------------------------------------- queue depth and stealing
+
+  @Test
+  void chunksQueueDeeperOnAWorkerOnlyWhileItsResultsComeBackTiny() {
+    use(1);
+    Outbox out = new Outbox();
+    WorkerHandle worker = ready("w1", 1, 9, out); // one run thread plus a prefetch of eight
+    for (long id = 1; id <= 20; id++) {
+      submit(task(id));
+    }
+    assertThat(out.chunkIds()).as("nothing known of their cost yet: one running, one waiting").containsExactly(1L, 2L);
+
+    answer(worker, ran(1, 20_000)); // 20 µs: tiny
+    assertThat(out.chunkIds()).as("one tiny result: one more may wait").containsExactly(1L, 2L, 3L, 4L);
+    answer(worker, ran(2, 20_000));
+    answer(worker, ran(3, 20_000));
+    assertThat(worker.holdingCount()).as("three tiny results in a row: three more").isEqualTo(5);
+
+    answer(worker, ran(4, 50_000_000)); // 50 ms: not tiny
+    answer(worker, ran(5, 20_000));
+    assertThat(worker.holdingCount()).as("the streak starts over").isEqualTo(3);
+  }
+
+  @Test
+  void aStreakOfTinyResultsGoesStaleWhenNoneArrivesForAWhile() {
+    use(1);
+    Outbox out = new Outbox();
+    WorkerHandle worker = ready("w1", 1, 9, out);
+    submit(task(1));
+    submit(task(2));
+    answer(worker, ran(1, 20_000));
+    answer(worker, ran(2, 20_000));
+    for (long id = 3; id <= 5; id++) {
+      submit(task(id));
+    }
+    assertThat(worker.holdingCount()).as("fresh news of tiny results: two may wait").isEqualTo(3);
+    for (long id = 3; id <= 5; id++) {
+      answer(worker, ran(id, 20_000));
+    }
+
+    forward(Duration.ofNanos(WorkerHandle.TINY_STREAK_NANOS + 1));
+    for (long id = 6; id <= 8; id++) {
+      submit(task(id));
+    }
+    assertThat(worker.holdingCount()).as("stale news: one waits, the rest stay here").isEqualTo(2);
+  }
+
+  @Test
+  void aChunkWaitingInABusyWorkersQueueIsTakenBackWholeForAnIdleWorker() {
+    use(1);
+    Outbox busyOut = new Outbox();
+    WorkerHandle busy = ready("w1", 1, 9, busyOut);
+    for (long id = 1; id <= 3; id++) {
+      submit(task(100 + id));
+      answer(busy, ran(100 + id, 20_000));
+    }
+    List<ScheduledChunk> held = new ArrayList<>();
+    for (long id = 2; id <= 5; id++) {
+      ScheduledChunk c = task(id);
+      held.add(c);
+      submit(c);
+    }
+    assertThat(busyOut.chunkIds()).as("three tiny results in a row").containsExactly(101L, 102L, 103L, 2L, 3L, 4L, 5L);
+
+    Outbox idleOut = new Outbox();
+    WorkerHandle idle = ready("w2", 1, 9, idleOut);
+    assertThat(busyOut.yields()).as("the last chunk waiting behind the running one").containsExactly(5L);
+
+    answer(busy, ran(2, 20_000)); // another dispatch while the request is outstanding
+    assertThat(busyOut.yields()).as("one request at a time for the one idle worker").hasSize(1);
+
+    answer(busy, handedBackWhole(5, 1));
+    assertThat(idleOut.chunkIds()).as("it runs on the idle worker").containsExactly(5L);
+    assertThat(held.get(3).attempt).as("no attempt charged").isEqualTo(1);
+    answer(idle, ran(5, 20_000));
+    events.removeIf(e -> e.startsWith("task 10"));
+    assertThat(events).containsExactly("task 2 answered by w1", "task 5 answered by w2");
+  }
+
+  @Test
+  void aChunkAskedBackThatHadAlreadyStartedIsAnsweredWhereItRan() {
+    use(1);
+    Outbox busyOut = new Outbox();
+    WorkerHandle busy = ready("w1", 1, 9, busyOut);
+    submit(task(1));
+    submit(task(2));
+    ready("w2", 1, 0, new Outbox()); // no credit: cannot take work, is not idle
+    Outbox idleOut = new Outbox();
+    ready("w3", 1, 2, idleOut);
+    assertThat(busyOut.yields()).containsExactly(2L);
+
+    answer(busy, ran(1, 20_000));
+    answer(busy, ran(2, 20_000)); // it had started: answered in full
+    assertThat(events).containsExactly("task 1 answered by w1", "task 2 answered by w1");
+    assertThat(idleOut.chunkIds()).isEmpty();
+  }
+
+  @Test
+  void anIdleWorkerAsksTheBiggestMapChunkToYieldItsUnstartedItems() {
+    use(1);
+    Outbox busyOut = new Outbox();
+    WorkerHandle busy = ready("w1", 1, 2, busyOut);
+    ScheduledChunk chunk = mapChunkOfFour();
+    submit(chunk);
+    ready("w2", 1, 2, new Outbox());
+    assertThat(busyOut.yields()).containsExactly(9L);
+
+    // It stops after two items and hands the rest back: the map resubmits them.
+    answer(busy, piece(9, 1, 2, false).toBuilder().setYielded(true).build());
+    assertThat(chunk.state).isEqualTo(ScheduledChunk.State.DONE);
+    assertThat(events).containsExactly("w1 answered 2 from 0");
+  }
+
+  // ---------------------------------------------------------------- cancelling
+
+  @Test
+  void aQueuedChunkIsCancelledAtOnceAndNeverSent() {
+    use(1);
+    ScheduledChunk chunk = task(1);
+    submit(chunk);
+    assertThat(chunk.cancelIfNotStarted()).isTrue();
+    scheduler.validate();
+    Outbox out = new Outbox();
+    ready("w1", 1, 2, out);
+    assertThat(out.chunkIds()).isEmpty();
+    assertThat(chunk.state).isEqualTo(ScheduledChunk.State.CANCELLED);
+    assertThat(events).isEmpty();
+  }
+
+  @Test
+  void aChunkWaitingInAWorkersQueueIsWithdrawnAndNeverRuns() {
+    use(1);
+    Outbox out = new Outbox();
+    WorkerHandle worker = ready("w1", 1, 2, out);
+    ScheduledChunk running = task(1);
+    ScheduledChunk waiting = task(2);
+    submit(running);
+    submit(waiting);
+    assertThat(out.chunkIds()).containsExactly(1L, 2L);
+
+    assertThat(withdraw(running)).as("a running chunk cannot be withdrawn").isCompletedWithValue(false);
+    CompletableFuture<Boolean> cancelled = withdraw(waiting);
+    assertThat(cancelled).as("the worker must answer first").isNotDone();
+    assertThat(out.yields()).containsExactly(2L);
+    assertThat(waiting.cancelIfNotStarted()).as("the quick cancel does not wait for the worker").isFalse();
+
+    answer(worker, handedBackWhole(2, 1));
+    assertThat(cancelled).isCompletedWithValue(true);
+    assertThat(waiting.state).isEqualTo(ScheduledChunk.State.CANCELLED);
+    submit(task(3));
+    assertThat(out.chunkIds()).as("never sent again; the credit it held went to the next").containsExactly(1L, 2L, 3L);
+    answer(worker, ran(1, 20_000));
+    assertThat(events).containsExactly("task 1 answered by w1");
+  }
+
+  @Test
+  void aWithdrawnChunkThatHadStartedRunsToItsEnd() {
+    use(1);
+    WorkerHandle worker = ready("w1", 2);
+    submit(task(1));
+    ScheduledChunk waiting = task(2);
+    submit(waiting);
+    CompletableFuture<Boolean> cancelled = withdraw(waiting);
+    answer(worker, ran(1, 20_000));
+    answer(worker, ran(2, 20_000)); // it started before the request arrived
+    assertThat(cancelled).isCompletedWithValue(false);
+    assertThat(events).containsExactly("task 1 answered by w1", "task 2 answered by w1");
+  }
+
+  @Test
+  void aWorkerThatNeverAnswersAWithdrawalKeepsTheChunk() {
+    use(1);
+    Outbox out = new Outbox();
+    WorkerHandle worker = ready("w1", 1, 2, out);
+    submit(task(1));
+    ScheduledChunk waiting = task(2);
+    submit(waiting);
+    CompletableFuture<Boolean> cancelled = withdraw(waiting);
+
+    forward(ChunkScheduler.WITHDRAW_PATIENCE);
+    assertThat(cancelled).isCompletedWithValue(false);
+    assertThat(waiting.state).isEqualTo(ScheduledChunk.State.SENT);
+
+    // Its late answer gives the chunk back whole: it is not lost, it is sent again.
+    answer(worker, handedBackWhole(2, 1));
+    assertThat(out.chunkIds()).containsExactly(1L, 2L, 2L);
+    assertThat(waiting.state).isEqualTo(ScheduledChunk.State.SENT);
+  }
+
+  @Test
+  void aChunkBeingWithdrawnWhenItsWorkerDiesIsCancelled() {
+    use(1);
+    WorkerHandle worker = ready("w1", 2);
+    submit(task(1));
+    ScheduledChunk waiting = task(2);
+    submit(waiting);
+    CompletableFuture<Boolean> cancelled = withdraw(waiting);
+    lose(worker);
+    assertThat(cancelled).isCompletedWithValue(true);
+    assertThat(waiting.state).isEqualTo(ScheduledChunk.State.CANCELLED);
+    assertThat(events).containsExactly("task 1 failed: IllegalStateException: chunk 1 out of attempts");
+  }
+
+  @Test
+  void abortingARunningChunkKillsItsWorkerAndChargesNobody() {
+    use(1);
+    WorkerHandle worker = ready("w1", 2);
+    ScheduledChunk running = task(1);
+    ScheduledChunk waiting = task(2);
+    submit(running);
+    submit(waiting);
+    assertThat(running.abort()).isTrue();
+    scheduler.validate();
+    assertThat(killed).containsExactly("w1");
+    assertThat(running.state).isEqualTo(ScheduledChunk.State.CANCELLED);
+
+    lose(worker);
+    assertThat(waiting.state).as("its neighbour goes back uncharged").isEqualTo(ScheduledChunk.State.QUEUED);
+    assertThat(waiting.attempt).isEqualTo(1);
+    assertThat(events).isEmpty();
+  }
+
+  // ---------------------------------------------------------------- task timeouts
+
+  @Test
+  void aTaskPastItsTimeoutFailsAndItsWorkerIsKilled() {
+    use(3, 0, Duration.ofSeconds(10));
+    Outbox out = new Outbox();
+    WorkerHandle worker = ready("w1", 1, 2, out);
+    submit(task(1));
+    assertThat(out.sent.stream().filter(CoordinatorMessage::hasChunk).findFirst().orElseThrow().getChunk().getReportStart())
+        .isTrue();
+    forward(Duration.ofSeconds(60));
+    assertThat(events).as("the clock starts when the worker says it started").isEmpty();
+
+    started(worker, 1, 1);
+    forward(Duration.ofSeconds(9));
+    assertThat(events).isEmpty();
+    forward(Duration.ofSeconds(1));
+    assertThat(killed).containsExactly("w1");
+    assertThat(events).hasSize(1);
+    assertThat(events.get(0)).startsWith("task 1 failed: " + TimeoutException.class.getSimpleName());
+
+    answer(worker, ran(1, 20_000)); // too late
+    assertThat(events).hasSize(1);
+  }
+
+  @Test
+  void aMapChunkPastItsTimeoutIsHandedBackToFindTheSlowItem() {
+    use(3, 0, Duration.ofSeconds(10));
+    WorkerHandle worker = ready("w1", 2);
+    submit(mapChunkOfFour());
+    started(worker, 9, 1);
+    forward(Duration.ofSeconds(8));
+    answer(worker, piece(9, 1, 1, true)); // a piece restarts the clock
+    forward(Duration.ofSeconds(8));
+    assertThat(killed).isEmpty();
+    forward(Duration.ofSeconds(2));
+    assertThat(killed).containsExactly("w1");
+    assertThat(events).containsExactly("w1 answered 1 from 0", "suspect from 1");
+  }
+
+  @Test
+  void aFinishedChunkLeavesNoTimerBehind() {
+    use(3, 0, Duration.ofSeconds(10));
+    WorkerHandle worker = ready("w1", 2);
+    submit(task(1));
+    started(worker, 1, 1);
+    answer(worker, ran(1, 20_000));
+    assertThat(clock.pendingTimers()).isZero();
+  }
+
+  // ---------------------------------------------------------------- retirement
+
+  @Test
+  void aWorkerIsRetiredAfterItsQuotaAndStoppedOnceDrained() {
+    use(1, 2, null);
+    Outbox out = new Outbox();
+    WorkerHandle worker = ready("w1", 1, 4, out);
+    submit(task(1));
+    submit(task(2));
+    submit(task(3));
+    assertThat(retiring).containsExactly("w1");
+    assertThat(out.chunkIds()).as("nothing beyond the quota").containsExactly(1L, 2L);
+    answer(worker, ran(1, 20_000));
+    assertThat(out.stopped()).isFalse();
+    answer(worker, ran(2, 20_000));
+    assertThat(out.stopped()).isTrue();
+    assertThat(scheduler.recycled()).isEqualTo(1);
+
+    Outbox next = new Outbox();
+    ready("w2", 1, 4, next);
+    assertThat(next.chunkIds()).containsExactly(3L);
+  }
+
+  @Test
+  void aChunkTakenBackUnstartedDoesNotCountTowardsTheQuota() {
+    use(1, 3, null);
+    Outbox busyOut = new Outbox();
+    WorkerHandle busy = ready("w1", 1, 2, busyOut);
+    submit(task(1));
+    submit(task(2));
+    ready("w2", 1, 2, new Outbox());
+    answer(busy, handedBackWhole(2, 1));
+    submit(task(3));
+    assertThat(retiring).as("two sent, one of them given back: one counted").isEmpty();
+  }
+
+  @Test
+  void aWorkerKeepingTooMuchHeapIsRetired() {
+    use(1);
+    Outbox out = new Outbox();
+    WorkerHandle worker = ready("w1", 1, 2, out);
+    submit(task(1));
+    answer(worker, ran(1, 20_000).toBuilder().setHeavy(true).build());
+    assertThat(retiring).containsExactly("w1");
+    assertThat(out.stopped()).isTrue();
+  }
+
+  // ---------------------------------------------------------------- broken pools
+
+  @Test
+  void aStrictPoolBreaksAtTheFirstDeathAndRefusesLaterWork() {
+    use(3);
+    List<BrokenPoolException> breaks = new ArrayList<>();
+    scheduler.strict(breaks::add);
+    WorkerHandle dying = ready("w1", 2);
+    submit(task(1));
+    submit(task(2));
+    submit(task(3));
+    lose(dying);
+    assertThat(breaks).hasSize(1);
+    assertThat(events).hasSize(3).allMatch(e -> e.contains("failed: BrokenPoolException"));
+    submit(task(4));
+    assertThat(events).hasSize(4);
+  }
+
+  @Test
+  void breakingThePoolFailsQueuedAndRunningChunks() {
+    use(3);
+    ready("w1", 1);
+    submit(task(1));
+    submit(task(2));
+    scheduler.breakPool(new IllegalStateException("gone"));
+    scheduler.validate();
+    assertThat(events).containsExactlyInAnyOrder("task 1 failed: IllegalStateException: gone", "task 2 failed: IllegalStateException: gone");
+    submit(task(3));
+    assertThat(events).contains("task 3 failed: IllegalStateException: gone");
+  }
+
+  // ---------------------------------------------------------------- the rules themselves
+
+  @Test
+  void aChunkMovesOnlyAlongTheDiagramsArrows() {
+    use(1);
+    ScheduledChunk chunk = task(1);
+    assertThatThrownBy(() -> chunk.moveTo(ScheduledChunk.State.DONE))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("QUEUED to DONE");
+    chunk.moveTo(ScheduledChunk.State.SENT);
+    chunk.moveTo(ScheduledChunk.State.DONE);
+    for (ScheduledChunk.State next : ScheduledChunk.State.values()) {
+      assertThat(ScheduledChunk.State.DONE.canMoveTo(next)).as("DONE is final").isFalse();
+    }
+  }
+
+  @Test
+  void validateNamesABrokenInvariant() {
+    use(1);
+    ready("w1", 2);
+    ScheduledChunk chunk = task(1);
+    submit(chunk);
+    chunk.state = ScheduledChunk.State.DONE; // behind the transitions' back
+    assertThatThrownBy(scheduler::validate)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("chunk 1 held by worker w1")
+        .hasMessageContaining("is DONE");
+  }
+}

@@ -1,0 +1,331 @@
+package io.flotilla.internal.worker;
+
+import com.google.protobuf.ByteString;
+import com.typesafe.config.Config;
+import io.flotilla.internal.cluster.ClusterNode;
+import io.flotilla.internal.cluster.StopSignals;
+import io.flotilla.internal.code.CodeCache;
+import io.flotilla.internal.codec.Codec;
+import io.flotilla.internal.link.CoordinatorChannel;
+import io.flotilla.internal.link.Tls;
+import io.flotilla.proto.BundleList;
+import io.flotilla.proto.BundlePart;
+import io.flotilla.proto.CodeStoreGrpc;
+import io.flotilla.proto.JoinReply;
+import io.flotilla.proto.JoinRequest;
+import io.flotilla.proto.MembershipGrpc;
+import io.flotilla.proto.WorkerLinkGrpc;
+import io.grpc.ConnectivityState;
+import io.grpc.Context;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A worker on a machine of its own, joining a coordinator server:
+ *
+ * <pre>
+ *  Membership.Join ──► coordinator checks secret, protocol, serializer; answers with its cluster seed
+ *  Pekko join ───────► member Up (role worker); the cluster's failure detector watches it from now on
+ *  WorkerLink.Attach ► Hello names the member address; from here on, a worker like a local one
+ *  DefineJob(bundles)► CodeStore.Fetch of the jars this machine lacks, kept in the code cache
+ *  downed by the cluster, or the coordinator gone ──► the session ends, the process exits non-zero
+ *  SIGTERM/SIGINT ───► Leaving, then the member leaves the cluster: exit 0
+ *  Stop(coordinator stopping) ──► the member leaves the cluster: exit 0
+ * </pre>
+ *
+ * A worker that ends for any reason exits, each reason with its own code ({@link WorkerExit}); whoever
+ * started it (systemd, Kubernetes, the ssh script) starts it again after a non-zero exit, and it joins
+ * afresh.
+ */
+public final class JoiningWorker {
+  /**
+   * What {@code flotilla worker} was told.
+   *
+   * @param joinHost the coordinator's host
+   * @param joinPort its gRPC port
+   * @param threads run threads
+   * @param secret the cluster secret (empty when the coordinator asks for none)
+   * @param bindHost the address this worker's cluster port listens on, or {@code null} for the address
+   *     this machine reaches the coordinator from
+   * @param clusterPort the cluster port, 0 for any
+   * @param advertiseHost the address the coordinator reaches this worker by, or {@code null} for the
+   *     bind address
+   * @param cacheDir where shipped code is kept
+   * @param stableAfter the split brain resolver's wait
+   * @param tlsDir PEM files for TLS on the gRPC and cluster ports (see {@link Tls}), or {@code null}
+   * @param pekko further Pekko settings
+   */
+  public record Options(
+      String joinHost,
+      int joinPort,
+      int threads,
+      String secret,
+      String bindHost,
+      int clusterPort,
+      String advertiseHost,
+      Path cacheDir,
+      Duration stableAfter,
+      Path tlsDir,
+      Config pekko) {}
+
+  private static final Logger log = LoggerFactory.getLogger(JoiningWorker.class);
+
+  private static final long JOIN_WAIT_SECONDS = 60;
+
+  private JoiningWorker() {}
+
+  /**
+   * Joins, works until the cluster or the coordinator ends it or it is asked to stop (SIGTERM, SIGINT),
+   * then leaves.
+   *
+   * @param options what to join and how
+   * @return the exit code, one of {@link WorkerExit}'s: {@link WorkerExit#STOPPED} when asked to stop
+   *     or when its coordinator stopped, {@link WorkerExit#REFUSED} when the coordinator refused this
+   *     worker, {@link WorkerExit#COORDINATOR_LOST} when the coordinator went away or the cluster downed
+   *     this worker, {@link WorkerExit#RESTART} when the coordinator asked for a fresh worker
+   */
+  public static int run(Options options) {
+    CompletableFuture<String> stop = StopSignals.install();
+    ManagedChannel channel =
+        CoordinatorChannel.builder(options.joinHost(), options.joinPort(), options.tlsDir(), options.secret())
+            .maxInboundMessageSize(1 << 30)
+            .build();
+    Codec codec = new Codec(Thread.currentThread().getContextClassLoader());
+    String where = options.joinHost() + ":" + options.joinPort();
+    try {
+      JoinReply reply;
+      try {
+        reply =
+            join(
+                channel,
+                JoinRequest.newBuilder()
+                    .setProtocolVersion(Codec.PROTOCOL_VERSION)
+                    .setCodecFingerprint(codec.fingerprint())
+                    .setHost(io.flotilla.internal.link.HostName.local())
+                    .build(),
+                stop);
+      } catch (StatusRuntimeException e) {
+        if (stop.isDone()) {
+          log.info("stopping on {} before joining {}", stop.join(), where);
+          return WorkerExit.STOPPED;
+        }
+        return refused(where, e.getStatus());
+      }
+      // By default the cluster port listens, and is known, on the address this machine reaches the
+      // coordinator from: the one address certain to be reachable back.
+      String bind = options.bindHost() != null ? options.bindHost() : localAddressTowards(options);
+      String advertise = options.advertiseHost() != null ? options.advertiseHost() : bind;
+      ClusterNode node =
+          ClusterNode.start(
+              new ClusterNode.Settings(
+                  bind,
+                  options.clusterPort(),
+                  advertise,
+                  reply.getSeedHost(),
+                  reply.getSeedPort(),
+                  ClusterNode.WORKER,
+                  options.stableAfter(),
+                  options.tlsDir(),
+                  options.pekko()),
+              (member, why) -> {});
+      try {
+        try {
+          CompletableFuture.anyOf(node.up(), node.terminated(), stop).get(JOIN_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          // Said below.
+        }
+        if (!node.up().isDone() && !stop.isDone() && node.terminated().isDone()) {
+          log.warn("its cluster member stopped before the cluster of {} admitted it", where);
+          return WorkerExit.COORDINATOR_LOST;
+        }
+        if (!node.up().isDone() && !stop.isDone()) {
+          log.warn(
+              "not admitted to the cluster of {} within {} s (seed {}:{}; can the coordinator reach {}?"
+                  + " --bind and --advertise set where this worker listens and what it tells)",
+              where,
+              JOIN_WAIT_SECONDS,
+              reply.getSeedHost(),
+              reply.getSeedPort(),
+              node.selfAddress());
+          return WorkerExit.COORDINATOR_LOST;
+        }
+        if (stop.isDone()) {
+          log.info("stopping on {} before taking work from {}", stop.join(), where);
+          return WorkerExit.STOPPED;
+        }
+        WorkerOptions session =
+            new WorkerOptions(
+                options.joinHost(),
+                options.joinPort(),
+                // Containers often share a host name and a pid: the member's port tells them apart.
+                "w-" + io.flotilla.internal.link.HostName.local() + "-" + ProcessHandle.current().pid() + "-" + node.port(),
+                options.threads(),
+                options.secret(),
+                io.flotilla.internal.link.HostName.local(),
+                1 << 30,
+                node.selfAddress());
+        CodeCache code =
+            new CodeCache(
+                options.cacheDir(),
+                (sha, sink) -> fetch(channel, sha, sink),
+                Thread.currentThread().getContextClassLoader(),
+                codec);
+        WorkerSession worker = new WorkerSession(session, codec, code);
+        System.out.println(
+            "flotilla worker joined " + where + " as " + node.selfAddress() + " with " + options.threads() + " threads");
+        worker.start(WorkerLinkGrpc.newStub(channel));
+        // Our own leaving ends the member too, after the session has ended: then this changes nothing.
+        var unused189 = node.terminated()
+            .thenRun(
+                () ->
+                    worker.end(
+                        WorkerExit.COORDINATOR_LOST,
+                        "downed by the cluster (cut off from its coordinator for longer than --stable-after),"
+                            + " or its cluster member stopped"));
+        var unused196 = stop.thenAccept(signal -> worker.leave("stopping on " + signal));
+        WorkerSession.Ending ending = worker.awaitExit();
+        switch (ending.code()) {
+          case WorkerExit.STOPPED -> log.info("{}; leaving the cluster of {}", ending.why(), where);
+          case WorkerExit.RESTART -> log.info("{}; exiting, for its supervisor to start it again", ending.why());
+          case WorkerExit.REFUSED -> log.error("{} at {}", ending.why(), where);
+          default -> log.warn("{} at {}; exiting, for its supervisor to start it again", ending.why(), where);
+        }
+        return ending.code();
+      } finally {
+        node.close();
+      }
+    } finally {
+      channel.shutdownNow();
+      System.out.flush();
+      System.err.flush();
+    }
+  }
+
+  /**
+   * Asks to join until the coordinator answers, refuses, or has not answered within
+   * {@value #JOIN_WAIT_SECONDS} s (it may not be up yet), or a signal stops the wait. Each attempt fails
+   * fast, rather than wait for the channel to be ready, so that a refusal by TLS, which only a failed
+   * attempt reveals, ends the wait at once.
+   *
+   * @throws StatusRuntimeException the last attempt's failure
+   */
+  private static JoinReply join(ManagedChannel channel, JoinRequest request, CompletableFuture<String> stop) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(JOIN_WAIT_SECONDS);
+    StatusRuntimeException last = null;
+    while (true) {
+      if (last != null && (stop.isDone() || System.nanoTime() - deadline >= 0)) {
+        // Not a fresh attempt with no time left: its failure would say only that.
+        throw last;
+      }
+      Context.CancellableContext attempt = Context.current().withCancellation();
+      var unused232 = stop.thenRun(() -> attempt.cancel(null));
+      Context previous = attempt.attach();
+      try {
+        return MembershipGrpc.newBlockingStub(channel)
+            .withDeadlineAfter(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
+            .join(request);
+      } catch (StatusRuntimeException e) {
+        if (stop.isDone()
+            || e.getStatus().getCode() != Status.Code.UNAVAILABLE
+            || CoordinatorChannel.isTlsRefusal(e.getStatus())
+            || System.nanoTime() - deadline >= 0) {
+          throw e;
+        }
+        last = e;
+      } finally {
+        attempt.detach(previous);
+        attempt.cancel(null);
+      }
+      awaitNextAttempt(channel, deadline, stop);
+    }
+  }
+
+  /**
+   * Waits until the channel tries to connect again: gRPC paces its own attempts after a failed one.
+   * After a connection that opened and then closed it would try again at once, so those are paced here.
+   */
+  private static void awaitNextAttempt(ManagedChannel channel, long deadline, CompletableFuture<String> stop) {
+    ConnectivityState state = channel.getState(false);
+    CompletableFuture<Void> next = new CompletableFuture<>();
+    if (state == ConnectivityState.TRANSIENT_FAILURE) {
+      channel.notifyWhenStateChanged(state, () -> next.complete(null));
+    } else {
+      next.completeOnTimeout(null, 1, TimeUnit.SECONDS);
+    }
+    try {
+      CompletableFuture.anyOf(next, stop).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+      // The deadline passed: the next attempt says so.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static int refused(String where, Status status) {
+    String detail = status.getDescription() == null ? "" : ": " + status.getDescription();
+    if (CoordinatorChannel.isTlsRefusal(status)) {
+      log.error("refused{}", detail);
+      return WorkerExit.REFUSED;
+    }
+    switch (status.getCode()) {
+      case UNAUTHENTICATED, PERMISSION_DENIED, FAILED_PRECONDITION -> {
+        log.error("refused by the coordinator at {}{}", where, detail);
+        return WorkerExit.REFUSED;
+      }
+      default -> {
+        Throwable cause = status.getCause();
+        log.warn(
+            "cannot join the coordinator at {} within {} s ({}{}{})",
+            where,
+            JOIN_WAIT_SECONDS,
+            status.getCode(),
+            detail,
+            cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage());
+        return WorkerExit.COORDINATOR_LOST;
+      }
+    }
+  }
+
+  /** The address this machine leaves by towards the coordinator: one the coordinator can reach back. */
+  private static String localAddressTowards(Options options) {
+    try (Socket probe = new Socket()) {
+      probe.connect(new InetSocketAddress(options.joinHost(), options.joinPort()), 10_000);
+      return probe.getLocalAddress().getHostAddress();
+    } catch (IOException e) {
+      return "127.0.0.1";
+    }
+  }
+
+  private static void fetch(ManagedChannel channel, String sha, java.io.OutputStream sink) throws IOException {
+    // In a context of its own, so that a failure here (a full disk) ends the download at once, rather
+    // than leaving the stream open until its deadline.
+    Context.CancellableContext call = Context.current().withCancellation();
+    Context previous = call.attach();
+    try {
+      Iterator<BundlePart> parts =
+          CodeStoreGrpc.newBlockingStub(channel)
+              .withDeadlineAfter(10, TimeUnit.MINUTES)
+              .fetch(BundleList.newBuilder().addSha256(sha).build());
+      while (parts.hasNext()) {
+        ByteString data = parts.next().getData();
+        data.writeTo(sink);
+      }
+    } catch (StatusRuntimeException e) {
+      throw new IOException(e.getStatus().getCode() + ": " + e.getStatus().getDescription(), e);
+    } finally {
+      call.detach(previous);
+      call.cancel(null);
+    }
+  }
+}
