@@ -1,9 +1,9 @@
 package io.flotilla;
 
 /**
- * An exception raised in a worker whose class could not be rebuilt in the caller's JVM (the class is
- * missing here, or has no constructor taking a message). It keeps the original class name and message;
- * its stack trace is the worker's, and its cause chain is rebuilt the same way.
+ * An exception raised in a worker whose class could not be rebuilt in the caller's JVM (the class
+ * is missing here, or has no constructor taking a message). It keeps the original class name and
+ * message; its stack trace is the worker's, and its cause chain is rebuilt the same way.
  */
 public class RemoteException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -21,7 +21,9 @@ public class RemoteException extends RuntimeException {
     this.remoteClassName = remoteClassName;
   }
 
-  /** @return the fully qualified class name of the exception raised in the worker */
+  /**
+   * @return the fully qualified class name of the exception raised in the worker
+   */
   public String remoteClassName() {
     return remoteClassName;
   }

@@ -3,14 +3,15 @@ package io.flotilla;
 import java.io.Serializable;
 
 /**
- * A function that can be sent to a worker JVM: the unit of work of {@code map} and of
- * {@code submit(fn, arg)}.
+ * A function that can be sent to a worker JVM: the unit of work of {@code map} and of {@code
+ * submit(fn, arg)}.
  *
- * <p>A lambda or method reference typed as this interface is serializable, so it travels to the worker
- * together with the values it captures. Captured values and the function's arguments and results must be
- * encodable by the pool's serializer (plain classes, records, collections, arrays; not threads, streams,
- * sockets or class loaders). Unlike {@link java.util.function.Function}, the function may throw checked
- * exceptions: they reach the caller as the cause of the failure, as any other exception does.
+ * <p>A lambda or method reference typed as this interface is serializable, so it travels to the
+ * worker together with the values it captures. Captured values and the function's arguments and
+ * results must be encodable by the pool's serializer (plain classes, records, collections, arrays;
+ * not threads, streams, sockets or class loaders). Unlike {@link java.util.function.Function}, the
+ * function may throw checked exceptions: they reach the caller as the cause of the failure, as any
+ * other exception does.
  *
  * @param <T> the argument type
  * @param <R> the result type

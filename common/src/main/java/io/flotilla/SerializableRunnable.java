@@ -3,8 +3,8 @@ package io.flotilla;
 import java.io.Serializable;
 
 /**
- * An action that can be sent to a worker JVM, such as a pool's initializer (Python's
- * {@code initializer}/{@code initargs}: capture the arguments in the lambda).
+ * An action that can be sent to a worker JVM, such as a pool's initializer (Python's {@code
+ * initializer}/{@code initargs}: capture the arguments in the lambda).
  */
 @FunctionalInterface
 public interface SerializableRunnable extends Serializable {

@@ -26,20 +26,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What {@link ProcessPool} and {@link ThreadPool} share: the ExecutorService and concurrent.futures
- * surface, the lifecycle, and the accounting that decides when the pool has terminated. The subclasses
- * provide a {@link ChunkBackend} and say how to stop it.
+ * surface, the lifecycle, and the accounting that decides when the pool has terminated. The
+ * subclasses provide a {@link ChunkBackend} and say how to stop it.
  *
- * <p>Implementation notes: every chunk (a submitted task is a chunk of one) goes through
- * {@link CountingBackend}, which counts chunks outstanding, and every submitted task's future stays in
- * {@code pendingTasks} until it is complete; the pool terminates when it is shut down and both are empty.
- * Counting chunks at this single choke point is what makes shutdown(wait) wait for map chunks too; the
- * futures are counted separately because they are completed on the {@code completions} executor, after
- * their chunk has been released.
+ * <p>Implementation notes: every chunk (a submitted task is a chunk of one) goes through {@link
+ * CountingBackend}, which counts chunks outstanding, and every submitted task's future stays in
+ * {@code pendingTasks} until it is complete; the pool terminates when it is shut down and both are
+ * empty. Counting chunks at this single choke point is what makes shutdown(wait) wait for map
+ * chunks too; the futures are counted separately because they are completed on the {@code
+ * completions} executor, after their chunk has been released.
  */
 abstract class AbstractPool implements PoolExecutor {
   /**
    * Looked up on first use, not when the class loads: the first lookup configures the logging
-   * backend (a third of a second for Logback reading its XML), and a pool launches its workers first.
+   * backend (a third of a second for Logback reading its XML), and a pool launches its workers
+   * first.
    */
   private static final class Log {
     static final Logger LOG = LoggerFactory.getLogger(AbstractPool.class);
@@ -65,15 +66,18 @@ abstract class AbstractPool implements PoolExecutor {
   /**
    * @param backend where chunks run
    * @param completions where submitted tasks' futures are completed, and so where their dependent
-   *     actions run; it must not be a thread that delivers results, or a callback that waits for another
-   *     result would wait forever
+   *     actions run; it must not be a thread that delivers results, or a callback that waits for
+   *     another result would wait forever
    */
   AbstractPool(ChunkBackend backend, Executor completions) {
     this.backend = new CountingBackend(backend);
     this.completions = completions;
   }
 
-  /** Stops the backend once nothing is outstanding; completes when its threads or processes are gone. */
+  /**
+   * Stops the backend once nothing is outstanding; completes when its threads or processes are
+   * gone.
+   */
   abstract CompletableFuture<Void> stopBackend();
 
   /** Marks the pool broken: later submissions are rejected with this exception. */
@@ -84,7 +88,9 @@ abstract class AbstractPool implements PoolExecutor {
     }
   }
 
-  /** @return why new work is refused, or {@code null} while the pool accepts it */
+  /**
+   * @return why new work is refused, or {@code null} while the pool accepts it
+   */
   private RuntimeException admission() {
     BrokenPoolException b = broken;
     if (b != null) {
@@ -113,11 +119,12 @@ abstract class AbstractPool implements PoolExecutor {
     admit();
     TaskFuture<R> future = new TaskFuture<>();
     pendingTasks.put(future, task);
-    var unused = future.whenComplete(
-        (r, e) -> {
-          pendingTasks.remove(future);
-          maybeTerminate();
-        });
+    var unused =
+        future.whenComplete(
+            (r, e) -> {
+              pendingTasks.remove(future);
+              maybeTerminate();
+            });
     try {
       future.attach(
           backend.run(
@@ -167,13 +174,14 @@ abstract class AbstractPool implements PoolExecutor {
 
   @Override
   public void execute(Runnable command) {
-    var unused = submit(command)
-        .whenComplete(
-            (r, e) -> {
-              if (e != null && !(e instanceof CancellationException)) {
-                Log.LOG.warn("task given to execute() failed", e);
-              }
-            });
+    var unused =
+        submit(command)
+            .whenComplete(
+                (r, e) -> {
+                  if (e != null && !(e instanceof CancellationException)) {
+                    Log.LOG.warn("task given to execute() failed", e);
+                  }
+                });
   }
 
   // ---------------------------------------------------------------- map
@@ -191,7 +199,10 @@ abstract class AbstractPool implements PoolExecutor {
   }
 
   private <T, R> MapResults<R> startMap(
-      SerializableFunction<T, R> fn, Iterable<? extends T> items, MapOptions options, boolean ordered) {
+      SerializableFunction<T, R> fn,
+      Iterable<? extends T> items,
+      MapOptions options,
+      boolean ordered) {
     java.util.Objects.requireNonNull(fn, "fn");
     java.util.Objects.requireNonNull(items, "items");
     java.util.Objects.requireNonNull(options, "options");
@@ -209,12 +220,14 @@ abstract class AbstractPool implements PoolExecutor {
   // ---------------------------------------------------------------- invokeAll / invokeAny
 
   @Override
-  public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks) throws InterruptedException {
+  public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks)
+      throws InterruptedException {
     return invokeAll(tasks, Long.MAX_VALUE, TimeUnit.NANOSECONDS);
   }
 
   @Override
-  public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+  public <T> List<Future<T>> invokeAll(
+      Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
       throws InterruptedException {
     long nanos = unit.toNanos(timeout);
     long deadline = nanos == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + nanos;
@@ -268,14 +281,15 @@ abstract class AbstractPool implements PoolExecutor {
       for (Callable<T> task : tasks) {
         CompletableFuture<T> f = submit(task);
         futures.add(f);
-        var unused = f.whenComplete(
-            (r, e) -> {
-              if (e == null) {
-                first.complete(r);
-              } else if (failures.incrementAndGet() == tasks.size()) {
-                first.completeExceptionally(e);
-              }
-            });
+        var unused =
+            f.whenComplete(
+                (r, e) -> {
+                  if (e == null) {
+                    first.complete(r);
+                  } else if (failures.incrementAndGet() == tasks.size()) {
+                    first.completeExceptionally(e);
+                  }
+                });
       }
       return unit.toNanos(timeout) == Long.MAX_VALUE ? first.get() : first.get(timeout, unit);
     } finally {
@@ -389,17 +403,18 @@ abstract class AbstractPool implements PoolExecutor {
       }
       state = State.STOPPING;
     }
-    var unused = stopBackend()
-        .whenComplete(
-            (r, e) -> {
-              synchronized (lock) {
-                state = State.TERMINATED;
-              }
-              if (e != null) {
-                Log.LOG.warn("pool stopped with an error", e);
-              }
-              terminated.complete(null);
-            });
+    var unused =
+        stopBackend()
+            .whenComplete(
+                (r, e) -> {
+                  synchronized (lock) {
+                    state = State.TERMINATED;
+                  }
+                  if (e != null) {
+                    Log.LOG.warn("pool stopped with an error", e);
+                  }
+                  terminated.complete(null);
+                });
   }
 
   /** Counts chunks between run() and their outcome (or successful cancellation). */
@@ -425,7 +440,8 @@ abstract class AbstractPool implements PoolExecutor {
     public ChunkTicket run(
         JobRef job, long firstIndex, List<?> items, Start start, Consumer<ChunkOutcome> done) {
       synchronized (lock) {
-        // Checked together with the count that decides termination: a chunk that slipped in after the
+        // Checked together with the count that decides termination: a chunk that slipped in after
+        // the
         // pool began to stop would wait for workers that are gone.
         if (start == Start.FRESH && state != State.RUNNING) {
           throw new RejectedExecutionException("the pool is shut down: it accepts no new tasks");

@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A {@link PoolExecutor} whose tasks run on the workers of a coordinator server, on this machine or
- * others: {@code ProcessPool.connect("coordinator-host:7600")} in place of {@code ProcessPool.local(4)},
- * and nothing else changes.
+ * others: {@code ProcessPool.connect("coordinator-host:7600")} in place of {@code
+ * ProcessPool.local(4)}, and nothing else changes.
  *
  * <pre>{@code
  * try (PoolExecutor pool = ProcessPool.connect("coordinator-host:7600")) {
@@ -26,21 +26,21 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }
  * }</pre>
  *
- * <p><b>Code.</b> At connect, the jars and class directories on this JVM's class path are offered to the
- * coordinator by content (SHA-256); it stores the ones it lacks, and each worker fetches what it lacks
- * on first use, caching it on disk. Each distinct set of jars runs in a class loader of its own on the
- * workers, so two clients with different versions of a class never see each other's. Nothing needs
- * installing on the workers beyond Flotilla itself.
+ * <p><b>Code.</b> At connect, the jars and class directories on this JVM's class path are offered
+ * to the coordinator by content (SHA-256); it stores the ones it lacks, and each worker fetches
+ * what it lacks on first use, caching it on disk. Each distinct set of jars runs in a class loader
+ * of its own on the workers, so two clients with different versions of a class never see each
+ * other's. Nothing needs installing on the workers beyond Flotilla itself.
  *
  * <p><b>Semantics.</b> As a local pool's: results in order or as completed, lazily, with a bounded
  * window of chunks in flight, so a slow reader holds back the reading of the input; a worker lost
- * mid-chunk (killed, or downed by the cluster) has its chunks run again elsewhere. Workers may join or
- * leave at any time; {@link #parallelism()} follows them. If the coordinator goes away, everything
- * outstanding fails with {@link BrokenPoolException} naming it, and the pool is broken.
+ * mid-chunk (killed, or downed by the cluster) has its chunks run again elsewhere. Workers may join
+ * or leave at any time; {@link #parallelism()} follows them. If the coordinator goes away,
+ * everything outstanding fails with {@link BrokenPoolException} naming it, and the pool is broken.
  *
- * <p><b>Security.</b> Every call carries the cluster secret ({@code FLOTILLA_SECRET}, or the file named
- * by {@code FLOTILLA_SECRET_FILE}, unless {@link Builder#secret(String)} is given). Whoever holds it can
- * run code on every worker.
+ * <p><b>Security.</b> Every call carries the cluster secret ({@code FLOTILLA_SECRET}, or the file
+ * named by {@code FLOTILLA_SECRET_FILE}, unless {@link Builder#secret(String)} is given). Whoever
+ * holds it can run code on every worker.
  */
 public final class ClusterPool extends AbstractPool {
   private final ClientLinkBackend link;
@@ -100,13 +100,17 @@ public final class ClusterPool extends AbstractPool {
         });
   }
 
-  /** @return worker JVMs in the cluster now */
+  /**
+   * @return worker JVMs in the cluster now
+   */
   @Override
   public int workers() {
     return link.workers();
   }
 
-  /** @return worker threads in the cluster now (at least 1) */
+  /**
+   * @return worker threads in the cluster now (at least 1)
+   */
   @Override
   public int parallelism() {
     return link.parallelism();
@@ -114,7 +118,12 @@ public final class ClusterPool extends AbstractPool {
 
   @Override
   public String toString() {
-    return "ClusterPool[" + address + ", workers=" + workers() + (isShutdown() ? ", shut down" : "") + "]";
+    return "ClusterPool["
+        + address
+        + ", workers="
+        + workers()
+        + (isShutdown() ? ", shut down" : "")
+        + "]";
   }
 
   /** Options of a connection. Not thread-safe. */
@@ -141,8 +150,8 @@ public final class ClusterPool extends AbstractPool {
     }
 
     /**
-     * The code to ship, when it is not this JVM's class path: for instance a plugin loaded in a class
-     * loader of its own.
+     * The code to ship, when it is not this JVM's class path: for instance a plugin loaded in a
+     * class loader of its own.
      *
      * @param classPath jars and class directories, separated by the platform's path separator
      * @param loader the loader that defines those classes here, to decode results with
@@ -157,8 +166,8 @@ public final class ClusterPool extends AbstractPool {
     /**
      * Speaks TLS to the coordinator (default: when {@code FLOTILLA_TLS_DIR} names a directory).
      *
-     * @param dir a directory with the cluster's {@code ca.crt}, and this client's {@code tls.crt} and
-     *     {@code tls.key} if it has a certificate of its own
+     * @param dir a directory with the cluster's {@code ca.crt}, and this client's {@code tls.crt}
+     *     and {@code tls.key} if it has a certificate of its own
      * @return this
      */
     public Builder tls(Path dir) {
@@ -183,7 +192,10 @@ public final class ClusterPool extends AbstractPool {
      */
     public ClusterPool build() {
       String address = this.address.toString();
-      String key = secret != null ? secret : Objects.requireNonNullElse(CoordinatorChannel.secretFromEnvironment(), "");
+      String key =
+          secret != null
+              ? secret
+              : Objects.requireNonNullElse(CoordinatorChannel.secretFromEnvironment(), "");
       ManagedChannel channel =
           CoordinatorChannel.builder(this.address.host(), this.address.port(), tlsDir, key)
               .maxInboundMessageSize(256 << 20)
@@ -203,7 +215,8 @@ public final class ClusterPool extends AbstractPool {
         ExecutorService completions =
             Executors.newCachedThreadPool(
                 r -> {
-                  Thread t = new Thread(r, "flotilla-callback-" + callbackThreads.incrementAndGet());
+                  Thread t =
+                      new Thread(r, "flotilla-callback-" + callbackThreads.incrementAndGet());
                   t.setDaemon(true);
                   return t;
                 });

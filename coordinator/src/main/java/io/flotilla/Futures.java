@@ -15,24 +15,25 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Python's module functions {@code as_completed} and {@code wait}, for the futures any pool returns.
+ * Python's module functions {@code as_completed} and {@code wait}, for the futures any pool
+ * returns.
  *
- * <p>Both accept futures that are {@link CompletionStage}s (every future a Flotilla pool returns is a
- * {@link CompletableFuture}); they collapse duplicates, and neither cancels anything on timeout.
+ * <p>Both accept futures that are {@link CompletionStage}s (every future a Flotilla pool returns is
+ * a {@link CompletableFuture}); they collapse duplicates, and neither cancels anything on timeout.
  */
 public final class Futures {
   private Futures() {}
 
   /**
-   * Yields the futures as they complete: those already done first, then the others in the order they
-   * finish. Duplicates are yielded once.
+   * Yields the futures as they complete: those already done first, then the others in the order
+   * they finish. Duplicates are yielded once.
    *
    * @param futures the futures
    * @param timeout the most to wait in total, counted from this call, or {@code null} for no limit
    * @param <T> the result type
    * @param <F> the future type
-   * @return an iterable whose iterator blocks in {@code hasNext()} and throws
-   *     {@link UncheckedTimeoutException} ("N (of M) futures unfinished") when the time is up
+   * @return an iterable whose iterator blocks in {@code hasNext()} and throws {@link
+   *     UncheckedTimeoutException} ("N (of M) futures unfinished") when the time is up
    * @throws IllegalArgumentException if a future is not a {@link CompletionStage}
    */
   public static <T, F extends Future<T>> Iterable<F> asCompleted(
@@ -66,7 +67,10 @@ public final class Futures {
               F f;
               try {
                 long left = deadline - System.nanoTime();
-                f = timeout == null ? finished.take() : finished.poll(Math.max(0, left), TimeUnit.NANOSECONDS);
+                f =
+                    timeout == null
+                        ? finished.take()
+                        : finished.poll(Math.max(0, left), TimeUnit.NANOSECONDS);
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while waiting for futures", e);
@@ -99,8 +103,8 @@ public final class Futures {
    * Waits for futures, as Python's {@code concurrent.futures.wait}.
    *
    * @param futures the futures
-   * @param timeout the most to wait, or {@code null} for no limit; on expiry the sets are returned as
-   *     they stand
+   * @param timeout the most to wait, or {@code null} for no limit; on expiry the sets are returned
+   *     as they stand
    * @param returnWhen when to return
    * @param <T> the result type
    * @return the done and not-done futures, duplicates collapsed
@@ -134,7 +138,8 @@ public final class Futures {
       } else {
         wake.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       }
-    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException ignored) {
+    } catch (java.util.concurrent.TimeoutException
+        | java.util.concurrent.ExecutionException ignored) {
       // on timeout the caller gets the sets as they stand
     }
     Set<Future<T>> done = new LinkedHashSet<>();

@@ -4,20 +4,20 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * How a {@code map} splits and paces its input. Immutable; every setter returns a copy and rejects a bad
- * value at once with an {@link IllegalArgumentException} naming it.
+ * How a {@code map} splits and paces its input. Immutable; every setter returns a copy and rejects
+ * a bad value at once with an {@link IllegalArgumentException} naming it.
  *
  * <ul>
- *   <li>{@link #chunkSize(int)}: items sent to a worker at a time. By default it is chosen while the map
- *       runs: the first chunks hold one item each, and later chunks are sized from the measured time per
- *       item so that each takes a few milliseconds, which keeps trivial functions from paying one round
- *       trip per item and slow ones balanced across workers.
+ *   <li>{@link #chunkSize(int)}: items sent to a worker at a time. By default it is chosen while
+ *       the map runs: the first chunks hold one item each, and later chunks are sized from the
+ *       measured time per item so that each takes a few milliseconds, which keeps trivial functions
+ *       from paying one round trip per item and slow ones balanced across workers.
  *   <li>{@link #window(int)}: chunks submitted but not yet consumed by the caller (Python 3.14's
- *       {@code buffersize}, counted in chunks). Input is read only as results are consumed, so memory
- *       stays bounded whatever the input's length. By default four per worker thread.
+ *       {@code buffersize}, counted in chunks). Input is read only as results are consumed, so
+ *       memory stays bounded whatever the input's length. By default four per worker thread.
  *   <li>{@link #timeout(Duration)}: a deadline for the whole map, counted from the {@code map} call
- *       (Python semantics). When it passes, the iterator throws {@link UncheckedTimeoutException} and
- *       the work not yet started is cancelled.
+ *       (Python semantics). When it passes, the iterator throws {@link UncheckedTimeoutException}
+ *       and the work not yet started is cancelled.
  * </ul>
  */
 public final class MapOptions {
@@ -33,7 +33,9 @@ public final class MapOptions {
     this.timeout = timeout;
   }
 
-  /** @return the defaults: automatic chunk size and window, no timeout */
+  /**
+   * @return the defaults: automatic chunk size and window, no timeout
+   */
   public static MapOptions defaults() {
     return DEFAULTS;
   }
@@ -72,17 +74,23 @@ public final class MapOptions {
     return new MapOptions(chunkSize, window, timeout);
   }
 
-  /** @return the fixed chunk size, or 0 for automatic */
+  /**
+   * @return the fixed chunk size, or 0 for automatic
+   */
   public int chunkSize() {
     return chunkSize;
   }
 
-  /** @return the fixed window, or 0 for automatic */
+  /**
+   * @return the fixed window, or 0 for automatic
+   */
   public int window() {
     return window;
   }
 
-  /** @return the deadline, or {@code null} for none */
+  /**
+   * @return the deadline, or {@code null} for none
+   */
   public Duration timeout() {
     return timeout;
   }

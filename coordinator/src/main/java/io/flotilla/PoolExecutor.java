@@ -11,9 +11,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
- * The interface shared by {@link ProcessPool} and {@link ThreadPool}, so that moving a workload from
- * threads to worker processes is one changed line. It is an {@link ExecutorService} with the shape of
- * Python's {@code concurrent.futures.Executor}:
+ * The interface shared by {@link ProcessPool} and {@link ThreadPool}, so that moving a workload
+ * from threads to worker processes is one changed line. It is an {@link ExecutorService} with the
+ * shape of Python's {@code concurrent.futures.Executor}:
  *
  * <table>
  *   <caption>Python and Flotilla</caption>
@@ -30,25 +30,26 @@ import java.util.stream.Stream;
  * </table>
  *
  * <p><b>Futures.</b> Every future is a {@link CompletableFuture}. A task's exception completes it
- * exceptionally with that exception (rebuilt in this JVM when it came from a worker, with a
- * {@link RemoteTraceback} attached). {@code cancel} succeeds only while the task has not started, and
- * a cancelled task never runs; a running or finished task cannot be cancelled.
+ * exceptionally with that exception (rebuilt in this JVM when it came from a worker, with a {@link
+ * RemoteTraceback} attached). {@code cancel} succeeds only while the task has not started, and a
+ * cancelled task never runs; a running or finished task cannot be cancelled.
  *
- * <p><b>Lifecycle.</b> RUNNING → SHUTDOWN on {@link #shutdown()} (no new tasks; accepted ones finish) →
- * TERMINATED when the last accepted task has finished and the workers have exited. States only move
- * forward. Submitting after shutdown throws {@link java.util.concurrent.RejectedExecutionException};
- * submitting to a broken pool throws {@link BrokenPoolException}.
+ * <p><b>Lifecycle.</b> RUNNING → SHUTDOWN on {@link #shutdown()} (no new tasks; accepted ones
+ * finish) → TERMINATED when the last accepted task has finished and the workers have exited. States
+ * only move forward. Submitting after shutdown throws {@link
+ * java.util.concurrent.RejectedExecutionException}; submitting to a broken pool throws {@link
+ * BrokenPoolException}.
  *
- * <p><b>Threading.</b> All methods are thread-safe. Completion callbacks of futures run on a pool thread:
- * keep them short, or use the {@code ...Async} variants.
+ * <p><b>Threading.</b> All methods are thread-safe. Completion callbacks of futures run on a pool
+ * thread: keep them short, or use the {@code ...Async} variants.
  */
 public interface PoolExecutor extends ExecutorService, AutoCloseable {
 
   /**
    * Submits a task.
    *
-   * @param task the task; for a process pool it must be serializable (a lambda typed as
-   *     {@link SerializableCallable} is)
+   * @param task the task; for a process pool it must be serializable (a lambda typed as {@link
+   *     SerializableCallable} is)
    * @param <R> the result type
    * @return its future; a task that cannot be encoded fails it with {@link SerializationException}
    * @throws java.util.concurrent.RejectedExecutionException after shutdown
@@ -93,7 +94,8 @@ public interface PoolExecutor extends ExecutorService, AutoCloseable {
    * @throws SerializationException if {@code fn} cannot be encoded
    * @throws java.util.concurrent.RejectedExecutionException after shutdown
    */
-  <T, R> MapResults<R> map(SerializableFunction<T, R> fn, Iterable<? extends T> items, MapOptions options);
+  <T, R> MapResults<R> map(
+      SerializableFunction<T, R> fn, Iterable<? extends T> items, MapOptions options);
 
   /** {@link #map(SerializableFunction, Iterable, MapOptions)} with default options. */
   default <T, R> MapResults<R> map(SerializableFunction<T, R> fn, Iterable<? extends T> items) {
@@ -101,24 +103,28 @@ public interface PoolExecutor extends ExecutorService, AutoCloseable {
   }
 
   /** {@link #map(SerializableFunction, Iterable, MapOptions)} over a stream, read lazily. */
-  default <T, R> MapResults<R> map(SerializableFunction<T, R> fn, Stream<? extends T> items, MapOptions options) {
+  default <T, R> MapResults<R> map(
+      SerializableFunction<T, R> fn, Stream<? extends T> items, MapOptions options) {
     return map(fn, iterableOnce(items), options);
   }
 
-  /** {@link #map(SerializableFunction, Iterable, MapOptions)} over a stream with default options. */
+  /**
+   * {@link #map(SerializableFunction, Iterable, MapOptions)} over a stream with default options.
+   */
   default <T, R> MapResults<R> map(SerializableFunction<T, R> fn, Stream<? extends T> items) {
     return map(fn, iterableOnce(items), MapOptions.defaults());
   }
 
   /**
-   * As {@link #map(SerializableFunction, Iterable, MapOptions)}, but yields each result as soon as it
-   * arrives, in no particular order; every result is yielded exactly once.
+   * As {@link #map(SerializableFunction, Iterable, MapOptions)}, but yields each result as soon as
+   * it arrives, in no particular order; every result is yielded exactly once.
    */
   <T, R> MapResults<R> mapUnordered(
       SerializableFunction<T, R> fn, Iterable<? extends T> items, MapOptions options);
 
   /** {@link #mapUnordered(SerializableFunction, Iterable, MapOptions)} with default options. */
-  default <T, R> MapResults<R> mapUnordered(SerializableFunction<T, R> fn, Iterable<? extends T> items) {
+  default <T, R> MapResults<R> mapUnordered(
+      SerializableFunction<T, R> fn, Iterable<? extends T> items) {
     return mapUnordered(fn, items, MapOptions.defaults());
   }
 
@@ -129,9 +135,9 @@ public interface PoolExecutor extends ExecutorService, AutoCloseable {
   }
 
   /**
-   * Python's {@code shutdown(wait, cancel_futures)}: stops accepting tasks; with {@code cancelFutures},
-   * cancels the tasks that have not started; with {@code wait}, blocks until every accepted task has
-   * finished and the workers have exited.
+   * Python's {@code shutdown(wait, cancel_futures)}: stops accepting tasks; with {@code
+   * cancelFutures}, cancels the tasks that have not started; with {@code wait}, blocks until every
+   * accepted task has finished and the workers have exited.
    *
    * @param wait whether to block until terminated
    * @param cancelFutures whether to cancel the tasks not yet started
@@ -142,10 +148,14 @@ public interface PoolExecutor extends ExecutorService, AutoCloseable {
   @Override
   void close();
 
-  /** @return worker processes (or threads, for a thread pool) */
+  /**
+   * @return worker processes (or threads, for a thread pool)
+   */
   int workers();
 
-  /** @return the total number of tasks that can run at once */
+  /**
+   * @return the total number of tasks that can run at once
+   */
   int parallelism();
 
   @Override
@@ -153,7 +163,8 @@ public interface PoolExecutor extends ExecutorService, AutoCloseable {
       throws InterruptedException;
 
   @Override
-  <T> T invokeAny(Collection<? extends Callable<T>> tasks) throws InterruptedException, ExecutionException;
+  <T> T invokeAny(Collection<? extends Callable<T>> tasks)
+      throws InterruptedException, ExecutionException;
 
   @Override
   <T> T invokeAny(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)

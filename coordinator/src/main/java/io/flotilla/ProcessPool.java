@@ -26,8 +26,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A {@link PoolExecutor} whose tasks run in separate worker JVMs, Python's
- * {@code ProcessPoolExecutor}. The one-line switch from threads:
+ * A {@link PoolExecutor} whose tasks run in separate worker JVMs, Python's {@code
+ * ProcessPoolExecutor}. The one-line switch from threads:
  *
  * <pre>{@code
  * try (PoolExecutor pool = ProcessPool.local(4)) {       // was: ThreadPool.of(4)
@@ -36,19 +36,21 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }
  * }</pre>
  *
- * <p><b>Workers.</b> {@link #local(int)} launches that many JVMs with this JVM's class path, so lambdas,
- * method references and the caller's classes work with no set-up. They start in parallel and attach
- * over gRPC on 127.0.0.1 with a per-pool secret; tasks submitted meanwhile wait for the first worker.
- * Their stdout and stderr are copied to this JVM's, each line prefixed with {@code [w1]}. A worker that
- * exits is replaced; the chunks it held run again elsewhere, up to {@link Builder#maxAttempts(int)}
- * times, after which they fail with {@link WorkerCrashedException}. Workers exit by themselves when this
- * JVM goes away, however it goes (their stdin pipe closes): a pool never leaves orphan processes.
+ * <p><b>Workers.</b> {@link #local(int)} launches that many JVMs with this JVM's class path, so
+ * lambdas, method references and the caller's classes work with no set-up. They start in parallel
+ * and attach over gRPC on 127.0.0.1 with a per-pool secret; tasks submitted meanwhile wait for the
+ * first worker. Their stdout and stderr are copied to this JVM's, each line prefixed with {@code
+ * [w1]}. A worker that exits is replaced; the chunks it held run again elsewhere, up to {@link
+ * Builder#maxAttempts(int)} times, after which they fail with {@link WorkerCrashedException}.
+ * Workers exit by themselves when this JVM goes away, however it goes (their stdin pipe closes): a
+ * pool never leaves orphan processes.
  *
- * <p><b>What crosses the boundary.</b> Functions, arguments and results are encoded with Kryo: lambdas
- * typed as {@link SerializableFunction} or {@link SerializableCallable}, records, plain classes,
- * collections and arrays work; threads, streams, sockets and non-serializable lambdas fail with a
- * {@link SerializationException} naming the class and the boundary. Exceptions come back as the same
- * class where it can be rebuilt, with the worker's stack trace and a {@link RemoteTraceback}.
+ * <p><b>What crosses the boundary.</b> Functions, arguments and results are encoded with Kryo:
+ * lambdas typed as {@link SerializableFunction} or {@link SerializableCallable}, records, plain
+ * classes, collections and arrays work; threads, streams, sockets and non-serializable lambdas fail
+ * with a {@link SerializationException} naming the class and the boundary. Exceptions come back as
+ * the same class where it can be rebuilt, with the worker's stack trace and a {@link
+ * RemoteTraceback}.
  */
 public final class ProcessPool extends AbstractPool {
   private final LocalFleet fleet;
@@ -75,7 +77,9 @@ public final class ProcessPool extends AbstractPool {
     this.killOnExit = killOnExit;
   }
 
-  /** @return a pool with one worker per available processor */
+  /**
+   * @return a pool with one worker per available processor
+   */
   public static ProcessPool local() {
     return builder().build();
   }
@@ -90,8 +94,9 @@ public final class ProcessPool extends AbstractPool {
   }
 
   /**
-   * A pool on the workers of a coordinator server ({@code flotilla coordinator}), on this machine or
-   * another: the one line that takes a program from one machine to many. See {@link ClusterPool}.
+   * A pool on the workers of a coordinator server ({@code flotilla coordinator}), on this machine
+   * or another: the one line that takes a program from one machine to many. See {@link
+   * ClusterPool}.
    *
    * @param address the coordinator's {@code host:port}
    * @return a pool with the same API as a local one
@@ -110,7 +115,9 @@ public final class ProcessPool extends AbstractPool {
     }
   }
 
-  /** @return a builder for a local pool with options */
+  /**
+   * @return a builder for a local pool with options
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -140,13 +147,17 @@ public final class ProcessPool extends AbstractPool {
             });
   }
 
-  /** @return crash, retry and replacement counts so far */
+  /**
+   * @return crash, retry and replacement counts so far
+   */
   public PoolStats stats() {
     return new PoolStats(
         fleet.crashes(), scheduler.retries(), fleet.replacements(), scheduler.recycled());
   }
 
-  /** @return the process ids of the worker JVMs alive now */
+  /**
+   * @return the process ids of the worker JVMs alive now
+   */
   public List<Long> workerPids() {
     return fleet.livePids();
   }
@@ -192,7 +203,8 @@ public final class ProcessPool extends AbstractPool {
     private final List<String> retryOn = new ArrayList<>();
     private long recycleAboveHeapBytes;
     private String classPath = System.getProperty("java.class.path");
-    private String javaExecutable = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    private String javaExecutable =
+        Path.of(System.getProperty("java.home"), "bin", "java").toString();
     private boolean classDataSharing = true;
 
     private Builder() {}
@@ -264,9 +276,9 @@ public final class ProcessPool extends AbstractPool {
     }
 
     /**
-     * @param initializer run once in each worker before its first task (Python's
-     *     {@code initializer}; capture {@code initargs} in the lambda). If it throws, the pool is
-     *     broken: pending and later tasks fail with {@link BrokenPoolException}.
+     * @param initializer run once in each worker before its first task (Python's {@code
+     *     initializer}; capture {@code initargs} in the lambda). If it throws, the pool is broken:
+     *     pending and later tasks fail with {@link BrokenPoolException}.
      * @return this
      */
     public Builder initializer(SerializableRunnable initializer) {
@@ -275,9 +287,9 @@ public final class ProcessPool extends AbstractPool {
     }
 
     /**
-     * @param bytes the largest message between coordinator and worker, at least 64 KiB (default
-     *     1 GiB); an argument, function or result larger than this fails alone with
-     *     {@link SerializationException}
+     * @param bytes the largest message between coordinator and worker, at least 64 KiB (default 1
+     *     GiB); an argument, function or result larger than this fails alone with {@link
+     *     SerializationException}
      * @return this
      */
     public Builder maxMessageBytes(int bytes) {
@@ -289,8 +301,8 @@ public final class ProcessPool extends AbstractPool {
     }
 
     /**
-     * @param attempts how many workers may die running one chunk before it fails with
-     *     {@link WorkerCrashedException}, at least 1 (default 3); also how many runs in all an item gets
+     * @param attempts how many workers may die running one chunk before it fails with {@link
+     *     WorkerCrashedException}, at least 1 (default 3); also how many runs in all an item gets
      *     when it throws an exception listed in {@link #retryOn}
      * @return this
      */
@@ -304,9 +316,9 @@ public final class ProcessPool extends AbstractPool {
 
     /**
      * @param tasks chunks a worker runs before it is replaced by a fresh JVM, at least 1 (Python's
-     *     {@code max_tasks_per_child}; a submitted task is one chunk, a map's chunk counts once); by
-     *     default workers are never recycled. The replacement starts while the old worker finishes; no
-     *     queued work is lost.
+     *     {@code max_tasks_per_child}; a submitted task is one chunk, a map's chunk counts once);
+     *     by default workers are never recycled. The replacement starts while the old worker
+     *     finishes; no queued work is lost.
      * @return this
      */
     public Builder maxTasksPerWorker(int tasks) {
@@ -318,29 +330,31 @@ public final class ProcessPool extends AbstractPool {
     }
 
     /**
-     * @param timeout how long a worker may go without answering the coordinator's heartbeat before it
-     *     is declared lost, killed and replaced, and its chunks run elsewhere: a hung or stopped JVM is
-     *     noticed within about this time (default 3 s; at least 300 ms). Heartbeats are answered by the
-     *     worker's network thread, so a long-running task does not miss them; a stop-the-world pause
-     *     longer than this does.
+     * @param timeout how long a worker may go without answering the coordinator's heartbeat before
+     *     it is declared lost, killed and replaced, and its chunks run elsewhere: a hung or stopped
+     *     JVM is noticed within about this time (default 3 s; at least 300 ms). Heartbeats are
+     *     answered by the worker's network thread, so a long-running task does not miss them; a
+     *     stop-the-world pause longer than this does.
      * @return this
      */
     public Builder heartbeatTimeout(Duration timeout) {
       Objects.requireNonNull(timeout, "timeout");
       if (timeout.toMillis() < 300) {
-        throw new IllegalArgumentException("heartbeatTimeout must be at least 300 ms, was " + timeout);
+        throw new IllegalArgumentException(
+            "heartbeatTimeout must be at least 300 ms, was " + timeout);
       }
       this.heartbeatTimeout = timeout;
       return this;
     }
 
     /**
-     * @param timeout how long a task may run once a worker has started it. A task that runs longer has
-     *     its worker killed and replaced (a JVM cannot stop a thread safely) and its future fails with
-     *     {@link java.util.concurrent.TimeoutException}; it is not retried. In a map the clock runs per
-     *     chunk and restarts whenever the chunk sends results, at least every 10 ms between items, so
-     *     the timeout acts per item once it exceeds that; a chunk of several items that times out is
-     *     split until the slow item is alone, and only that item fails. By default there is none.
+     * @param timeout how long a task may run once a worker has started it. A task that runs longer
+     *     has its worker killed and replaced (a JVM cannot stop a thread safely) and its future
+     *     fails with {@link java.util.concurrent.TimeoutException}; it is not retried. In a map the
+     *     clock runs per chunk and restarts whenever the chunk sends results, at least every 10 ms
+     *     between items, so the timeout acts per item once it exceeds that; a chunk of several
+     *     items that times out is split until the slow item is alone, and only that item fails. By
+     *     default there is none.
      * @return this
      */
     public Builder taskTimeout(Duration timeout) {
@@ -353,14 +367,15 @@ public final class ProcessPool extends AbstractPool {
     }
 
     /**
-     * @param bytes heap still in use after a collection above which a worker is replaced between tasks
-     *     (it finishes what it holds; a replacement starts at once): for code that leaks or caches
-     *     without bound. At least 1 MiB; by default there is no limit.
+     * @param bytes heap still in use after a collection above which a worker is replaced between
+     *     tasks (it finishes what it holds; a replacement starts at once): for code that leaks or
+     *     caches without bound. At least 1 MiB; by default there is no limit.
      * @return this
      */
     public Builder recycleAboveHeap(long bytes) {
       if (bytes < (1 << 20)) {
-        throw new IllegalArgumentException("recycleAboveHeap must be at least 1 MiB, was " + bytes + " bytes");
+        throw new IllegalArgumentException(
+            "recycleAboveHeap must be at least 1 MiB, was " + bytes + " bytes");
       }
       this.recycleAboveHeapBytes = bytes;
       return this;
@@ -368,8 +383,9 @@ public final class ProcessPool extends AbstractPool {
 
     /**
      * Opts in to retrying application exceptions: an item whose function throws one of these types
-     * (or a subclass) is run again at once, on the same worker, up to {@link #maxAttempts(int)} runs in
-     * all; its last exception is its result. Any other exception is never retried: it is a result.
+     * (or a subclass) is run again at once, on the same worker, up to {@link #maxAttempts(int)}
+     * runs in all; its last exception is its result. Any other exception is never retried: it is a
+     * result.
      *
      * @param types exception types, such as {@code java.io.IOException.class}
      * @return this
@@ -383,9 +399,9 @@ public final class ProcessPool extends AbstractPool {
     }
 
     /**
-     * Python's {@code ProcessPoolExecutor} semantics instead of self-healing: the first worker to die
-     * while holding tasks breaks the pool; every pending and later task fails with
-     * {@link BrokenPoolException}, whose cause is the {@link WorkerCrashedException}.
+     * Python's {@code ProcessPoolExecutor} semantics instead of self-healing: the first worker to
+     * die while holding tasks breaks the pool; every pending and later task fails with {@link
+     * BrokenPoolException}, whose cause is the {@link WorkerCrashedException}.
      *
      * @return this
      */
@@ -412,20 +428,20 @@ public final class ProcessPool extends AbstractPool {
      */
     public Builder javaExecutable(String javaExecutable) {
       if (javaExecutable == null || javaExecutable.isBlank()) {
-        throw new IllegalArgumentException("javaExecutable must not be blank, was '" + javaExecutable + "'");
+        throw new IllegalArgumentException(
+            "javaExecutable must not be blank, was '" + javaExecutable + "'");
       }
       this.javaExecutable = javaExecutable;
       return this;
     }
 
     /**
-     * Whether workers share an AppCDS archive of their classes (default: on). The first worker started
-     * without one writes it as it exits, into {@code ~/.cache/flotilla/cds} (or {@code
+     * Whether workers share an AppCDS archive of their classes (default: on). The first worker
+     * started without one writes it as it exits, into {@code ~/.cache/flotilla/cds} (or {@code
      * $XDG_CACHE_HOME/flotilla/cds}, or the directory in system property {@code flotilla.cds.dir}),
-     * keyed by the JDK and the class path; later workers start in about
-     * half the time and use less memory. Only a class path made of jar files can be archived; with a
-     * directory on it, or {@code -Xshare} / archive flags among the {@link #jvmArgs}, workers start
-     * without.
+     * keyed by the JDK and the class path; later workers start in about half the time and use less
+     * memory. Only a class path made of jar files can be archived; with a directory on it, or
+     * {@code -Xshare} / archive flags among the {@link #jvmArgs}, workers start without.
      *
      * @param enabled whether to build and use the archive
      * @return this
@@ -486,19 +502,23 @@ public final class ProcessPool extends AbstractPool {
         try {
           init = codec.encode(initializer);
         } catch (CodecException e) {
-          throw new IllegalArgumentException("the initializer cannot be sent to workers: " + e.getMessage(), e);
+          throw new IllegalArgumentException(
+              "the initializer cannot be sent to workers: " + e.getMessage(), e);
         }
       }
       ChunkScheduler scheduler =
-          new ChunkScheduler(maxAttempts, maxTasksPerWorker, fleet::recycling, taskTimeout, fleet::kill);
+          new ChunkScheduler(
+              maxAttempts, maxTasksPerWorker, fleet::recycling, taskTimeout, fleet::kill);
       WorkerLinkServer server =
-          new WorkerLinkServer(scheduler, codec, token, init, maxMessageBytes, heartbeatTimeout, fleet);
+          new WorkerLinkServer(
+              scheduler, codec, token, init, maxMessageBytes, heartbeatTimeout, fleet);
       server.retryOn(retryOn, maxAttempts);
       server.recycleAboveHeap(recycleAboveHeapBytes);
       ProcessBackend backend =
           new ProcessBackend(scheduler, codec, loader, workers * threadsPerWorker, maxMessageBytes);
       AtomicInteger callbackThreads = new AtomicInteger();
-      // Results arrive on gRPC's network threads, which must never run user callbacks: one that waited
+      // Results arrive on gRPC's network threads, which must never run user callbacks: one that
+      // waited
       // for another result would wait for itself.
       ExecutorService completions =
           Executors.newCachedThreadPool(
@@ -508,7 +528,8 @@ public final class ProcessPool extends AbstractPool {
                 return t;
               });
       ProcessPool pool =
-          new ProcessPool(backend, fleet, scheduler, workers, threadsPerWorker, completions, killOnExit);
+          new ProcessPool(
+              backend, fleet, scheduler, workers, threadsPerWorker, completions, killOnExit);
       if (strict) {
         scheduler.strict(pool::broke);
       }

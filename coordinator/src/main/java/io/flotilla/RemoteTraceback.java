@@ -3,9 +3,9 @@ package io.flotilla;
 import java.util.Optional;
 
 /**
- * Where a worker-side failure happened: attached as a suppressed exception to every exception that comes
- * back from a worker (Python attaches {@code _RemoteTraceback} as the cause). The exception itself carries
- * the worker's stack frames; this tells which worker, process, host and item.
+ * Where a worker-side failure happened: attached as a suppressed exception to every exception that
+ * comes back from a worker (Python attaches {@code _RemoteTraceback} as the cause). The exception
+ * itself carries the worker's stack frames; this tells which worker, process, host and item.
  */
 public final class RemoteTraceback extends Exception {
   private static final long serialVersionUID = 1L;
@@ -60,22 +60,30 @@ public final class RemoteTraceback extends Exception {
     return Optional.empty();
   }
 
-  /** @return the worker's id */
+  /**
+   * @return the worker's id
+   */
   public String workerId() {
     return workerId;
   }
 
-  /** @return the worker's process id */
+  /**
+   * @return the worker's process id
+   */
   public long pid() {
     return pid;
   }
 
-  /** @return the worker's host name */
+  /**
+   * @return the worker's host name
+   */
   public String host() {
     return host;
   }
 
-  /** @return the item's position in its map's input, or -1 for a submitted task */
+  /**
+   * @return the item's position in its map's input, or -1 for a submitted task
+   */
   public long itemIndex() {
     return itemIndex;
   }

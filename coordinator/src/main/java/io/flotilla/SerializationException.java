@@ -1,8 +1,8 @@
 package io.flotilla;
 
 /**
- * A function, argument or result could not cross the JVM boundary. The message names the value's class
- * and {@link #boundary() where} it failed; the cause is the serializer's own report.
+ * A function, argument or result could not cross the JVM boundary. The message names the value's
+ * class and {@link #boundary() where} it failed; the cause is the serializer's own report.
  */
 public class SerializationException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -24,7 +24,9 @@ public class SerializationException extends RuntimeException {
       this.description = description;
     }
 
-    /** @return what was being done, in words */
+    /**
+     * @return what was being done, in words
+     */
     public String description() {
       return description;
     }
@@ -39,18 +41,23 @@ public class SerializationException extends RuntimeException {
    * @param detail the serializer's explanation
    * @param cause the serializer's exception, or {@code null}
    */
-  public SerializationException(Boundary boundary, String valueClass, String detail, Throwable cause) {
+  public SerializationException(
+      Boundary boundary, String valueClass, String detail, Throwable cause) {
     super(detail + " (" + boundary.description() + ")", cause);
     this.boundary = boundary;
     this.valueClass = valueClass;
   }
 
-  /** @return where the value failed to cross */
+  /**
+   * @return where the value failed to cross
+   */
   public Boundary boundary() {
     return boundary;
   }
 
-  /** @return the class of the value that failed, or {@code "?"} when the decoder could not tell */
+  /**
+   * @return the class of the value that failed, or {@code "?"} when the decoder could not tell
+   */
   public String valueClass() {
     return valueClass;
   }

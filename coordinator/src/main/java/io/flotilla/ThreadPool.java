@@ -6,8 +6,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A {@link PoolExecutor} running tasks on threads of this JVM, Python's {@code ThreadPoolExecutor}: the
- * same interface as {@link ProcessPool}, so that switching between them is one line.
+ * A {@link PoolExecutor} running tasks on threads of this JVM, Python's {@code ThreadPoolExecutor}:
+ * the same interface as {@link ProcessPool}, so that switching between them is one line.
  *
  * <pre>{@code
  * try (PoolExecutor pool = ThreadPool.create()) {        // or ProcessPool.local()
@@ -15,13 +15,14 @@ import java.util.concurrent.TimeUnit;
  * }
  * }</pre>
  *
- * <p>Nothing is serialized: functions, arguments and results are passed by reference. Threads suit work
- * that waits (network, disk); worker processes isolate crashes and memory, and suit code that is not
- * thread-safe. Threads are daemons, started as tasks arrive, up to the pool's size; {@link #close()}
- * waits for every accepted task.
+ * <p>Nothing is serialized: functions, arguments and results are passed by reference. Threads suit
+ * work that waits (network, disk); worker processes isolate crashes and memory, and suit code that
+ * is not thread-safe. Threads are daemons, started as tasks arrive, up to the pool's size; {@link
+ * #close()} waits for every accepted task.
  *
- * <p>Options beyond the size, as Python's {@code ThreadPoolExecutor(max_workers, thread_name_prefix,
- * initializer)} and {@link ProcessPool#builder()} have them, come from {@link #builder()}:
+ * <p>Options beyond the size, as Python's {@code ThreadPoolExecutor(max_workers,
+ * thread_name_prefix, initializer)} and {@link ProcessPool#builder()} have them, come from {@link
+ * #builder()}:
  *
  * <pre>{@code
  * try (ThreadPool pool = ThreadPool.builder().threads(8).threadNamePrefix("crawler")
@@ -41,7 +42,9 @@ public final class ThreadPool extends AbstractPool {
     threads.onBroken(this::markBroken);
   }
 
-  /** @return a pool of {@code min(32, processors + 4)} threads, Python's default */
+  /**
+   * @return a pool of {@code min(32, processors + 4)} threads, Python's default
+   */
   public static ThreadPool create() {
     return builder().build();
   }
@@ -55,7 +58,9 @@ public final class ThreadPool extends AbstractPool {
     return builder().threads(threads).build();
   }
 
-  /** @return a builder for a pool with options */
+  /**
+   * @return a builder for a pool with options
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -98,8 +103,8 @@ public final class ThreadPool extends AbstractPool {
   }
 
   /**
-   * Options of a thread pool: those of {@link ProcessPool.Builder} that mean something in one JVM. Every
-   * setter validates at once and names the bad value.
+   * Options of a thread pool: those of {@link ProcessPool.Builder} that mean something in one JVM.
+   * Every setter validates at once and names the bad value.
    *
    * <p>Not thread-safe; {@link #build()} may be called more than once, each time for a new pool.
    */
@@ -111,8 +116,8 @@ public final class ThreadPool extends AbstractPool {
     private Builder() {}
 
     /**
-     * @param threads the most threads the pool runs, at least 1 (default {@code min(32, processors +
-     *     4)}, Python's)
+     * @param threads the most threads the pool runs, at least 1 (default {@code min(32, processors
+     *     + 4)}, Python's)
      * @return this
      * @throws IllegalArgumentException if {@code threads} is less than 1
      */
@@ -132,22 +137,23 @@ public final class ThreadPool extends AbstractPool {
      */
     public Builder threadNamePrefix(String prefix) {
       if (prefix == null || prefix.isBlank()) {
-        throw new IllegalArgumentException("threadNamePrefix must not be blank, was '" + prefix + "'");
+        throw new IllegalArgumentException(
+            "threadNamePrefix must not be blank, was '" + prefix + "'");
       }
       this.threadNamePrefix = prefix;
       return this;
     }
 
     /**
-     * Python's {@code initializer} (capture {@code initargs} in the lambda): run once in each pool thread,
-     * on that thread, before its first task, for example to give it a connection of its own in a
-     * {@link ThreadLocal}. Nothing is serialized; the type is {@link ProcessPool.Builder#initializer}'s,
-     * so that one initializer serves both pools.
+     * Python's {@code initializer} (capture {@code initargs} in the lambda): run once in each pool
+     * thread, on that thread, before its first task, for example to give it a connection of its own
+     * in a {@link ThreadLocal}. Nothing is serialized; the type is {@link
+     * ProcessPool.Builder#initializer}'s, so that one initializer serves both pools.
      *
-     * <p>If it throws, the pool is broken, as a process pool is: the error is logged, the task its thread
-     * was about to run and every pending task fail with {@link BrokenPoolException} (whose cause is the
-     * initializer's exception), later submissions are rejected with it, and no thread runs the
-     * initializer again.
+     * <p>If it throws, the pool is broken, as a process pool is: the error is logged, the task its
+     * thread was about to run and every pending task fail with {@link BrokenPoolException} (whose
+     * cause is the initializer's exception), later submissions are rejected with it, and no thread
+     * runs the initializer again.
      *
      * @param initializer the action
      * @return this

@@ -1,8 +1,9 @@
 package io.flotilla;
 
 /**
- * The worker running a task died before returning its result, as many times as the pool allows attempts.
- * It names the worker and how it died, so that "the pool broke" never has to be the whole story.
+ * The worker running a task died before returning its result, as many times as the pool allows
+ * attempts. It names the worker and how it died, so that "the pool broke" never has to be the whole
+ * story.
  */
 public class WorkerCrashedException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -18,12 +19,13 @@ public class WorkerCrashedException extends RuntimeException {
   /**
    * @param workerId the last worker that died running it
    * @param pid that worker's process id
-   * @param exitCode its exit code, or {@code null} if not known (a remote worker); 128+N means signal N
+   * @param exitCode its exit code, or {@code null} if not known (a remote worker); 128+N means
+   *     signal N
    * @param stderrTail the last lines it wrote to stderr
    * @param attempts how many times the task was tried
    * @param itemIndex the first item of the chunk in its map's input, or -1 for a submitted task
-   * @param how what the pool saw beyond the exit, such as "it stopped answering (...) and was killed",
-   *     or {@code ""}
+   * @param how what the pool saw beyond the exit, such as "it stopped answering (...) and was
+   *     killed", or {@code ""}
    */
   public WorkerCrashedException(
       String workerId,
@@ -73,45 +75,59 @@ public class WorkerCrashedException extends RuntimeException {
     return m.toString();
   }
 
-  /** @return the id of the last worker that died running the task */
+  /**
+   * @return the id of the last worker that died running the task
+   */
   public String workerId() {
     return workerId;
   }
 
-  /** @return that worker's process id */
+  /**
+   * @return that worker's process id
+   */
   public long pid() {
     return pid;
   }
 
-  /** @return its exit code, or {@code null} when not known */
+  /**
+   * @return its exit code, or {@code null} when not known
+   */
   public Integer exitCode() {
     return exitCode;
   }
 
-  /** @return the last lines the worker wrote to stderr, possibly empty */
+  /**
+   * @return the last lines the worker wrote to stderr, possibly empty
+   */
   public String stderrTail() {
     return stderrTail;
   }
 
-  /** @return how many times the task was tried */
+  /**
+   * @return how many times the task was tried
+   */
   public int attempts() {
     return attempts;
   }
 
-  /** @return the first item of the chunk in its map's input, or -1 for a submitted task */
+  /**
+   * @return the first item of the chunk in its map's input, or -1 for a submitted task
+   */
   public long itemIndex() {
     return itemIndex;
   }
 
   /**
-   * @return whether the worker ran out of heap: workers exit at once on an OutOfMemoryError, and say
-   *     so on stderr
+   * @return whether the worker ran out of heap: workers exit at once on an OutOfMemoryError, and
+   *     say so on stderr
    */
   public boolean outOfMemory() {
     return stderrTail != null && stderrTail.contains("OutOfMemoryError");
   }
 
-  /** @return what the pool saw beyond the exit (a worker that stopped answering), or {@code ""} */
+  /**
+   * @return what the pool saw beyond the exit (a worker that stopped answering), or {@code ""}
+   */
   public String how() {
     return how;
   }

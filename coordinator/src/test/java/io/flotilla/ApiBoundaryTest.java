@@ -22,9 +22,10 @@ import java.util.Set;
 
 /**
  * The API is {@code io.flotilla} and {@code io.flotilla.functions}; everything under {@code
- * io.flotilla.internal} may change in any release. These rules keep the line where it is drawn: what a
- * user can reach from the API (a public or protected signature of a public API type, and what it
- * extends) never names an internal type, and nothing internal is annotated or documented as API.
+ * io.flotilla.internal} may change in any release. These rules keep the line where it is drawn:
+ * what a user can reach from the API (a public or protected signature of a public API type, and
+ * what it extends) never names an internal type, and nothing internal is annotated or documented as
+ * API.
  */
 @AnalyzeClasses(packages = "io.flotilla", importOptions = ImportOption.DoNotIncludeTests.class)
 class ApiBoundaryTest {
@@ -77,7 +78,8 @@ class ApiBoundaryTest {
   }
 
   private static boolean internal(JavaClass type) {
-    return type.getPackageName().equals(INTERNAL) || type.getPackageName().startsWith(INTERNAL + ".");
+    return type.getPackageName().equals(INTERNAL)
+        || type.getPackageName().startsWith(INTERNAL + ".");
   }
 
   private static List<String> internalsIn(JavaType type) {
@@ -99,7 +101,8 @@ class ApiBoundaryTest {
         unit.getThrowsClause().getTypes().forEach(t -> found.addAll(internalsIn(t)));
         if (!found.isEmpty()) {
           events.add(
-              SimpleConditionEvent.violated(unit, unit.getFullName() + " names internal " + Set.copyOf(found)));
+              SimpleConditionEvent.violated(
+                  unit, unit.getFullName() + " names internal " + Set.copyOf(found)));
         }
       }
     };
@@ -111,7 +114,9 @@ class ApiBoundaryTest {
       public void check(JavaField field, ConditionEvents events) {
         List<String> found = internalsIn(field.getType());
         if (!found.isEmpty()) {
-          events.add(SimpleConditionEvent.violated(field, field.getFullName() + " is of internal " + found));
+          events.add(
+              SimpleConditionEvent.violated(
+                  field, field.getFullName() + " is of internal " + found));
         }
       }
     };
@@ -122,10 +127,15 @@ class ApiBoundaryTest {
       @Override
       public void check(JavaClass type, ConditionEvents events) {
         List<String> found = new ArrayList<>();
-        type.getRawSuperclass().filter(ApiBoundaryTest::internal).ifPresent(s -> found.add(s.getName()));
-        type.getRawInterfaces().stream().filter(ApiBoundaryTest::internal).forEach(i -> found.add(i.getName()));
+        type.getRawSuperclass()
+            .filter(ApiBoundaryTest::internal)
+            .ifPresent(s -> found.add(s.getName()));
+        type.getRawInterfaces().stream()
+            .filter(ApiBoundaryTest::internal)
+            .forEach(i -> found.add(i.getName()));
         if (!found.isEmpty()) {
-          events.add(SimpleConditionEvent.violated(type, type.getName() + " extends internal " + found));
+          events.add(
+              SimpleConditionEvent.violated(type, type.getName() + " extends internal " + found));
         }
       }
     };

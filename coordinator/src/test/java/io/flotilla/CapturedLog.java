@@ -8,8 +8,8 @@ import java.util.List;
 import org.slf4j.LoggerFactory;
 
 /**
- * What this JVM logs while it is open, as the lines an operator reads: a coordinator server started in
- * the test's JVM logs here.
+ * What this JVM logs while it is open, as the lines an operator reads: a coordinator server started
+ * in the test's JVM logs here.
  */
 final class CapturedLog implements AutoCloseable {
   private final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
@@ -21,7 +21,9 @@ final class CapturedLog implements AutoCloseable {
     root.addAppender(appender);
   }
 
-  /** @return each WARN line and worse so far, as "LEVEL logger - message" */
+  /**
+   * @return each WARN line and worse so far, as "LEVEL logger - message"
+   */
   List<String> warnings() {
     // The appender appends under its own lock.
     synchronized (appender) {
@@ -32,9 +34,13 @@ final class CapturedLog implements AutoCloseable {
     }
   }
 
-  /** @return the WARN lines (or worse) containing every one of the texts */
+  /**
+   * @return the WARN lines (or worse) containing every one of the texts
+   */
   List<String> warnings(String... containing) {
-    return warnings().stream().filter(l -> java.util.Arrays.stream(containing).allMatch(l::contains)).toList();
+    return warnings().stream()
+        .filter(l -> java.util.Arrays.stream(containing).allMatch(l::contains))
+        .toList();
   }
 
   @Override

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The workers' AppCDS archive: written by the first worker as it exits cleanly, then mapped by the
- * workers of later pools. JDK 17 archives only jar files, so the test packs every directory of its own
- * class path into a jar first, as a packaged application's class path would be.
+ * workers of later pools. JDK 17 archives only jar files, so the test packs every directory of its
+ * own class path into a jar first, as a packaged application's class path would be.
  */
 @FlotillaTest
 class ClassDataSharingTest {
@@ -51,8 +51,11 @@ class ClassDataSharingTest {
     assertOneArchiveThatTheNextWorkerMaps(cache, classPath);
   }
 
-  /** The cache holds exactly one archive, and a worker of a new pool on the same class path maps it. */
-  private static void assertOneArchiveThatTheNextWorkerMaps(Path cache, String classPath) throws Exception {
+  /**
+   * The cache holds exactly one archive, and a worker of a new pool on the same class path maps it.
+   */
+  private static void assertOneArchiveThatTheNextWorkerMaps(Path cache, String classPath)
+      throws Exception {
     List<Path> archives;
     try (Stream<Path> files = Files.list(cache)) {
       archives = files.toList();
@@ -86,7 +89,8 @@ class ClassDataSharingTest {
     for (int i = 0; i < 12; i++) {
       Path old = cache.resolve(String.format("worker-earlier%02d.jsa", i));
       Files.write(old, new byte[] {1});
-      Files.setLastModifiedTime(old, java.nio.file.attribute.FileTime.fromMillis(now - 3_600_000L - i * 60_000L));
+      Files.setLastModifiedTime(
+          old, java.nio.file.attribute.FileTime.fromMillis(now - 3_600_000L - i * 60_000L));
     }
     System.setProperty(CACHE_DIR, cache.toString());
     try (ProcessPool pool = Pools.process(ProcessPool.builder().workers(1).classPath(classPath))) {

@@ -79,7 +79,9 @@ class ClusterPoolContractTest extends PoolExecutorContract {
     assertThat(stuck.cancel(true)).isTrue();
     assertThat(stuck).isCancelled();
     // The worker that ran it exits, a new one joins in its place, and the pool goes on with two.
-    await("the stopped worker replaced").atMost(TestTime.LONG).until(() -> cluster.replacements() >= 1);
+    await("the stopped worker replaced")
+        .atMost(TestTime.LONG)
+        .until(() -> cluster.replacements() >= 1);
     await("two workers again").atMost(TestTime.LONG).until(() -> pool.workers() == 2);
     assertThat(get(pool.submit(() -> 6 * 7))).isEqualTo(42);
   }
@@ -91,7 +93,8 @@ class ClusterPoolContractTest extends PoolExecutorContract {
       closedPort = probe.getLocalPort();
     }
     Throwable thrown =
-        org.assertj.core.api.Assertions.catchThrowable(() -> ClusterPool.connect("127.0.0.1:" + closedPort));
+        org.assertj.core.api.Assertions.catchThrowable(
+            () -> ClusterPool.connect("127.0.0.1:" + closedPort));
     assertThat(thrown)
         .isInstanceOf(BrokenPoolException.class)
         .hasMessageContaining("cannot reach a coordinator at 127.0.0.1:" + closedPort);

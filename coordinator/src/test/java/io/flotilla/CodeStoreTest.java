@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The coordinator's code store over a real socket, as a worker fetches from it: the store is in this
- * JVM, so what gRPC logs about its calls can be seen here.
+ * The coordinator's code store over a real socket, as a worker fetches from it: the store is in
+ * this JVM, so what gRPC logs about its calls can be seen here.
  */
 @FlotillaTest
 class CodeStoreTest {
@@ -54,13 +54,18 @@ class CodeStoreTest {
     GRPC.addHandler(capture);
     try (RemoteWorkers coordinator = new RemoteWorkers(dir)) {
       ManagedChannel channel =
-          CoordinatorChannel.builder("127.0.0.1", coordinator.server().port(), null, RemoteWorkers.SECRET).build();
+          CoordinatorChannel.builder(
+                  "127.0.0.1", coordinator.server().port(), null, RemoteWorkers.SECRET)
+              .build();
       try {
-        // The coordinator serves the jars of its own class path: the largest takes many parts, and so
+        // The coordinator serves the jars of its own class path: the largest takes many parts, and
+        // so
         // many turns of flow control, and the smallest one part.
         List<Bundle> own = Bundle.ofClassPath(System.getProperty("java.class.path"));
-        Bundle largest = own.stream().max(Comparator.comparingLong(CodeStoreTest::size)).orElseThrow();
-        Bundle smallest = own.stream().min(Comparator.comparingLong(CodeStoreTest::size)).orElseThrow();
+        Bundle largest =
+            own.stream().max(Comparator.comparingLong(CodeStoreTest::size)).orElseThrow();
+        Bundle smallest =
+            own.stream().min(Comparator.comparingLong(CodeStoreTest::size)).orElseThrow();
         assertThat(size(largest)).as("a bundle of several parts").isGreaterThan(3L << 20);
         for (Bundle b : List.of(largest, smallest)) {
           ByteArrayOutputStream got = new ByteArrayOutputStream();
@@ -71,7 +76,8 @@ class CodeStoreTest {
           parts.forEachRemaining(p -> got.writeBytes(p.getData().toByteArray()));
           assertThat(Bundle.sha256(got.toByteArray())).isEqualTo(b.sha256());
         }
-        // A call ended twice is reported by gRPC from a callback that may run just after the client has
+        // A call ended twice is reported by gRPC from a callback that may run just after the client
+        // has
         // its last part: watch for a while.
         await("no errors from the fetches")
             .during(Duration.ofSeconds(2))

@@ -7,9 +7,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.flotilla.internal.codec.Codec;
 import io.flotilla.internal.link.SecretHeader;
+import io.flotilla.internal.server.CoordinatorServer;
 import io.flotilla.proto.JoinRequest;
 import io.flotilla.proto.MembershipGrpc;
-import io.flotilla.internal.server.CoordinatorServer;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -26,7 +26,15 @@ class CoordinatorServerTest {
 
   private CoordinatorServer.Settings settings(String bind, String secret, Path tls) {
     return new CoordinatorServer.Settings(
-        bind, 0, 0, null, secret, dir.resolve("data"), 3, Duration.ofSeconds(3), tls,
+        bind,
+        0,
+        0,
+        null,
+        secret,
+        dir.resolve("data"),
+        3,
+        Duration.ofSeconds(3),
+        tls,
         com.typesafe.config.ConfigFactory.empty(),
         java.util.Map.of(),
         io.flotilla.internal.jobs.JobLimits.DEFAULT);
@@ -60,9 +68,12 @@ class CoordinatorServerTest {
                                 .setCodecFingerprint("0123456789ab")
                                 .setHost("elsewhere")
                                 .build()));
-        assertThat(otherSerializer.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(otherSerializer.getStatus().getCode())
+            .isEqualTo(Status.Code.FAILED_PRECONDITION);
         assertThat(otherSerializer.getStatus().getDescription())
-            .contains("serializer fingerprint 0123456789ab differs from this coordinator's " + codec.fingerprint());
+            .contains(
+                "serializer fingerprint 0123456789ab differs from this coordinator's "
+                    + codec.fingerprint());
         StatusRuntimeException otherProtocol =
             (StatusRuntimeException)
                 catchThrowable(
@@ -95,21 +106,30 @@ class CoordinatorServerTest {
       ProcessBuilder worker =
           new ProcessBuilder(
                   Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                  "--add-opens", "java.base/java.lang.invoke=ALL-UNNAMED",
-                  "-cp", System.getProperty("java.class.path"),
+                  "--add-opens",
+                  "java.base/java.lang.invoke=ALL-UNNAMED",
+                  "-cp",
+                  System.getProperty("java.class.path"),
                   "io.flotilla.internal.worker.WorkerMain",
-                  "--join", "127.0.0.1:" + server.port(),
-                  "--tls-dir", tls.toString(),
-                  "--cache-dir", dir.resolve("code").toString())
+                  "--join",
+                  "127.0.0.1:" + server.port(),
+                  "--tls-dir",
+                  tls.toString(),
+                  "--cache-dir",
+                  dir.resolve("code").toString())
               .inheritIO();
       worker.environment().put("FLOTILLA_SECRET", "s");
       Process p = worker.start();
       try (ClusterPool pool =
-          Pools.track(ClusterPool.builder("127.0.0.1:" + server.port()).secret("s").tls(tls).build())) {
-        // Joining took the cluster port too, which speaks TLS: the worker is a member, then a worker.
+          Pools.track(
+              ClusterPool.builder("127.0.0.1:" + server.port()).secret("s").tls(tls).build())) {
+        // Joining took the cluster port too, which speaks TLS: the worker is a member, then a
+        // worker.
         await("the worker joined over TLS").atMost(TestTime.LONG).until(() -> pool.workers() == 1);
         assertThat(pool.submit(() -> 6 * 7).get()).isEqualTo(42);
-        assertThat(catchThrowable(() -> ClusterPool.builder("127.0.0.1:" + server.port()).secret("s").build()))
+        assertThat(
+                catchThrowable(
+                    () -> ClusterPool.builder("127.0.0.1:" + server.port()).secret("s").build()))
             .isInstanceOf(BrokenPoolException.class)
             .hasMessageContaining("127.0.0.1:" + server.port());
       } finally {

@@ -36,7 +36,9 @@ class CrashDuringShutdownTest extends PoolTestBase {
               Signals.await(gate);
               return pid;
             });
-    await("the task to run").atMost(TestTime.LONG).until(() -> signals.list("running-").size() == 1);
+    await("the task to run")
+        .atMost(TestTime.LONG)
+        .until(() -> signals.list("running-").size() == 1);
     long victim = Long.parseLong(signals.list("running-").get(0).substring("running-".length()));
 
     CompletableFuture<Void> shutdown = CompletableFuture.runAsync(() -> pool.shutdown(true, false));

@@ -11,8 +11,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A worker that dies while its 50 MB result is on the wire: the partial message is discarded, the task
- * runs again, and the result that arrives is whole.
+ * A worker that dies while its 50 MB result is on the wire: the partial message is discarded, the
+ * task runs again, and the result that arrives is whole.
  */
 class CrashWhileStreamingTest extends PoolTestBase {
   private ProcessPool pool;
@@ -23,8 +23,8 @@ class CrashWhileStreamingTest extends PoolTestBase {
   }
 
   /**
-   * 50 MB that, on the first attempt, sets off the worker's death right after it has been encoded: the
-   * halt then lands while the network thread is writing the message.
+   * 50 MB that, on the first attempt, sets off the worker's death right after it has been encoded:
+   * the halt then lands while the network thread is writing the message.
    */
   static final class BigResult implements com.esotericsoftware.kryo.KryoSerializable {
     byte[] data;
@@ -38,7 +38,8 @@ class CrashWhileStreamingTest extends PoolTestBase {
     }
 
     @Override
-    public void write(com.esotericsoftware.kryo.Kryo kryo, com.esotericsoftware.kryo.io.Output out) {
+    public void write(
+        com.esotericsoftware.kryo.Kryo kryo, com.esotericsoftware.kryo.io.Output out) {
       out.writeInt(data.length);
       out.writeBytes(data);
       if (firstTry != null && !Files.exists(Path.of(firstTry))) {

@@ -10,9 +10,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Every Flotilla test class carries this: each test and lifecycle method gets a bounded time, run on a
- * separate thread so that a test stuck in a blocking call still fails instead of blocking the build, and a
- * {@link HangGuard} that dumps threads and kills worker processes when that time runs out.
+ * Every Flotilla test class carries this: each test and lifecycle method gets a bounded time, run
+ * on a separate thread so that a test stuck in a blocking call still fails instead of blocking the
+ * build, and a {@link HangGuard} that dumps threads and kills worker processes when that time runs
+ * out.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)

@@ -9,14 +9,16 @@ import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 
 /**
  * What to do when a test hangs (JUnit's {@code @Timeout} fires) or waits in vain for a condition
- * (Awaitility gives up): print every thread's stack, so the report shows where it was stuck, and on a
- * real hang kill the workers of every live pool, so the cleanup that follows cannot block too. The
- * failure itself is rethrown unchanged.
+ * (Awaitility gives up): print every thread's stack, so the report shows where it was stuck, and on
+ * a real hang kill the workers of every live pool, so the cleanup that follows cannot block too.
+ * The failure itself is rethrown unchanged.
  */
-final class HangGuard implements TestExecutionExceptionHandler, LifecycleMethodExecutionExceptionHandler {
+final class HangGuard
+    implements TestExecutionExceptionHandler, LifecycleMethodExecutionExceptionHandler {
 
   @Override
-  public void handleTestExecutionException(ExtensionContext context, Throwable error) throws Throwable {
+  public void handleTestExecutionException(ExtensionContext context, Throwable error)
+      throws Throwable {
     onFailure(context, error);
     throw error;
   }
@@ -52,7 +54,9 @@ final class HangGuard implements TestExecutionExceptionHandler, LifecycleMethodE
   private static void onFailure(ExtensionContext context, Throwable error) {
     boolean hang = error instanceof TimeoutException;
     if (hang || error instanceof ConditionTimeoutException) {
-      dumpThreads(context.getDisplayName() + (hang ? " timed out" : " waited in vain: " + error.getMessage()));
+      dumpThreads(
+          context.getDisplayName()
+              + (hang ? " timed out" : " waited in vain: " + error.getMessage()));
     }
     if (hang) {
       Pools.killAllWorkers();

@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A running task can be stopped: by {@code cancel(true)} or by the task timeout. Its worker is killed
- * (the only safe way to stop a JVM thread) and replaced, the task is not retried, and work queued
- * behind it on the same worker runs elsewhere without being charged.
+ * A running task can be stopped: by {@code cancel(true)} or by the task timeout. Its worker is
+ * killed (the only safe way to stop a JVM thread) and replaced, the task is not retried, and work
+ * queued behind it on the same worker runs elsewhere without being charged.
  */
 @FlotillaTest
 class HardCancelAndTimeoutTest {
@@ -45,7 +45,8 @@ class HardCancelAndTimeoutTest {
   @Test
   void aTaskPastTheTimeoutFailsWithTimeoutExceptionAndItsWorkerIsReplaced() throws Exception {
     ProcessPool p =
-        Pools.process(ProcessPool.builder().workers(1).maxAttempts(1).taskTimeout(Duration.ofSeconds(1)));
+        Pools.process(
+            ProcessPool.builder().workers(1).maxAttempts(1).taskTimeout(Duration.ofSeconds(1)));
     pool = p;
     long firstPid = p.submit(() -> ProcessHandle.current().pid()).get(60, TimeUnit.SECONDS);
     String marker = tmp.resolve("spinning").toString();
@@ -54,7 +55,9 @@ class HardCancelAndTimeoutTest {
     CompletableFuture<Long> behind = p.submit(() -> ProcessHandle.current().pid());
     Throwable failure = catchThrowable(() -> spinning.get(30, TimeUnit.SECONDS));
     assertThat(failure).isInstanceOf(ExecutionException.class);
-    assertThat(failure.getCause()).isInstanceOf(TimeoutException.class).hasMessageContaining("task timeout");
+    assertThat(failure.getCause())
+        .isInstanceOf(TimeoutException.class)
+        .hasMessageContaining("task timeout");
     assertThat(behind.get(60, TimeUnit.SECONDS)).isNotEqualTo(firstPid);
     await("the timed-out worker to be gone")
         .atMost(TestTime.LONG)
@@ -70,7 +73,9 @@ class HardCancelAndTimeoutTest {
     String marker = tmp.resolve("spinning").toString();
     long firstPid = p.submit(() -> ProcessHandle.current().pid()).get(60, TimeUnit.SECONDS);
     CompletableFuture<Long> spinning = p.submit(spinForever(marker));
-    await("the task to start").atMost(TestTime.LONG).until(() -> tmp.resolve("spinning").toFile().exists());
+    await("the task to start")
+        .atMost(TestTime.LONG)
+        .until(() -> tmp.resolve("spinning").toFile().exists());
     assertThat(spinning.cancel(false)).as("cancel(false) of a running task").isFalse();
     assertThat(spinning.cancel(true)).isTrue();
     assertThat(spinning).isCancelled();
@@ -112,7 +117,8 @@ class HardCancelAndTimeoutTest {
   @Test
   void aHungItemInAMapChunkTimesOutAloneAndItsNeighboursComplete() throws Exception {
     ProcessPool p =
-        Pools.process(ProcessPool.builder().workers(2).maxAttempts(1).taskTimeout(Duration.ofSeconds(1)));
+        Pools.process(
+            ProcessPool.builder().workers(2).maxAttempts(1).taskTimeout(Duration.ofSeconds(1)));
     pool = p;
     SerializableFunction<Integer, Integer> fn =
         x -> {
@@ -123,7 +129,10 @@ class HardCancelAndTimeoutTest {
         };
     java.util.List<Object> out =
         PoolExecutorContract.drain(
-            p.map(fn, java.util.stream.IntStream.range(0, 10).boxed().toList(), MapOptions.defaults().chunkSize(10)));
+            p.map(
+                fn,
+                java.util.stream.IntStream.range(0, 10).boxed().toList(),
+                MapOptions.defaults().chunkSize(10)));
     for (int i = 0; i < 10; i++) {
       if (i == 4) {
         assertThat(out.get(i)).isInstanceOf(java.util.concurrent.CompletionException.class);
@@ -136,7 +145,8 @@ class HardCancelAndTimeoutTest {
 
   @Test
   void aChunkLongerThanTheTimeoutWhoseItemsAreEachQuickIsNotKilled() throws Exception {
-    ProcessPool p = Pools.process(ProcessPool.builder().workers(1).taskTimeout(Duration.ofMillis(500)));
+    ProcessPool p =
+        Pools.process(ProcessPool.builder().workers(1).taskTimeout(Duration.ofMillis(500)));
     pool = p;
     // Twenty items of 60 ms in one chunk: 1.2 s in all, each well within the timeout.
     SerializableFunction<Integer, Integer> fn =
@@ -149,7 +159,10 @@ class HardCancelAndTimeoutTest {
         };
     java.util.List<Object> out =
         PoolExecutorContract.drain(
-            p.map(fn, java.util.stream.IntStream.range(0, 20).boxed().toList(), MapOptions.defaults().chunkSize(20)));
+            p.map(
+                fn,
+                java.util.stream.IntStream.range(0, 20).boxed().toList(),
+                MapOptions.defaults().chunkSize(20)));
     assertThat(out).isEqualTo(java.util.stream.IntStream.range(1, 21).boxed().toList());
     assertThat(p.stats().replacements()).as("no worker was killed and replaced").isZero();
   }

@@ -12,8 +12,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A worker that stops answering (here: a task SIGSTOPs its own JVM, so the process lives but does
- * nothing) is detected by missed heartbeats, killed and replaced; its task fails once out of attempts.
- * Cross-reference: the attempt accounting is tested without processes in ChunkSchedulerTest.
+ * nothing) is detected by missed heartbeats, killed and replaced; its task fails once out of
+ * attempts. Cross-reference: the attempt accounting is tested without processes in
+ * ChunkSchedulerTest.
  */
 @FlotillaTest
 class HungWorkerTest {
@@ -38,8 +39,11 @@ class HungWorkerTest {
             () -> {
               long self = ProcessHandle.current().pid();
               // The shell's own kill: /bin/kill (procps) is not on every machine, /bin/sh is.
-              new ProcessBuilder("/bin/sh", "-c", "kill -STOP \"$1\"", "sh", Long.toString(self)).start().waitFor();
-              // The stop lands asynchronously: this task must not answer even in the moment before it
+              new ProcessBuilder("/bin/sh", "-c", "kill -STOP \"$1\"", "sh", Long.toString(self))
+                  .start()
+                  .waitFor();
+              // The stop lands asynchronously: this task must not answer even in the moment before
+              // it
               // does (once, in CI, it did, and the test saw a result instead of a hung worker).
               new java.util.concurrent.CountDownLatch(1).await();
               return 1;

@@ -13,7 +13,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Python's {@code initializer}/{@code initargs}: once per worker, before its tasks; a failure breaks the pool. */
+/**
+ * Python's {@code initializer}/{@code initargs}: once per worker, before its tasks; a failure
+ * breaks the pool.
+ */
 class InitializerTest extends PoolTestBase {
   private ProcessPool pool;
 
@@ -41,7 +44,10 @@ class InitializerTest extends PoolTestBase {
     for (int i = 0; i < 20; i++) {
       tasks.add(
           pool.submit(
-              () -> ProcessHandle.current().pid() + "=" + System.getProperty("flotilla.test.initialized")));
+              () ->
+                  ProcessHandle.current().pid()
+                      + "="
+                      + System.getProperty("flotilla.test.initialized")));
     }
     Set<Long> pids = new HashSet<>();
     for (CompletableFuture<String> t : tasks) {
@@ -56,7 +62,9 @@ class InitializerTest extends PoolTestBase {
       initialized.add(Long.parseLong(name.split("-")[1]));
     }
     assertThat(inits).as("one initializer run per worker").hasSize(pool.workers());
-    assertThat(initialized).containsExactlyInAnyOrderElementsOf(pool.workerPids()).containsAll(pids);
+    assertThat(initialized)
+        .containsExactlyInAnyOrderElementsOf(pool.workerPids())
+        .containsAll(pids);
   }
 
   @Test
@@ -80,7 +88,8 @@ class InitializerTest extends PoolTestBase {
     assertThatThrownBy(() -> pool.submit(() -> 2))
         .isInstanceOf(BrokenPoolException.class)
         .hasMessageContaining("initializer fails on purpose");
-    assertThatThrownBy(() -> pool.map((Integer x) -> x, List.of(1))).isInstanceOf(BrokenPoolException.class);
+    assertThatThrownBy(() -> pool.map((Integer x) -> x, List.of(1)))
+        .isInstanceOf(BrokenPoolException.class);
     List<Long> pids = pool.workerPids();
     pool.close();
     assertThat(pool.isTerminated()).isTrue();

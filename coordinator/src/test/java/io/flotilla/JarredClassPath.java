@@ -11,9 +11,9 @@ import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
 
 /**
- * The test JVM's class path as a packaged application would have it: every directory (compiled classes)
- * replaced by a jar of its contents, so that workers can share a class data archive, which JDK 17 builds
- * only from jar files.
+ * The test JVM's class path as a packaged application would have it: every directory (compiled
+ * classes) replaced by a jar of its contents, so that workers can share a class data archive, which
+ * JDK 17 builds only from jar files.
  */
 final class JarredClassPath {
   private JarredClassPath() {}
@@ -43,7 +43,8 @@ final class JarredClassPath {
     try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar));
         Stream<Path> files = Files.walk(dir)) {
       for (Path file : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-        out.putNextEntry(new JarEntry(dir.relativize(file).toString().replace(File.separatorChar, '/')));
+        out.putNextEntry(
+            new JarEntry(dir.relativize(file).toString().replace(File.separatorChar, '/')));
         try (var in = Files.newInputStream(file)) {
           in.transferTo(out);
         }

@@ -22,12 +22,10 @@ import io.flotilla.proto.ResultsRequest;
 import io.flotilla.proto.SubmitRequest;
 import io.flotilla.proto.WorkerInfo;
 import io.grpc.CallOptions;
-import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
@@ -63,8 +61,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The job service over real sockets: a coordinator server with two client tokens, and two worker JVMs
- * that joined it and run the {@link TestFunctions} by name.
+ * The job service over real sockets: a coordinator server with two client tokens, and two worker
+ * JVMs that joined it and run the {@link TestFunctions} by name.
  */
 class JobServiceTest {
   private static final String ALICE = "alice-0123456789abcdef";
@@ -90,7 +88,12 @@ class JobServiceTest {
     cluster.addWorker();
     cluster.addWorker();
     channel = NettyChannelBuilder.forTarget(cluster.address()).usePlaintext().build();
-    await("two workers").atMost(TestTime.LONG).until(() -> jobs(ALICE).listWorkers(ListWorkersRequest.getDefaultInstance()).getWorkersCount() == 2);
+    await("two workers")
+        .atMost(TestTime.LONG)
+        .until(
+            () ->
+                jobs(ALICE).listWorkers(ListWorkersRequest.getDefaultInstance()).getWorkersCount()
+                    == 2);
   }
 
   @AfterAll
@@ -103,7 +106,9 @@ class JobServiceTest {
     }
   }
 
-  /** A blocking stub with the token, and a deadline on the call, as every client call should have. */
+  /**
+   * A blocking stub with the token, and a deadline on the call, as every client call should have.
+   */
   private static JobServiceGrpc.JobServiceBlockingStub jobs(String token) {
     return stub(token).withDeadlineAfter(60, TimeUnit.SECONDS);
   }
@@ -113,13 +118,15 @@ class JobServiceTest {
     if (token != null) {
       auth.put(ClientTokens.AUTHORIZATION, "Bearer " + token);
     }
-    return JobServiceGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth));
+    return JobServiceGrpc.newBlockingStub(channel)
+        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth));
   }
 
   private static JobServiceGrpc.JobServiceStub async(String token) {
     Metadata auth = new Metadata();
     auth.put(ClientTokens.AUTHORIZATION, "Bearer " + token);
-    return JobServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth));
+    return JobServiceGrpc.newStub(channel)
+        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth));
   }
 
   private static List<ByteString> json(Object... values) {
@@ -128,14 +135,23 @@ class JobServiceTest {
 
   private static JobStatus submit(String token, String fn, List<ByteString> inputs, boolean end) {
     return jobs(token)
-        .submit(SubmitRequest.newBuilder().setFunction(fn).addAllInputs(inputs).setEndOfInputs(end).build());
+        .submit(
+            SubmitRequest.newBuilder()
+                .setFunction(fn)
+                .addAllInputs(inputs)
+                .setEndOfInputs(end)
+                .build());
   }
 
-  /** @return every result of the job, read to the end of its stream from {@code from} */
+  /**
+   * @return every result of the job, read to the end of its stream from {@code from}
+   */
   private static List<Result> read(String token, String id, boolean ordered, long from) {
     List<Result> out = new ArrayList<>();
     Iterator<ResultBatch> it =
-        jobs(token).results(ResultsRequest.newBuilder().setJobId(id).setOrdered(ordered).setFrom(from).build());
+        jobs(token)
+            .results(
+                ResultsRequest.newBuilder().setJobId(id).setOrdered(ordered).setFrom(from).build());
     it.forEachRemaining(b -> out.addAll(b.getResultsList()));
     return out;
   }
@@ -165,7 +181,13 @@ class JobServiceTest {
     }
 
     Inputs send(String id, long first, List<ByteString> items, boolean end) {
-      stream.onNext(InputBatch.newBuilder().setJobId(id).setFirstIndex(first).addAllItems(items).setEndOfInputs(end).build());
+      stream.onNext(
+          InputBatch.newBuilder()
+              .setJobId(id)
+              .setFirstIndex(first)
+              .addAllItems(items)
+              .setEndOfInputs(end)
+              .build());
       return this;
     }
 
@@ -199,25 +221,39 @@ class JobServiceTest {
 
   @Test
   void functionsAreListedWithTheirSignatures() {
-    List<FunctionInfo> functions = jobs(ALICE).listFunctions(ListFunctionsRequest.getDefaultInstance()).getFunctionsList();
-    assertThat(functions).extracting(FunctionInfo::getSignature)
-        .contains("square(json integer) -> json integer", "echo(json any) -> json any", "nap(json integer) -> json integer");
+    List<FunctionInfo> functions =
+        jobs(ALICE).listFunctions(ListFunctionsRequest.getDefaultInstance()).getFunctionsList();
+    assertThat(functions)
+        .extracting(FunctionInfo::getSignature)
+        .contains(
+            "square(json integer) -> json integer",
+            "echo(json any) -> json any",
+            "nap(json integer) -> json integer");
   }
 
   @Test
   void resultsComeInInputOrderOrAsTheyComplete() throws Exception {
-    List<ByteString> inputs = IntStream.range(0, 1000).mapToObj(i -> ByteString.copyFromUtf8(Integer.toString(i))).toList();
+    List<ByteString> inputs =
+        IntStream.range(0, 1000)
+            .mapToObj(i -> ByteString.copyFromUtf8(Integer.toString(i)))
+            .toList();
     String id = submit(ALICE, "square", inputs.subList(0, MAX_IN_FLIGHT), false).getJobId();
-    Inputs rest = Inputs.open(ALICE).send(id, MAX_IN_FLIGHT, inputs.subList(MAX_IN_FLIGHT, 1000), true);
+    Inputs rest =
+        Inputs.open(ALICE).send(id, MAX_IN_FLIGHT, inputs.subList(MAX_IN_FLIGHT, 1000), true);
 
     List<Result> ordered = read(ALICE, id, true, 0);
-    assertThat(ordered).extracting(Result::getIndex).containsExactlyElementsOf(IntStream.range(0, 1000).mapToObj(i -> (long) i).toList());
-    assertThat(ordered).allSatisfy(r -> assertThat(valueOf(r)).isEqualTo(r.getIndex() * r.getIndex()));
+    assertThat(ordered)
+        .extracting(Result::getIndex)
+        .containsExactlyElementsOf(IntStream.range(0, 1000).mapToObj(i -> (long) i).toList());
+    assertThat(ordered)
+        .allSatisfy(r -> assertThat(valueOf(r)).isEqualTo(r.getIndex() * r.getIndex()));
     assertThat(ordered).allSatisfy(r -> assertThat(r.getPosition()).isEqualTo(r.getIndex()));
 
     List<Result> completed = read(ALICE, id, false, 0);
     assertThat(completed).extracting(Result::getIndex).doesNotHaveDuplicates().hasSize(1000);
-    assertThat(completed).extracting(Result::getPosition).containsExactlyElementsOf(IntStream.range(0, 1000).mapToObj(i -> (long) i).toList());
+    assertThat(completed)
+        .extracting(Result::getPosition)
+        .containsExactlyElementsOf(IntStream.range(0, 1000).mapToObj(i -> (long) i).toList());
     JobStatus done = jobs(ALICE).getJob(JobRequest.newBuilder().setJobId(id).build());
     assertThat(done.getState()).isEqualTo(JobState.COMPLETED);
     assertThat(done.getSucceeded()).isEqualTo(1000);
@@ -236,14 +272,18 @@ class JobServiceTest {
                 sender.send(id, b * 100L, batch, b == 19);
               }
             });
-    java.util.concurrent.atomic.AtomicLong mostPending = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicLong mostPending =
+        new java.util.concurrent.atomic.AtomicLong();
     JobRequest request = JobRequest.newBuilder().setJobId(id).build();
-    await("the job's end").atMost(TestTime.LONG).pollInterval(Duration.ofMillis(20))
-        .until(() -> {
-          JobStatus s = jobs(ALICE).getJob(request);
-          mostPending.accumulateAndGet(s.getPending(), Math::max);
-          return s.getState() == JobState.COMPLETED;
-        });
+    await("the job's end")
+        .atMost(TestTime.LONG)
+        .pollInterval(Duration.ofMillis(20))
+        .until(
+            () -> {
+              JobStatus s = jobs(ALICE).getJob(request);
+              mostPending.accumulateAndGet(s.getPending(), Math::max);
+              return s.getState() == JobState.COMPLETED;
+            });
     sending.get(60, TimeUnit.SECONDS);
     assertThat(sender.close().getInputsReceived()).isEqualTo(2000);
     // The limit, passed by at most the batch that reached it.
@@ -254,7 +294,8 @@ class JobServiceTest {
   @Test
   void aReaderThatGoesAwayMidStreamResumesWhereItStopped() throws Exception {
     for (boolean ordered : new boolean[] {true, false}) {
-      String id = submit(ALICE, "square", json(IntStream.range(0, 300).boxed().toArray()), true).getJobId();
+      String id =
+          submit(ALICE, "square", json(IntStream.range(0, 300).boxed().toArray()), true).getJobId();
       List<Result> first = new ArrayList<>();
       CountDownLatch enough = new CountDownLatch(1);
       async(ALICE)
@@ -293,7 +334,8 @@ class JobServiceTest {
       List<Result> rest = read(ALICE, id, ordered, first.size());
       List<Result> all = new ArrayList<>(first);
       all.addAll(rest);
-      assertThat(all).extracting(Result::getPosition)
+      assertThat(all)
+          .extracting(Result::getPosition)
           .containsExactlyElementsOf(IntStream.range(0, 300).mapToObj(i -> (long) i).toList());
       assertThat(all).extracting(Result::getIndex).doesNotHaveDuplicates().hasSize(300);
       if (ordered) {
@@ -319,24 +361,38 @@ class JobServiceTest {
         }
         """);
     Path classes = Files.createDirectories(dir.resolve("classes"));
-    assertThat(javax.tools.ToolProvider.getSystemJavaCompiler()
-            .run(null, null, null, "-d", classes.toString(), "-cp", System.getProperty("java.class.path"), src.toString()))
+    assertThat(
+            javax.tools.ToolProvider.getSystemJavaCompiler()
+                .run(
+                    null,
+                    null,
+                    null,
+                    "-d",
+                    classes.toString(),
+                    "-cp",
+                    System.getProperty("java.class.path"),
+                    src.toString()))
         .isZero();
     Path services = classes.resolve("META-INF/services/io.flotilla.functions.FunctionLibrary");
     Files.createDirectories(services.getParent());
     Files.writeString(services, "shipped.Shout\n");
     Path jar = dir.resolve("shout.jar");
-    try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
+    try (java.util.jar.JarOutputStream out =
+            new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
         java.util.stream.Stream<Path> files = Files.walk(classes)) {
       for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile).sorted()::iterator) {
-        out.putNextEntry(new java.util.jar.JarEntry(classes.relativize(f).toString().replace('\\', '/')));
+        out.putNextEntry(
+            new java.util.jar.JarEntry(classes.relativize(f).toString().replace('\\', '/')));
         Files.copy(f, out);
         out.closeEntry();
       }
     }
-    List<io.flotilla.internal.code.Bundle> bundles = io.flotilla.internal.code.Bundle.ofClassPath(jar.toString());
+    List<io.flotilla.internal.code.Bundle> bundles =
+        io.flotilla.internal.code.Bundle.ofClassPath(jar.toString());
     ManagedChannel uploads =
-        io.flotilla.internal.link.CoordinatorChannel.builder("127.0.0.1", cluster.server().port(), null, RemoteWorkers.SECRET).build();
+        io.flotilla.internal.link.CoordinatorChannel.builder(
+                "127.0.0.1", cluster.server().port(), null, RemoteWorkers.SECRET)
+            .build();
     try {
       io.flotilla.internal.remote.RemoteCode.ship(uploads, bundles, Duration.ofSeconds(60));
     } finally {
@@ -344,22 +400,44 @@ class JobServiceTest {
     }
 
     SubmitRequest request =
-        SubmitRequest.newBuilder().setFunction("shout").addBundles(bundles.get(0).sha256())
-            .addAllInputs(json("\"ahoy\"", "\"flotilla\"")).setEndOfInputs(true).build();
+        SubmitRequest.newBuilder()
+            .setFunction("shout")
+            .addBundles(bundles.get(0).sha256())
+            .addAllInputs(json("\"ahoy\"", "\"flotilla\""))
+            .setEndOfInputs(true)
+            .build();
     String id = jobs(ALICE).submit(request).getJobId();
-    assertThat(read(ALICE, id, true, 0)).extracting(r -> r.getValue().toStringUtf8()).containsExactly("\"AHOY!\"", "\"FLOTILLA!\"");
+    assertThat(read(ALICE, id, true, 0))
+        .extracting(r -> r.getValue().toStringUtf8())
+        .containsExactly("\"AHOY!\"", "\"FLOTILLA!\"");
     // The job's own code comes first: its 'square' hides the workers' own.
     String shadowed =
-        jobs(ALICE).submit(request.toBuilder().setFunction("square").clearInputs().addAllInputs(json(3)).build()).getJobId();
-    assertThat(read(ALICE, shadowed, true, 0)).extracting(r -> r.getValue().toStringUtf8()).containsExactly("\"shipped 3\"");
+        jobs(ALICE)
+            .submit(
+                request.toBuilder()
+                    .setFunction("square")
+                    .clearInputs()
+                    .addAllInputs(json(3))
+                    .build())
+            .getJobId();
+    assertThat(read(ALICE, shadowed, true, 0))
+        .extracting(r -> r.getValue().toStringUtf8())
+        .containsExactly("\"shipped 3\"");
     // A bundle the store lacks is refused at once, not item by item.
-    assertThatThrownBy(() -> jobs(ALICE).submit(request.toBuilder().clearBundles().addBundles("0".repeat(64)).build()))
+    assertThatThrownBy(
+            () ->
+                jobs(ALICE)
+                    .submit(request.toBuilder().clearBundles().addBundles("0".repeat(64)).build()))
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.FAILED_PRECONDITION))
         .satisfies(e -> assertThat(description(e)).contains("is not in the code store"));
     // Without the bundle, the coordinator does not know the name.
     assertThatThrownBy(() -> jobs(ALICE).submit(request.toBuilder().clearBundles().build()))
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.NOT_FOUND));
-    assertThatThrownBy(() -> jobs(ALICE).submit(request.toBuilder().clearBundles().addBundles("../../etc/passwd").build()))
+    assertThatThrownBy(
+            () ->
+                jobs(ALICE)
+                    .submit(
+                        request.toBuilder().clearBundles().addBundles("../../etc/passwd").build()))
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT))
         .satisfies(e -> assertThat(description(e)).contains("is not a SHA-256 digest"));
   }
@@ -367,13 +445,22 @@ class JobServiceTest {
   @Test
   void aResubmissionWithTheSameKeyFindsTheSameJob() {
     SubmitRequest request =
-        SubmitRequest.newBuilder().setFunction("square").addAllInputs(json(1, 2, 3)).setEndOfInputs(true).setIdempotencyKey("nightly-42").build();
+        SubmitRequest.newBuilder()
+            .setFunction("square")
+            .addAllInputs(json(1, 2, 3))
+            .setEndOfInputs(true)
+            .setIdempotencyKey("nightly-42")
+            .build();
     JobStatus first = jobs(ALICE).submit(request);
-    JobStatus again = jobs(ALICE).submit(request.toBuilder().clearInputs().addAllInputs(json(7, 8, 9, 10)).build());
+    JobStatus again =
+        jobs(ALICE)
+            .submit(request.toBuilder().clearInputs().addAllInputs(json(7, 8, 9, 10)).build());
     assertThat(first.getExisting()).isFalse();
     assertThat(again.getExisting()).isTrue();
     assertThat(again.getJobId()).isEqualTo(first.getJobId());
-    assertThat(read(ALICE, first.getJobId(), true, 0)).extracting(JobServiceTest::valueOf).containsExactly(1L, 4L, 9L);
+    assertThat(read(ALICE, first.getJobId(), true, 0))
+        .extracting(JobServiceTest::valueOf)
+        .containsExactly(1L, 4L, 9L);
     // Keys are per client: another's same key is another job.
     JobStatus bobs = jobs(BOB).submit(request);
     assertThat(bobs.getExisting()).isFalse();
@@ -384,10 +471,13 @@ class JobServiceTest {
   void anItemThatThrowsFailsAloneWithTheWorkersTraceback() {
     String id = submit(ALICE, "fail", json("\"boom\"", "\"bang\""), true).getJobId();
     List<Result> results = read(ALICE, id, true, 0);
-    assertThat(results).hasSize(2).allSatisfy(r -> {
-      assertThat(r.getError().getType()).isEqualTo("java.lang.IllegalStateException");
-      assertThat(r.getError().getTraceback()).contains("TestFunctions.fail");
-    });
+    assertThat(results)
+        .hasSize(2)
+        .allSatisfy(
+            r -> {
+              assertThat(r.getError().getType()).isEqualTo("java.lang.IllegalStateException");
+              assertThat(r.getError().getTraceback()).contains("TestFunctions.fail");
+            });
     assertThat(results.get(0).getError().getMessage()).isEqualTo("boom");
     JobStatus status = jobs(ALICE).getJob(JobRequest.newBuilder().setJobId(id).build());
     assertThat(status.getFailed()).isEqualTo(2);
@@ -396,7 +486,9 @@ class JobServiceTest {
 
   @Test
   void eachMalformedRequestGetsAPreciseStatusWhileAHealthyJobCarriesOn() throws Exception {
-    String healthy = submit(BOB, "nap", json(IntStream.range(0, 60).mapToObj(i -> 20).toArray()), true).getJobId();
+    String healthy =
+        submit(BOB, "nap", json(IntStream.range(0, 60).mapToObj(i -> 20).toArray()), true)
+            .getJobId();
 
     // Bytes that are no SubmitRequest at all.
     Metadata auth = new Metadata();
@@ -406,12 +498,16 @@ class JobServiceTest {
     assertThatThrownBy(
             () ->
                 ClientCalls.blockingUnaryCall(
-                    io.grpc.ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(auth)),
+                    io.grpc.ClientInterceptors.intercept(
+                        channel, MetadataUtils.newAttachHeadersInterceptor(auth)),
                     raw,
                     CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS),
                     new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x01, 0x02}))
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT))
-        .satisfies(e -> assertThat(description(e)).contains("malformed message: not a valid Submit's request"));
+        .satisfies(
+            e ->
+                assertThat(description(e))
+                    .contains("malformed message: not a valid Submit's request"));
 
     // An unknown function.
     assertThatThrownBy(() -> submit(ALICE, "nope", json(1), true))
@@ -421,58 +517,116 @@ class JobServiceTest {
     // The wrong type, and garbage payload bytes, in a submission: no job is made.
     assertThatThrownBy(() -> submit(ALICE, "square", json(1, "\"x\""), true))
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT))
-        .satisfies(e -> assertThat(description(e)).contains("input 1 is not JSON of type integer", "no job was made"));
-    assertThatThrownBy(() -> submit(ALICE, "square", List.of(ByteString.copyFrom(new byte[] {(byte) 0xff, (byte) 0xfe})), true))
+        .satisfies(
+            e ->
+                assertThat(description(e))
+                    .contains("input 1 is not JSON of type integer", "no job was made"));
+    assertThatThrownBy(
+            () ->
+                submit(
+                    ALICE,
+                    "square",
+                    List.of(ByteString.copyFrom(new byte[] {(byte) 0xff, (byte) 0xfe})),
+                    true))
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT))
-        .satisfies(e -> assertThat(description(e)).contains("input 0 is not UTF-8 JSON: byte 0xFF at offset 0"));
+        .satisfies(
+            e ->
+                assertThat(description(e))
+                    .contains("input 0 is not UTF-8 JSON: byte 0xFF at offset 0"));
 
     // Bytes that are no message of a Protobuf function's type; a message that is, runs.
-    assertThatThrownBy(() -> submit(ALICE, "letters", List.of(ByteString.copyFrom(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff})), true))
+    assertThatThrownBy(
+            () ->
+                submit(
+                    ALICE,
+                    "letters",
+                    List.of(
+                        ByteString.copyFrom(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff})),
+                    true))
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT))
-        .satisfies(e -> assertThat(description(e)).contains("input 0 is not a serialized flotilla.demo.v1.Text"));
+        .satisfies(
+            e ->
+                assertThat(description(e))
+                    .contains("input 0 is not a serialized flotilla.demo.v1.Text"));
     String letters =
-        submit(ALICE, "letters", List.of(io.flotilla.demo.proto.Text.newBuilder().setText("flotilla").build().toByteString()), true)
+        submit(
+                ALICE,
+                "letters",
+                List.of(
+                    io.flotilla.demo.proto.Text.newBuilder()
+                        .setText("flotilla")
+                        .build()
+                        .toByteString()),
+                true)
             .getJobId();
-    assertThat(io.flotilla.demo.proto.WordCount.parseFrom(read(ALICE, letters, true, 0).get(0).getValue()).getCount()).isEqualTo(8);
+    assertThat(
+            io.flotilla.demo.proto.WordCount.parseFrom(
+                    read(ALICE, letters, true, 0).get(0).getValue())
+                .getCount())
+        .isEqualTo(8);
 
     // The wrong type in a stream: the inputs before it are taken and run; the job resumes after it.
     String id = submit(ALICE, "square", List.of(), false).getJobId();
     Throwable wrong = Inputs.open(ALICE).send(id, 0, json(1, 2, "[3]", 4), false).failure();
     assertThat(code(wrong)).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(description(wrong)).contains("input 2 is not JSON of type integer", "the next batch starts at index 2");
-    assertThat(jobs(ALICE).getJob(JobRequest.newBuilder().setJobId(id).build()).getInputsReceived()).isEqualTo(2);
+    assertThat(description(wrong))
+        .contains("input 2 is not JSON of type integer", "the next batch starts at index 2");
+    assertThat(jobs(ALICE).getJob(JobRequest.newBuilder().setJobId(id).build()).getInputsReceived())
+        .isEqualTo(2);
 
     // A batch that does not start where the job's inputs end.
     Throwable misplaced = Inputs.open(ALICE).send(id, 7, json(9), false).failure();
     assertThat(code(misplaced)).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(description(misplaced)).contains("next batch starts at index 2, not 7");
 
-    // A truncated stream: the client goes without ending its inputs; what it sent stays, and it resumes.
+    // A truncated stream: the client goes without ending its inputs; what it sent stays, and it
+    // resumes.
     Inputs cut = Inputs.open(ALICE).send(id, 2, json(3), false);
-    await("input 2 taken").atMost(TestTime.LONG)
-        .until(() -> jobs(ALICE).getJob(JobRequest.newBuilder().setJobId(id).build()).getInputsReceived() == 3);
+    await("input 2 taken")
+        .atMost(TestTime.LONG)
+        .until(
+            () ->
+                jobs(ALICE).getJob(JobRequest.newBuilder().setJobId(id).build()).getInputsReceived()
+                    == 3);
     cut.stream.cancel("the client went away", null);
     assertThat(code(cut.failure())).isEqualTo(Status.Code.CANCELLED);
     JobStatus open = jobs(ALICE).getJob(JobRequest.newBuilder().setJobId(id).build());
     assertThat(open.getState()).isEqualTo(JobState.RUNNING);
     assertThat(open.getInputsClosed()).isFalse();
-    assertThat(Inputs.open(ALICE).send(id, 3, json(4), true).close().getInputsReceived()).isEqualTo(4);
-    assertThat(read(ALICE, id, true, 0)).extracting(JobServiceTest::valueOf).containsExactly(1L, 4L, 9L, 16L);
+    assertThat(Inputs.open(ALICE).send(id, 3, json(4), true).close().getInputsReceived())
+        .isEqualTo(4);
+    assertThat(read(ALICE, id, true, 0))
+        .extracting(JobServiceTest::valueOf)
+        .containsExactly(1L, 4L, 9L, 16L);
 
     // An oversized message.
     byte[] big = new byte[MAX_MESSAGE + 1];
     Arrays.fill(big, (byte) '1');
     assertThatThrownBy(() -> submit(ALICE, "square", List.of(ByteString.copyFrom(big)), true))
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.RESOURCE_EXHAUSTED))
-        .satisfies(e -> assertThat(description(e)).contains("over the job service's limit of " + MAX_MESSAGE + " bytes"));
+        .satisfies(
+            e ->
+                assertThat(description(e))
+                    .contains("over the job service's limit of " + MAX_MESSAGE + " bytes"));
 
-    // Compressed, an oversized message says nothing of its size until it is read: it is counted as read.
+    // Compressed, an oversized message says nothing of its size until it is read: it is counted as
+    // read.
     assertThatThrownBy(
             () ->
-                stub(ALICE).withCompression("gzip").withDeadlineAfter(60, TimeUnit.SECONDS)
-                    .submit(SubmitRequest.newBuilder().setFunction("square").addInputs(ByteString.copyFrom(big)).build()))
+                stub(ALICE)
+                    .withCompression("gzip")
+                    .withDeadlineAfter(60, TimeUnit.SECONDS)
+                    .submit(
+                        SubmitRequest.newBuilder()
+                            .setFunction("square")
+                            .addInputs(ByteString.copyFrom(big))
+                            .build()))
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.RESOURCE_EXHAUSTED))
-        .satisfies(e -> assertThat(description(e)).contains("more than " + MAX_MESSAGE + " bytes is over the job service's limit"));
+        .satisfies(
+            e ->
+                assertThat(description(e))
+                    .contains(
+                        "more than " + MAX_MESSAGE + " bytes is over the job service's limit"));
 
     // Meanwhile the healthy job lost nothing.
     List<Result> results = read(BOB, healthy, true, 0);
@@ -484,15 +638,24 @@ class JobServiceTest {
     // UTF-8 of any script is taken, with or without its byte-order mark.
     String horse = "\"žluťoučký kůň 🐎\"";
     byte[] bom = {(byte) 0xef, (byte) 0xbb, (byte) 0xbf};
-    byte[] horseWithBom = ByteString.copyFrom(bom).concat(ByteString.copyFromUtf8(horse)).toByteArray();
-    String echoed = submit(ALICE, "echo", List.of(ByteString.copyFromUtf8(horse), ByteString.copyFrom(horseWithBom)), true).getJobId();
+    byte[] horseWithBom =
+        ByteString.copyFrom(bom).concat(ByteString.copyFromUtf8(horse)).toByteArray();
+    String echoed =
+        submit(
+                ALICE,
+                "echo",
+                List.of(ByteString.copyFromUtf8(horse), ByteString.copyFrom(horseWithBom)),
+                true)
+            .getJobId();
     // Jackson writes the horse as an escaped surrogate pair: the same JSON string.
-    com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+    com.fasterxml.jackson.databind.ObjectMapper mapper =
+        new com.fasterxml.jackson.databind.ObjectMapper();
     assertThat(read(ALICE, echoed, true, 0))
         .extracting(r -> mapper.readTree(r.getValue().toByteArray()).textValue())
         .containsExactly("žluťoučký kůň 🐎", "žluťoučký kůň 🐎");
 
-    // UTF-16 and UTF-32, with and without a byte-order mark, and Latin-1: each names its first bad byte.
+    // UTF-16 and UTF-32, with and without a byte-order mark, and Latin-1: each names its first bad
+    // byte.
     record Case(String charset, String text, String bad) {}
     for (Case c :
         List.of(
@@ -505,20 +668,34 @@ class JobServiceTest {
             new Case("UTF-32BE", "12", "byte 0x00 at offset 0"),
             new Case("UTF-32LE", "12", "byte 0x00 at offset 1"),
             new Case("ISO-8859-1", "[1, \"é\"]", "byte 0xE9 at offset 5"))) {
-      ByteString bytes = ByteString.copyFrom(c.text(), java.nio.charset.Charset.forName(c.charset()));
-      assertThatThrownBy(() -> submit(ALICE, "echo", List.of(ByteString.copyFromUtf8("1"), bytes), true))
+      ByteString bytes =
+          ByteString.copyFrom(c.text(), java.nio.charset.Charset.forName(c.charset()));
+      assertThatThrownBy(
+              () -> submit(ALICE, "echo", List.of(ByteString.copyFromUtf8("1"), bytes), true))
           .as("%s %s", c.charset(), c.text())
           .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT))
-          .satisfies(e -> assertThat(description(e)).contains("input 1 is not UTF-8 JSON: " + c.bad(), "no job was made"));
+          .satisfies(
+              e ->
+                  assertThat(description(e))
+                      .contains("input 1 is not UTF-8 JSON: " + c.bad(), "no job was made"));
     }
 
     // In a stream, the index is the input's in the job.
     String id = submit(ALICE, "square", json(1, 2), false).getJobId();
     Throwable refused =
-        Inputs.open(ALICE).send(id, 2, List.of(ByteString.copyFromUtf8("3"), ByteString.copyFrom("4", StandardCharsets.UTF_16)), false)
+        Inputs.open(ALICE)
+            .send(
+                id,
+                2,
+                List.of(
+                    ByteString.copyFromUtf8("3"),
+                    ByteString.copyFrom("4", StandardCharsets.UTF_16)),
+                false)
             .failure();
     assertThat(code(refused)).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(description(refused)).contains("input 3 is not UTF-8 JSON: byte 0xFE at offset 0", "the next batch starts at index 3");
+    assertThat(description(refused))
+        .contains(
+            "input 3 is not UTF-8 JSON: byte 0xFE at offset 0", "the next batch starts at index 3");
     jobs(ALICE).cancel(JobRequest.newBuilder().setJobId(id).build());
   }
 
@@ -536,9 +713,12 @@ class JobServiceTest {
     JobStatus refusedAt = jobs(ERIN).getJob(request);
     assertThat(refusedAt.getInputsClosed()).as("inputs closed, as the batch asked").isTrue();
     assertThat(refusedAt.getInputsReceived()).isEqualTo(2);
-    assertThat(description(refused)).contains("input 2 is not JSON of type integer", "the job's inputs end at 2");
+    assertThat(description(refused))
+        .contains("input 2 is not JSON of type integer", "the job's inputs end at 2");
 
-    await("the job's end").atMost(TestTime.LONG).until(() -> jobs(ERIN).getJob(request).getState() == JobState.COMPLETED);
+    await("the job's end")
+        .atMost(TestTime.LONG)
+        .until(() -> jobs(ERIN).getJob(request).getState() == JobState.COMPLETED);
     assertThat(read(ERIN, id, true, 0)).extracting(JobServiceTest::valueOf).containsExactly(1L, 4L);
     // Finished, it no longer counts against erin's limit.
     assertThat(submit(ERIN, "square", json(5), true).getJobId()).isNotEmpty();
@@ -552,7 +732,8 @@ class JobServiceTest {
     assertThatThrownBy(() -> jobs(null).listJobs(ListJobsRequest.getDefaultInstance()))
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.UNAUTHENTICATED))
         .satisfies(e -> assertThat(description(e)).contains("requires a token"));
-    assertThatThrownBy(() -> jobs("not-a-token-of-anyone").listJobs(ListJobsRequest.getDefaultInstance()))
+    assertThatThrownBy(
+            () -> jobs("not-a-token-of-anyone").listJobs(ListJobsRequest.getDefaultInstance()))
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.UNAUTHENTICATED))
         .satisfies(e -> assertThat(description(e)).isEqualTo("unknown token"));
 
@@ -567,10 +748,17 @@ class JobServiceTest {
           .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.NOT_FOUND))
           .satisfies(e -> assertThat(description(e)).contains("belongs to another token"));
     }
-    assertThat(code(Inputs.open(BOB).send(alices, 1, json(6), true).failure())).isEqualTo(Status.Code.NOT_FOUND);
-    assertThat(jobs(BOB).listJobs(ListJobsRequest.getDefaultInstance()).getJobsList()).extracting(JobStatus::getJobId).doesNotContain(alices);
-    assertThat(jobs(ALICE).listJobs(ListJobsRequest.getDefaultInstance()).getJobsList()).extracting(JobStatus::getJobId).contains(alices);
-    assertThat(read(ALICE, alices, true, 0)).extracting(JobServiceTest::valueOf).containsExactly(25L);
+    assertThat(code(Inputs.open(BOB).send(alices, 1, json(6), true).failure()))
+        .isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(jobs(BOB).listJobs(ListJobsRequest.getDefaultInstance()).getJobsList())
+        .extracting(JobStatus::getJobId)
+        .doesNotContain(alices);
+    assertThat(jobs(ALICE).listJobs(ListJobsRequest.getDefaultInstance()).getJobsList())
+        .extracting(JobStatus::getJobId)
+        .contains(alices);
+    assertThat(read(ALICE, alices, true, 0))
+        .extracting(JobServiceTest::valueOf)
+        .containsExactly(25L);
   }
 
   @Test
@@ -581,11 +769,15 @@ class JobServiceTest {
     }
     assertThatThrownBy(() -> submit(CAROL, "square", List.of(), false))
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.RESOURCE_EXHAUSTED))
-        .satisfies(e -> assertThat(description(e)).contains("client 'carol' already has " + MAX_JOBS + " running jobs"));
+        .satisfies(
+            e ->
+                assertThat(description(e))
+                    .contains("client 'carol' already has " + MAX_JOBS + " running jobs"));
     // Others are not held back by carol's jobs.
     assertThat(submit(ALICE, "square", List.of(), true).getState()).isEqualTo(JobState.COMPLETED);
     for (String id : open) {
-      assertThat(jobs(CAROL).cancel(JobRequest.newBuilder().setJobId(id).build()).getState()).isEqualTo(JobState.CANCELLED);
+      assertThat(jobs(CAROL).cancel(JobRequest.newBuilder().setJobId(id).build()).getState())
+          .isEqualTo(JobState.CANCELLED);
     }
     assertThat(submit(CAROL, "square", json(3), true).getJobId()).isNotEmpty();
   }
@@ -593,19 +785,27 @@ class JobServiceTest {
   @Test
   void aClientKeepsOnlyItsLimitOfResults() {
     // 25 results of 50,000 characters: more than the 1 MiB a client may keep.
-    String id = submit(DAVE, "blob", json(IntStream.range(0, 25).mapToObj(i -> 50_000).toArray()), true).getJobId();
-    assertThat(read(DAVE, id, true, 0)).hasSize(25).allSatisfy(r -> assertThat(r.hasError()).isFalse());
+    String id =
+        submit(DAVE, "blob", json(IntStream.range(0, 25).mapToObj(i -> 50_000).toArray()), true)
+            .getJobId();
+    assertThat(read(DAVE, id, true, 0))
+        .hasSize(25)
+        .allSatisfy(r -> assertThat(r.hasError()).isFalse());
     assertThatThrownBy(() -> submit(DAVE, "square", json(1), true))
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.RESOURCE_EXHAUSTED))
-        .satisfies(e -> assertThat(description(e)).contains("client 'dave' keeps", "--max-kept-bytes"));
+        .satisfies(
+            e -> assertThat(description(e)).contains("client 'dave' keeps", "--max-kept-bytes"));
     // What dave keeps is dave's: others submit as before.
     assertThat(submit(BOB, "square", json(2), true).getJobId()).isNotEmpty();
   }
 
   @Test
   void cancellingDropsTheInputsThatHaveNotStarted() {
-    String id = submit(ALICE, "nap", json(IntStream.range(0, 40).mapToObj(i -> 100).toArray()), true).getJobId();
-    Iterator<ResultBatch> stream = jobs(ALICE).results(ResultsRequest.newBuilder().setJobId(id).setOrdered(false).build());
+    String id =
+        submit(ALICE, "nap", json(IntStream.range(0, 40).mapToObj(i -> 100).toArray()), true)
+            .getJobId();
+    Iterator<ResultBatch> stream =
+        jobs(ALICE).results(ResultsRequest.newBuilder().setJobId(id).setOrdered(false).build());
     List<Result> results = new ArrayList<>(stream.next().getResultsList());
     JobStatus cancelled = jobs(ALICE).cancel(JobRequest.newBuilder().setJobId(id).build());
     stream.forEachRemaining(b -> results.addAll(b.getResultsList()));
@@ -618,26 +818,37 @@ class JobServiceTest {
     assertThat(end.getCancelled()).isEqualTo(dropped);
     assertThat(end.getSucceeded() + end.getCancelled()).isEqualTo(40);
     assertThat(cancelled.getInputsClosed()).isTrue();
-    assertThat(code(Inputs.open(ALICE).send(id, 40, json(1), true).failure())).isEqualTo(Status.Code.FAILED_PRECONDITION);
+    assertThat(code(Inputs.open(ALICE).send(id, 40, json(1), true).failure()))
+        .isEqualTo(Status.Code.FAILED_PRECONDITION);
   }
 
   @Test
   void workersAreListedWithTheirWork() {
-    read(ALICE, submit(ALICE, "square", json(IntStream.range(0, 50).boxed().toArray()), true).getJobId(), true, 0);
-    List<WorkerInfo> workers = jobs(ALICE).listWorkers(ListWorkersRequest.getDefaultInstance()).getWorkersList();
-    assertThat(workers).hasSize(2).allSatisfy(w -> {
-      assertThat(w.getPid()).isPositive();
-      assertThat(w.getHost()).isNotEmpty();
-      assertThat(w.getCores()).isPositive();
-      assertThat(w.getThreads()).isEqualTo(1);
-    });
-    assertThat(workers.stream().mapToLong(WorkerInfo::getTasksDone).sum()).isGreaterThanOrEqualTo(50);
+    read(
+        ALICE,
+        submit(ALICE, "square", json(IntStream.range(0, 50).boxed().toArray()), true).getJobId(),
+        true,
+        0);
+    List<WorkerInfo> workers =
+        jobs(ALICE).listWorkers(ListWorkersRequest.getDefaultInstance()).getWorkersList();
+    assertThat(workers)
+        .hasSize(2)
+        .allSatisfy(
+            w -> {
+              assertThat(w.getPid()).isPositive();
+              assertThat(w.getHost()).isNotEmpty();
+              assertThat(w.getCores()).isPositive();
+              assertThat(w.getThreads()).isEqualTo(1);
+            });
+    assertThat(workers.stream().mapToLong(WorkerInfo::getTasksDone).sum())
+        .isGreaterThanOrEqualTo(50);
   }
 
   @Test
   void healthAndReflectionServeStandardTools() throws Exception {
     HealthCheckResponse health =
-        HealthGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+        HealthGrpc.newBlockingStub(channel)
+            .withDeadlineAfter(30, TimeUnit.SECONDS)
             .check(HealthCheckRequest.newBuilder().setService("flotilla.v1.JobService").build());
     assertThat(health.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
 
@@ -659,7 +870,9 @@ class JobServiceTest {
                   @Override
                   public void onNext(ServerReflectionResponse r) {
                     Set<String> found = new HashSet<>();
-                    r.getListServicesResponse().getServiceList().forEach(s -> found.add(s.getName()));
+                    r.getListServicesResponse()
+                        .getServiceList()
+                        .forEach(s -> found.add(s.getName()));
                     names.complete(found);
                   }
 
@@ -680,25 +893,42 @@ class JobServiceTest {
   }
 
   @Test
-  void finishedJobsAreForgottenAfterTheirRetentionAndAbandonedInputsClosed(@TempDir Path dir) throws Exception {
+  void finishedJobsAreForgottenAfterTheirRetentionAndAbandonedInputsClosed(@TempDir Path dir)
+      throws Exception {
     try (RemoteWorkers shortLived =
-            new RemoteWorkers(dir, Map.of(ALICE, "alice"), new JobLimits(MAX_MESSAGE, 10, 10, MAX_KEPT, Duration.ofMillis(500)))) {
-      ManagedChannel ch = NettyChannelBuilder.forTarget(shortLived.address()).usePlaintext().build();
+        new RemoteWorkers(
+            dir,
+            Map.of(ALICE, "alice"),
+            new JobLimits(MAX_MESSAGE, 10, 10, MAX_KEPT, Duration.ofMillis(500)))) {
+      ManagedChannel ch =
+          NettyChannelBuilder.forTarget(shortLived.address()).usePlaintext().build();
       try {
         Metadata auth = new Metadata();
         auth.put(ClientTokens.AUTHORIZATION, "Bearer " + ALICE);
         JobServiceGrpc.JobServiceBlockingStub s =
-            JobServiceGrpc.newBlockingStub(ch).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth));
+            JobServiceGrpc.newBlockingStub(ch)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth));
         // No inputs, and no stream sending any: after the retention time its inputs are closed, and
         // after as long again it is forgotten.
-        String id = s.withDeadlineAfter(30, TimeUnit.SECONDS).submit(SubmitRequest.newBuilder().setFunction("square").build()).getJobId();
+        String id =
+            s.withDeadlineAfter(30, TimeUnit.SECONDS)
+                .submit(SubmitRequest.newBuilder().setFunction("square").build())
+                .getJobId();
         JobRequest request = JobRequest.newBuilder().setJobId(id).build();
-        await("inputs closed").atMost(TestTime.LONG)
-            .until(() -> s.withDeadlineAfter(30, TimeUnit.SECONDS).getJob(request).getState() == JobState.COMPLETED);
-        await("forgotten").atMost(TestTime.LONG)
-            .untilAsserted(() -> assertThatThrownBy(() -> s.withDeadlineAfter(30, TimeUnit.SECONDS).getJob(request))
-                .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.NOT_FOUND))
-                .satisfies(e -> assertThat(description(e)).contains("expired")));
+        await("inputs closed")
+            .atMost(TestTime.LONG)
+            .until(
+                () ->
+                    s.withDeadlineAfter(30, TimeUnit.SECONDS).getJob(request).getState()
+                        == JobState.COMPLETED);
+        await("forgotten")
+            .atMost(TestTime.LONG)
+            .untilAsserted(
+                () ->
+                    assertThatThrownBy(
+                            () -> s.withDeadlineAfter(30, TimeUnit.SECONDS).getJob(request))
+                        .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.NOT_FOUND))
+                        .satisfies(e -> assertThat(description(e)).contains("expired")));
       } finally {
         ch.shutdownNow();
       }

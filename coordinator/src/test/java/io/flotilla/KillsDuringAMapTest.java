@@ -11,8 +11,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code kill -9} of a worker several times in the middle of one map: the results equal a serial run,
- * with no item missing or repeated. (The same, at scale and as a command: {@code flotilla chaos}.)
+ * {@code kill -9} of a worker several times in the middle of one map: the results equal a serial
+ * run, with no item missing or repeated. (The same, at scale and as a command: {@code flotilla
+ * chaos}.)
  */
 @FlotillaTest
 class KillsDuringAMapTest {
@@ -50,7 +51,9 @@ class KillsDuringAMapTest {
         assertThat(pids).isNotEmpty();
         ProcessHandle.of(pids.get(kill % pids.size())).ifPresent(ProcessHandle::destroyForcibly);
         long kills = kill;
-        await("the kill to be noticed").atMost(TestTime.LONG).until(() -> pool.stats().crashes() >= kills);
+        await("the kill to be noticed")
+            .atMost(TestTime.LONG)
+            .until(() -> pool.stats().crashes() >= kills);
       }
       results.forEachRemaining(out::add);
     }

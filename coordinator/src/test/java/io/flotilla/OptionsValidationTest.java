@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Test;
 
-/** Every option is checked when it is set, and the message shows the bad value. No pool is started. */
+/**
+ * Every option is checked when it is set, and the message shows the bad value. No pool is started.
+ */
 @FlotillaTest
 class OptionsValidationTest {
 
@@ -32,7 +34,8 @@ class OptionsValidationTest {
     assertThatThrownBy(() -> MapOptions.defaults().timeout(Duration.ofSeconds(-1)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("PT-1S");
-    assertThatThrownBy(() -> MapOptions.defaults().timeout(null)).isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> MapOptions.defaults().timeout(null))
+        .isInstanceOf(NullPointerException.class);
   }
 
   @Test
@@ -98,7 +101,8 @@ class OptionsValidationTest {
     assertThatThrownBy(() -> Futures.asCompleted(List.of(), Duration.ofMillis(-1)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("PT-0.001S");
-    java.util.concurrent.FutureTask<Integer> foreign = new java.util.concurrent.FutureTask<>(() -> 1);
+    java.util.concurrent.FutureTask<Integer> foreign =
+        new java.util.concurrent.FutureTask<>(() -> 1);
     assertThatThrownBy(() -> Futures.wait(List.of(foreign), null, ReturnWhen.ALL_COMPLETED))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("FutureTask");

@@ -15,7 +15,9 @@ import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A pool never leaves worker processes behind: not after close(), not after its JVM is SIGKILLed. */
+/**
+ * A pool never leaves worker processes behind: not after close(), not after its JVM is SIGKILLed.
+ */
 @FlotillaTest
 class OrphanWorkersTest {
 
@@ -47,7 +49,8 @@ class OrphanWorkersTest {
             "-cp",
             System.getProperty("java.class.path"),
             OrphanProbeMain.class.getName()));
-    // Files rather than pipes: nothing has to keep draining them, and they can be shown when it fails.
+    // Files rather than pipes: nothing has to keep draining them, and they can be shown when it
+    // fails.
     Path out = temp.resolve("child.out");
     Path err = temp.resolve("child.err");
     Process parent =
@@ -69,7 +72,9 @@ class OrphanWorkersTest {
     Processes.awaitAllGone(pids, TestTime.scaled(Duration.ofSeconds(15)));
   }
 
-  /** @return the child's PIDS or FAILED line; on a timeout, fails with the child's thread dump */
+  /**
+   * @return the child's PIDS or FAILED line; on a timeout, fails with the child's thread dump
+   */
   private static String awaitAnnouncement(Process parent, Path out, Path err) throws Exception {
     try {
       return await("the child JVM to start a pool and print its worker pids")
@@ -77,12 +82,19 @@ class OrphanWorkersTest {
           .pollInterval(Duration.ofMillis(50))
           .until(() -> announcement(parent, out), line -> line != null);
     } catch (ConditionTimeoutException hung) {
-      // SIGQUIT: the JVM prints every thread's stack to its stdout and carries on. The shell's own kill:
+      // SIGQUIT: the JVM prints every thread's stack to its stdout and carries on. The shell's own
+      // kill:
       // /bin/kill (procps) is not on every machine, /bin/sh is.
-      new ProcessBuilder("/bin/sh", "-c", "kill -QUIT \"$1\"", "sh", Long.toString(parent.pid())).start().waitFor();
+      new ProcessBuilder("/bin/sh", "-c", "kill -QUIT \"$1\"", "sh", Long.toString(parent.pid()))
+          .start()
+          .waitFor();
       await().atMost(Duration.ofSeconds(5)).until(() -> read(out).contains("Full thread dump"));
       throw new AssertionError(
-          "the child JVM printed no worker pids within " + TestTime.LONG + ":\n" + read(out) + read(err),
+          "the child JVM printed no worker pids within "
+              + TestTime.LONG
+              + ":\n"
+              + read(out)
+              + read(err),
           hung);
     }
   }

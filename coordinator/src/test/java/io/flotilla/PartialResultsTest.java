@@ -11,9 +11,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A chunk that runs long, or collects megabytes of results, sends them as it goes: the caller reads the
- * first results of a chunk while its last items are still running, and a worker killed after sending some
- * of them costs only the rest, which run again elsewhere, with nothing missing or repeated.
+ * A chunk that runs long, or collects megabytes of results, sends them as it goes: the caller reads
+ * the first results of a chunk while its last items are still running, and a worker killed after
+ * sending some of them costs only the rest, which run again elsewhere, with nothing missing or
+ * repeated.
  */
 class PartialResultsTest extends PoolTestBase {
   private static final int MIB = 1 << 20;
@@ -38,7 +39,8 @@ class PartialResultsTest extends PoolTestBase {
           return block;
         };
     try (MapResults<byte[]> results =
-        pool.map(fn, IntStream.range(0, 16).boxed().toList(), MapOptions.defaults().chunkSize(16))) {
+        pool.map(
+            fn, IntStream.range(0, 16).boxed().toList(), MapOptions.defaults().chunkSize(16))) {
       List<Integer> firsts = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
         // The chunk is still held at item 12 by the gate: these came in partial results.
@@ -56,7 +58,8 @@ class PartialResultsTest extends PoolTestBase {
 
   @Test
   void aWorkerKilledAfterSendingPartOfAChunkCostsOnlyTheRest() throws Exception {
-    // One worker: no idle worker to steal half of the chunk, which must run whole on the one killed.
+    // One worker: no idle worker to steal half of the chunk, which must run whole on the one
+    // killed.
     pool = Pools.process(ProcessPool.builder().workers(1));
     String dir = signals.dir();
     String gate = signals.gate("kill");
@@ -70,7 +73,8 @@ class PartialResultsTest extends PoolTestBase {
               Signals.await(gate);
             }
           } else if (i < 10) {
-            // Longer than a time slice (10 ms): each of the first ten goes out in its own partial result.
+            // Longer than a time slice (10 ms): each of the first ten goes out in its own partial
+            // result.
             long until = System.nanoTime() + 20_000_000L;
             while (System.nanoTime() < until) {
               Thread.onSpinWait();
@@ -80,7 +84,8 @@ class PartialResultsTest extends PoolTestBase {
           return i * 3;
         };
     try (MapResults<Integer> results =
-        pool.map(fn, IntStream.range(0, 20).boxed().toList(), MapOptions.defaults().chunkSize(20))) {
+        pool.map(
+            fn, IntStream.range(0, 20).boxed().toList(), MapOptions.defaults().chunkSize(20))) {
       List<Integer> got = new ArrayList<>();
       for (int i = 0; i < 10; i++) {
         got.add(results.next());
@@ -116,8 +121,11 @@ class PartialResultsTest extends PoolTestBase {
     int n = 160;
     try (MapResults<byte[]> results =
         pool.map(fn, IntStream.range(0, n).boxed().toList(), MapOptions.defaults().chunkSize(n))) {
-      await("results to start arriving").atMost(TestTime.LONG).until(() -> results.completed() >= 8);
-      // One chunk of 160 MiB of results, and a reader that does not read: the chunk is split into parts
+      await("results to start arriving")
+          .atMost(TestTime.LONG)
+          .until(() -> results.completed() >= 8);
+      // One chunk of 160 MiB of results, and a reader that does not read: the chunk is split into
+      // parts
       // of a few megabytes, which stop once 32 MiB wait to be read.
       await("the results held to stay bounded")
           .during(Duration.ofMillis(500))
@@ -148,7 +156,8 @@ class PartialResultsTest extends PoolTestBase {
           return i * 2;
         };
     try (MapResults<Integer> results =
-        pool.mapUnordered(fn, IntStream.range(0, 10).boxed().toList(), MapOptions.defaults().chunkSize(10))) {
+        pool.mapUnordered(
+            fn, IntStream.range(0, 10).boxed().toList(), MapOptions.defaults().chunkSize(10))) {
       // The chunk is held at item 5 by the gate: the first five came in pieces.
       List<Integer> first =
           java.util.concurrent.CompletableFuture.supplyAsync(

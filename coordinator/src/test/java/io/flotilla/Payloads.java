@@ -11,7 +11,10 @@ import java.io.InputStream;
 final class Payloads {
   private Payloads() {}
 
-  /** The system property, set only in the workers of the fault tests' pools, that tells the sides apart. */
+  /**
+   * The system property, set only in the workers of the fault tests' pools, that tells the sides
+   * apart.
+   */
   static final String SIDE_PROPERTY = "flotilla.test.side";
 
   static boolean inWorker() {
@@ -42,7 +45,9 @@ final class Payloads {
     }
   }
 
-  /** Where a {@link Faulty} value misbehaves: one of the four serialization boundaries of a task. */
+  /**
+   * Where a {@link Faulty} value misbehaves: one of the four serialization boundaries of a task.
+   */
   enum Where {
     /** Its write() in the caller: submitting the task. */
     ENCODE_IN_CALLER,
@@ -67,9 +72,9 @@ final class Payloads {
   }
 
   /**
-   * A value whose Kryo {@code write} or {@code read} fails in one chosen way at one chosen boundary, in
-   * the spirit of CPython's test_deadlock. The side is told by {@link #SIDE_PROPERTY}, which only the
-   * workers of the fault tests' pools have.
+   * A value whose Kryo {@code write} or {@code read} fails in one chosen way at one chosen
+   * boundary, in the spirit of CPython's test_deadlock. The side is told by {@link #SIDE_PROPERTY},
+   * which only the workers of the fault tests' pools have.
    */
   public static final class Faulty implements KryoSerializable {
     private Where where;
@@ -112,7 +117,8 @@ final class Payloads {
         throw new IllegalStateException("refusing to " + how + " the test JVM");
       }
       switch (how) {
-        case THROW -> throw new IllegalStateException("Faulty." + method + " fails on purpose at " + where);
+        case THROW ->
+            throw new IllegalStateException("Faulty." + method + " fails on purpose at " + where);
         case ERROR -> throw new AssertionError("Faulty." + method + " errs on purpose at " + where);
         case EXIT -> System.exit(exitCode);
         case HALT -> Runtime.getRuntime().halt(exitCode);

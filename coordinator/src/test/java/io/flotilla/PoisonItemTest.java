@@ -9,8 +9,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A poison item inside a chunk of 100 (it kills every worker that runs it): the chunk is split in halves
- * until the item is alone, so only that item fails, with its own index, and the other 99 complete.
+ * A poison item inside a chunk of 100 (it kills every worker that runs it): the chunk is split in
+ * halves until the item is alone, so only that item fails, with its own index, and the other 99
+ * complete.
  */
 @FlotillaTest
 class PoisonItemTest {
@@ -33,7 +34,10 @@ class PoisonItemTest {
         };
     List<Object> out =
         PoolExecutorContract.drain(
-            pool.map(fn, IntStream.range(0, 100).boxed().toList(), MapOptions.defaults().chunkSize(100)));
+            pool.map(
+                fn,
+                IntStream.range(0, 100).boxed().toList(),
+                MapOptions.defaults().chunkSize(100)));
     assertThat(out).hasSize(100);
     for (int i = 0; i < 100; i++) {
       if (i == 37) {

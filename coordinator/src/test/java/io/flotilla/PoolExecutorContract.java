@@ -28,21 +28,26 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * What every {@link PoolExecutor} does, whether its tasks run in worker JVMs or on threads: the tests
- * CPython's test_concurrent_futures runs against every executor (submit, map, as_completed, wait,
- * cancel), written against the interface only. Subclasses supply one pool of two workers shared by all
- * tests of the class; {@link ProcessPoolContractTest} and {@link ThreadPoolContractTest} passing the
- * same tests is what makes switching between them a one-line change.
+ * What every {@link PoolExecutor} does, whether its tasks run in worker JVMs or on threads: the
+ * tests CPython's test_concurrent_futures runs against every executor (submit, map, as_completed,
+ * wait, cancel), written against the interface only. Subclasses supply one pool of two workers
+ * shared by all tests of the class; {@link ProcessPoolContractTest} and {@link
+ * ThreadPoolContractTest} passing the same tests is what makes switching between them a one-line
+ * change.
  *
  * <p>Tests that hold workers busy first call {@link Pools#awaitAllWorkersReady}, so that two tasks
  * submitted together land on different workers and neither waits behind the other.
  */
 abstract class PoolExecutorContract extends PoolTestBase {
 
-  /** @return the pool shared by the class, two workers (or threads) */
+  /**
+   * @return the pool shared by the class, two workers (or threads)
+   */
   abstract PoolExecutor pool();
 
-  /** @return whether failures come from another JVM, with a {@link RemoteTraceback} attached */
+  /**
+   * @return whether failures come from another JVM, with a {@link RemoteTraceback} attached
+   */
   abstract boolean remote();
 
   static <T> T get(Future<T> f) throws Exception {
@@ -81,7 +86,12 @@ abstract class PoolExecutorContract extends PoolTestBase {
   void submitFunctionWithArgumentAppliesItToTheArgument() throws Exception {
     assertThat(get(pool().submit((Integer x) -> x + 1, 41))).isEqualTo(42);
     assertThat(get(pool().submit((String s) -> s.repeat(2), "ab"))).isEqualTo("abab");
-    assertThat(get(pool().submit((List<Integer> xs) -> xs.stream().mapToInt(i -> i).sum(), List.of(1, 2, 3))))
+    assertThat(
+            get(
+                pool()
+                    .submit(
+                        (List<Integer> xs) -> xs.stream().mapToInt(i -> i).sum(),
+                        List.of(1, 2, 3))))
         .isEqualTo(6);
   }
 
@@ -93,13 +103,15 @@ abstract class PoolExecutorContract extends PoolTestBase {
     String suffix = "!";
     List<String> words = List.of("a", "b");
     Point p = new Point(3, 4);
-    assertThat(get(pool().submit(() -> (base + words.size()) + suffix + (p.x() * p.y())))).isEqualTo("42!12");
+    assertThat(get(pool().submit(() -> (base + words.size()) + suffix + (p.x() * p.y()))))
+        .isEqualTo("42!12");
   }
 
   @Test
   void submitRunnableCompletesWithTheGivenResult() throws Exception {
     String ran = signals.marker("ran");
-    CompletableFuture<String> f = pool().submit((Runnable & Serializable) () -> Signals.touch(ran), "done");
+    CompletableFuture<String> f =
+        pool().submit((Runnable & Serializable) () -> Signals.touch(ran), "done");
     assertThat(get(f)).isEqualTo("done");
     assertThat(signals.exists(ran)).isTrue();
     assertThat(get(pool().submit((Runnable & Serializable) () -> {}))).isNull();
@@ -147,7 +159,8 @@ abstract class PoolExecutorContract extends PoolTestBase {
                   throw new IllegalStateException("no again");
                 });
     assertThat(pool().invokeAny(tasks)).isEqualTo("yes");
-    assertThat(pool().invokeAny(tasks, TestTime.LONG.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("yes");
+    assertThat(pool().invokeAny(tasks, TestTime.LONG.toMillis(), TimeUnit.MILLISECONDS))
+        .isEqualTo("yes");
   }
 
   @Test
@@ -222,7 +235,8 @@ abstract class PoolExecutorContract extends PoolTestBase {
   }
 
   @Test
-  // cancel(true) of a running task differs by design: a process pool kills the worker running it (see
+  // cancel(true) of a running task differs by design: a process pool kills the worker running it
+  // (see
   // HardCancelAndTimeoutTest), a thread pool cannot stop a thread.
   void cancelOfARunningTaskReturnsFalseAndTheTaskCompletes() throws Exception {
     String started = signals.marker("started");
@@ -274,7 +288,8 @@ abstract class PoolExecutorContract extends PoolTestBase {
           }
           return x * 10;
         };
-    try (MapResults<Integer> results = pool().map(fn, range(0, 3), MapOptions.defaults().chunkSize(1))) {
+    try (MapResults<Integer> results =
+        pool().map(fn, range(0, 3), MapOptions.defaults().chunkSize(1))) {
       assertThat(drain(results)).containsExactly(0, 10, 20);
     }
   }
@@ -325,7 +340,8 @@ abstract class PoolExecutorContract extends PoolTestBase {
           }
           return x * 10;
         };
-    MapResults<Integer> results = pool().map(fn, range(0, 10), MapOptions.defaults().chunkSize(chunkSize));
+    MapResults<Integer> results =
+        pool().map(fn, range(0, 10), MapOptions.defaults().chunkSize(chunkSize));
     List<Object> out = drain(results);
     assertThat(out).hasSize(10);
     for (int i = 0; i < 10; i++) {
@@ -335,7 +351,8 @@ abstract class PoolExecutorContract extends PoolTestBase {
             .cause()
             .hasMessage("item 7");
         if (remote()) {
-          assertThat(RemoteTraceback.of((Throwable) out.get(i)).orElseThrow().itemIndex()).isEqualTo(7);
+          assertThat(RemoteTraceback.of((Throwable) out.get(i)).orElseThrow().itemIndex())
+              .isEqualTo(7);
         }
       } else {
         assertThat(out.get(i)).isEqualTo(i * 10);
@@ -371,8 +388,11 @@ abstract class PoolExecutorContract extends PoolTestBase {
     AtomicBoolean closed = new AtomicBoolean();
     AtomicLong reads = new AtomicLong();
     Stream<Integer> input =
-        Stream.iterate(0, x -> x + 1).peek(x -> reads.incrementAndGet()).onClose(() -> closed.set(true));
-    MapResults<Integer> results = pool().map((Integer x) -> x, input, MapOptions.defaults().chunkSize(1).window(2));
+        Stream.iterate(0, x -> x + 1)
+            .peek(x -> reads.incrementAndGet())
+            .onClose(() -> closed.set(true));
+    MapResults<Integer> results =
+        pool().map((Integer x) -> x, input, MapOptions.defaults().chunkSize(1).window(2));
     assertThat(results.next()).isZero();
     results.close();
     results.close(); // idempotent
@@ -408,13 +428,17 @@ abstract class PoolExecutorContract extends PoolTestBase {
     int window = 3;
     MapOptions options = MapOptions.defaults().chunkSize(1).window(window);
     try (MapResults<Integer> results = pool().map((Integer x) -> x * 2, () -> infinite, options)) {
-      assertThat(results.submitted()).as("read ahead before the first result").isLessThanOrEqualTo(window);
+      assertThat(results.submitted())
+          .as("read ahead before the first result")
+          .isLessThanOrEqualTo(window);
       for (int consumed = 1; consumed <= 50; consumed++) {
         assertThat(results.next()).isEqualTo(2 * (consumed - 1));
         assertThat(results.submitted())
             .as("submitted after %d results", consumed)
             .isLessThanOrEqualTo(consumed + window);
-        assertThat(reads.get()).as("items read after %d results", consumed).isEqualTo(results.submitted());
+        assertThat(reads.get())
+            .as("items read after %d results", consumed)
+            .isEqualTo(results.submitted());
       }
     }
     long readAtClose = reads.get();
@@ -464,7 +488,8 @@ abstract class PoolExecutorContract extends PoolTestBase {
             return next++;
           }
         };
-    List<Object> out = drain(pool().map((Integer x) -> x, () -> breaking, MapOptions.defaults().chunkSize(1)));
+    List<Object> out =
+        drain(pool().map((Integer x) -> x, () -> breaking, MapOptions.defaults().chunkSize(1)));
     assertThat(out.subList(0, 5)).containsExactly(0, 1, 2, 3, 4);
     assertThat(out).hasSize(6);
     assertThat(out.get(5))
@@ -479,7 +504,9 @@ abstract class PoolExecutorContract extends PoolTestBase {
     for (int r : pool().mapUnordered((Integer x) -> -x, range(0, 1500))) {
       out.add(r);
     }
-    assertThat(out).hasSize(1500).containsExactlyInAnyOrderElementsOf(range(0, 1500).stream().map(x -> -x).toList());
+    assertThat(out)
+        .hasSize(1500)
+        .containsExactlyInAnyOrderElementsOf(range(0, 1500).stream().map(x -> -x).toList());
   }
 
   @Test
@@ -493,7 +520,8 @@ abstract class PoolExecutorContract extends PoolTestBase {
           }
           return x;
         };
-    try (MapResults<Integer> results = pool().mapUnordered(fn, range(0, 2), MapOptions.defaults().chunkSize(1))) {
+    try (MapResults<Integer> results =
+        pool().mapUnordered(fn, range(0, 2), MapOptions.defaults().chunkSize(1))) {
       assertThat(results.next()).as("item 1 while item 0 is held").isEqualTo(1);
       signals.open(hold);
       assertThat(results.next()).isEqualTo(0);
@@ -514,7 +542,8 @@ abstract class PoolExecutorContract extends PoolTestBase {
   }
 
   @Test
-  void asCompletedYieldsDoneFuturesFirstThenInCompletionOrderAndCollapsesDuplicates() throws Exception {
+  void asCompletedYieldsDoneFuturesFirstThenInCompletionOrderAndCollapsesDuplicates()
+      throws Exception {
     Pools.awaitAllWorkersReady(pool());
     CompletableFuture<Integer> done = pool().submit(() -> 1);
     get(done);
@@ -557,7 +586,8 @@ abstract class PoolExecutorContract extends PoolTestBase {
     CompletableFuture<Integer> one = held(g1, 1);
     CompletableFuture<Integer> two = held(g2, 2);
     signals.open(g2);
-    DoneAndNotDone<Integer> r = Futures.wait(List.of(one, two, one, two), null, ReturnWhen.FIRST_COMPLETED);
+    DoneAndNotDone<Integer> r =
+        Futures.wait(List.of(one, two, one, two), null, ReturnWhen.FIRST_COMPLETED);
     assertThat(r.done()).containsExactly(two);
     assertThat(r.notDone()).containsExactly(one);
   }
@@ -575,7 +605,8 @@ abstract class PoolExecutorContract extends PoolTestBase {
                 () -> {
                   throw new IllegalStateException("bad");
                 });
-    DoneAndNotDone<Integer> r = Futures.wait(List.of(ok, blocked, bad, bad), null, ReturnWhen.FIRST_EXCEPTION);
+    DoneAndNotDone<Integer> r =
+        Futures.wait(List.of(ok, blocked, bad, bad), null, ReturnWhen.FIRST_EXCEPTION);
     assertThat(r.done()).containsExactlyInAnyOrder(ok, bad);
     assertThat(r.notDone()).containsExactly(blocked);
   }
@@ -603,7 +634,9 @@ abstract class PoolExecutorContract extends PoolTestBase {
     r = Futures.wait(List.of(quick, slow), null, ReturnWhen.ALL_COMPLETED);
     assertThat(r.done()).containsExactlyInAnyOrder(quick, slow);
     assertThat(r.notDone()).isEmpty();
-    assertThat(Futures.wait(Collections.<Future<Integer>>emptyList(), null, ReturnWhen.ALL_COMPLETED).done())
+    assertThat(
+            Futures.wait(Collections.<Future<Integer>>emptyList(), null, ReturnWhen.ALL_COMPLETED)
+                .done())
         .isEmpty();
   }
 
@@ -612,7 +645,8 @@ abstract class PoolExecutorContract extends PoolTestBase {
     CompletableFuture<Integer> cancelled = new CompletableFuture<>();
     cancelled.cancel(false);
     CompletableFuture<Integer> ok = pool().submit(() -> 1);
-    DoneAndNotDone<Integer> r = Futures.wait(List.of(cancelled, ok), null, ReturnWhen.FIRST_EXCEPTION);
+    DoneAndNotDone<Integer> r =
+        Futures.wait(List.of(cancelled, ok), null, ReturnWhen.FIRST_EXCEPTION);
     assertThat(r.done()).containsExactlyInAnyOrder(cancelled, ok);
     assertThatThrownBy(cancelled::get).isInstanceOf(CancellationException.class);
   }

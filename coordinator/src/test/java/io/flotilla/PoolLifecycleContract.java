@@ -22,25 +22,32 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Cancellation, shutdown and termination, which need a pool of their own per test: each test ends by
- * closing its pool, because {@code close()} waits for every task that was accepted and not cancelled,
- * and only after it returns can the test say that a cancelled task <em>never</em> ran (it would have
- * created its marker file).
+ * Cancellation, shutdown and termination, which need a pool of their own per test: each test ends
+ * by closing its pool, because {@code close()} waits for every task that was accepted and not
+ * cancelled, and only after it returns can the test say that a cancelled task <em>never</em> ran
+ * (it would have created its marker file).
  *
- * <p>A process worker holds chunks it has been sent but not started ({@link #heldPerWorker()}). A task's
- * cancel, and shutdown's, takes such a chunk back, so a task that has not started can always be
- * cancelled; a map closed early or timed out does not wait for workers, and counts them as started.
+ * <p>A process worker holds chunks it has been sent but not started ({@link #heldPerWorker()}). A
+ * task's cancel, and shutdown's, takes such a chunk back, so a task that has not started can always
+ * be cancelled; a map closed early or timed out does not wait for workers, and counts them as
+ * started.
  */
 abstract class PoolLifecycleContract extends PoolTestBase {
   private PoolExecutor pool;
 
-  /** @return a new pool of two workers (or threads) */
+  /**
+   * @return a new pool of two workers (or threads)
+   */
   abstract PoolExecutor newPool();
 
-  /** @return chunks a worker holds, sent but not started, beside the one it runs */
+  /**
+   * @return chunks a worker holds, sent but not started, beside the one it runs
+   */
   abstract int heldPerWorker();
 
-  /** @return the processes behind the pool, none for threads */
+  /**
+   * @return the processes behind the pool, none for threads
+   */
   abstract List<Long> workerPids(PoolExecutor pool);
 
   @AfterEach
@@ -59,7 +66,9 @@ abstract class PoolLifecycleContract extends PoolTestBase {
     return f.get(TestTime.LONG.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** Occupies every worker with a task that waits at {@code hold}; returns once all have started. */
+  /**
+   * Occupies every worker with a task that waits at {@code hold}; returns once all have started.
+   */
   private List<CompletableFuture<Integer>> occupyAll(String hold) {
     List<CompletableFuture<Integer>> blockers = new ArrayList<>();
     for (int k = 0; k < pool.parallelism(); k++) {
@@ -89,9 +98,14 @@ abstract class PoolLifecycleContract extends PoolTestBase {
         });
   }
 
-  /** @return the items whose {@code ran-} marker exists */
+  /**
+   * @return the items whose {@code ran-} marker exists
+   */
   private List<Integer> ran() {
-    return signals.list("ran-").stream().map(n -> Integer.parseInt(n.substring(4))).sorted().toList();
+    return signals.list("ran-").stream()
+        .map(n -> Integer.parseInt(n.substring(4)))
+        .sorted()
+        .toList();
   }
 
   // ================================================================ cancel
@@ -192,7 +206,8 @@ abstract class PoolLifecycleContract extends PoolTestBase {
         .isInstanceOf(RejectedExecutionException.class)
         .isNotInstanceOf(BrokenPoolException.class)
         .hasMessageContaining("shut down");
-    assertThatThrownBy(() -> pool.submit((Integer x) -> x, 1)).isInstanceOf(RejectedExecutionException.class);
+    assertThatThrownBy(() -> pool.submit((Integer x) -> x, 1))
+        .isInstanceOf(RejectedExecutionException.class);
     assertThatThrownBy(() -> pool.submit((Runnable & Serializable) () -> {}))
         .isInstanceOf(RejectedExecutionException.class);
     assertThatThrownBy(() -> pool.execute((Runnable & Serializable) () -> {}))
@@ -201,7 +216,9 @@ abstract class PoolLifecycleContract extends PoolTestBase {
         .isInstanceOf(RejectedExecutionException.class);
     assertThatThrownBy(() -> pool.mapUnordered((Integer x) -> x, List.of(1, 2)))
         .isInstanceOf(RejectedExecutionException.class);
-    assertThatThrownBy(() -> pool.invokeAll(List.<Callable<Integer>>of((SerializableCallable<Integer>) () -> 1)))
+    assertThatThrownBy(
+            () ->
+                pool.invokeAll(List.<Callable<Integer>>of((SerializableCallable<Integer>) () -> 1)))
         .isInstanceOf(RejectedExecutionException.class);
     assertThat(pool.awaitTermination(TestTime.LONG.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
   }
@@ -227,7 +244,10 @@ abstract class PoolLifecycleContract extends PoolTestBase {
           return -x;
         };
     MapResults<Integer> mapped =
-        pool.map(fn, IntStream.range(0, 6).boxed().toList(), MapOptions.defaults().chunkSize(1).window(16));
+        pool.map(
+            fn,
+            IntStream.range(0, 6).boxed().toList(),
+            MapOptions.defaults().chunkSize(1).window(16));
     assertThat(mapped.submitted()).isEqualTo(6);
 
     CompletableFuture<Boolean> allDoneWhenCloseReturned =
@@ -332,7 +352,8 @@ abstract class PoolLifecycleContract extends PoolTestBase {
       signals.awaitMarker(signals.marker("ran-" + k));
     }
     // Time passing is the subject here. Ask for the first result only when three quarters of the
-    // timeout have gone: counted from map(), the deadline is then a quarter away; counted from next(),
+    // timeout have gone: counted from map(), the deadline is then a quarter away; counted from
+    // next(),
     // it would be a whole timeout away.
     Duration threeQuarters = timeout.multipliedBy(3).dividedBy(4);
     await().atMost(timeout).until(() -> System.nanoTime() - t0 >= threeQuarters.toNanos());
@@ -349,6 +370,8 @@ abstract class PoolLifecycleContract extends PoolTestBase {
 
     signals.open(hold);
     pool.close();
-    assertThat(ran()).as("items that ran after the timeout cancelled the rest").allMatch(i -> i < mayStart);
+    assertThat(ran())
+        .as("items that ran after the timeout cancelled the rest")
+        .allMatch(i -> i < mayStart);
   }
 }

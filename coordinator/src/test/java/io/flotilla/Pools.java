@@ -12,7 +12,8 @@ import java.util.stream.IntStream;
 
 /**
  * Starting, readying and stopping pools in tests. Every pool a test starts is tracked here, so that
- * {@link HangGuard} can kill its workers when a test hangs and the build never leaves processes behind.
+ * {@link HangGuard} can kill its workers when a test hangs and the build never leaves processes
+ * behind.
  */
 final class Pools {
   private static final Set<PoolExecutor> LIVE = ConcurrentHashMap.newKeySet();
@@ -24,7 +25,9 @@ final class Pools {
     return pool;
   }
 
-  /** @return a tracked two-worker process pool with the given options */
+  /**
+   * @return a tracked two-worker process pool with the given options
+   */
   static ProcessPool process(ProcessPool.Builder builder) {
     return track(builder.build());
   }
@@ -56,8 +59,8 @@ final class Pools {
   }
 
   /**
-   * Stops a pool without ever blocking for good: cancels what has not started, waits a bounded time,
-   * then kills what is left.
+   * Stops a pool without ever blocking for good: cancels what has not started, waits a bounded
+   * time, then kills what is left.
    *
    * @throws AssertionError if the pool does not terminate even then
    */

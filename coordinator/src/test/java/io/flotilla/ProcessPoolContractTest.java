@@ -47,7 +47,8 @@ class ProcessPoolContractTest extends PoolExecutorContract {
                 get(
                     pool.submit(
                         () -> {
-                          throw new UnsupportedOperationException("in pid " + ProcessHandle.current().pid());
+                          throw new UnsupportedOperationException(
+                              "in pid " + ProcessHandle.current().pid());
                         })));
     Throwable cause = thrown.getCause();
     RemoteTraceback tb = RemoteTraceback.of(thrown).orElseThrow();
@@ -58,7 +59,8 @@ class ProcessPoolContractTest extends PoolExecutorContract {
     assertThat(tb.getMessage()).contains("pid " + tb.pid());
     assertThat(cause.getStackTrace())
         .as("the worker's own frames")
-        .anySatisfy(f -> assertThat(f.getClassName()).startsWith(ProcessPoolContractTest.class.getName()));
+        .anySatisfy(
+            f -> assertThat(f.getClassName()).startsWith(ProcessPoolContractTest.class.getName()));
   }
 
   @Test

@@ -15,8 +15,8 @@ final class Processes {
   private Processes() {}
 
   /**
-   * @return whether the process is running; an exited process that its (new) parent has not reaped yet
-   *     (a zombie, state Z in /proc) has exited and does not count
+   * @return whether the process is running; an exited process that its (new) parent has not reaped
+   *     yet (a zombie, state Z in /proc) has exited and does not count
    */
   static boolean isRunning(long pid) {
     Optional<ProcessHandle> handle = ProcessHandle.of(pid);

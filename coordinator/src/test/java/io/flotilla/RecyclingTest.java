@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code maxTasksPerWorker} (Python's {@code max_tasks_per_child}): workers are replaced after their
- * quota, and a backlog submitted all at once still finishes (cpython gh-115634 was a hang here).
+ * {@code maxTasksPerWorker} (Python's {@code max_tasks_per_child}): workers are replaced after
+ * their quota, and a backlog submitted all at once still finishes (cpython gh-115634 was a hang
+ * here).
  */
 @FlotillaTest
 class RecyclingTest {
@@ -50,7 +51,8 @@ class RecyclingTest {
     }
     Set<Long> pids = new HashSet<>();
     for (int i = 0; i < tasks; i++) {
-      long[] r = futures.get(i).get(TestTime.LONG.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      long[] r =
+          futures.get(i).get(TestTime.LONG.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
       assertThat(r[0]).isEqualTo(i);
       pids.add(r[1]);
     }
@@ -64,10 +66,14 @@ class RecyclingTest {
   void aMapOverManyChunksCompletesInOrderAcrossRecycledWorkers() throws Exception {
     pool = Pools.process(ProcessPool.builder().workers(2).maxTasksPerWorker(3));
     List<Integer> out = new ArrayList<>();
-    pool.map((Integer x) -> x * x, IntStream.range(0, 40).boxed().toList(), MapOptions.defaults().chunkSize(4))
+    pool.map(
+            (Integer x) -> x * x,
+            IntStream.range(0, 40).boxed().toList(),
+            MapOptions.defaults().chunkSize(4))
         .forEachRemaining(out::add);
     assertThat(out).isEqualTo(IntStream.range(0, 40).map(x -> x * x).boxed().toList());
-    // Ten chunks: every worker is either retired after 3 or one of the 2 still running at the end with at
+    // Ten chunks: every worker is either retired after 3 or one of the 2 still running at the end
+    // with at
     // most 2, so 10 <= 3 * recycled + 2 * 2, whatever the split between the workers.
     assertThat(pool.stats().recycled()).isGreaterThanOrEqualTo(2);
   }
@@ -89,7 +95,9 @@ class RecyclingTest {
         Pools.process(
             ProcessPool.builder().workers(1).jvmArgs("-Xmx128m").recycleAboveHeap(32L << 20));
     long leaky = pool.submit(() -> hoard(48)).get(60, java.util.concurrent.TimeUnit.SECONDS);
-    long next = pool.submit(() -> ProcessHandle.current().pid()).get(60, java.util.concurrent.TimeUnit.SECONDS);
+    long next =
+        pool.submit(() -> ProcessHandle.current().pid())
+            .get(60, java.util.concurrent.TimeUnit.SECONDS);
     assertThat(next).as("the next task runs in a fresh worker").isNotEqualTo(leaky);
     assertThat(pool.stats().recycled()).isEqualTo(1);
     assertThat(pool.stats().crashes()).isZero();

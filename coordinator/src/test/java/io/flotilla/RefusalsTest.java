@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import io.flotilla.internal.link.SecretHeader;
+import io.flotilla.internal.server.CoordinatorServer;
 import io.flotilla.proto.JoinRequest;
 import io.flotilla.proto.MembershipGrpc;
-import io.flotilla.internal.server.CoordinatorServer;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Path;
@@ -21,11 +21,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Who a coordinator server refuses, and that both ends say what was refused and why: the refused end in
- * its error (a client's {@link BrokenPoolException}, a worker's exit code and line), the coordinator in
- * a WARN line naming the peer's address and never the secret. The refusals themselves are tested in
- * {@link CoordinatorServerTest} and {@code HandshakeTest}; here, their explanations. Certificates are
- * real ones from openssl, workers real JVMs joining as {@code flotilla worker} does.
+ * Who a coordinator server refuses, and that both ends say what was refused and why: the refused
+ * end in its error (a client's {@link BrokenPoolException}, a worker's exit code and line), the
+ * coordinator in a WARN line naming the peer's address and never the secret. The refusals
+ * themselves are tested in {@link CoordinatorServerTest} and {@code HandshakeTest}; here, their
+ * explanations. Certificates are real ones from openssl, workers real JVMs joining as {@code
+ * flotilla worker} does.
  */
 @FlotillaTest
 class RefusalsTest {
@@ -44,7 +45,15 @@ class RefusalsTest {
   private CoordinatorServer start(Path tls) throws Exception {
     return CoordinatorServer.start(
         new CoordinatorServer.Settings(
-            "127.0.0.1", 0, 0, null, SECRET, dir.resolve("data"), 3, Duration.ofSeconds(3), tls,
+            "127.0.0.1",
+            0,
+            0,
+            null,
+            SECRET,
+            dir.resolve("data"),
+            3,
+            Duration.ofSeconds(3),
+            tls,
             com.typesafe.config.ConfigFactory.empty(),
             java.util.Map.of(),
             io.flotilla.internal.jobs.JobLimits.DEFAULT));
@@ -56,13 +65,19 @@ class RefusalsTest {
         new ArrayList<>(
             List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-opens", "java.base/java.lang.invoke=ALL-UNNAMED",
-                "--add-opens", "java.base/java.util=ALL-UNNAMED",
-                "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"),
+                "--add-opens",
+                "java.base/java.lang.invoke=ALL-UNNAMED",
+                "--add-opens",
+                "java.base/java.util=ALL-UNNAMED",
+                "--add-opens",
+                "java.base/java.lang=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
                 "io.flotilla.internal.worker.WorkerMain",
-                "--join", "127.0.0.1:" + server.port(),
-                "--cache-dir", dir.resolve("code").toString()));
+                "--join",
+                "127.0.0.1:" + server.port(),
+                "--cache-dir",
+                dir.resolve("code").toString()));
     if (tls != null) {
       command.addAll(List.of("--tls-dir", tls.toString()));
     }
@@ -72,24 +87,30 @@ class RefusalsTest {
   }
 
   /**
-   * Well under the minute a worker waits for a coordinator that does not answer: a refusal is final,
-   * and a worker that waits it out before giving up was not told.
+   * Well under the minute a worker waits for a coordinator that does not answer: a refusal is
+   * final, and a worker that waits it out before giving up was not told.
    */
   private static final Duration AT_ONCE = TestTime.scaled(Duration.ofSeconds(30));
 
   private static String exits(Process worker, int code) throws Exception {
-    String output = new String(worker.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    String output =
+        new String(worker.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     assertThat(worker.waitFor(AT_ONCE.toSeconds(), TimeUnit.SECONDS)).as(output).isTrue();
     assertThat(worker.exitValue()).as(output).isEqualTo(code);
     return output;
   }
 
   private static Process within(Process worker, Duration limit) {
-    // readAllBytes above returns when the process closes its output, which it does as it exits: bound it.
-    worker.onExit().orTimeout(limit.toSeconds(), TimeUnit.SECONDS).exceptionally(e -> {
-      worker.destroyForcibly();
-      return worker;
-    });
+    // readAllBytes above returns when the process closes its output, which it does as it exits:
+    // bound it.
+    worker
+        .onExit()
+        .orTimeout(limit.toSeconds(), TimeUnit.SECONDS)
+        .exceptionally(
+            e -> {
+              worker.destroyForcibly();
+              return worker;
+            });
     return worker;
   }
 
@@ -97,7 +118,9 @@ class RefusalsTest {
   void aPlainTextClientOfATlsCoordinatorIsToldItRequiresTls() throws Exception {
     try (CoordinatorServer server = start(cluster);
         CapturedLog log = new CapturedLog()) {
-      Throwable refused = catchThrowable(() -> ClusterPool.builder("127.0.0.1:" + server.port()).secret(SECRET).build());
+      Throwable refused =
+          catchThrowable(
+              () -> ClusterPool.builder("127.0.0.1:" + server.port()).secret(SECRET).build());
       assertThat(refused)
           .isInstanceOf(BrokenPoolException.class)
           .hasMessageContaining("127.0.0.1:" + server.port())
@@ -114,7 +137,12 @@ class RefusalsTest {
     try (CoordinatorServer server = start(null);
         CapturedLog log = new CapturedLog()) {
       Throwable refused =
-          catchThrowable(() -> ClusterPool.builder("127.0.0.1:" + server.port()).secret(SECRET).tls(cluster).build());
+          catchThrowable(
+              () ->
+                  ClusterPool.builder("127.0.0.1:" + server.port())
+                      .secret(SECRET)
+                      .tls(cluster)
+                      .build());
       assertThat(refused)
           .isInstanceOf(BrokenPoolException.class)
           .hasMessageContaining("TLS")
@@ -131,7 +159,8 @@ class RefusalsTest {
     Path untrusted = TestCertificates.mixed(dir.resolve("untrusted"), cluster, foreign);
     try (CoordinatorServer server = start(cluster);
         CapturedLog log = new CapturedLog()) {
-      // Refused in the TLS handshake if the worker shows its certificate, or at Join if it shows none
+      // Refused in the TLS handshake if the worker shows its certificate, or at Join if it shows
+      // none
       // (a client need not, and may not show one its peer's authority did not sign).
       String output = exits(within(worker(server, untrusted), AT_ONCE), 64);
       assertThat(output).contains("refused").contains("certificate");
@@ -166,7 +195,9 @@ class RefusalsTest {
     try (CoordinatorServer server = start(null);
         CapturedLog log = new CapturedLog()) {
       String guess = "guessed-" + SECRET;
-      assertThat(catchThrowable(() -> ClusterPool.builder("127.0.0.1:" + server.port()).secret(guess).build()))
+      assertThat(
+              catchThrowable(
+                  () -> ClusterPool.builder("127.0.0.1:" + server.port()).secret(guess).build()))
           .isInstanceOf(BrokenPoolException.class)
           .hasMessageContaining("wrong cluster secret");
       await("the coordinator's account of it")
@@ -189,7 +220,11 @@ class RefusalsTest {
         assertThatThrownBy(
                 () ->
                     MembershipGrpc.newBlockingStub(channel)
-                        .join(JoinRequest.newBuilder().setProtocolVersion(1).setHost("elsewhere").build()))
+                        .join(
+                            JoinRequest.newBuilder()
+                                .setProtocolVersion(1)
+                                .setHost("elsewhere")
+                                .build()))
             .isInstanceOf(io.grpc.StatusRuntimeException.class);
       } finally {
         channel.shutdownNow();

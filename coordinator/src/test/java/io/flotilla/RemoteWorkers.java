@@ -29,7 +29,9 @@ final class RemoteWorkers implements AutoCloseable {
    * @param tokens job-service clients' tokens, with their names
    * @param limits the job service's limits
    */
-  RemoteWorkers(Path dir, java.util.Map<String, String> tokens, io.flotilla.internal.jobs.JobLimits limits) throws IOException {
+  RemoteWorkers(
+      Path dir, java.util.Map<String, String> tokens, io.flotilla.internal.jobs.JobLimits limits)
+      throws IOException {
     this.dir = dir;
     server =
         CoordinatorServer.start(
@@ -52,20 +54,29 @@ final class RemoteWorkers implements AutoCloseable {
     return "127.0.0.1:" + server.port();
   }
 
-  /** Starts a worker JVM joining this coordinator with one run thread, restarted whenever it exits. */
+  /**
+   * Starts a worker JVM joining this coordinator with one run thread, restarted whenever it exits.
+   */
   synchronized Process addWorker() throws IOException {
     List<String> command =
         new ArrayList<>(
             List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-opens", "java.base/java.lang.invoke=ALL-UNNAMED",
-                "--add-opens", "java.base/java.util=ALL-UNNAMED",
-                "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"),
+                "--add-opens",
+                "java.base/java.lang.invoke=ALL-UNNAMED",
+                "--add-opens",
+                "java.base/java.util=ALL-UNNAMED",
+                "--add-opens",
+                "java.base/java.lang=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
                 "io.flotilla.internal.worker.WorkerMain",
-                "--join", address(),
-                "--threads", "1",
-                "--cache-dir", dir.resolve("code-" + workers.size()).toString()));
+                "--join",
+                address(),
+                "--threads",
+                "1",
+                "--cache-dir",
+                dir.resolve("code-" + workers.size()).toString()));
     ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
     builder.environment().put("FLOTILLA_SECRET", SECRET);
     Process p = builder.start();
@@ -75,7 +86,9 @@ final class RemoteWorkers implements AutoCloseable {
     return p;
   }
 
-  /** @return how many workers were started again after they exited */
+  /**
+   * @return how many workers were started again after they exited
+   */
   synchronized int replacements() {
     return replacements;
   }

@@ -11,8 +11,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Application exceptions are results, never retried, unless the pool opts in for listed types; then an
- * item runs again up to maxAttempts times in all. Each run leaves a marker file, so runs are counted.
+ * Application exceptions are results, never retried, unless the pool opts in for listed types; then
+ * an item runs again up to maxAttempts times in all. Each run leaves a marker file, so runs are
+ * counted.
  */
 class RetryOnTest extends PoolTestBase {
   private ProcessPool pool;
@@ -23,11 +24,14 @@ class RetryOnTest extends PoolTestBase {
   }
 
   /** Fails with {@code error} on its first {@code failures} runs, leaving one marker per run. */
-  private static SerializableFunction<Integer, Integer> flaky(String dir, int failures, String error) {
+  private static SerializableFunction<Integer, Integer> flaky(
+      String dir, int failures, String error) {
     return x -> {
       int run;
-      try (java.util.stream.Stream<java.nio.file.Path> runs = java.nio.file.Files.list(java.nio.file.Path.of(dir))) {
-        run = (int) runs.filter(p -> p.getFileName().toString().startsWith("run-" + x + "-")).count();
+      try (java.util.stream.Stream<java.nio.file.Path> runs =
+          java.nio.file.Files.list(java.nio.file.Path.of(dir))) {
+        run =
+            (int) runs.filter(p -> p.getFileName().toString().startsWith("run-" + x + "-")).count();
       }
       Signals.touch(dir + "/run-" + x + "-" + run);
       if (run < failures) {
@@ -51,19 +55,23 @@ class RetryOnTest extends PoolTestBase {
         .isEqualTo(10);
     assertThat(signals.list("run-1-")).hasSize(3);
 
-    Throwable notListed = catchThrowable(() -> pool.submit(flaky(dir, 5, "bug"), 2).get(60, TimeUnit.SECONDS));
+    Throwable notListed =
+        catchThrowable(() -> pool.submit(flaky(dir, 5, "bug"), 2).get(60, TimeUnit.SECONDS));
     assertThat(notListed).isInstanceOf(ExecutionException.class);
     assertThat(notListed.getCause()).isInstanceOf(ArithmeticException.class);
     assertThat(signals.list("run-2-")).as("never retried").hasSize(1);
 
-    List<Object> mapped = PoolExecutorContract.drain(pool.map(flaky(dir, 5, "state"), List.of(3, 4)));
+    List<Object> mapped =
+        PoolExecutorContract.drain(pool.map(flaky(dir, 5, "state"), List.of(3, 4)));
     for (Object o : mapped) {
       assertThat(o).isInstanceOf(CompletionException.class);
       assertThat(((Throwable) o).getCause())
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("run 2");
     }
-    assertThat(signals.list("run-3-")).as("three runs, then its last exception is its result").hasSize(3);
+    assertThat(signals.list("run-3-"))
+        .as("three runs, then its last exception is its result")
+        .hasSize(3);
     assertThat(signals.list("run-4-")).hasSize(3);
   }
 }

@@ -24,9 +24,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Values that cannot cross the JVM boundary, at each of the four places a task meets it (CPython's
- * test_deadlock boundaries, minus running the task): each fails that one task with a
- * {@link SerializationException} naming the boundary and the value's class, and the pool goes on.
- * Faults that kill the worker are in {@link WorkerCrashTest}.
+ * test_deadlock boundaries, minus running the task): each fails that one task with a {@link
+ * SerializationException} naming the boundary and the value's class, and the pool goes on. Faults
+ * that kill the worker are in {@link WorkerCrashTest}.
  */
 class SerializationBoundaryTest extends PoolTestBase {
   private static final int MAX_MESSAGE = 1 << 20;
@@ -51,10 +51,14 @@ class SerializationBoundaryTest extends PoolTestBase {
     return f.get(TestTime.LONG.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** @return the SerializationException a future failed with */
+  /**
+   * @return the SerializationException a future failed with
+   */
   private static SerializationException failure(Future<?> f) {
     Throwable thrown = catchThrowable(() -> get(f));
-    assertThat(thrown).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(SerializationException.class);
+    assertThat(thrown)
+        .isInstanceOf(ExecutionException.class)
+        .hasCauseInstanceOf(SerializationException.class);
     return (SerializationException) thrown.getCause();
   }
 
@@ -66,7 +70,8 @@ class SerializationBoundaryTest extends PoolTestBase {
 
   @Test
   void argumentHoldingAThreadFailsInTheCallerNamingTheClass() throws Exception {
-    SerializationException e = failure(pool.submit((Object o) -> o.toString(), new Payloads.HoldsThread()));
+    SerializationException e =
+        failure(pool.submit((Object o) -> o.toString(), new Payloads.HoldsThread()));
     assertThat(e.boundary()).isEqualTo(Boundary.ENCODE_TASK);
     assertThat(e).hasMessageContaining("java.lang.Thread").hasMessageContaining("HoldsThread");
     assertPoolStillWorks();
@@ -91,7 +96,9 @@ class SerializationBoundaryTest extends PoolTestBase {
     Callable<Integer> plain = () -> 1;
     SerializationException e = failure(pool.submit(plain));
     assertThat(e.boundary()).isEqualTo(Boundary.ENCODE_TASK);
-    assertThat(e).hasMessageContaining("not serializable").hasMessageContaining("SerializableCallable");
+    assertThat(e)
+        .hasMessageContaining("not serializable")
+        .hasMessageContaining("SerializableCallable");
   }
 
   @Test
@@ -99,7 +106,8 @@ class SerializationBoundaryTest extends PoolTestBase {
     Thread captured = new Thread(() -> {});
     assertThatThrownBy(() -> pool.map((Integer x) -> captured.getName() + x, List.of(1, 2)))
         .isInstanceOfSatisfying(
-            SerializationException.class, e -> assertThat(e.boundary()).isEqualTo(Boundary.ENCODE_TASK))
+            SerializationException.class,
+            e -> assertThat(e.boundary()).isEqualTo(Boundary.ENCODE_TASK))
         .hasMessageContaining("java.lang.Thread");
   }
 
@@ -122,7 +130,10 @@ class SerializationBoundaryTest extends PoolTestBase {
     assertThat(e).hasMessageContaining("maxMessageBytes");
     List<Object> out =
         PoolExecutorContract.drain(
-            pool.map((Integer n) -> new byte[n], List.of(10, 2 * MAX_MESSAGE, 20), MapOptions.defaults().chunkSize(3)));
+            pool.map(
+                (Integer n) -> new byte[n],
+                List.of(10, 2 * MAX_MESSAGE, 20),
+                MapOptions.defaults().chunkSize(3)));
     assertThat((byte[]) out.get(0)).hasSize(10);
     assertThat(out.get(1)).isInstanceOf(CompletionException.class);
     assertThat((byte[]) out.get(2)).hasSize(20);
@@ -143,7 +154,8 @@ class SerializationBoundaryTest extends PoolTestBase {
     byte[] captured = new byte[2 * MAX_MESSAGE];
     assertThatThrownBy(() -> pool.map((Integer i) -> captured[i], List.of(1, 2)))
         .isInstanceOfSatisfying(
-            SerializationException.class, e -> assertThat(e.boundary()).isEqualTo(Boundary.ENCODE_TASK))
+            SerializationException.class,
+            e -> assertThat(e.boundary()).isEqualTo(Boundary.ENCODE_TASK))
         .hasMessageContaining("maxMessageBytes");
     assertPoolStillWorks();
   }
@@ -151,8 +163,8 @@ class SerializationBoundaryTest extends PoolTestBase {
   // ================================================================ faults in read() and write()
 
   /**
-   * A value whose Kryo {@code write} or {@code read} throws at one boundary: the task fails with that
-   * boundary, and a RuntimeException or an Error makes no difference.
+   * A value whose Kryo {@code write} or {@code read} throws at one boundary: the task fails with
+   * that boundary, and a RuntimeException or an Error makes no difference.
    */
   @ParameterizedTest(name = "{1} in {0} -> {2}")
   @CsvSource({
@@ -165,7 +177,8 @@ class SerializationBoundaryTest extends PoolTestBase {
     "DECODE_IN_CALLER, THROW, DECODE_RESULT",
     "DECODE_IN_CALLER, ERROR, DECODE_RESULT"
   })
-  void faultAtABoundaryFailsTheTaskWithThatBoundary(Where where, How how, Boundary expected) throws Exception {
+  void faultAtABoundaryFailsTheTaskWithThatBoundary(Where where, How how, Boundary expected)
+      throws Exception {
     CompletableFuture<Object> f;
     if (where == Where.ENCODE_IN_CALLER || where == Where.DECODE_IN_WORKER) {
       f = pool.submit((Faulty v) -> "never", new Faulty(where, how, 0));
@@ -194,8 +207,10 @@ class SerializationBoundaryTest extends PoolTestBase {
   void faultInAMapItemFailsOnlyThatItem(Where where, Boundary expected) {
     boolean inArgument = where == Where.ENCODE_IN_CALLER || where == Where.DECODE_IN_WORKER;
     List<Object> items = Arrays.asList(0, inArgument ? new Faulty(where, How.THROW, 0) : 1, 2);
-    SerializableFunction<Object, Object> fn = o -> Integer.valueOf(1).equals(o) ? new Faulty(where, How.THROW, 0) : o;
-    List<Object> out = PoolExecutorContract.drain(pool.map(fn, items, MapOptions.defaults().chunkSize(3)));
+    SerializableFunction<Object, Object> fn =
+        o -> Integer.valueOf(1).equals(o) ? new Faulty(where, How.THROW, 0) : o;
+    List<Object> out =
+        PoolExecutorContract.drain(pool.map(fn, items, MapOptions.defaults().chunkSize(3)));
     assertThat(out).hasSize(3);
     assertThat(out.get(0)).isEqualTo(0);
     assertThat(out.get(2)).isEqualTo(2);
@@ -207,7 +222,8 @@ class SerializationBoundaryTest extends PoolTestBase {
       assertThat(e).hasMessageContaining("cannot decode the result of item 1");
     }
     if (where != Where.ENCODE_IN_CALLER && where != Where.DECODE_IN_CALLER) {
-      assertThat(RemoteTraceback.of(e)).hasValueSatisfying(tb -> assertThat(tb.itemIndex()).isEqualTo(1));
+      assertThat(RemoteTraceback.of(e))
+          .hasValueSatisfying(tb -> assertThat(tb.itemIndex()).isEqualTo(1));
     }
   }
 }

@@ -12,13 +12,13 @@ import java.util.stream.Stream;
 
 /**
  * Rendezvous between a test and code running in worker JVMs, through files in the test's temporary
- * directory: a task can say "I started" ({@link #touch}) and wait for permission to go on
- * ({@link #await}), which holds a worker busy for exactly as long as the test needs.
+ * directory: a task can say "I started" ({@link #touch}) and wait for permission to go on ({@link
+ * #await}), which holds a worker busy for exactly as long as the test needs.
  *
  * <p>The static methods run inside workers and take plain path strings (what a lambda may capture);
- * the instance methods are the test's side. A gate whose directory disappears (the test ended and its
- * temporary directory was deleted) or whose deadline passes makes the waiting task throw, so a failed
- * test never leaves a worker blocked for the next one.
+ * the instance methods are the test's side. A gate whose directory disappears (the test ended and
+ * its temporary directory was deleted) or whose deadline passes makes the waiting task throw, so a
+ * failed test never leaves a worker blocked for the next one.
  */
 final class Signals {
   private final Path dir;
@@ -28,17 +28,23 @@ final class Signals {
     this.dir = dir;
   }
 
-  /** @return the directory, as a string a task can capture */
+  /**
+   * @return the directory, as a string a task can capture
+   */
   String dir() {
     return dir.toString();
   }
 
-  /** @return the path of a marker file a task may create */
+  /**
+   * @return the path of a marker file a task may create
+   */
   String marker(String name) {
     return dir.resolve(name).toString();
   }
 
-  /** @return the path of a new, closed gate; {@link #openAll()} opens it at the end of the test */
+  /**
+   * @return the path of a new, closed gate; {@link #openAll()} opens it at the end of the test
+   */
   synchronized String gate(String name) {
     String path = dir.resolve("gate-" + name).toString();
     gates.add(path);
@@ -61,13 +67,21 @@ final class Signals {
 
   /** Waits until a task has created {@code path}. */
   void awaitMarker(String path) {
-    org.awaitility.Awaitility.await("marker " + path).atMost(TestTime.LONG).until(() -> exists(path));
+    org.awaitility.Awaitility.await("marker " + path)
+        .atMost(TestTime.LONG)
+        .until(() -> exists(path));
   }
 
-  /** @return names of the files in the directory starting with {@code prefix}, sorted */
+  /**
+   * @return names of the files in the directory starting with {@code prefix}, sorted
+   */
   List<String> list(String prefix) {
     try (Stream<Path> files = Files.list(dir)) {
-      return files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix)).sorted().toList();
+      return files
+          .map(p -> p.getFileName().toString())
+          .filter(n -> n.startsWith(prefix))
+          .sorted()
+          .toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

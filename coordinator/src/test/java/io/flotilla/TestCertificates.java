@@ -10,9 +10,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A certificate authority and one certificate it signed, for 127.0.0.1, made with the {@code openssl}
- * command into a directory laid out as {@code --tls-dir} expects. Without OpenSSL 3 or later (the
- * Debian package {@code openssl}) the calling test is skipped, or fails under CI=true.
+ * A certificate authority and one certificate it signed, for 127.0.0.1, made with the {@code
+ * openssl} command into a directory laid out as {@code --tls-dir} expects. Without OpenSSL 3 or
+ * later (the Debian package {@code openssl}) the calling test is skipped, or fails under CI=true.
  */
 final class TestCertificates {
   private TestCertificates() {}
@@ -20,13 +20,55 @@ final class TestCertificates {
   static Path make(Path dir) throws IOException, InterruptedException {
     requireOpenssl();
     Files.createDirectories(dir);
-    run(dir, "openssl", "req", "-x509", "-newkey", "rsa:2048",
-        "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=flotilla test CA");
-    run(dir, "openssl", "req", "-newkey", "rsa:2048", "-nodes",
-        "-keyout", "tls.key", "-out", "tls.csr", "-subj", "/CN=flotilla",
-        "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
-    run(dir, "openssl", "x509", "-req", "-in", "tls.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "tls.crt", "-days", "2", "-copy_extensions", "copy");
+    run(
+        dir,
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=flotilla test CA");
+    run(
+        dir,
+        "openssl",
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "tls.key",
+        "-out",
+        "tls.csr",
+        "-subj",
+        "/CN=flotilla",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1,DNS:localhost");
+    run(
+        dir,
+        "openssl",
+        "x509",
+        "-req",
+        "-in",
+        "tls.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "tls.crt",
+        "-days",
+        "2",
+        "-copy_extensions",
+        "copy");
     return dir;
   }
 
@@ -42,8 +84,9 @@ final class TestCertificates {
   }
 
   /**
-   * A directory as {@code --tls-dir} expects, trusting one authority and holding a certificate another
-   * signed: a member whose certificate the first does not trust, or one that does not trust the first.
+   * A directory as {@code --tls-dir} expects, trusting one authority and holding a certificate
+   * another signed: a member whose certificate the first does not trust, or one that does not trust
+   * the first.
    *
    * @param dir the directory to make
    * @param trusted the directory whose {@code ca.crt} it trusts
@@ -59,8 +102,13 @@ final class TestCertificates {
   }
 
   private static void run(Path dir, String... command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(List.of(command)).directory(dir.toFile()).redirectErrorStream(true).start();
-    String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    Process p =
+        new ProcessBuilder(List.of(command))
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .start();
+    String output =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
       throw new IOException(String.join(" ", command) + " failed: " + output);
     }

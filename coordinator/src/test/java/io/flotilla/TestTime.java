@@ -3,9 +3,9 @@ package io.flotilla;
 import java.time.Duration;
 
 /**
- * Every waiting bound in the tests, scaled by one factor ({@code -Dflotilla.test.timeFactor=3} on a slow
- * machine), in the spirit of JSR166TestCase's delay factor. Bounds are ceilings for things that normally
- * take milliseconds; no test waits them out unless it fails.
+ * Every waiting bound in the tests, scaled by one factor ({@code -Dflotilla.test.timeFactor=3} on a
+ * slow machine), in the spirit of JSR166TestCase's delay factor. Bounds are ceilings for things
+ * that normally take milliseconds; no test waits them out unless it fails.
  */
 final class TestTime {
   private static final double FACTOR =

@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@link ThreadPool#builder()}: Python's {@code ThreadPoolExecutor(max_workers, thread_name_prefix,
- * initializer)}, as {@link InitializerTest} checks {@link ProcessPool.Builder#initializer} on worker
- * JVMs: once per pool thread before its first task, and a failure breaks the pool.
+ * initializer)}, as {@link InitializerTest} checks {@link ProcessPool.Builder#initializer} on
+ * worker JVMs: once per pool thread before its first task, and a failure breaks the pool.
  */
 class ThreadPoolBuilderTest extends PoolTestBase {
   /** What the initializer leaves for the tasks of its thread: its own thread's name. */
@@ -68,7 +68,9 @@ class ThreadPoolBuilderTest extends PoolTestBase {
       tasks.add(pool.submit(() -> Thread.currentThread().getName() + "=" + INITIALIZED.get()));
     }
     List<String> mapped = new ArrayList<>();
-    pool.map((Integer x) -> Thread.currentThread().getName() + "=" + INITIALIZED.get(), List.of(1, 2, 3, 4))
+    pool.map(
+            (Integer x) -> Thread.currentThread().getName() + "=" + INITIALIZED.get(),
+            List.of(1, 2, 3, 4))
         .forEachRemaining(mapped::add);
     List<String> seen = new ArrayList<>(mapped);
     for (CompletableFuture<String> t : tasks) {
@@ -80,7 +82,8 @@ class ThreadPoolBuilderTest extends PoolTestBase {
       assertThat(r[0]).startsWith("crawler-");
     }
     assertThat(runs).hasSize(3);
-    assertThat(runs.values()).allSatisfy(n -> assertThat(n.get()).as("initializer runs per thread").isEqualTo(1));
+    assertThat(runs.values())
+        .allSatisfy(n -> assertThat(n.get()).as("initializer runs per thread").isEqualTo(1));
   }
 
   @Test
@@ -101,7 +104,8 @@ class ThreadPoolBuilderTest extends PoolTestBase {
                         throw new IllegalStateException("initializer fails on purpose");
                       })
                   .build());
-      // The first task starts the pool's only thread, whose initializer waits until the rest are queued.
+      // The first task starts the pool's only thread, whose initializer waits until the rest are
+      // queued.
       List<CompletableFuture<Integer>> pending = new ArrayList<>();
       for (int i = 0; i < 5; i++) {
         int n = i;
@@ -119,13 +123,15 @@ class ThreadPoolBuilderTest extends PoolTestBase {
       assertThatThrownBy(() -> pool.submit(() -> 2))
           .isInstanceOf(BrokenPoolException.class)
           .hasMessageContaining("initializer fails on purpose");
-      assertThatThrownBy(() -> pool.map((Integer x) -> x, List.of(1))).isInstanceOf(BrokenPoolException.class);
+      assertThatThrownBy(() -> pool.map((Integer x) -> x, List.of(1)))
+          .isInstanceOf(BrokenPoolException.class);
       pool.close();
       assertThat(pool.isTerminated()).isTrue();
       assertThat(logged.list)
           .filteredOn(e -> e.getLevel() == Level.ERROR)
           .singleElement()
-          .satisfies(e -> assertThat(e.getFormattedMessage()).contains("initializer fails on purpose"));
+          .satisfies(
+              e -> assertThat(e.getFormattedMessage()).contains("initializer fails on purpose"));
     } finally {
       log.detachAppender(logged);
     }
@@ -173,12 +179,16 @@ class ThreadPoolBuilderTest extends PoolTestBase {
   @Test
   void defaultsArePythonsAndOfStillWorks() throws Exception {
     pool = Pools.track(ThreadPool.builder().build());
-    assertThat(pool.workers()).isEqualTo(Math.min(32, Runtime.getRuntime().availableProcessors() + 4));
-    assertThat(pool.submit(() -> Thread.currentThread().getName()).get(TestTime.LONG.toMillis(), TimeUnit.MILLISECONDS))
+    assertThat(pool.workers())
+        .isEqualTo(Math.min(32, Runtime.getRuntime().availableProcessors() + 4));
+    assertThat(
+            pool.submit(() -> Thread.currentThread().getName())
+                .get(TestTime.LONG.toMillis(), TimeUnit.MILLISECONDS))
         .startsWith("flotilla-thread-");
     try (ThreadPool three = ThreadPool.of(3)) {
       assertThat(three.parallelism()).isEqualTo(3);
-      assertThat(three.submit(() -> 7).get(TestTime.LONG.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(7);
+      assertThat(three.submit(() -> 7).get(TestTime.LONG.toMillis(), TimeUnit.MILLISECONDS))
+          .isEqualTo(7);
     }
   }
 }

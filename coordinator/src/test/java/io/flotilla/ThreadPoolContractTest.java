@@ -8,8 +8,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The {@link PoolExecutorContract} on threads: the same tests as {@link ProcessPoolContractTest},
- * so that replacing {@code ProcessPool.local(n)} by {@code ThreadPool.of(n)} changes nothing but where
- * tasks run.
+ * so that replacing {@code ProcessPool.local(n)} by {@code ThreadPool.of(n)} changes nothing but
+ * where tasks run.
  */
 class ThreadPoolContractTest extends PoolExecutorContract {
   private static ThreadPool pool;
@@ -37,7 +37,8 @@ class ThreadPoolContractTest extends PoolExecutorContract {
   @Test
   void argumentsAndResultsArePassedByReference() throws Exception {
     Payloads.HoldsThread notSerializable = new Payloads.HoldsThread();
-    assertThat(get(pool.submit((Payloads.HoldsThread h) -> h, notSerializable))).isSameAs(notSerializable);
+    assertThat(get(pool.submit((Payloads.HoldsThread h) -> h, notSerializable)))
+        .isSameAs(notSerializable);
     assertThat(pool.workers()).isEqualTo(2);
     assertThat(pool.parallelism()).isEqualTo(2);
   }

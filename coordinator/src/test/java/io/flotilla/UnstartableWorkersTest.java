@@ -11,8 +11,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Workers that cannot start (here: a JVM flag the JVM does not know) break the pool with the JVM's own
- * words, instead of being restarted forever or leaving tasks waiting for workers that never come.
+ * Workers that cannot start (here: a JVM flag the JVM does not know) break the pool with the JVM's
+ * own words, instead of being restarted forever or leaving tasks waiting for workers that never
+ * come.
  */
 @FlotillaTest
 class UnstartableWorkersTest {

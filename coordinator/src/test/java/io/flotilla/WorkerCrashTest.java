@@ -25,13 +25,13 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Workers dying at every boundary where a task can kill them (CPython's test_deadlock, "exit" and
- * "crash" columns): decoding the task, running it, encoding its result; by System.exit, Runtime.halt,
- * heap exhaustion and SIGKILL from outside. Each ends in {@link WorkerCrashedException} after the
- * configured attempts, saying how the worker died, never in a hang; and the pool replaces the worker and
- * goes on.
+ * "crash" columns): decoding the task, running it, encoding its result; by System.exit,
+ * Runtime.halt, heap exhaustion and SIGKILL from outside. Each ends in {@link
+ * WorkerCrashedException} after the configured attempts, saying how the worker died, never in a
+ * hang; and the pool replaces the worker and goes on.
  *
- * <p>One pool for the class, with two attempts per chunk: every crash test kills two workers and the
- * next test runs on their replacements.
+ * <p>One pool for the class, with two attempts per chunk: every crash test kills two workers and
+ * the next test runs on their replacements.
  */
 class WorkerCrashTest extends PoolTestBase {
   private static final int ATTEMPTS = 2;
@@ -59,7 +59,9 @@ class WorkerCrashTest extends PoolTestBase {
 
   private static WorkerCrashedException crash(Future<?> f) {
     Throwable thrown = catchThrowable(() -> get(f));
-    assertThat(thrown).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(WorkerCrashedException.class);
+    assertThat(thrown)
+        .isInstanceOf(ExecutionException.class)
+        .hasCauseInstanceOf(WorkerCrashedException.class);
     return (WorkerCrashedException) thrown.getCause();
   }
 
@@ -69,7 +71,8 @@ class WorkerCrashTest extends PoolTestBase {
     assertThat(get(pool.submit(() -> "recovered"))).isEqualTo("recovered");
     await("replacement workers")
         .atMost(TestTime.LONG)
-        .untilAsserted(() -> assertThat(pool.workerPids()).hasSize(pool.workers()).doesNotContain(deadPid));
+        .untilAsserted(
+            () -> assertThat(pool.workerPids()).hasSize(pool.workers()).doesNotContain(deadPid));
   }
 
   @ParameterizedTest(name = "{1} in {0}")
@@ -79,8 +82,8 @@ class WorkerCrashTest extends PoolTestBase {
     "ENCODE_IN_WORKER, EXIT, 45",
     "ENCODE_IN_WORKER, HALT, 46"
   })
-  void workerDyingWhileDecodingOrEncodingFailsTheTaskWithWorkerCrashed(Where where, How how, int code)
-      throws Exception {
+  void workerDyingWhileDecodingOrEncodingFailsTheTaskWithWorkerCrashed(
+      Where where, How how, int code) throws Exception {
     CompletableFuture<Object> f =
         where == Where.DECODE_IN_WORKER
             ? pool.submit((Faulty v) -> "never", new Faulty(where, how, code))
@@ -89,7 +92,9 @@ class WorkerCrashTest extends PoolTestBase {
     assertThat(e.exitCode()).isEqualTo(code);
     assertThat(e.attempts()).isEqualTo(ATTEMPTS);
     assertThat(e.itemIndex()).isEqualTo(-1);
-    assertThat(e).hasMessageContaining("exit code " + code).hasMessageContaining("after 2 attempts");
+    assertThat(e)
+        .hasMessageContaining("exit code " + code)
+        .hasMessageContaining("after 2 attempts");
     assertPoolRecovers(e.pid());
   }
 
@@ -134,7 +139,9 @@ class WorkerCrashTest extends PoolTestBase {
             });
     WorkerCrashedException e = crash(f);
     assertThat(e.exitCode()).as("-XX:+ExitOnOutOfMemoryError's exit code").isEqualTo(3);
-    assertThat(e).hasMessageContaining("OutOfMemoryError").hasMessageContaining("out of heap memory");
+    assertThat(e)
+        .hasMessageContaining("OutOfMemoryError")
+        .hasMessageContaining("out of heap memory");
     assertThat(e.outOfMemory()).isTrue();
     assertPoolRecovers(e.pid());
   }
@@ -169,7 +176,9 @@ class WorkerCrashTest extends PoolTestBase {
     await().atMost(TestTime.LONG).until(() -> !signals.list("running-").isEmpty());
     long first = Long.parseLong(signals.list("running-").get(0).substring("running-".length()));
     Processes.kill(first);
-    await("the task to start again").atMost(TestTime.LONG).until(() -> signals.list("running-").size() == 2);
+    await("the task to start again")
+        .atMost(TestTime.LONG)
+        .until(() -> signals.list("running-").size() == 2);
     signals.open(hold);
     assertThat(get(f)).isNotEqualTo(first);
     assertPoolRecovers(first);
@@ -186,7 +195,8 @@ class WorkerCrashTest extends PoolTestBase {
         };
     List<Object> out =
         PoolExecutorContract.drain(
-            pool.map(fn, IntStream.range(0, 8).boxed().toList(), MapOptions.defaults().chunkSize(1)));
+            pool.map(
+                fn, IntStream.range(0, 8).boxed().toList(), MapOptions.defaults().chunkSize(1)));
     assertThat(out).hasSize(8);
     for (int i = 0; i < 8; i++) {
       if (i == 3) {

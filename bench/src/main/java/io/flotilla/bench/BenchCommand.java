@@ -13,30 +13,31 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code flotilla bench}: the end-to-end benchmark. Runs each workload on a serial loop, a
- * {@code ThreadPool}, a {@code ProcessPool} and, when a Python 3 interpreter is found, Python's
- * {@code concurrent.futures.ProcessPoolExecutor}, all in one run, and prints a table with ratios or,
- * with {@code --json}, one JSON object per line:
+ * {@code flotilla bench}: the end-to-end benchmark. Runs each workload on a serial loop, a {@code
+ * ThreadPool}, a {@code ProcessPool} and, when a Python 3 interpreter is found, Python's {@code
+ * concurrent.futures.ProcessPoolExecutor}, all in one run, and prints a table with ratios or, with
+ * {@code --json}, one JSON object per line:
  *
  * <pre>
  * {"workload":..., "executor":"serial|thread|process|python-process", "workers":N, "items":N,
  *  "seconds":S, "items_per_s":X, "p50_us":..., "p99_us":..., "rss_mb":...}
  * </pre>
  *
- * with the fields that do not apply left out, and a few workloads' own fields after them
- * ({@code chunksize} on Python map rows, {@code mb_per_s} on {@code payload}, {@code heap_mb_10},
- * {@code heap_mb_100}, {@code flat} and {@code ahead_at_10} on {@code lazy}, {@code threads_per_worker}
- * on {@code download}'s process row). Sizes in MB are MiB.
+ * with the fields that do not apply left out, and a few workloads' own fields after them ({@code
+ * chunksize} on Python map rows, {@code mb_per_s} on {@code payload}, {@code heap_mb_10}, {@code
+ * heap_mb_100}, {@code flat} and {@code ahead_at_10} on {@code lazy}, {@code threads_per_worker} on
+ * {@code download}'s process row). Sizes in MB are MiB.
  *
- * <p><b>What is measured.</b> Wall-clock time of whole runs on this machine, end to end: submitting,
- * encoding, the workers' work, decoding and consuming every result. Pools are created and every worker
- * has answered before any clock starts (except {@code startup}, which measures exactly that, in fresh
- * caller processes). Each executor first runs the workload untimed (warm-ups, so that the JIT has
- * compiled it in every JVM), then a few timed repetitions, and reports the median; long runs are timed
- * once. Python runs in a fresh interpreter per workload, with its worker processes started before the
- * clock and Python's default settings unless a row says otherwise ({@code chunksize}). The sizes,
- * warm-ups and repetitions of each workload are in {@link Catalog}; {@code --quick} shrinks them so
- * that a run takes about a minute, at the price of noisier numbers.
+ * <p><b>What is measured.</b> Wall-clock time of whole runs on this machine, end to end:
+ * submitting, encoding, the workers' work, decoding and consuming every result. Pools are created
+ * and every worker has answered before any clock starts (except {@code startup}, which measures
+ * exactly that, in fresh caller processes). Each executor first runs the workload untimed
+ * (warm-ups, so that the JIT has compiled it in every JVM), then a few timed repetitions, and
+ * reports the median; long runs are timed once. Python runs in a fresh interpreter per workload,
+ * with its worker processes started before the clock and Python's default settings unless a row
+ * says otherwise ({@code chunksize}). The sizes, warm-ups and repetitions of each workload are in
+ * {@link Catalog}; {@code --quick} shrinks them so that a run takes about a minute, at the price of
+ * noisier numbers.
  *
  * <p>Progress goes to stderr, results to stdout. The exit status is 1 if a workload failed or
  * executors computed different results, 0 otherwise.
@@ -51,10 +52,14 @@ import picocli.CommandLine.Option;
       "Exit codes: 0 done, 1 a workload failed or executors computed different results, 2 bad command line."
     })
 public final class BenchCommand implements Callable<Integer> {
-  @Option(names = "--json", description = "Print one JSON object per measurement instead of a table.")
+  @Option(
+      names = "--json",
+      description = "Print one JSON object per measurement instead of a table.")
   boolean json;
 
-  @Option(names = "--quick", description = "Smaller sizes and fewer repetitions: a whole run in about a minute.")
+  @Option(
+      names = "--quick",
+      description = "Smaller sizes and fewer repetitions: a whole run in about a minute.")
   boolean quick;
 
   @Option(
@@ -68,13 +73,15 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--workers",
       paramLabel = "N",
-      description = "Worker JVMs, threads and Python processes of the CPU-bound workloads (default: processors).")
+      description =
+          "Worker JVMs, threads and Python processes of the CPU-bound workloads (default: processors).")
   int workers = Runtime.getRuntime().availableProcessors();
 
   @Option(
       names = "--python",
       paramLabel = "PYTHON",
-      description = "The Python 3 to compare with, a name on the PATH or a path (default: python3); 'none' to skip.")
+      description =
+          "The Python 3 to compare with, a name on the PATH or a path (default: python3); 'none' to skip.")
   String python = "python3";
 
   /** Names accepted by {@code --only}. */
@@ -92,7 +99,8 @@ public final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if (workers < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be at least 1, was " + workers);
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--workers must be at least 1, was " + workers);
     }
     Map<String, Benchmark> all = Catalog.all();
     List<Benchmark> chosen = choose(all);

@@ -1,8 +1,8 @@
 package io.flotilla.bench;
 
 /**
- * One entry of {@code --only}: a workload, measured on every executor it applies to, each measurement
- * handed to {@link Session#emit(Row)}.
+ * One entry of {@code --only}: a workload, measured on every executor it applies to, each
+ * measurement handed to {@link Session#emit(Row)}.
  *
  * @param name the name {@code --only} takes
  * @param body what it runs

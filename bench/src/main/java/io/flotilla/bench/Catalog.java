@@ -17,8 +17,8 @@ import java.util.stream.IntStream;
 
 /**
  * The workloads of {@code flotilla bench}, in the order they run, with their sizes for a full and a
- * {@code --quick} run. The sizes, warm-ups and repetitions are all here, so that what a run measured
- * can be read in one place.
+ * {@code --quick} run. The sizes, warm-ups and repetitions are all here, so that what a run
+ * measured can be read in one place.
  */
 final class Catalog {
   /** Concurrent fetches in {@code download}: the thread pool's threads, and Python's processes. */
@@ -26,7 +26,9 @@ final class Catalog {
 
   private Catalog() {}
 
-  /** @return every benchmark by its {@code --only} name, in running order */
+  /**
+   * @return every benchmark by its {@code --only} name, in running order
+   */
   static Map<String, Benchmark> all() {
     Map<String, Benchmark> all = new LinkedHashMap<>();
     for (Benchmark b :
@@ -48,17 +50,19 @@ final class Catalog {
     return all;
   }
 
-  /** @return names {@code --only} also takes, each standing for several benchmarks */
+  /**
+   * @return names {@code --only} also takes, each standing for several benchmarks
+   */
   static Map<String, List<String>> aliases() {
     return Map.of("wordcount", List.of("wordcount-files", "wordcount-lines"));
   }
 
   /**
-   * The seed's serial {@code hash_all(20)}: twenty calls of {@code hash_one(20)}, each PBKDF2 at 10,000,
-   * 20,000, ... 190,000 iterations, so every item costs the same (eight calls of {@code hash_one(16)}
-   * with {@code --quick}). The seed's parallel version maps {@code hash_one} over {@code range(20)}
-   * instead, items whose cost grows with their index; no scheduler that starts items in order can split
-   * those better than 1.85 to 1 on two workers, which the demo shows.
+   * The seed's serial {@code hash_all(20)}: twenty calls of {@code hash_one(20)}, each PBKDF2 at
+   * 10,000, 20,000, ... 190,000 iterations, so every item costs the same (eight calls of {@code
+   * hash_one(16)} with {@code --quick}). The seed's parallel version maps {@code hash_one} over
+   * {@code range(20)} instead, items whose cost grows with their index; no scheduler that starts
+   * items in order can split those better than 1.85 to 1 on two workers, which the demo shows.
    */
   private static void hash(Session s) throws Exception {
     int items = s.size(20, 6);
@@ -68,11 +72,14 @@ final class Catalog {
     new MapBenchmark<>("hash", Workloads::hashOne, ns)
         .warmUp(1, ns)
         .repetitions(s.size(3, 1))
-        .python("hash", "--workers", n(s), "--items", String.valueOf(items), "--n", String.valueOf(n))
+        .python(
+            "hash", "--workers", n(s), "--items", String.valueOf(items), "--n", String.valueOf(n))
         .run(s);
   }
 
-  /** The seed's primes: {@code isPrime} over 19,000..19,999, on warm pools with default settings. */
+  /**
+   * The seed's primes: {@code isPrime} over 19,000..19,999, on warm pools with default settings.
+   */
   private static void primes(Session s) throws Exception {
     List<Integer> numbers = range(19_000, 20_000);
     // Until the map path is compiled in the caller and in every worker, a map of a thousand trivial
@@ -119,8 +126,8 @@ final class Catalog {
   }
 
   /**
-   * Fetches from a loopback server that answers after 20 ms: work that waits. Threads: a ThreadPool of
-   * 16; processes: N worker JVMs with enough threads each for 16 in all; Python: 16 processes.
+   * Fetches from a loopback server that answers after 20 ms: work that waits. Threads: a ThreadPool
+   * of 16; processes: N worker JVMs with enough threads each for 16 in all; Python: 16 processes.
    */
   private static void download(Session s) throws Exception {
     int fetches = s.size(1_000, 120);
@@ -149,8 +156,8 @@ final class Catalog {
   }
 
   /**
-   * A million trivial items through {@code map} with default options; Python at chunksize 10,000 (its
-   * best) and, in a full run, at its default of 1 (minutes).
+   * A million trivial items through {@code map} with default options; Python at chunksize 10,000
+   * (its best) and, in a full run, at its default of 1 (minutes).
    */
   private static void map1m(Session s) throws Exception {
     List<Integer> items = range(0, 1_000_000);
@@ -167,8 +174,8 @@ final class Catalog {
   }
 
   /**
-   * Results of 1 MiB each ({@code new byte[1 << 20]}) through {@code map}: 1 GiB in all (256 MiB with
-   * {@code --quick}); {@code mb_per_s} is MiB of results received per second.
+   * Results of 1 MiB each ({@code new byte[1 << 20]}) through {@code map}: 1 GiB in all (256 MiB
+   * with {@code --quick}); {@code mb_per_s} is MiB of results received per second.
    */
   private static void payload(Session s) throws Exception {
     int blocks = s.size(1024, 256);

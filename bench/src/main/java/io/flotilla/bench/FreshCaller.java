@@ -6,23 +6,26 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The caller program of the {@code startup} and {@code rss} workloads, which the benchmark runs in a
- * fresh JVM so that nothing is warm: creates a {@link ProcessPool}, submits one task and waits for its
- * result, then shuts the pool down and exits.
+ * The caller program of the {@code startup} and {@code rss} workloads, which the benchmark runs in
+ * a fresh JVM so that nothing is warm: creates a {@link ProcessPool}, submits one task and waits
+ * for its result, then shuts the pool down and exits.
  *
- * <p>Usage: {@code FreshCaller WORKERS [--idle-rss]}. It prints result lines (see the benchmark's JSON
- * format) on stdout:
+ * <p>Usage: {@code FreshCaller WORKERS [--idle-rss]}. It prints result lines (see the benchmark's
+ * JSON format) on stdout:
  *
  * <ul>
  *   <li>{@code startup}: seconds from just before {@code ProcessPool.local(WORKERS)} to the first
  *       {@code submit(...).get()} returning (class loading of the pool included, JVM start not: the
  *       parent times that, from spawn to this line's arrival);
- *   <li>with {@code --idle-rss}, after one second idle: {@code rss-worker}, the largest {@code VmRSS}
- *       among the worker JVMs, and {@code rss-coordinator}, this JVM's.
+ *   <li>with {@code --idle-rss}, after one second idle: {@code rss-worker}, the largest {@code
+ *       VmRSS} among the worker JVMs, and {@code rss-coordinator}, this JVM's.
  * </ul>
  */
 public final class FreshCaller {
-  /** Held so that JUL, which keeps loggers weakly, keeps the level: gRPC warns about streams cut at exit. */
+  /**
+   * Held so that JUL, which keeps loggers weakly, keeps the level: gRPC warns about streams cut at
+   * exit.
+   */
   private static final Logger GRPC_LOG = Logger.getLogger("io.grpc");
 
   private FreshCaller() {}
@@ -49,7 +52,8 @@ public final class FreshCaller {
           largest = Math.max(largest, Rss.megabytes(String.valueOf(pid)));
         }
         System.out.println(Row.of("rss-worker", "process", pids.size()).rssMb(largest).toJson());
-        System.out.println(Row.of("rss-coordinator", "process", workers).rssMb(Rss.megabytes("self")).toJson());
+        System.out.println(
+            Row.of("rss-coordinator", "process", workers).rssMb(Rss.megabytes("self")).toJson());
         System.out.flush();
       }
     }

@@ -13,12 +13,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
- * Runs a child process (a fresh JVM or Python interpreter) whose stdout carries result lines, and times
- * it from the moment it is spawned to the arrival of its first result line: what a user waits for when
- * a program that starts a pool is launched.
+ * Runs a child process (a fresh JVM or Python interpreter) whose stdout carries result lines, and
+ * times it from the moment it is spawned to the arrival of its first result line: what a user waits
+ * for when a program that starts a pool is launched.
  *
- * <p>Lines starting with <code>{</code> are results; any other stdout line is copied to stderr. The child's
- * stderr goes to this JVM's stderr; its stdin is empty.
+ * <p>Lines starting with <code>{</code> are results; any other stdout line is copied to stderr. The
+ * child's stderr goes to this JVM's stderr; its stdin is empty.
  */
 final class FreshProcess {
   private FreshProcess() {}
@@ -26,7 +26,8 @@ final class FreshProcess {
   /**
    * What a child printed.
    *
-   * @param secondsToFirstRow wall-clock seconds from spawn to the first result line; NaN if none came
+   * @param secondsToFirstRow wall-clock seconds from spawn to the first result line; NaN if none
+   *     came
    * @param rows every result line, in order
    */
   record Output(double secondsToFirstRow, List<Row> rows) {}
@@ -50,7 +51,8 @@ final class FreshProcess {
             .redirectError(ProcessBuilder.Redirect.INHERIT);
     long spawn = System.nanoTime();
     Process child = builder.start();
-    // Reading stdout cannot be interrupted by a deadline, so a watchdog kills a child that overstays.
+    // Reading stdout cannot be interrupted by a deadline, so a watchdog kills a child that
+    // overstays.
     AtomicBoolean overstayed = new AtomicBoolean();
     Thread watchdog =
         new Thread(
@@ -86,7 +88,8 @@ final class FreshProcess {
       }
     } catch (IllegalArgumentException e) {
       kill(child);
-      throw new IOException(String.join(" ", command) + " printed a bad result line: " + e.getMessage(), e);
+      throw new IOException(
+          String.join(" ", command) + " printed a bad result line: " + e.getMessage(), e);
     }
     int status;
     try {
@@ -98,7 +101,8 @@ final class FreshProcess {
       watchdog.interrupt();
     }
     if (overstayed.get()) {
-      throw new IOException(String.join(" ", command) + " did not finish within " + timeout + " and was killed");
+      throw new IOException(
+          String.join(" ", command) + " did not finish within " + timeout + " and was killed");
     }
     if (status != 0) {
       throw new IOException(String.join(" ", command) + " exited with status " + status);

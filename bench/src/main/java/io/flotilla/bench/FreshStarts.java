@@ -7,21 +7,23 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Workloads that need a fresh caller process, started for each measurement: a JVM running
- * {@link FreshCaller}, and a Python interpreter running the script's {@code startup} or {@code rss}.
+ * Workloads that need a fresh caller process, started for each measurement: a JVM running {@link
+ * FreshCaller}, and a Python interpreter running the script's {@code startup} or {@code rss}.
  *
  * <ul>
- *   <li>{@code startup}: seconds from just before the pool is created to its first result, timed inside
- *       the fresh caller; median of several callers. The callers map an AppCDS archive of their own
- *       classes, written first by one untimed caller, as the {@code flotilla} launcher's JVM does.
+ *   <li>{@code startup}: seconds from just before the pool is created to its first result, timed
+ *       inside the fresh caller; median of several callers. The callers map an AppCDS archive of
+ *       their own classes, written first by one untimed caller, as the {@code flotilla} launcher's
+ *       JVM does.
  *   <li>{@code startup-total}: seconds from spawning the caller process to the arrival of its first
- *       result line: JVM or interpreter start, pool start, one round trip; median of the same callers.
- *   <li>{@code rss-worker}, {@code rss-coordinator}: after the pool has run one task and idled for one
- *       second, the largest worker's {@code VmRSS} and the caller's own, in MiB. Linux only.
+ *       result line: JVM or interpreter start, pool start, one round trip; median of the same
+ *       callers.
+ *   <li>{@code rss-worker}, {@code rss-coordinator}: after the pool has run one task and idled for
+ *       one second, the largest worker's {@code VmRSS} and the caller's own, in MiB. Linux only.
  * </ul>
  *
- * <p>With Dask's {@code distributed} importable, {@code startup} also runs a {@code LocalCluster} with
- * process workers and a {@code Client} ({@code python-dask} rows).
+ * <p>With Dask's {@code distributed} importable, {@code startup} also runs a {@code LocalCluster}
+ * with process workers and a {@code Client} ({@code python-dask} rows).
  */
 final class FreshStarts {
   /** A fresh JVM with two worker JVMs starts in seconds; this is for a machine under heavy load. */
@@ -42,14 +44,17 @@ final class FreshStarts {
     String n = String.valueOf(s.workers());
     Path dir = Files.createTempDirectory("flotilla-bench-cds");
     try {
-      // The callers get an AppCDS archive of their own, as the flotilla launcher's JVM has: written by
+      // The callers get an AppCDS archive of their own, as the flotilla launcher's JVM has: written
+      // by
       // one untimed caller (whose pool also writes the workers' archive if there is none yet).
       // JDK 17 archives only jar files: a class path with a directory (a test run) goes without.
       Path archive = dir.resolve("caller.jsa");
       if (onlyJars(System.getProperty("java.class.path"))) {
         s.progress("startup: process (an untimed caller writes its class data archive)...");
         FreshProcess.run(
-            Session.javaCommand("-XX:ArchiveClassesAtExit=" + archive, FreshCaller.class, n), TIMEOUT, row -> {});
+            Session.javaCommand("-XX:ArchiveClassesAtExit=" + archive, FreshCaller.class, n),
+            TIMEOUT,
+            row -> {});
       }
       String sharing = Files.isRegularFile(archive) ? "-XX:SharedArchiveFile=" + archive : null;
       starts(s, "process", Session.javaCommand(sharing, FreshCaller.class, n), runs);
@@ -104,7 +109,9 @@ final class FreshStarts {
     }
     String n = String.valueOf(s.workers());
     s.progress("rss: process (a fresh caller, one task, one second idle)...");
-    for (Row row : FreshProcess.run(Session.javaCommand(FreshCaller.class, n, "--idle-rss"), TIMEOUT, r -> {}).rows()) {
+    for (Row row :
+        FreshProcess.run(Session.javaCommand(FreshCaller.class, n, "--idle-rss"), TIMEOUT, r -> {})
+            .rows()) {
       if (row.workload().startsWith("rss-")) {
         s.emit(row);
       }

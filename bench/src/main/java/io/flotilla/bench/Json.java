@@ -13,22 +13,27 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The one JSON shape the benchmark speaks, on both sides of the Python pipe: a flat object whose values
- * are strings, numbers, booleans or null. Nested objects and arrays are rejected: no line of either side
- * has them, so one is a sign that the two sides disagree.
+ * The one JSON shape the benchmark speaks, on both sides of the Python pipe: a flat object whose
+ * values are strings, numbers, booleans or null. Nested objects and arrays are rejected: no line of
+ * either side has them, so one is a sign that the two sides disagree.
  */
 final class Json {
-  /** Six significant digits: more than any of these measurements can resolve, and lines stay short. */
+  /**
+   * Six significant digits: more than any of these measurements can resolve, and lines stay short.
+   */
   private static final MathContext DIGITS = new MathContext(6);
 
-  /** Plain decimals, as Python prints them: 1229840 rather than 1.22984E+6. Thread-safe once built. */
+  /**
+   * Plain decimals, as Python prints them: 1229840 rather than 1.22984E+6. Thread-safe once built.
+   */
   private static final JsonMapper MAPPER =
       JsonMapper.builder().enable(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN).build();
 
   private Json() {}
 
   /**
-   * @param fields values of type String, Integer, Long, Double, Float, Boolean or null, in output order
+   * @param fields values of type String, Integer, Long, Double, Float, Boolean or null, in output
+   *     order
    * @return one line, without a line break
    * @throws IllegalArgumentException for a value of another type, or a non-finite number
    */
@@ -38,12 +43,17 @@ final class Json {
     try {
       return MAPPER.writeValueAsString(values);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("cannot write " + fields + ": " + e.getOriginalMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot write " + fields + ": " + e.getOriginalMessage(), e);
     }
   }
 
   private static Object value(String key, Object v) {
-    if (v == null || v instanceof String || v instanceof Boolean || v instanceof Integer || v instanceof Long) {
+    if (v == null
+        || v instanceof String
+        || v instanceof Boolean
+        || v instanceof Integer
+        || v instanceof Long) {
       return v;
     }
     if (v instanceof Double || v instanceof Float) {
@@ -53,7 +63,8 @@ final class Json {
       }
       return new BigDecimal(d).round(DIGITS).stripTrailingZeros();
     }
-    throw new IllegalArgumentException("\"" + key + "\" has a value JSON lines here cannot hold: " + v.getClass());
+    throw new IllegalArgumentException(
+        "\"" + key + "\" has a value JSON lines here cannot hold: " + v.getClass());
   }
 
   /**
@@ -62,7 +73,8 @@ final class Json {
    * @throws IllegalArgumentException if the line is not such an object, naming the offset
    */
   static Map<String, Object> parse(String line) {
-    // Token by token rather than into a tree: a nested value is refused where it starts, with its offset.
+    // Token by token rather than into a tree: a nested value is refused where it starts, with its
+    // offset.
     try (JsonParser p = MAPPER.createParser(line)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw error(p, "expected '{'", line);
@@ -92,13 +104,15 @@ final class Json {
       return fields;
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(
-          e.getOriginalMessage() + " at offset " + e.getLocation().getCharOffset() + " of " + line, e);
+          e.getOriginalMessage() + " at offset " + e.getLocation().getCharOffset() + " of " + line,
+          e);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
   private static IllegalArgumentException error(JsonParser p, String what, String line) {
-    return new IllegalArgumentException(what + " at offset " + p.currentTokenLocation().getCharOffset() + " of " + line);
+    return new IllegalArgumentException(
+        what + " at offset " + p.currentTokenLocation().getCharOffset() + " of " + line);
   }
 }

@@ -8,17 +8,18 @@ import java.util.Iterator;
 import java.util.NoSuchElementException;
 
 /**
- * {@code lazy}: whether a huge map runs in flat memory. Maps {@code x -> x} over 100,000,000 integers
- * (10,000,000 with {@code --quick}) on the default process pool, with default options. The input is an
- * {@link Iterable} that generates its integers as it is read, never a collection, so the map sees an
- * input of unknown length and must read it as results are consumed.
+ * {@code lazy}: whether a huge map runs in flat memory. Maps {@code x -> x} over 100,000,000
+ * integers (10,000,000 with {@code --quick}) on the default process pool, with default options. The
+ * input is an {@link Iterable} that generates its integers as it is read, never a collection, so
+ * the map sees an input of unknown length and must read it as results are consumed.
  *
- * <p>Reports the time and rate of the whole map, and the caller's heap in use after a full collection
- * when 10% and when 100% of the results have been consumed ({@code heap_mb_10}, {@code heap_mb_100},
- * in MiB); {@code flat} is whether the heap at 100% is at most 10% (or 2 MiB) above the heap at 10%,
- * that is, whether it did not grow with the input. (It may well be lower: at 10% the map's window of
- * chunks is in flight, at 100% it has drained.) {@code ahead_at_10} is how many items the map had read
- * beyond those consumed at the 10% mark. The collections are not timed. No Python row: before 3.14, {@code ProcessPoolExecutor.map} reads its whole input at once.
+ * <p>Reports the time and rate of the whole map, and the caller's heap in use after a full
+ * collection when 10% and when 100% of the results have been consumed ({@code heap_mb_10}, {@code
+ * heap_mb_100}, in MiB); {@code flat} is whether the heap at 100% is at most 10% (or 2 MiB) above
+ * the heap at 10%, that is, whether it did not grow with the input. (It may well be lower: at 10%
+ * the map's window of chunks is in flight, at 100% it has drained.) {@code ahead_at_10} is how many
+ * items the map had read beyond those consumed at the 10% mark. The collections are not timed. No
+ * Python row: before 3.14, {@code ProcessPoolExecutor.map} reads its whole input at once.
  */
 final class LazyMap {
   /** Below this, a difference in heap is collection noise, not growth. */

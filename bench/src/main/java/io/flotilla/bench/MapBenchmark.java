@@ -15,9 +15,9 @@ import java.util.function.ToLongFunction;
  * A function over a list of items, on each of several executors ("lanes"): a serial loop, and
  * {@code map} with default options on a pool. One row per lane, then the Python side's rows.
  *
- * <p>Per lane: {@code warmUps} untimed runs over the warm-up items, then {@code repetitions} timed runs
- * over the items; the row reports the median. A run consumes every result and folds it into an ordered
- * checksum; lanes that disagree make the run fail.
+ * <p>Per lane: {@code warmUps} untimed runs over the warm-up items, then {@code repetitions} timed
+ * runs over the items; the row reports the median. A run consumes every result and folds it into an
+ * ordered checksum; lanes that disagree make the run fail.
  *
  * <p>Configured fluently, then {@link #run(Session)} once. Not thread-safe.
  *
@@ -56,7 +56,9 @@ final class MapBenchmark<T, R> {
     /** N worker JVMs with that many threads each, for this workload only. */
     static Lane processes(int threadsPerWorker) {
       return new Lane(
-          "process", pools -> pools.processes(threadsPerWorker), Map.of("threads_per_worker", threadsPerWorker));
+          "process",
+          pools -> pools.processes(threadsPerWorker),
+          Map.of("threads_per_worker", threadsPerWorker));
     }
   }
 
@@ -116,10 +118,10 @@ final class MapBenchmark<T, R> {
   }
 
   /**
-   * Adds a run of the Python side after the Java lanes (skipped when there is no Python), with as many
-   * timed repetitions as the Java lanes. Python has no JIT to warm, and its worker processes are
-   * started before the clock: a full run gives it one untimed run (for first-use costs such as page
-   * faults) when the Java lanes have warm-ups, a quick run none.
+   * Adds a run of the Python side after the Java lanes (skipped when there is no Python), with as
+   * many timed repetitions as the Java lanes. Python has no JIT to warm, and its worker processes
+   * are started before the clock: a full run gives it one untimed run (for first-use costs such as
+   * page faults) when the Java lanes have warm-ups, a quick run none.
    *
    * @param args the script's arguments: the workload and its options, {@code --workers} included
    */
@@ -144,12 +146,18 @@ final class MapBenchmark<T, R> {
     String agreedBy = null;
     for (Lane lane : lanes) {
       PoolExecutor pool = lane.pool() == null ? null : lane.pool().apply(session.pools());
-      session.progress("%s: %s (%d items, %d timed runs)...", name, lane.executor(), items.size(), repetitions);
+      session.progress(
+          "%s: %s (%d items, %d timed runs)...", name, lane.executor(), items.size(), repetitions);
       Timing.Measured m =
           Timing.median(
-              warmUps, session.warmFor(), () -> runOnce(pool, warmUpItems), repetitions, () -> runOnce(pool, items));
+              warmUps,
+              session.warmFor(),
+              () -> runOnce(pool, warmUpItems),
+              repetitions,
+              () -> runOnce(pool, items));
       if (!m.consistent()) {
-        session.inconsistent(name, lane.executor() + " gave different results from one run to the next");
+        session.inconsistent(
+            name, lane.executor() + " gave different results from one run to the next");
       }
       if (agreed == null) {
         agreed = m.checksum();
@@ -167,7 +175,12 @@ final class MapBenchmark<T, R> {
       for (PythonRun run : pythonRuns) {
         List<String> args = new ArrayList<>(run.args());
         int warm = run.once() || session.quick() ? 0 : Math.min(warmUps, 1);
-        args.addAll(List.of("--reps", String.valueOf(run.once() ? 1 : repetitions), "--warmups", String.valueOf(warm)));
+        args.addAll(
+            List.of(
+                "--reps",
+                String.valueOf(run.once() ? 1 : repetitions),
+                "--warmups",
+                String.valueOf(warm)));
         session.progress("%s: python-process...", name);
         session.python().get().run(args, session::emit);
       }

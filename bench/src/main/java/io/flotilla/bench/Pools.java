@@ -15,12 +15,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The pools of one benchmark run, created on first use and ready before they are returned: every worker
- * JVM has started and answered, so no clock ever includes pool start-up (the {@code startup} workload
- * measures that separately, in a fresh JVM).
+ * The pools of one benchmark run, created on first use and ready before they are returned: every
+ * worker JVM has started and answered, so no clock ever includes pool start-up (the {@code startup}
+ * workload measures that separately, in a fresh JVM).
  *
- * <p>The default pools, {@code N} threads and {@code N} single-threaded worker JVMs, live for the whole
- * run; others (the download's wider pools) until {@link #closeExtras()}. Used by one thread at a time.
+ * <p>The default pools, {@code N} threads and {@code N} single-threaded worker JVMs, live for the
+ * whole run; others (the download's wider pools) until {@link #closeExtras()}. Used by one thread
+ * at a time.
  */
 final class Pools implements AutoCloseable {
   /** Long enough for a loaded 2-core machine to start a handful of JVMs. */
@@ -30,17 +31,23 @@ final class Pools implements AutoCloseable {
   private final Map<String, PoolExecutor> defaults = new LinkedHashMap<>();
   private final Map<String, PoolExecutor> extras = new LinkedHashMap<>();
 
-  /** @param workers N: threads of the default thread pool, worker JVMs of every process pool */
+  /**
+   * @param workers N: threads of the default thread pool, worker JVMs of every process pool
+   */
   Pools(int workers) {
     this.workers = workers;
   }
 
-  /** @return the default thread pool, of N threads */
+  /**
+   * @return the default thread pool, of N threads
+   */
   ThreadPool threads() {
     return threads(workers);
   }
 
-  /** @return a thread pool of that many threads */
+  /**
+   * @return a thread pool of that many threads
+   */
   ThreadPool threads(int threads) {
     Map<String, PoolExecutor> home = threads == workers ? defaults : extras;
     return (ThreadPool)
@@ -53,24 +60,33 @@ final class Pools implements AutoCloseable {
             });
   }
 
-  /** @return the default process pool: N worker JVMs of one thread each */
+  /**
+   * @return the default process pool: N worker JVMs of one thread each
+   */
   ProcessPool processes() {
     return processes(1);
   }
 
-  /** @return a pool of N worker JVMs with that many threads each */
+  /**
+   * @return a pool of N worker JVMs with that many threads each
+   */
   ProcessPool processes(int threadsPerWorker) {
     Map<String, PoolExecutor> home = threadsPerWorker == 1 ? defaults : extras;
     return (ProcessPool)
         home.computeIfAbsent(
             "processes:" + threadsPerWorker,
-            k -> ready(ProcessPool.builder().workers(workers).threadsPerWorker(threadsPerWorker).build()));
+            k ->
+                ready(
+                    ProcessPool.builder()
+                        .workers(workers)
+                        .threadsPerWorker(threadsPerWorker)
+                        .build()));
   }
 
   /**
-   * Waits until every worker JVM has run a task. Rounds of short sleeping tasks, one per worker thread,
-   * until each worker's pid has answered: a single task would return as soon as the first worker is
-   * up, and the others would still be starting when the clock starts.
+   * Waits until every worker JVM has run a task. Rounds of short sleeping tasks, one per worker
+   * thread, until each worker's pid has answered: a single task would return as soon as the first
+   * worker is up, and the others would still be starting when the clock starts.
    */
   private ProcessPool ready(ProcessPool pool) {
     SerializableCallable<Long> pid =
@@ -84,7 +100,12 @@ final class Pools implements AutoCloseable {
       while (answered.size() < pool.workers()) {
         if (System.nanoTime() > deadline) {
           throw new TimeoutException(
-              answered.size() + " of " + pool.workers() + " workers ready after " + READY_TIMEOUT_SECONDS + " s");
+              answered.size()
+                  + " of "
+                  + pool.workers()
+                  + " workers ready after "
+                  + READY_TIMEOUT_SECONDS
+                  + " s");
         }
         List<CompletableFuture<Long>> round = new ArrayList<>();
         for (int i = 0; i < pool.parallelism(); i++) {

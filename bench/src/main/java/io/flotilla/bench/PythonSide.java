@@ -17,14 +17,15 @@ import java.util.stream.Stream;
 
 /**
  * The Python half of the comparison: {@code flotilla_bench.py}, shipped in this jar, extracted to a
- * temporary directory and run in a fresh interpreter per workload. It prints result lines in the same
- * format as the Java side (see {@link Row}).
+ * temporary directory and run in a fresh interpreter per workload. It prints result lines in the
+ * same format as the Java side (see {@link Row}).
  *
  * <p>The interpreter is resolved once to its real executable ({@code sys.executable}), so that a
  * version manager's shim (pyenv's is a shell script) is not timed as part of Python's start-up.
  */
 final class PythonSide implements AutoCloseable {
   private static final String SCRIPT = "flotilla_bench.py";
+
   /** The slowest Python run, map1m at chunksize 1, takes minutes on two cores. */
   private static final Duration TIMEOUT = Duration.ofMinutes(30);
 
@@ -42,8 +43,8 @@ final class PythonSide implements AutoCloseable {
 
   /**
    * @param python the interpreter to use: a path, or a name looked up on the PATH
-   * @return the Python side, or empty (with the reason on stderr) if that interpreter cannot run the
-   *     script
+   * @return the Python side, or empty (with the reason on stderr) if that interpreter cannot run
+   *     the script
    */
   static Optional<PythonSide> find(String python) {
     Optional<String> found = onPath(python);
@@ -62,13 +63,20 @@ final class PythonSide implements AutoCloseable {
         Files.copy(in, script);
       }
       List<Row> about = new ArrayList<>();
-      FreshProcess.run(List.of(found.get(), script.toString(), "version"), Duration.ofSeconds(30), about::add);
+      FreshProcess.run(
+          List.of(found.get(), script.toString(), "version"), Duration.ofSeconds(30), about::add);
       if (about.isEmpty() || !(about.get(0).extras().get("executable") instanceof String exe)) {
         throw new IOException("its version command printed nothing");
       }
-      return Optional.of(new PythonSide(dir, script, exe, String.valueOf(about.get(0).extras().get("version"))));
+      return Optional.of(
+          new PythonSide(dir, script, exe, String.valueOf(about.get(0).extras().get("version"))));
     } catch (IOException | RuntimeException e) {
-      System.err.println("bench: " + found.get() + " cannot run the Python side (" + e.getMessage() + "): no python-process rows");
+      System.err.println(
+          "bench: "
+              + found.get()
+              + " cannot run the Python side ("
+              + e.getMessage()
+              + "): no python-process rows");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -92,12 +100,16 @@ final class PythonSide implements AutoCloseable {
     return Optional.empty();
   }
 
-  /** @return the interpreter's version, such as {@code 3.11.7} */
+  /**
+   * @return the interpreter's version, such as {@code 3.11.7}
+   */
   String version() {
     return version;
   }
 
-  /** @return the interpreter's real executable */
+  /**
+   * @return the interpreter's real executable
+   */
   String executable() {
     return executable;
   }
@@ -121,11 +133,14 @@ final class PythonSide implements AutoCloseable {
    * @throws IOException if Python fails; its traceback is on stderr
    * @throws InterruptedException if interrupted; the interpreter is killed
    */
-  FreshProcess.Output run(List<String> args, Consumer<Row> onRow) throws IOException, InterruptedException {
+  FreshProcess.Output run(List<String> args, Consumer<Row> onRow)
+      throws IOException, InterruptedException {
     return FreshProcess.run(command(args), TIMEOUT, onRow);
   }
 
-  /** @return whether Dask's {@code distributed} can be imported, for the optional python-dask rows */
+  /**
+   * @return whether Dask's {@code distributed} can be imported, for the optional python-dask rows
+   */
   boolean hasDask() {
     try {
       Process p =

@@ -9,11 +9,11 @@ import java.util.StringJoiner;
 /**
  * The table printed at the end of a run that is not {@code --json}: one line per row, with a ratio.
  *
- * <p>The ratio of a {@code thread} or {@code process} row is its speed-up over the {@code serial} row
- * of the same workload. The ratio of a Python row says how many times better Flotilla's {@code process}
- * row of the same workload is than it (above 1: Flotilla better), on the workload's own measure: the
- * median latency where there is one, otherwise the rate of items, otherwise the resident memory,
- * otherwise the time.
+ * <p>The ratio of a {@code thread} or {@code process} row is its speed-up over the {@code serial}
+ * row of the same workload. The ratio of a Python row says how many times better Flotilla's {@code
+ * process} row of the same workload is than it (above 1: Flotilla better), on the workload's own
+ * measure: the median latency where there is one, otherwise the rate of items, otherwise the
+ * resident memory, otherwise the time.
  */
 final class Report {
   private static final String FORMAT = "%-16s %-15s %7s %9s %9s %9s %9s %9s %7s %9s  %s%n";
@@ -24,7 +24,17 @@ final class Report {
     out.printf(
         Locale.ROOT,
         FORMAT,
-        "workload", "executor", "workers", "items", "seconds", "items/s", "p50 µs", "p99 µs", "rss MB", "ratio", "notes");
+        "workload",
+        "executor",
+        "workers",
+        "items",
+        "seconds",
+        "items/s",
+        "p50 µs",
+        "p99 µs",
+        "rss MB",
+        "ratio",
+        "notes");
     for (Row r : rows) {
       out.printf(
           Locale.ROOT,
@@ -37,17 +47,24 @@ final class Report {
           rate(r.number(Row.ITEMS_PER_S)),
           micros(r.number(Row.P50_US)),
           micros(r.number(Row.P99_US)),
-          r.number(Row.RSS_MB) == null ? "" : String.format(Locale.ROOT, "%.1f", r.number(Row.RSS_MB)),
+          r.number(Row.RSS_MB) == null
+              ? ""
+              : String.format(Locale.ROOT, "%.1f", r.number(Row.RSS_MB)),
           ratio(r, rows),
           notes(r));
     }
     out.println();
-    out.println("ratio: thread/process rows: speed-up over the serial row; python rows: how many times better");
-    out.println("Flotilla's process row is (p50 latency, else items/s, else RSS, else seconds; >1: Flotilla better).");
-    out.println("Medians of timed runs after untimed warm-ups, on pools started beforehand (startup: fresh callers).");
+    out.println(
+        "ratio: thread/process rows: speed-up over the serial row; python rows: how many times better");
+    out.println(
+        "Flotilla's process row is (p50 latency, else items/s, else RSS, else seconds; >1: Flotilla better).");
+    out.println(
+        "Medians of timed runs after untimed warm-ups, on pools started beforehand (startup: fresh callers).");
   }
 
-  /** @return the ratio column's text for this row; empty when there is nothing to compare with */
+  /**
+   * @return the ratio column's text for this row; empty when there is nothing to compare with
+   */
   static String ratio(Row r, List<Row> rows) {
     String executor = r.executor();
     if (executor.startsWith("python-")) {
@@ -65,7 +82,9 @@ final class Report {
     return String.format(Locale.ROOT, "%.2fx", serial.number(Row.SECONDS) / r.number(Row.SECONDS));
   }
 
-  /** How many times better {@code flotilla} is than {@code python}, on the first measure both have. */
+  /**
+   * How many times better {@code flotilla} is than {@code python}, on the first measure both have.
+   */
   private static Double timesBetter(Row flotilla, Row python) {
     if (both(flotilla, python, Row.P50_US)) {
       return python.number(Row.P50_US) / flotilla.number(Row.P50_US);
@@ -101,7 +120,8 @@ final class Report {
     StringJoiner notes = new StringJoiner(" ");
     for (Map.Entry<String, Object> e : r.extras().entrySet()) {
       Object v = e.getValue();
-      String text = v instanceof Double d ? String.format(Locale.ROOT, "%.1f", d) : String.valueOf(v);
+      String text =
+          v instanceof Double d ? String.format(Locale.ROOT, "%.1f", d) : String.valueOf(v);
       notes.add(e.getKey() + "=" + text);
     }
     return notes.toString();

@@ -9,14 +9,16 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * What one task costs when it does nothing: the pool's own overhead, on the default thread pool, the
- * default process pool and Python's {@code ProcessPoolExecutor} with the same number of workers.
+ * What one task costs when it does nothing: the pool's own overhead, on the default thread pool,
+ * the default process pool and Python's {@code ProcessPoolExecutor} with the same number of
+ * workers.
  *
  * <ul>
- *   <li>{@code submit}: submit n no-op tasks back to back, then wait for all; {@code items_per_s} is
- *       tasks per second. Median of the timed repetitions, after one untimed round of n/5.
+ *   <li>{@code submit}: submit n no-op tasks back to back, then wait for all; {@code items_per_s}
+ *       is tasks per second. Median of the timed repetitions, after one untimed round of n/5.
  *   <li>{@code latency}: n times, submit one no-op task and wait for its result before the next;
- *       {@code p50_us} and {@code p99_us} are percentiles of those round trips, after n/10 untimed ones.
+ *       {@code p50_us} and {@code p99_us} are percentiles of those round trips, after n/10 untimed
+ *       ones.
  * </ul>
  */
 final class RoundTrips {
@@ -46,7 +48,8 @@ final class RoundTrips {
     for (PoolExecutor pool : pools(s)) {
       s.progress("submit: %s (%d tasks, %d timed runs)...", executor(pool), n, repetitions);
       Timing.Measured m =
-          Timing.median(1, s.warmFor(), () -> submitAll(pool, n / 5), repetitions, () -> submitAll(pool, n));
+          Timing.median(
+              1, s.warmFor(), () -> submitAll(pool, n / 5), repetitions, () -> submitAll(pool, n));
       s.emit(Row.of("submit", executor(pool), pool.workers()).items(n).seconds(m.seconds()));
     }
     if (s.python().isPresent()) {
@@ -94,8 +97,14 @@ final class RoundTrips {
   }
 
   private static List<String> args(Session s, String workload, int items, Object... more) {
-    List<String> args = new ArrayList<>(
-        List.of(workload, "--workers", String.valueOf(s.workers()), "--items", String.valueOf(items)));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                workload,
+                "--workers",
+                String.valueOf(s.workers()),
+                "--items",
+                String.valueOf(items)));
     for (Object o : more) {
       args.add(String.valueOf(o));
     }

@@ -7,9 +7,9 @@ import java.util.Objects;
 
 /**
  * One measurement: one workload on one executor, printed as one JSON line. The standard fields come
- * first, in this order, and only those that apply: {@code workload, executor, workers, items, seconds,
- * items_per_s, p50_us, p99_us, rss_mb}; a workload's own fields (such as {@code mb_per_s} or
- * {@code chunksize}) follow them.
+ * first, in this order, and only those that apply: {@code workload, executor, workers, items,
+ * seconds, items_per_s, p50_us, p99_us, rss_mb}; a workload's own fields (such as {@code mb_per_s}
+ * or {@code chunksize}) follow them.
  *
  * <p>Mutable while a benchmark fills it in, then only read. Not thread-safe.
  */
@@ -112,19 +112,25 @@ final class Row {
     return (String) fields.get(EXECUTOR);
   }
 
-  /** @return the field as a number, or {@code null} if the row does not have it */
+  /**
+   * @return the field as a number, or {@code null} if the row does not have it
+   */
   Double number(String key) {
     return fields.get(key) instanceof Number n ? n.doubleValue() : null;
   }
 
-  /** @return the workload's own fields, in the order they were added */
+  /**
+   * @return the workload's own fields, in the order they were added
+   */
   Map<String, Object> extras() {
     Map<String, Object> extras = new LinkedHashMap<>(fields);
     extras.keySet().removeAll(STANDARD);
     return extras;
   }
 
-  /** @return the row as one JSON line: standard fields first, then the workload's own */
+  /**
+   * @return the row as one JSON line: standard fields first, then the workload's own
+   */
   String toJson() {
     Map<String, Object> ordered = new LinkedHashMap<>();
     for (String key : STANDARD) {

@@ -4,11 +4,15 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Resident set sizes from Linux's {@code /proc}: what a process costs in memory actually touched. */
+/**
+ * Resident set sizes from Linux's {@code /proc}: what a process costs in memory actually touched.
+ */
 final class Rss {
   private Rss() {}
 
-  /** @return whether this system has {@code /proc/<pid>/status} */
+  /**
+   * @return whether this system has {@code /proc/<pid>/status}
+   */
   static boolean available() {
     return Files.isReadable(Path.of("/proc/self/status"));
   }

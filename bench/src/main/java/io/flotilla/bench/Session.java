@@ -39,7 +39,9 @@ final class Session {
     return quick;
   }
 
-  /** @return {@code full}, or {@code quick} in a {@code --quick} run */
+  /**
+   * @return {@code full}, or {@code quick} in a {@code --quick} run
+   */
   int size(int full, int quick) {
     return this.quick ? quick : full;
   }
@@ -49,11 +51,11 @@ final class Session {
   }
 
   /**
-   * @return the least time a JVM lane spends in untimed warm-up runs before it is timed: long enough for
-   *     the JIT to compile the hot path in the caller and in the worker JVMs: three JVMs compiling on two
-   *     cores take 10 to 20 seconds of no-op round trips to reach their steady pace (a single short
-   *     warm-up run left submit at a third of it); Python lanes have no JIT and get one run. A quick
-   *     run is an overview, not a measurement, and does without
+   * @return the least time a JVM lane spends in untimed warm-up runs before it is timed: long
+   *     enough for the JIT to compile the hot path in the caller and in the worker JVMs: three JVMs
+   *     compiling on two cores take 10 to 20 seconds of no-op round trips to reach their steady
+   *     pace (a single short warm-up run left submit at a third of it); Python lanes have no JIT
+   *     and get one run. A quick run is an overview, not a measurement, and does without
    */
   java.time.Duration warmFor() {
     return quick ? java.time.Duration.ZERO : java.time.Duration.ofSeconds(10);
@@ -80,10 +82,13 @@ final class Session {
   /** Records that executors computed different results for the same workload: the run will fail. */
   void inconsistent(String workload, String detail) {
     inconsistent = true;
-    progress("%s: executors computed different results (%s): a bug, please report it", workload, detail);
+    progress(
+        "%s: executors computed different results (%s): a bug, please report it", workload, detail);
   }
 
-  /** @return whether any workload gave different results on different executors */
+  /**
+   * @return whether any workload gave different results on different executors
+   */
   boolean anyInconsistent() {
     return inconsistent;
   }
@@ -103,8 +108,9 @@ final class Session {
   /**
    * The same, with a class data archive of its own instead of this JVM's.
    *
-   * @param sharing {@code -XX:SharedArchiveFile=...} or {@code -XX:ArchiveClassesAtExit=...}, or null
-   *     to inherit this JVM's archive (never its writing of one: a child must not write it too)
+   * @param sharing {@code -XX:SharedArchiveFile=...} or {@code -XX:ArchiveClassesAtExit=...}, or
+   *     null to inherit this JVM's archive (never its writing of one: a child must not write it
+   *     too)
    * @param mainClass the class to run
    * @param args its arguments
    * @return the command line
@@ -128,5 +134,4 @@ final class Session {
     command.addAll(List.of(args));
     return command;
   }
-
 }

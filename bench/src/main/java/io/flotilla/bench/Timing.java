@@ -7,7 +7,10 @@ import java.util.Arrays;
 final class Timing {
   private Timing() {}
 
-  /** One run of a workload; returns a checksum of what it computed, so that executors can be compared. */
+  /**
+   * One run of a workload; returns a checksum of what it computed, so that executors can be
+   * compared.
+   */
   @FunctionalInterface
   interface Run {
     long run() throws Exception;
@@ -23,8 +26,8 @@ final class Timing {
   record Measured(double seconds, long checksum, boolean consistent) {}
 
   /**
-   * Runs {@code warmUp} untimed, {@code warmUps} times and for at least {@code warmFor}, then {@code run}
-   * {@code repetitions} times timed.
+   * Runs {@code warmUp} untimed, {@code warmUps} times and for at least {@code warmFor}, then
+   * {@code run} {@code repetitions} times timed.
    *
    * @param warmUps untimed runs first, so that the JIT has compiled the path in every JVM involved
    * @param warmFor the least time to spend in untimed runs: a fast workload's single warm-up run is
@@ -41,7 +44,9 @@ final class Timing {
       throw new IllegalArgumentException("repetitions must be at least 1, was " + repetitions);
     }
     long warmStart = System.nanoTime();
-    for (int i = 0; i < warmUps || (warmUps > 0 && System.nanoTime() - warmStart < warmFor.toNanos()); i++) {
+    for (int i = 0;
+        i < warmUps || (warmUps > 0 && System.nanoTime() - warmStart < warmFor.toNanos());
+        i++) {
       warmUp.run();
     }
     double[] seconds = new double[repetitions];
@@ -57,7 +62,9 @@ final class Timing {
     return new Measured(median(seconds), checksum, consistent);
   }
 
-  /** @return the median; the mean of the middle two for an even count */
+  /**
+   * @return the median; the mean of the middle two for an even count
+   */
   static double median(double[] values) {
     double[] sorted = values.clone();
     Arrays.sort(sorted);

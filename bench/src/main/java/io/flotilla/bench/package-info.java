@@ -1,8 +1,8 @@
 /**
- * {@code flotilla bench}: end-to-end measurements of Flotilla against a serial loop, a thread pool and
- * Python's {@code ProcessPoolExecutor}, on the same workloads (the seed articles' and the extremes of
- * the pool: a million trivial items, large results, start-up). The command is
- * {@link io.flotilla.bench.BenchCommand}; everything else is package-private.
+ * {@code flotilla bench}: end-to-end measurements of Flotilla against a serial loop, a thread pool
+ * and Python's {@code ProcessPoolExecutor}, on the same workloads (the seed articles' and the
+ * extremes of the pool: a million trivial items, large results, start-up). The command is {@link
+ * io.flotilla.bench.BenchCommand}; everything else is package-private.
  *
  * <pre>
  * BenchCommand ── options, --only ──► Catalog: each workload's sizes, warm-ups, repetitions

@@ -10,7 +10,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
 
-/** {@code flotilla bench} end to end, on real worker JVMs, without Python (see {@link PythonSideTest}). */
+/**
+ * {@code flotilla bench} end to end, on real worker JVMs, without Python (see {@link
+ * PythonSideTest}).
+ */
 @Timeout(300)
 class BenchCommandTest {
   private record Result(int status, List<Row> rows) {}
@@ -46,12 +49,14 @@ class BenchCommandTest {
 
   @Test
   void freshCallersReportStartupAndIdleMemory() {
-    Result r = bench("--quick", "--json", "--python", "none", "--workers", "2", "--only", "rss,startup");
+    Result r =
+        bench("--quick", "--json", "--python", "none", "--workers", "2", "--only", "rss,startup");
     assertThat(r.status()).isZero();
     assertThat(r.rows())
         .extracting(Row::workload)
         .containsExactly("startup", "startup-total", "rss-worker", "rss-coordinator");
-    assertThat(r.rows().get(1).number(Row.SECONDS)).isGreaterThan(r.rows().get(0).number(Row.SECONDS));
+    assertThat(r.rows().get(1).number(Row.SECONDS))
+        .isGreaterThan(r.rows().get(0).number(Row.SECONDS));
     assertThat(r.rows().get(2).number(Row.RSS_MB)).isPositive();
   }
 

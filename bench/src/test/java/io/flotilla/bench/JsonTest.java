@@ -26,7 +26,8 @@ class JsonTest {
   @Test
   void parsesWhatItWritesAndWhatPythonPrints() {
     Map<String, Object> parsed =
-        Json.parse("{\"workload\": \"map1m\", \"workers\": 2, \"seconds\": 0.813, \"p\": 1e-3, \"x\": null, \"ok\": false}");
+        Json.parse(
+            "{\"workload\": \"map1m\", \"workers\": 2, \"seconds\": 0.813, \"p\": 1e-3, \"x\": null, \"ok\": false}");
     assertThat(parsed)
         .containsEntry("workload", "map1m")
         .containsEntry("workers", 2L)
@@ -62,15 +63,25 @@ class JsonTest {
 
   @Test
   void rejectsWhatIsNotAFlatObject() {
-    assertThatThrownBy(() -> Json.parse("{\"a\":{\"b\":1}}")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("offset 5");
-    assertThatThrownBy(() -> Json.parse("{\"a\":1}{\"b\":2}")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Json.parse("{\"a\":{\"b\":1}}"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("offset 5");
+    assertThatThrownBy(() -> Json.parse("{\"a\":1}{\"b\":2}"))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> Json.parse("[1]")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> Json.parse("{\"a\":NaN}")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> Json.parse("{\"a\":99999999999999999999}")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> Json.parse("{\"a\":[1]}")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("offset 5");
-    assertThatThrownBy(() -> Json.parse("{\"a\":1} x")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Json.parse("{\"a\":NaN}"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Json.parse("{\"a\":99999999999999999999}"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Json.parse("{\"a\":[1]}"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("offset 5");
+    assertThatThrownBy(() -> Json.parse("{\"a\":1} x"))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> Json.parse("{\"a\":1")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> Json.write(Map.of("a", Double.NaN))).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> Json.write(Map.of("a", new int[0]))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Json.write(Map.of("a", Double.NaN)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Json.write(Map.of("a", new int[0])))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

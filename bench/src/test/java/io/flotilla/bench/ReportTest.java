@@ -12,14 +12,25 @@ class ReportTest {
   private final Row serial = Row.of("hash", "serial", 1).items(20).seconds(3.0);
   private final Row process = Row.of("hash", "process", 2).items(20).seconds(1.5);
   private final Row python = Row.of("hash", "python-process", 2).items(20).seconds(1.2);
-  private final Row latencyProcess = Row.of("latency", "process", 2).items(100).seconds(0.1).latency(300, 900);
-  private final Row latencyPython = Row.of("latency", "python-process", 2).items(100).seconds(0.02).latency(150, 300);
+  private final Row latencyProcess =
+      Row.of("latency", "process", 2).items(100).seconds(0.1).latency(300, 900);
+  private final Row latencyPython =
+      Row.of("latency", "python-process", 2).items(100).seconds(0.02).latency(150, 300);
   private final Row rssProcess = Row.of("rss-worker", "process", 2).rssMb(40);
   private final Row rssPython = Row.of("rss-worker", "python-process", 2).rssMb(20);
   private final Row startup = Row.of("startup", "process", 2).seconds(0.5);
   private final Row startupPython = Row.of("startup", "python-process", 2).seconds(0.05);
   private final List<Row> rows =
-      List.of(serial, process, python, latencyProcess, latencyPython, rssProcess, rssPython, startup, startupPython);
+      List.of(
+          serial,
+          process,
+          python,
+          latencyProcess,
+          latencyPython,
+          rssProcess,
+          rssPython,
+          startup,
+          startupPython);
 
   @Test
   void poolRowsAreComparedWithTheSerialLoop() {
@@ -40,7 +51,9 @@ class ReportTest {
   @Test
   void tableHasAHeaderALinePerRowAndTheWorkloadsOwnFieldsAsNotes() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    Report.print(new PrintStream(bytes, true, StandardCharsets.UTF_8), List.of(serial, python.put("chunksize", 1L)));
+    Report.print(
+        new PrintStream(bytes, true, StandardCharsets.UTF_8),
+        List.of(serial, python.put("chunksize", 1L)));
     List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
     assertThat(lines.get(0)).startsWith("workload").contains("items/s", "p50 µs", "ratio");
     assertThat(lines.get(1)).startsWith("hash").contains("serial", "3.00", "1.00x");

@@ -19,7 +19,8 @@ class RowTest {
   @Test
   void fieldsThatDoNotApplyAreLeftOut() {
     assertThat(Row.of("rss-worker", "process", 2).rssMb(41.5).toJson())
-        .isEqualTo("{\"workload\":\"rss-worker\",\"executor\":\"process\",\"workers\":2,\"rss_mb\":41.5}");
+        .isEqualTo(
+            "{\"workload\":\"rss-worker\",\"executor\":\"process\",\"workers\":2,\"rss_mb\":41.5}");
     assertThat(Row.of("latency", "thread", 2).items(10).seconds(0.5).latency(16, 184).toJson())
         .contains("\"p50_us\":16,\"p99_us\":184");
   }
@@ -40,7 +41,9 @@ class RowTest {
 
   @Test
   void refusesLinesThatAreNotResultsAndStandardKeysAsExtras() {
-    assertThatThrownBy(() -> Row.parse("{\"workload\":\"x\"}")).hasMessageContaining("no workload or executor");
-    assertThatThrownBy(() -> Row.of("x", "serial", 1).put("seconds", 1.0)).hasMessageContaining("standard field");
+    assertThatThrownBy(() -> Row.parse("{\"workload\":\"x\"}"))
+        .hasMessageContaining("no workload or executor");
+    assertThatThrownBy(() -> Row.of("x", "serial", 1).put("seconds", 1.0))
+        .hasMessageContaining("standard field");
   }
 }

@@ -28,15 +28,22 @@ class TimingTest {
   void warmUpsAreUntimedAndChecksumsCompared() throws Exception {
     AtomicInteger warm = new AtomicInteger();
     AtomicInteger timed = new AtomicInteger();
-    Timing.Measured same = Timing.median(2, Duration.ZERO, () -> warm.incrementAndGet(), 3, () -> {
-      timed.incrementAndGet();
-      return 42;
-    });
+    Timing.Measured same =
+        Timing.median(
+            2,
+            Duration.ZERO,
+            () -> warm.incrementAndGet(),
+            3,
+            () -> {
+              timed.incrementAndGet();
+              return 42;
+            });
     assertThat(warm).hasValue(2);
     assertThat(timed).hasValue(3);
     assertThat(same.checksum()).isEqualTo(42);
     assertThat(same.consistent()).isTrue();
-    assertThat(Timing.median(0, Duration.ZERO, () -> 0, 2, timed::incrementAndGet).consistent()).isFalse();
+    assertThat(Timing.median(0, Duration.ZERO, () -> 0, 2, timed::incrementAndGet).consistent())
+        .isFalse();
   }
 
   @Test

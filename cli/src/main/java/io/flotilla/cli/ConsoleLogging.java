@@ -11,11 +11,10 @@ import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.spi.ContextAwareBase;
 
 /**
- * The command line's logging: warnings and errors on stderr, one line each, and a coordinator server's
- * news. Set up in code rather than
- * by a {@code logback.xml}, whose parsing cost a quarter of a second of CPU at every start, measured
- * here, while the pool's workers boot on the same two cores. A file named by
- * {@code -Dlogback.configurationFile} still takes over.
+ * The command line's logging: warnings and errors on stderr, one line each, and a coordinator
+ * server's news. Set up in code rather than by a {@code logback.xml}, whose parsing cost a quarter
+ * of a second of CPU at every start, measured here, while the pool's workers boot on the same two
+ * cores. A file named by {@code -Dlogback.configurationFile} still takes over.
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
 public final class ConsoleLogging extends ContextAwareBase implements Configurator {
@@ -43,12 +42,14 @@ public final class ConsoleLogging extends ContextAwareBase implements Configurat
     Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
     root.setLevel(Level.WARN);
     root.addAppender(stderr);
-    // A coordinator server's comings and goings (clients, workers joining and lost) are its log, and a
+    // A coordinator server's comings and goings (clients, workers joining and lost) are its log,
+    // and a
     // joined worker's or either command's stopping theirs.
     context.getLogger("io.flotilla.internal.server").setLevel(Level.INFO);
     context.getLogger("io.flotilla.internal.worker").setLevel(Level.INFO);
     context.getLogger("io.flotilla.cli.cluster").setLevel(Level.INFO);
-    // Pekko's transport warns of every connection a departed member leaves broken, several lines per
+    // Pekko's transport warns of every connection a departed member leaves broken, several lines
+    // per
     // departure; the cluster's own account of who left (and Flotilla's) says it once.
     context.getLogger("org.apache.pekko.stream.Materializer").setLevel(Level.ERROR);
     context.getLogger("org.apache.pekko.remote.artery.compress").setLevel(Level.ERROR);

@@ -35,10 +35,12 @@ import picocli.CommandLine.Command;
     })
 public final class Main implements Runnable {
   /**
-   * gRPC logs through java.util.logging, and warns about every stream a killed worker leaves half-written:
-   * expected news for a pool that replaces workers. Held here because JUL keeps loggers weakly.
+   * gRPC logs through java.util.logging, and warns about every stream a killed worker leaves
+   * half-written: expected news for a pool that replaces workers. Held here because JUL keeps
+   * loggers weakly.
    */
-  private static final java.util.logging.Logger GRPC_LOG = java.util.logging.Logger.getLogger("io.grpc");
+  private static final java.util.logging.Logger GRPC_LOG =
+      java.util.logging.Logger.getLogger("io.grpc");
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -51,12 +53,17 @@ public final class Main implements Runnable {
     GRPC_LOG.setLevel(java.util.logging.Level.SEVERE);
     System.exit(
         new CommandLine(new Main())
-            // A value the options could not catch (an address that is no host:port, a file that cannot
-            // be read) is a wrong command line: its message, and exit 2, as picocli does for the rest.
+            // A value the options could not catch (an address that is no host:port, a file that
+            // cannot
+            // be read) is a wrong command line: its message, and exit 2, as picocli does for the
+            // rest.
             .setExecutionExceptionHandler(
                 (e, command, parsed) -> {
-                  if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException) {
-                    command.getErr().println("flotilla " + command.getCommandName() + ": " + e.getMessage());
+                  if (e instanceof IllegalArgumentException
+                      || e instanceof java.io.UncheckedIOException) {
+                    command
+                        .getErr()
+                        .println("flotilla " + command.getCommandName() + ": " + e.getMessage());
                     return 2;
                   }
                   throw e;

@@ -11,10 +11,10 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 /**
- * Every command's {@code --help}, rendered as a user sees it on an 80-column terminal. Picocli wraps
- * each description string as a paragraph, so a sentence written over several strings comes out broken
- * wherever the source's lines ended ("... and workers" / "join it ..."); these checks catch that, and
- * lines too long for the terminal.
+ * Every command's {@code --help}, rendered as a user sees it on an 80-column terminal. Picocli
+ * wraps each description string as a paragraph, so a sentence written over several strings comes
+ * out broken wherever the source's lines ended ("... and workers" / "join it ..."); these checks
+ * catch that, and lines too long for the terminal.
  */
 class HelpTextTest {
   private static final int WIDTH = 80;
@@ -38,7 +38,12 @@ class HelpTextTest {
   void everyCommandIsRendered() {
     assertThat(HELP)
         .containsKeys(
-            "flotilla", "flotilla demo", "flotilla bench", "flotilla coordinator", "flotilla worker", "flotilla submit");
+            "flotilla",
+            "flotilla demo",
+            "flotilla bench",
+            "flotilla coordinator",
+            "flotilla worker",
+            "flotilla submit");
   }
 
   @Test
@@ -46,7 +51,9 @@ class HelpTextTest {
     List<String> tooLong = new ArrayList<>();
     HELP.forEach(
         (name, help) ->
-            help.lines().filter(l -> l.length() > WIDTH).forEach(l -> tooLong.add(name + ": " + l)));
+            help.lines()
+                .filter(l -> l.length() > WIDTH)
+                .forEach(l -> tooLong.add(name + ": " + l)));
     assertThat(tooLong).isEmpty();
   }
 
@@ -71,7 +78,8 @@ class HelpTextTest {
             }
             String word = next.split(" ", 2)[0];
             // Picocli fills a line to one column short of the width.
-            if (Character.isLowerCase(next.charAt(0)) && line.length() + 1 + word.length() < WIDTH) {
+            if (Character.isLowerCase(next.charAt(0))
+                && line.length() + 1 + word.length() < WIDTH) {
               broken.add(name + ": \"" + line.strip() + "\" / \"" + next + "\"");
             }
           }
@@ -79,7 +87,9 @@ class HelpTextTest {
     assertThat(broken).isEmpty();
   }
 
-  /** The command list shows each command's first description string: it must be a whole sentence. */
+  /**
+   * The command list shows each command's first description string: it must be a whole sentence.
+   */
   @Test
   void eachCommandInTheListIsSummedUpInASentence() {
     List<String> cut = new ArrayList<>();
@@ -108,22 +118,27 @@ class HelpTextTest {
   }
 
   /**
-   * Every command that reads the cluster secret, as a client (the demo's --connect, the job commands,
-   * for which it is also a token) or as a server, says both ways of giving it.
+   * Every command that reads the cluster secret, as a client (the demo's --connect, the job
+   * commands, for which it is also a token) or as a server, says both ways of giving it.
    */
   @Test
   void commandsThatReadTheSecretNameBothVariables() {
     for (String name :
-        List.of("demo", "coordinator", "worker", "functions", "submit", "status", "attach", "cancel")) {
+        List.of(
+            "demo", "coordinator", "worker", "functions", "submit", "status", "attach", "cancel")) {
       String help = HELP.get("flotilla " + name);
-      assertThat(help).as(name).containsPattern("FLOTILLA_SECRET\\b").contains("FLOTILLA_SECRET_FILE");
+      assertThat(help)
+          .as(name)
+          .containsPattern("FLOTILLA_SECRET\\b")
+          .contains("FLOTILLA_SECRET_FILE");
     }
   }
 
   /** Help speaks of the product, never of the project's tracker. */
   @Test
   void noHelpNamesAnIssue() {
-    HELP.forEach((name, help) -> assertThat(help).as(name).doesNotContainPattern("(?i)\\bissues?\\b|#\\d"));
+    HELP.forEach(
+        (name, help) -> assertThat(help).as(name).doesNotContainPattern("(?i)\\bissues?\\b|#\\d"));
   }
 
   private static boolean endsSentence(String line) {

@@ -20,32 +20,37 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * The cost, per item, of turning a chunk into an {@link ItemBatch} and back with {@link Codec}: what the
- * caller pays on its own thread for every fresh chunk of a map ({@code ProcessBackend.run} encodes with
- * {@link Codec.BatchWriter}), what a worker pays before running it, and, in the other direction, what a
- * worker pays for its results and the caller for reading them ({@code RemoteOutcome} decodes with
- * {@link Codec.BatchReader}).
+ * The cost, per item, of turning a chunk into an {@link ItemBatch} and back with {@link Codec}:
+ * what the caller pays on its own thread for every fresh chunk of a map ({@code ProcessBackend.run}
+ * encodes with {@link Codec.BatchWriter}), what a worker pays before running it, and, in the other
+ * direction, what a worker pays for its results and the caller for reading them ({@code
+ * RemoteOutcome} decodes with {@link Codec.BatchReader}).
  *
- * <p>Why: for a cheap function this is most of the caller's CPU time per item, so it bounds how many
- * items per second one caller can feed to any number of workers. Two chunk sizes show whether the cost
- * is per item (flat) or per chunk (falling with size). Boxed {@code Integer}s, a typical map input,
- * cost Kryo little beyond the class tag; short {@code String}s are a typical key; a capturing lambda is what
- * every {@code submit} sends, and its encode and decode (Kryo's {@code ClosureSerializer} going through
- * {@code SerializedLambda}) dominate a submitted task's own payload cost.
+ * <p>Why: for a cheap function this is most of the caller's CPU time per item, so it bounds how
+ * many items per second one caller can feed to any number of workers. Two chunk sizes show whether
+ * the cost is per item (flat) or per chunk (falling with size). Boxed {@code Integer}s, a typical
+ * map input, cost Kryo little beyond the class tag; short {@code String}s are a typical key; a
+ * capturing lambda is what every {@code submit} sends, and its encode and decode (Kryo's {@code
+ * ClosureSerializer} going through {@code SerializedLambda}) dominate a submitted task's own
+ * payload cost.
  *
  * <p>Each score is nanoseconds per item ({@link OperationsPerInvocation}), except {@link
  * #lambdaTaskRoundTrip}, which is per task. The chunk, its batch and the codec are built once; the
- * batch's byte copy and the writer's buffer growth are part of what is measured, as they are per chunk
- * in the pool.
+ * batch's byte copy and the writer's buffer growth are part of what is measured, as they are per
+ * chunk in the pool.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-// The pool's JVMs run with this opening (without it Kryo reaches lambdas by a fallback path), and every
+// The pool's JVMs run with this opening (without it Kryo reaches lambdas by a fallback path), and
+// every
 // benchmark here with a small, fixed heap: see the package documentation.
 @Fork(
     value = 1,
     jvmArgsAppend = {
-      "--add-opens", "java.base/java.lang.invoke=ALL-UNNAMED", "-Xms256m", "-Xmx256m"
+      "--add-opens",
+      "java.base/java.lang.invoke=ALL-UNNAMED",
+      "-Xms256m",
+      "-Xmx256m"
     })
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 4, time = 1)
@@ -96,21 +101,27 @@ public class CodecBenchmark {
     return () -> n * n;
   }
 
-  /** @return 1,000 boxed Integers encoded, per item */
+  /**
+   * @return 1,000 boxed Integers encoded, per item
+   */
   @Benchmark
   @OperationsPerInvocation(SMALL)
   public ItemBatch encodeIntegers1k() {
     return encode(integersSmall);
   }
 
-  /** @return 10,000 boxed Integers encoded, per item */
+  /**
+   * @return 10,000 boxed Integers encoded, per item
+   */
   @Benchmark
   @OperationsPerInvocation(LARGE)
   public ItemBatch encodeIntegers10k() {
     return encode(integersLarge);
   }
 
-  /** @return 1,000 short Strings encoded, per item */
+  /**
+   * @return 1,000 short Strings encoded, per item
+   */
   @Benchmark
   @OperationsPerInvocation(SMALL)
   public ItemBatch encodeStrings1k() {

@@ -25,25 +25,29 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * Items per second through {@link MapRun}, the machinery behind {@code map} and {@code mapUnordered},
- * when chunks complete out of order: reading the input into chunks, keeping the window, matching each
- * outcome to its chunk, holding results back until every earlier chunk is done, and handing them to the
- * consumer one by one. One operation is one item, from the input to the consumer.
+ * Items per second through {@link MapRun}, the machinery behind {@code map} and {@code
+ * mapUnordered}, when chunks complete out of order: reading the input into chunks, keeping the
+ * window, matching each outcome to its chunk, holding results back until every earlier chunk is
+ * done, and handing them to the consumer one by one. One operation is one item, from the input to
+ * the consumer.
  *
- * <p>Why: this runs on the caller's thread for every item of every map, whatever the backend, so it is a
- * floor under the per-item cost of a map of trivial items. With one item per chunk the per-chunk
- * bookkeeping dominates; with 1,024 the per-item path does. {@code ordered=false} ({@code
+ * <p>Why: this runs on the caller's thread for every item of every map, whatever the backend, so it
+ * is a floor under the per-item cost of a map of trivial items. With one item per chunk the
+ * per-chunk bookkeeping dominates; with 1,024 the per-item path does. {@code ordered=false} ({@code
  * mapUnordered}) is the baseline that the reordering is measured against.
  *
- * <p>The backend runs no function and crosses no thread: the outcome of a chunk is its own items. It
- * holds the chunks of each full window and completes them in reverse, so that the chunk the consumer
- * waits for is always the last of its window to arrive, the worst order for an ordered map. The input
- * is a whole number of windows, so every chunk is completed and the consumer never waits.
+ * <p>The backend runs no function and crosses no thread: the outcome of a chunk is its own items.
+ * It holds the chunks of each full window and completes them in reverse, so that the chunk the
+ * consumer waits for is always the last of its window to arrive, the worst order for an ordered
+ * map. The input is a whole number of windows, so every chunk is completed and the consumer never
+ * waits.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 // A small, fixed heap: see the package documentation of io.flotilla.microbench.
-@Fork(value = 1, jvmArgsAppend = {"-Xms256m", "-Xmx256m"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms256m", "-Xmx256m"})
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 4, time = 1)
 @State(Scope.Thread)
@@ -91,7 +95,9 @@ public class MapReorderBenchmark {
     }
   }
 
-  /** Completes each window's chunks, last first, on the thread that submits the window's last chunk. */
+  /**
+   * Completes each window's chunks, last first, on the thread that submits the window's last chunk.
+   */
   private static final class WindowReversingBackend implements ChunkBackend {
     private static final ChunkTicket NOT_CANCELLABLE = () -> false;
 

@@ -26,7 +26,8 @@ public final class SlowHttpServer implements AutoCloseable {
    * @param bodyBytes size of each response body
    */
   public SlowHttpServer(long latencyMillis, int bodyBytes) {
-    // Without TCP_NODELAY the JDK server's separate header and body writes meet the client's delayed
+    // Without TCP_NODELAY the JDK server's separate header and body writes meet the client's
+    // delayed
     // ACK, and every response waits 40 ms more than the latency asked for.
     System.setProperty("sun.net.httpserver.nodelay", "true");
     byte[] body = new byte[bodyBytes];
@@ -37,11 +38,14 @@ public final class SlowHttpServer implements AutoCloseable {
       throw new UncheckedIOException("cannot start the loopback HTTP server", e);
     }
     // Enough handler threads that the server never limits the clients' concurrency.
-    handlers = Executors.newFixedThreadPool(64, r -> {
-      Thread t = new Thread(r, "slow-http");
-      t.setDaemon(true);
-      return t;
-    });
+    handlers =
+        Executors.newFixedThreadPool(
+            64,
+            r -> {
+              Thread t = new Thread(r, "slow-http");
+              t.setDaemon(true);
+              return t;
+            });
     server.setExecutor(handlers);
     server.createContext(
         "/",

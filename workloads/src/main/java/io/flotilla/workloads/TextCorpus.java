@@ -38,7 +38,8 @@ public final class TextCorpus implements AutoCloseable {
           for (int w = 0; w < words; w++) {
             // Squaring skews the choice towards the start of the vocabulary, as in real text.
             double u = random.nextDouble();
-            text.append(vocabulary[(int) (u * u * vocabulary.length)]).append(w + 1 < words ? ' ' : '\n');
+            text.append(vocabulary[(int) (u * u * vocabulary.length)])
+                .append(w + 1 < words ? ' ' : '\n');
           }
         }
         Path file = dir.resolve("text-" + f + ".txt");
@@ -63,7 +64,9 @@ public final class TextCorpus implements AutoCloseable {
     return words;
   }
 
-  /** @return the files' paths */
+  /**
+   * @return the files' paths
+   */
   public List<String> files() {
     return files;
   }

@@ -15,16 +15,16 @@ import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
 
 /**
- * The seed articles' workloads, as plain static functions: the same code runs in a serial loop, on a
- * thread pool and in worker JVMs (as method references), which is the point of the demo and the
+ * The seed articles' workloads, as plain static functions: the same code runs in a serial loop, on
+ * a thread pool and in worker JVMs (as method references), which is the point of the demo and the
  * benchmark. Worker JVMs need this class on their class path; it depends on nothing but the JDK.
  */
 public final class Workloads {
   private Workloads() {}
 
   /**
-   * The seed's {@code hash_one(n)}: PBKDF2-HMAC-SHA256 of "password" with "salt" at 10,000, 20,000, ...
-   * (n-1)·10,000 iterations. Cost grows quadratically with {@code n}.
+   * The seed's {@code hash_one(n)}: PBKDF2-HMAC-SHA256 of "password" with "salt" at 10,000, 20,000,
+   * ... (n-1)·10,000 iterations. Cost grows quadratically with {@code n}.
    *
    * @param n the item
    * @return the hex digest of the last key derived, or "" for n below 2
@@ -35,7 +35,8 @@ public final class Workloads {
       byte[] last = new byte[0];
       for (int i = 1; i < n; i++) {
         PBEKeySpec spec =
-            new PBEKeySpec("password".toCharArray(), "salt".getBytes(StandardCharsets.UTF_8), i * 10_000, 256);
+            new PBEKeySpec(
+                "password".toCharArray(), "salt".getBytes(StandardCharsets.UTF_8), i * 10_000, 256);
         last = pbkdf2.generateSecret(spec).getEncoded();
       }
       return HexFormat.of().formatHex(last);
@@ -96,7 +97,8 @@ public final class Workloads {
       boolean space = i == text.length() || Character.isWhitespace(text.charAt(i));
       if (space) {
         if (start >= 0) {
-          counts.merge(text.substring(start, i).toLowerCase(java.util.Locale.ROOT), 1, Integer::sum);
+          counts.merge(
+              text.substring(start, i).toLowerCase(java.util.Locale.ROOT), 1, Integer::sum);
           start = -1;
         }
       } else if (start < 0) {

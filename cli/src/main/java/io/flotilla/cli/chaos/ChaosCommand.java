@@ -19,8 +19,8 @@ import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 
 /**
- * {@code flotilla chaos}: maps over a range again and again while worker JVMs are {@code kill -9}ed at
- * random, and checks that every item's result arrives exactly once and is right.
+ * {@code flotilla chaos}: maps over a range again and again while worker JVMs are {@code kill -9}ed
+ * at random, and checks that every item's result arrives exactly once and is right.
  */
 @Command(
     name = "chaos",
@@ -52,7 +52,10 @@ public final class ChaosCommand implements Callable<Integer> {
       description = "How long to keep mapping and killing, such as 60s or 2m (default: 60s).")
   Duration duration = Duration.ofSeconds(60);
 
-  @Option(names = "--seed", paramLabel = "N", description = "Seed for choosing whom to kill (default: 1).")
+  @Option(
+      names = "--seed",
+      paramLabel = "N",
+      description = "Seed for choosing whom to kill (default: 1).")
   long seed = 1;
 
   /** The checked function: cheap, but every input has its own, verifiable output. */
@@ -69,11 +72,19 @@ public final class ChaosCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (items < 1 || workers < 1 || killEvery.isNegative() || killEvery.isZero() || duration.isNegative()) {
+    if (items < 1
+        || workers < 1
+        || killEvery.isNegative()
+        || killEvery.isZero()
+        || duration.isNegative()) {
       throw new picocli.CommandLine.ParameterException(
           new picocli.CommandLine(this),
           "--items and --workers must be at least 1 and --kill-every positive; got "
-              + items + ", " + workers + ", " + killEvery);
+              + items
+              + ", "
+              + workers
+              + ", "
+              + killEvery);
     }
     List<Long> input = LongStream.range(0, items).boxed().toList();
     AtomicLong kills = new AtomicLong();
@@ -95,22 +106,22 @@ public final class ChaosCommand implements Callable<Integer> {
       Random random = new Random(seed);
       var unused =
           killer.scheduleAtFixedRate(
-          () -> {
-            List<Long> pids = pool.workerPids();
-            if (!pids.isEmpty()) {
-              long pid = pids.get(random.nextInt(pids.size()));
-              ProcessHandle.of(pid)
-                  .ifPresent(
-                      p -> {
-                        if (p.destroyForcibly()) {
-                          kills.incrementAndGet();
-                        }
-                      });
-            }
-          },
-          killEvery.toNanos(),
-          killEvery.toNanos(),
-          TimeUnit.NANOSECONDS);
+              () -> {
+                List<Long> pids = pool.workerPids();
+                if (!pids.isEmpty()) {
+                  long pid = pids.get(random.nextInt(pids.size()));
+                  ProcessHandle.of(pid)
+                      .ifPresent(
+                          p -> {
+                            if (p.destroyForcibly()) {
+                              kills.incrementAndGet();
+                            }
+                          });
+                }
+              },
+              killEvery.toNanos(),
+              killEvery.toNanos(),
+              TimeUnit.NANOSECONDS);
       do {
         BitSet seen = new BitSet((int) Math.min(items, Integer.MAX_VALUE));
         long delivered = 0;
@@ -169,7 +180,8 @@ public final class ChaosCommand implements Callable<Integer> {
           return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
         }
         if (v.endsWith("s")) {
-          return Duration.ofMillis(Math.round(Double.parseDouble(v.substring(0, v.length() - 1)) * 1000));
+          return Duration.ofMillis(
+              Math.round(Double.parseDouble(v.substring(0, v.length() - 1)) * 1000));
         }
         if (v.endsWith("m")) {
           return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)) * 60);

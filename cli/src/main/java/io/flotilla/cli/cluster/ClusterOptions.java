@@ -10,49 +10,65 @@ import picocli.CommandLine.Option;
 
 /**
  * What {@code flotilla coordinator} and {@code flotilla worker} share, and where each setting comes
- * from: a flag beats the environment ({@code FLOTILLA_*}), which beats the config file ({@code --config},
- * HOCON, keys under {@code flotilla.}; the file's {@code pekko.} settings go to the cluster), which
- * beats the default.
+ * from: a flag beats the environment ({@code FLOTILLA_*}), which beats the config file ({@code
+ * --config}, HOCON, keys under {@code flotilla.}; the file's {@code pekko.} settings go to the
+ * cluster), which beats the default.
  */
 final class ClusterOptions {
-  @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file: flotilla.* settings, and pekko.* for the cluster.")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "A HOCON file: flotilla.* settings, and pekko.* for the cluster.")
   Path configFile;
 
   @Option(
       names = "--bind",
       paramLabel = "ADDR",
-      description = "Address to listen on (env FLOTILLA_BIND; default: 127.0.0.1 for a coordinator, the address a worker reaches its coordinator from for a worker).")
+      description =
+          "Address to listen on (env FLOTILLA_BIND; default: 127.0.0.1 for a coordinator, the address a worker reaches its coordinator from for a worker).")
   String bind;
 
-  @Option(names = "--cluster-port", paramLabel = "PORT", description = "Cluster (Pekko) port (env FLOTILLA_CLUSTER_PORT).")
+  @Option(
+      names = "--cluster-port",
+      paramLabel = "PORT",
+      description = "Cluster (Pekko) port (env FLOTILLA_CLUSTER_PORT).")
   Integer clusterPort;
 
-  @Option(names = "--advertise", paramLabel = "HOST", description = "Address others reach this one by (env FLOTILLA_ADVERTISE).")
+  @Option(
+      names = "--advertise",
+      paramLabel = "HOST",
+      description = "Address others reach this one by (env FLOTILLA_ADVERTISE).")
   String advertise;
 
   @Option(
       names = "--secret-file",
       paramLabel = "FILE",
-      description = "File holding the cluster secret (env FLOTILLA_SECRET holds it, or FLOTILLA_SECRET_FILE names the file).")
+      description =
+          "File holding the cluster secret (env FLOTILLA_SECRET holds it, or FLOTILLA_SECRET_FILE names the file).")
   Path secretFile;
 
   @Option(
       names = "--tls-dir",
       paramLabel = "DIR",
-      description = "Directory with tls.key, tls.crt and ca.crt (PEM): the cluster port then speaks TLS with mutual authentication (env FLOTILLA_TLS_DIR).")
+      description =
+          "Directory with tls.key, tls.crt and ca.crt (PEM): the cluster port then speaks TLS with mutual authentication (env FLOTILLA_TLS_DIR).")
   Path tlsDir;
 
   @Option(
       names = "--stable-after",
       paramLabel = "SECONDS",
-      description = "How long an unreachable member stays unreachable before the cluster downs it (env FLOTILLA_STABLE_AFTER; default 7).")
+      description =
+          "How long an unreachable member stays unreachable before the cluster downs it (env FLOTILLA_STABLE_AFTER; default 7).")
   Integer stableAfter;
 
   private Config file;
 
   Config file() {
     if (file == null) {
-      file = configFile == null ? ConfigFactory.empty() : ConfigFactory.parseFile(configFile.toFile()).resolve();
+      file =
+          configFile == null
+              ? ConfigFactory.empty()
+              : ConfigFactory.parseFile(configFile.toFile()).resolve();
       if (configFile != null && !Files.isRegularFile(configFile)) {
         throw new IllegalArgumentException("no config file " + configFile);
       }
@@ -60,7 +76,9 @@ final class ClusterOptions {
     return file;
   }
 
-  /** @return the file's Pekko settings, for the cluster node */
+  /**
+   * @return the file's Pekko settings, for the cluster node
+   */
   Config pekko() {
     Config f = file();
     return f.hasPath("pekko") ? f.withOnlyPath("pekko") : ConfigFactory.empty();
@@ -77,7 +95,8 @@ final class ClusterOptions {
     if (flag != null) {
       return flag;
     }
-    String env = System.getenv("FLOTILLA_" + name.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+    String env =
+        System.getenv("FLOTILLA_" + name.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
     if (env != null && !env.isBlank()) {
       return parse.apply(env.trim());
     }
@@ -88,7 +107,9 @@ final class ClusterOptions {
     return fallback;
   }
 
-  /** @return the address to listen on, or {@code fallback} when none is set */
+  /**
+   * @return the address to listen on, or {@code fallback} when none is set
+   */
   String bindHost(String fallback) {
     return pick(bind, "bind", s -> s, fallback);
   }
@@ -109,7 +130,10 @@ final class ClusterOptions {
     return pick(tlsDir, "tls-dir", Path::of, null);
   }
 
-  /** @return the secret: from --secret-file, FLOTILLA_SECRET, FLOTILLA_SECRET_FILE, or the file's key */
+  /**
+   * @return the secret: from --secret-file, FLOTILLA_SECRET, FLOTILLA_SECRET_FILE, or the file's
+   *     key
+   */
   String secret() {
     if (secretFile != null) {
       return CoordinatorChannel.readSecret(secretFile);

@@ -1,8 +1,8 @@
 package io.flotilla.cli.cluster;
 
 import io.flotilla.internal.cluster.StopSignals;
-import io.flotilla.internal.server.CoordinatorServer;
 import io.flotilla.internal.jobs.JobLimits;
+import io.flotilla.internal.server.CoordinatorServer;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -30,16 +30,20 @@ import picocli.CommandLine.Option;
     exitCodeListHeading = "Exit codes:%n",
     exitCodeList = {
       CoordinatorCommand.STOPPED + ":Stopped as asked (SIGTERM, SIGINT).",
-      CoordinatorCommand.FAILED + ":Its cluster node stopped without being asked (the cluster downed it), or"
+      CoordinatorCommand.FAILED
+          + ":Its cluster node stopped without being asked (the cluster downed it), or"
           + " an unexpected error.",
-      CoordinatorCommand.USAGE + ":The command line or a setting is wrong, or a port cannot be bound.",
+      CoordinatorCommand.USAGE
+          + ":The command line or a setting is wrong, or a port cannot be bound.",
       "128+N:Ended by another signal N, e.g. 137 by SIGKILL."
     })
 public final class CoordinatorCommand implements Callable<Integer> {
   /** Stopped as it was asked to: SIGTERM or SIGINT. */
   static final int STOPPED = 0;
 
-  /** Its cluster node stopped unasked (the cluster downed it), or an unexpected error (picocli's 1). */
+  /**
+   * Its cluster node stopped unasked (the cluster downed it), or an unexpected error (picocli's 1).
+   */
   static final int FAILED = 1;
 
   /** A wrong command line or setting, or a port it cannot listen on. */
@@ -49,33 +53,66 @@ public final class CoordinatorCommand implements Callable<Integer> {
 
   @Mixin ClusterOptions cluster;
 
-  @Option(names = "--port", paramLabel = "PORT", description = "gRPC port for clients and workers (env FLOTILLA_PORT; default 7600).")
+  @Option(
+      names = "--port",
+      paramLabel = "PORT",
+      description = "gRPC port for clients and workers (env FLOTILLA_PORT; default 7600).")
   Integer port;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", description = "Where shipped code is kept (env FLOTILLA_DATA_DIR; default ~/.cache/flotilla/coordinator).")
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description =
+          "Where shipped code is kept (env FLOTILLA_DATA_DIR; default ~/.cache/flotilla/coordinator).")
   Path dataDir;
 
-  @Option(names = "--max-attempts", paramLabel = "N", description = "Runs of a chunk whose worker dies before its items fail (env FLOTILLA_MAX_ATTEMPTS; default 3).")
+  @Option(
+      names = "--max-attempts",
+      paramLabel = "N",
+      description =
+          "Runs of a chunk whose worker dies before its items fail (env FLOTILLA_MAX_ATTEMPTS; default 3).")
   Integer maxAttempts;
 
-  @Option(names = "--tokens-file", paramLabel = "FILE", description =
-      "Job-service clients, one per line: NAME TOKEN ('#' starts a comment). Each token sees only its own "
-          + "jobs; the cluster secret is a token too (env FLOTILLA_TOKENS_FILE).")
+  @Option(
+      names = "--tokens-file",
+      paramLabel = "FILE",
+      description =
+          "Job-service clients, one per line: NAME TOKEN ('#' starts a comment). Each token sees only its own "
+              + "jobs; the cluster secret is a token too (env FLOTILLA_TOKENS_FILE).")
   Path tokensFile;
 
-  @Option(names = "--max-message-bytes", paramLabel = "N", description = "Largest job-service request (env FLOTILLA_MAX_MESSAGE_BYTES; default 4194304).")
+  @Option(
+      names = "--max-message-bytes",
+      paramLabel = "N",
+      description =
+          "Largest job-service request (env FLOTILLA_MAX_MESSAGE_BYTES; default 4194304).")
   Integer maxMessageBytes;
 
-  @Option(names = "--max-inputs-in-flight", paramLabel = "N", description = "Inputs of one job waiting or running before its input stream is held (env FLOTILLA_MAX_INPUTS_IN_FLIGHT; default 10000).")
+  @Option(
+      names = "--max-inputs-in-flight",
+      paramLabel = "N",
+      description =
+          "Inputs of one job waiting or running before its input stream is held (env FLOTILLA_MAX_INPUTS_IN_FLIGHT; default 10000).")
   Integer maxInputsInFlight;
 
-  @Option(names = "--max-jobs-per-client", paramLabel = "N", description = "Running jobs per client (env FLOTILLA_MAX_JOBS_PER_CLIENT; default 16).")
+  @Option(
+      names = "--max-jobs-per-client",
+      paramLabel = "N",
+      description = "Running jobs per client (env FLOTILLA_MAX_JOBS_PER_CLIENT; default 16).")
   Integer maxJobsPerClient;
 
-  @Option(names = "--max-kept-bytes", paramLabel = "N", description = "Bytes of results a client's jobs may keep before its new jobs are refused (env FLOTILLA_MAX_KEPT_BYTES; default 1073741824).")
+  @Option(
+      names = "--max-kept-bytes",
+      paramLabel = "N",
+      description =
+          "Bytes of results a client's jobs may keep before its new jobs are refused (env FLOTILLA_MAX_KEPT_BYTES; default 1073741824).")
   Long maxKeptBytes;
 
-  @Option(names = "--job-retention", paramLabel = "DURATION", description = "How long finished jobs' results stay readable, e.g. 15m, 2h (env FLOTILLA_JOB_RETENTION; default 15m).")
+  @Option(
+      names = "--job-retention",
+      paramLabel = "DURATION",
+      description =
+          "How long finished jobs' results stay readable, e.g. 15m, 2h (env FLOTILLA_JOB_RETENTION; default 15m).")
   String jobRetention;
 
   @Override
@@ -87,10 +124,26 @@ public final class CoordinatorCommand implements Callable<Integer> {
     try {
       limits =
           new JobLimits(
-              cluster.pick(maxMessageBytes, "max-message-bytes", Integer::parseInt, JobLimits.DEFAULT.maxMessageBytes()),
-              cluster.pick(maxInputsInFlight, "max-inputs-in-flight", Integer::parseInt, JobLimits.DEFAULT.maxPendingPerJob()),
-              cluster.pick(maxJobsPerClient, "max-jobs-per-client", Integer::parseInt, JobLimits.DEFAULT.maxJobsPerClient()),
-              cluster.pick(maxKeptBytes, "max-kept-bytes", Long::parseLong, JobLimits.DEFAULT.maxKeptBytesPerClient()),
+              cluster.pick(
+                  maxMessageBytes,
+                  "max-message-bytes",
+                  Integer::parseInt,
+                  JobLimits.DEFAULT.maxMessageBytes()),
+              cluster.pick(
+                  maxInputsInFlight,
+                  "max-inputs-in-flight",
+                  Integer::parseInt,
+                  JobLimits.DEFAULT.maxPendingPerJob()),
+              cluster.pick(
+                  maxJobsPerClient,
+                  "max-jobs-per-client",
+                  Integer::parseInt,
+                  JobLimits.DEFAULT.maxJobsPerClient()),
+              cluster.pick(
+                  maxKeptBytes,
+                  "max-kept-bytes",
+                  Long::parseLong,
+                  JobLimits.DEFAULT.maxKeptBytesPerClient()),
               cluster.pick(
                   jobRetention == null ? null : Durations.parse(jobRetention),
                   "job-retention",
@@ -127,7 +180,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
       System.err.println("flotilla coordinator: " + e.getMessage());
       return USAGE;
     }
-    // Any other way out of the JVM (SIGHUP, System.exit) still stops the server as gracefully as it can.
+    // Any other way out of the JVM (SIGHUP, System.exit) still stops the server as gracefully as it
+    // can.
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "flotilla-coordinator-stop"));
     System.out.println(
         "flotilla coordinator ready: grpc="
@@ -147,7 +201,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
       log.info("stopped");
       return STOPPED;
     }
-    // Nobody asked: the cluster downed this node, and a coordinator outside its cluster cannot go on.
+    // Nobody asked: the cluster downed this node, and a coordinator outside its cluster cannot go
+    // on.
     log.error("its cluster node stopped without being asked to (the cluster downed it); exiting");
     server.closeAfterFailure();
     return FAILED;

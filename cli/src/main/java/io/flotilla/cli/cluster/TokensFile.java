@@ -8,7 +8,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The job service's clients: a file of {@code NAME TOKEN} lines, {@code #} comments and blank lines. */
+/**
+ * The job service's clients: a file of {@code NAME TOKEN} lines, {@code #} comments and blank
+ * lines.
+ */
 final class TokensFile {
   private TokensFile() {}
 
@@ -32,7 +35,8 @@ final class TokensFile {
         throw new IllegalArgumentException(where + ": expected 'NAME TOKEN'");
       }
       if (parts[1].length() < 16) {
-        throw new IllegalArgumentException(where + ": the token of '" + parts[0] + "' is shorter than 16 characters");
+        throw new IllegalArgumentException(
+            where + ": the token of '" + parts[0] + "' is shorter than 16 characters");
       }
       if (tokens.put(parts[1], parts[0]) != null) {
         throw new IllegalArgumentException(where + ": this token is already another client's");

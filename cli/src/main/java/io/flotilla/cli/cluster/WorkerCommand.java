@@ -8,7 +8,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code flotilla worker --join HOST:PORT}: a worker on this machine for a coordinator anywhere. */
+/**
+ * {@code flotilla worker --join HOST:PORT}: a worker on this machine for a coordinator anywhere.
+ */
 @Command(
     name = "worker",
     mixinStandardHelpOptions = true,
@@ -25,26 +27,39 @@ import picocli.CommandLine.Option;
       WorkerExit.STOPPED + ":Stopped as asked (SIGTERM, SIGINT), or its coordinator stopped.",
       WorkerExit.FAILED + ":An unexpected error.",
       WorkerExit.USAGE + ":The command line or a setting is wrong.",
-      WorkerExit.REFUSED + ":Refused: a wrong or missing secret, a certificate the other side does not"
+      WorkerExit.REFUSED
+          + ":Refused: a wrong or missing secret, a certificate the other side does not"
           + " trust, TLS on one side only, or another release. Starting it again will not help until"
           + " that is fixed.",
-      WorkerExit.COORDINATOR_LOST + ":Lost its coordinator: it cannot be reached, went away without a word,"
+      WorkerExit.COORDINATOR_LOST
+          + ":Lost its coordinator: it cannot be reached, went away without a word,"
           + " or did not admit this worker to its cluster; or the cluster downed this worker. Start it"
           + " again.",
-      WorkerExit.RESTART + ":Its coordinator asked for a fresh worker in its place (to stop a task it was"
+      WorkerExit.RESTART
+          + ":Its coordinator asked for a fresh worker in its place (to stop a task it was"
           + " running). Start it again.",
       "128+N:Ended by another signal N, e.g. 137 by SIGKILL."
     })
 public final class WorkerCommand implements Callable<Integer> {
   @Mixin ClusterOptions cluster;
 
-  @Option(names = "--join", paramLabel = "HOST:PORT", description = "The coordinator's gRPC address (env FLOTILLA_JOIN).")
+  @Option(
+      names = "--join",
+      paramLabel = "HOST:PORT",
+      description = "The coordinator's gRPC address (env FLOTILLA_JOIN).")
   String join;
 
-  @Option(names = "--threads", paramLabel = "N", description = "Run threads (env FLOTILLA_THREADS; default: this machine's cores).")
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      description = "Run threads (env FLOTILLA_THREADS; default: this machine's cores).")
   Integer threads;
 
-  @Option(names = "--cache-dir", paramLabel = "DIR", description = "Where shipped code is kept (env FLOTILLA_CACHE_DIR; default ~/.cache/flotilla/code).")
+  @Option(
+      names = "--cache-dir",
+      paramLabel = "DIR",
+      description =
+          "Where shipped code is kept (env FLOTILLA_CACHE_DIR; default ~/.cache/flotilla/code).")
   Path cacheDir;
 
   @Override
@@ -54,7 +69,9 @@ public final class WorkerCommand implements Callable<Integer> {
       System.err.println("flotilla worker: --join HOST:PORT is required (or FLOTILLA_JOIN)");
       return WorkerExit.USAGE;
     }
-    int n = cluster.pick(threads, "threads", Integer::parseInt, Runtime.getRuntime().availableProcessors());
+    int n =
+        cluster.pick(
+            threads, "threads", Integer::parseInt, Runtime.getRuntime().availableProcessors());
     if (n < 1) {
       System.err.println("flotilla worker: --threads must be at least 1, was " + n);
       return WorkerExit.USAGE;
@@ -70,7 +87,10 @@ public final class WorkerCommand implements Callable<Integer> {
             cluster.clusterPort(0),
             cluster.advertiseHost(),
             cluster.pick(
-                cacheDir, "cache-dir", Path::of, Path.of(System.getProperty("user.home"), ".cache", "flotilla", "code")),
+                cacheDir,
+                "cache-dir",
+                Path::of,
+                Path.of(System.getProperty("user.home"), ".cache", "flotilla", "code")),
             cluster.stableAfter(),
             cluster.tls(),
             cluster.pekko()));

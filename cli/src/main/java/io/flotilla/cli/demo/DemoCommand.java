@@ -29,8 +29,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code flotilla demo}: the seeds' workloads on a serial loop, a {@link ThreadPool} and a
- * {@link ProcessPool}, side by side, with a verdict for each.
+ * {@code flotilla demo}: the seeds' workloads on a serial loop, a {@link ThreadPool} and a {@link
+ * ProcessPool}, side by side, with a verdict for each.
  */
 @Command(
     name = "demo",
@@ -46,13 +46,21 @@ import picocli.CommandLine.Option;
 public final class DemoCommand implements Callable<Integer> {
   private static final List<String> ALL = List.of("hash", "primes", "wordcount", "download");
 
-  @Option(names = "--json", description = "Print one JSON object per measurement instead of a table.")
+  @Option(
+      names = "--json",
+      description = "Print one JSON object per measurement instead of a table.")
   boolean json;
 
-  @Option(names = "--workers", paramLabel = "N", description = "Worker JVMs of the ProcessPool (default: processors).")
+  @Option(
+      names = "--workers",
+      paramLabel = "N",
+      description = "Worker JVMs of the ProcessPool (default: processors).")
   int workers = Runtime.getRuntime().availableProcessors();
 
-  @Option(names = "--threads", paramLabel = "N", description = "Threads of the ThreadPool (default: min(32, processors + 4)).")
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      description = "Threads of the ThreadPool (default: min(32, processors + 4)).")
   int threads = Math.min(32, Runtime.getRuntime().availableProcessors() + 4);
 
   @Option(
@@ -75,7 +83,10 @@ public final class DemoCommand implements Callable<Integer> {
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--downloads", paramLabel = "N", description = "Fetches in the download workload (default: 200).")
+  @Option(
+      names = "--downloads",
+      paramLabel = "N",
+      description = "Fetches in the download workload (default: 200).")
   int downloads = 200;
 
   /** Names accepted by {@code --only}. */
@@ -96,7 +107,10 @@ public final class DemoCommand implements Callable<Integer> {
   /** The command line is wrong (picocli's code for it, and the job commands'). */
   static final int USAGE = 2;
 
-  /** The coordinator refused this client: no cluster secret, or a wrong one (the job commands' code). */
+  /**
+   * The coordinator refused this client: no cluster secret, or a wrong one (the job commands'
+   * code).
+   */
   static final int REFUSED = 5;
 
   /** No coordinator answered at the address, or not in time (the job commands' code). */
@@ -116,7 +130,12 @@ public final class DemoCommand implements Callable<Integer> {
     if (workers < 1 || threads < 1 || downloads < 1) {
       throw new picocli.CommandLine.ParameterException(
           new picocli.CommandLine(this),
-          "--workers, --threads and --downloads must be at least 1, were " + workers + ", " + threads + ", " + downloads);
+          "--workers, --threads and --downloads must be at least 1, were "
+              + workers
+              + ", "
+              + threads
+              + ", "
+              + downloads);
     }
     if (connect != null) {
       if (only.contains("download")) {
@@ -128,7 +147,8 @@ public final class DemoCommand implements Callable<Integer> {
         only = only.stream().filter(w -> !w.equals("download")).toList();
       }
     }
-    // First, so that a coordinator that refuses this client is reported before anything else is set up.
+    // First, so that a coordinator that refuses this client is reported before anything else is set
+    // up.
     PoolExecutor processPool;
     try {
       processPool = connect == null ? ProcessPool.local(workers) : ProcessPool.connect(connect);
@@ -142,7 +162,8 @@ public final class DemoCommand implements Callable<Integer> {
         SlowHttpServer http = new SlowHttpServer(20, 10_000);
         ThreadPool threadPool = ThreadPool.of(threads)) {
       workers = processPool.workers();
-      // The pools are ready before the clock starts: the demo compares running work, not JVM start-up.
+      // The pools are ready before the clock starts: the demo compares running work, not JVM
+      // start-up.
       DemoPools pools = DemoPools.ready(threadPool, processPool);
       if (!json) {
         out.printf(
@@ -173,7 +194,10 @@ public final class DemoCommand implements Callable<Integer> {
 
   /** Reports what stopped the demo on stderr, in one line, and returns its exit code. */
   private int failed(Exception e) {
-    Throwable shown = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+    Throwable shown =
+        e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+            ? e.getCause()
+            : e;
     System.err.println("flotilla demo: " + shown.getMessage());
     return exitCode(e);
   }
@@ -203,11 +227,14 @@ public final class DemoCommand implements Callable<Integer> {
     return switch (name) {
       case "hash" -> {
         // PBKDF2 runs ~40% slower until the JIT has seen a whole run, in every JVM: warm up on the
-        // real items, or the serial loop (first in line) pays for everyone. Three timed runs: one run
+        // real items, or the serial loop (first in line) pays for everyone. Three timed runs: one
+        // run
         // of a few seconds varies by a tenth on a shared machine.
         //
-        // One item at a time, as the seed's Python map does (chunksize 1). The items' costs grow with n;
-        // the automatic chunking splits an input of known length into one chunk per worker and leaves
+        // One item at a time, as the seed's Python map does (chunksize 1). The items' costs grow
+        // with n;
+        // the automatic chunking splits an input of known length into one chunk per worker and
+        // leaves
         // the balance to work stealing, which here leaves a worker idle at the end: on two workers,
         // items of these costs (as sleeps, so that only the scheduling counted) ran 1.47x to 1.76x
         // faster than one after the other, and 1.82x to 1.87x one at a time, the most being 1.85x
@@ -217,14 +244,16 @@ public final class DemoCommand implements Callable<Integer> {
             "hash", ns, Workloads::hashOne, 3, 1, ns, MapOptions.defaults().chunkSize(1));
       }
       case "primes" -> {
-        // A few hundred warm-up maps: until the JIT has compiled the map path in the caller and in every
+        // A few hundred warm-up maps: until the JIT has compiled the map path in the caller and in
+        // every
         // worker, a map of a thousand trivial items costs several times what it costs after.
         List<Integer> numbers = IntStream.range(19_000, 20_000).boxed().toList();
         yield new DemoWorkload<>("primes", numbers, Workloads::isPrime, 21, 300, numbers);
       }
       case "wordcount" -> {
         if (connect == null) {
-          yield new DemoWorkload<>("wordcount", corpus.files(), Workloads::countWords, 5, 2, corpus.files());
+          yield new DemoWorkload<>(
+              "wordcount", corpus.files(), Workloads::countWords, 5, 2, corpus.files());
         }
         // Workers on other machines cannot open this machine's files: they get the texts.
         List<String> texts = new ArrayList<>();
@@ -234,7 +263,8 @@ public final class DemoCommand implements Callable<Integer> {
         yield new DemoWorkload<>("wordcount", texts, Workloads::countWordsOfText, 5, 2, texts);
       }
       case "download" -> {
-        List<String> urls = IntStream.range(0, downloads).mapToObj(i -> http.url("page/" + i)).toList();
+        List<String> urls =
+            IntStream.range(0, downloads).mapToObj(i -> http.url("page/" + i)).toList();
         yield new DemoWorkload<>("download", urls, Workloads::download, 1, 1, urls.subList(0, 8));
       }
       default -> throw new IllegalArgumentException(name);
@@ -248,9 +278,11 @@ public final class DemoCommand implements Callable<Integer> {
     Timed serial = time(w, null, "serial", DemoPools::serialCpuNanos);
     Timed thread = time(w, pools.threads(), "threads", DemoPools::jvmCpuNanos);
     Timed process = time(w, pools.processes(), "processes", pools::workerCpuNanos);
-    boolean consistent = serial.results.equals(thread.results) && serial.results.equals(process.results);
+    boolean consistent =
+        serial.results.equals(thread.results) && serial.results.equals(process.results);
     if (!consistent) {
-      System.err.println("flotilla demo: " + w.name() + " gave different results on different executors!");
+      System.err.println(
+          "flotilla demo: " + w.name() + " gave different results on different executors!");
     }
     DemoPools.Copying copying = pools.copying(w.items(), serial.results);
     Verdict.Figures figures =
@@ -283,7 +315,8 @@ public final class DemoCommand implements Callable<Integer> {
   @SuppressWarnings("ArrayRecordComponent") // read-only once timed, and never compared
   private record Timed(double seconds, List<?> results, double[] itemSeconds, double cores) {}
 
-  private <T, R> Timed time(DemoWorkload<T, R> w, PoolExecutor pool, String label, LongSupplier cpuNanos)
+  private <T, R> Timed time(
+      DemoWorkload<T, R> w, PoolExecutor pool, String label, LongSupplier cpuNanos)
       throws Exception {
     for (int run = 0; run < w.warmUpRuns(); run++) {
       runOnce(w.fn(), w.warmUpItems(), w.options(), pool, null, null);
@@ -293,7 +326,8 @@ public final class DemoCommand implements Callable<Integer> {
     long cpu = 0;
     long wall = 0;
     List<R> results = null;
-    try (ProgressBar bar = progressBar(w.name() + " / " + label, (long) w.repetitions() * w.items().size())) {
+    try (ProgressBar bar =
+        progressBar(w.name() + " / " + label, (long) w.repetitions() * w.items().size())) {
       for (int run = 0; run < w.repetitions(); run++) {
         itemSeconds[run] = pool == null ? new double[w.items().size()] : null;
         long cpuStart = cpuNanos.getAsLong();
@@ -310,7 +344,8 @@ public final class DemoCommand implements Callable<Integer> {
     Integer[] order = IntStream.range(0, seconds.length).boxed().toArray(Integer[]::new);
     Arrays.sort(order, (a, b) -> Double.compare(seconds[a], seconds[b]));
     int median = order[order.length / 2];
-    return new Timed(seconds[median], results, itemSeconds[median], cpu < 0 ? Double.NaN : (double) cpu / wall);
+    return new Timed(
+        seconds[median], results, itemSeconds[median], cpu < 0 ? Double.NaN : (double) cpu / wall);
   }
 
   private static <T, R> List<R> runOnce(
@@ -372,11 +407,12 @@ public final class DemoCommand implements Callable<Integer> {
     byExecutor.put("thread", f.threadSeconds());
     byExecutor.put("process", f.processSeconds());
     for (Map.Entry<String, Double> e : byExecutor.entrySet()) {
-      int n = switch (e.getKey()) {
-        case "thread" -> threads;
-        case "process" -> workers;
-        default -> 1;
-      };
+      int n =
+          switch (e.getKey()) {
+            case "thread" -> threads;
+            case "process" -> workers;
+            default -> 1;
+          };
       String executor = e.getKey().equals("process") && connect != null ? "cluster" : e.getKey();
       out.printf(
           Locale.ROOT,
@@ -393,7 +429,15 @@ public final class DemoCommand implements Callable<Integer> {
   private void printTable(PrintStream out, List<Row> rows) {
     String threadHead = "threads (" + threads + ")";
     String processHead = (connect == null ? "processes (" : "cluster (") + workers + ")";
-    out.printf(Locale.ROOT, "%-10s %6s  %10s  %-20s  %-20s  %s%n", "workload", "items", "serial", threadHead, processHead, "verdict");
+    out.printf(
+        Locale.ROOT,
+        "%-10s %6s  %10s  %-20s  %-20s  %s%n",
+        "workload",
+        "items",
+        "serial",
+        threadHead,
+        processHead,
+        "verdict");
     for (Row r : rows) {
       Verdict.Figures f = r.figures;
       out.printf(
@@ -402,12 +446,15 @@ public final class DemoCommand implements Callable<Integer> {
           r.workload,
           f.items(),
           duration(f.serialSeconds()),
-          duration(f.threadSeconds()) + String.format(Locale.ROOT, " %6.2fx", f.serialSeconds() / f.threadSeconds()),
-          duration(f.processSeconds()) + String.format(Locale.ROOT, " %6.2fx", f.serialSeconds() / f.processSeconds()),
+          duration(f.threadSeconds())
+              + String.format(Locale.ROOT, " %6.2fx", f.serialSeconds() / f.threadSeconds()),
+          duration(f.processSeconds())
+              + String.format(Locale.ROOT, " %6.2fx", f.serialSeconds() / f.processSeconds()),
           Verdict.of(f));
     }
     out.println();
-    out.println("Times are medians of repeated runs on warm pools; NNx is the speed-up over the serial loop.");
+    out.println(
+        "Times are medians of repeated runs on warm pools; NNx is the speed-up over the serial loop.");
   }
 
   static String duration(double seconds) {

@@ -19,9 +19,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The demo's two pools, ready to be timed, and the figures its verdicts rest on beyond the times: the
- * round trip of a task that does nothing, the bytes and the time an item and its result take to travel,
- * and the CPU each lane used. Used by one thread.
+ * The demo's two pools, ready to be timed, and the figures its verdicts rest on beyond the times:
+ * the round trip of a task that does nothing, the bytes and the time an item and its result take to
+ * travel, and the CPU each lane used. Used by one thread.
  */
 final class DemoPools {
   /** Long enough for a loaded 2-core machine to start a handful of JVMs. */
@@ -44,7 +44,8 @@ final class DemoPools {
   private final double processRoundTrip;
   private final Codec codec = new Codec(DemoPools.class.getClassLoader());
 
-  private DemoPools(ThreadPool threads, PoolExecutor processes, double threadRoundTrip, double processRoundTrip) {
+  private DemoPools(
+      ThreadPool threads, PoolExecutor processes, double threadRoundTrip, double processRoundTrip) {
     this.threads = threads;
     this.processes = processes;
     this.threadRoundTrip = threadRoundTrip;
@@ -52,9 +53,9 @@ final class DemoPools {
   }
 
   /**
-   * Waits until every worker of a local pool has answered (a single task returns as soon as the first
-   * worker is up, and the others would still be starting when the clock starts), then measures a
-   * no-op's round trip on each pool.
+   * Waits until every worker of a local pool has answered (a single task returns as soon as the
+   * first worker is up, and the others would still be starting when the clock starts), then
+   * measures a no-op's round trip on each pool.
    *
    * @throws TimeoutException if the workers did not all start in time
    */
@@ -78,7 +79,12 @@ final class DemoPools {
     while (answered.size() < pool.workers()) {
       if (System.nanoTime() > deadline) {
         throw new TimeoutException(
-            answered.size() + " of " + pool.workers() + " worker JVMs started in " + READY_TIMEOUT_SECONDS + " s");
+            answered.size()
+                + " of "
+                + pool.workers()
+                + " worker JVMs started in "
+                + READY_TIMEOUT_SECONDS
+                + " s");
       }
       List<CompletableFuture<Long>> round = new ArrayList<>();
       for (int i = 0; i < pool.parallelism(); i++) {
@@ -90,7 +96,8 @@ final class DemoPools {
     }
   }
 
-  private static double roundTrip(PoolExecutor pool, SerializableCallable<?> task) throws Exception {
+  private static double roundTrip(PoolExecutor pool, SerializableCallable<?> task)
+      throws Exception {
     for (int i = 0; i < WARM_ROUND_TRIPS; i++) {
       pool.submit(task).get();
     }
@@ -117,25 +124,31 @@ final class DemoPools {
     return processes;
   }
 
-  /** @return the median round trip of a no-op task on the thread pool, in seconds */
+  /**
+   * @return the median round trip of a no-op task on the thread pool, in seconds
+   */
   double threadRoundTrip() {
     return threadRoundTrip;
   }
 
-  /** @return the median round trip of a no-op task on the process pool, in seconds */
+  /**
+   * @return the median round trip of a no-op task on the process pool, in seconds
+   */
   double processRoundTrip() {
     return processRoundTrip;
   }
 
   /**
    * @param bytesPerItem the mean size of an item and its result, encoded as they travel
-   * @param secondsPerItem what a round trip carrying a typical item and its result takes beyond a no-op's
+   * @param secondsPerItem what a round trip carrying a typical item and its result takes beyond a
+   *     no-op's
    */
   record Copying(double bytesPerItem, double secondsPerItem) {}
 
   /**
-   * Measures what moving items and results between processes costs: their encoded sizes, and the round
-   * trip of a task that carries the item of median size to a worker and brings its result back.
+   * Measures what moving items and results between processes costs: their encoded sizes, and the
+   * round trip of a task that carries the item of median size to a worker and brings its result
+   * back.
    *
    * @param items a workload's items
    * @param results their results, in the same order
@@ -161,17 +174,24 @@ final class DemoPools {
     return new Copying((double) total / n, Math.max(0, carried - processRoundTrip));
   }
 
-  /** @return CPU time of the calling thread, in nanoseconds, or -1 */
+  /**
+   * @return CPU time of the calling thread, in nanoseconds, or -1
+   */
   static long serialCpuNanos() {
     return THREADS.isCurrentThreadCpuTimeSupported() ? THREADS.getCurrentThreadCpuTime() : -1;
   }
 
-  /** @return CPU time of this JVM, all threads, in nanoseconds, or -1 */
+  /**
+   * @return CPU time of this JVM, all threads, in nanoseconds, or -1
+   */
   static long jvmCpuNanos() {
     return cpuNanos(ProcessHandle.current());
   }
 
-  /** @return CPU time of the local pool's worker JVMs, in nanoseconds, or -1 (a cluster's are elsewhere) */
+  /**
+   * @return CPU time of the local pool's worker JVMs, in nanoseconds, or -1 (a cluster's are
+   *     elsewhere)
+   */
   long workerCpuNanos() {
     if (!(processes instanceof ProcessPool local)) {
       return -1;

@@ -5,10 +5,10 @@ import io.flotilla.SerializableFunction;
 import java.util.List;
 
 /**
- * One workload of the demo: a function and its inputs, and how to time it fairly. Every executor first
- * runs the function untimed over {@code warmUpItems}, {@code warmUpRuns} times, so that the JIT has
- * compiled it in every JVM involved (each worker JVM starts cold, and Python has no JIT to warm); then
- * it runs the real items {@code repetitions} times and the median is reported.
+ * One workload of the demo: a function and its inputs, and how to time it fairly. Every executor
+ * first runs the function untimed over {@code warmUpItems}, {@code warmUpRuns} times, so that the
+ * JIT has compiled it in every JVM involved (each worker JVM starts cold, and Python has no JIT to
+ * warm); then it runs the real items {@code repetitions} times and the median is reported.
  *
  * @param name short name, as in the JSON output
  * @param items the inputs

@@ -3,23 +3,24 @@ package io.flotilla.cli.demo;
 import java.util.Locale;
 
 /**
- * The demo's verdict on one workload: which executor the measurements favour, and why, but only where a
- * measurement shows why. A pure function of {@link Figures}, so that every rule is tested without
- * running anything.
+ * The demo's verdict on one workload: which executor the measurements favour, and why, but only
+ * where a measurement shows why. A pure function of {@link Figures}, so that every rule is tested
+ * without running anything.
  *
  * <p>The causes it can name, each from its own figures:
  *
  * <ul>
- *   <li>too little work: the whole serial loop lasts fewer than {@link #ROUND_TRIPS_PER_MAP} round trips
- *       to a worker, as measured on the pool;
- *   <li>a busy machine: CPU-bound work (the serial loop kept its core busy) on a thread pool that used
- *       little more than one core although it had more threads than that at work;
+ *   <li>too little work: the whole serial loop lasts fewer than {@link #ROUND_TRIPS_PER_MAP} round
+ *       trips to a worker, as measured on the pool;
+ *   <li>a busy machine: CPU-bound work (the serial loop kept its core busy) on a thread pool that
+ *       used little more than one core although it had more threads than that at work;
  *   <li>work that waits: the serial loop kept its core busy less than half the time;
- *   <li>copying: the extra time a round trip takes when it carries an item and its result, measured on
- *       the pool, times the items, makes up at least half of what processes lost to threads;
- *   <li>items of unequal cost: the serial loop's time for each item, handed out in order to the workers,
- *       allows them less than the threads reached;
- *   <li>CPU: one pool used clearly fewer cores than the other (for lack of CPU, or of items to run).
+ *   <li>copying: the extra time a round trip takes when it carries an item and its result, measured
+ *       on the pool, times the items, makes up at least half of what processes lost to threads;
+ *   <li>items of unequal cost: the serial loop's time for each item, handed out in order to the
+ *       workers, allows them less than the threads reached;
+ *   <li>CPU: one pool used clearly fewer cores than the other (for lack of CPU, or of items to
+ *       run).
  * </ul>
  */
 final class Verdict {
@@ -44,8 +45,8 @@ final class Verdict {
   private Verdict() {}
 
   /**
-   * What the demo measured for one workload. Seconds are medians of the timed runs; a figure that was
-   * not measured (the CPU of a cluster's workers) is {@code NaN}.
+   * What the demo measured for one workload. Seconds are medians of the timed runs; a figure that
+   * was not measured (the CPU of a cluster's workers) is {@code NaN}.
    *
    * @param items the items of one run
    * @param serialSeconds the serial loop
@@ -61,7 +62,8 @@ final class Verdict {
    * @param threadRoundTrip a no-op task's round trip on the ThreadPool
    * @param processRoundTrip a no-op task's round trip on the ProcessPool
    * @param bytesPerItem an item and its result, encoded as they travel between processes
-   * @param copySecondsPerItem what a round trip carrying an item and its result takes beyond a no-op's
+   * @param copySecondsPerItem what a round trip carrying an item and its result takes beyond a
+   *     no-op's
    * @param consistent whether every executor computed the same results
    */
   @SuppressWarnings("ArrayRecordComponent") // read-only, and never compared
@@ -85,8 +87,8 @@ final class Verdict {
 
   /**
    * @param f the figures
-   * @return one line: the executor the figures favour (or serial, or either), the speed-ups, and a cause
-   *     where a figure shows one
+   * @return one line: the executor the figures favour (or serial, or either), the speed-ups, and a
+   *     cause where a figure shows one
    */
   static String of(Figures f) {
     if (!f.consistent()) {
@@ -103,10 +105,12 @@ final class Verdict {
             "threads: %.2fx against processes' %.2fx; the work waits: the serial loop kept its core %d%% busy",
             t, p, Math.round(f.serialCpu() * 100));
       }
-      return withCause(format("threads: %.2fx against processes' %.2fx", t, p), processesBehind(f, t, p));
+      return withCause(
+          format("threads: %.2fx against processes' %.2fx", t, p), processesBehind(f, t, p));
     }
     if (p > t * CLEAR_LEAD) {
-      return withCause(format("processes: %.2fx against threads' %.2fx", p, t), threadsBehind(f, t, p));
+      return withCause(
+          format("processes: %.2fx against threads' %.2fx", p, t), threadsBehind(f, t, p));
     }
     String either = format("either: threads %.2fx, processes %.2fx", t, p);
     return withCause(either, p < t ? processesBehind(f, t, p) : threadsBehind(f, t, p));
@@ -125,7 +129,8 @@ final class Verdict {
           Math.round(f.serialSeconds() / f.processRoundTrip()),
           DemoCommand.duration(f.processRoundTrip()));
     }
-    // The thread pool is the witness: its threads share the cores to the end, while a worker JVM may
+    // The thread pool is the witness: its threads share the cores to the end, while a worker JVM
+    // may
     // also use little CPU because it ran out of items.
     boolean cpuBound = f.serialCpu() >= WAITING_CPU;
     if (cpuBound && f.processors() >= 2 && f.threads() >= 2 && f.threadCores() < BUSY_CORES) {
@@ -146,7 +151,8 @@ final class Verdict {
           bytes(f.bytesPerItem()), DemoCommand.duration(copying));
     }
     double perItem = f.serialSeconds() / f.items();
-    if (perItem < f.processRoundTrip() && f.items() * f.processRoundTrip() / f.workers() >= 0.5 * lost) {
+    if (perItem < f.processRoundTrip()
+        && f.items() * f.processRoundTrip() / f.workers() >= 0.5 * lost) {
       return format(
           "each item (%s) is shorter than a round trip to a worker (%s)",
           DemoCommand.duration(perItem), DemoCommand.duration(f.processRoundTrip()));
@@ -155,27 +161,34 @@ final class Verdict {
     if (uneven != null) {
       return uneven;
     }
-    if (known(f.processCores()) && known(f.threadCores()) && f.processCores() * CLEAR_LEAD < f.threadCores()) {
-      return format("the worker JVMs used %.1f cores, the threads %.1f", f.processCores(), f.threadCores());
+    if (known(f.processCores())
+        && known(f.threadCores())
+        && f.processCores() * CLEAR_LEAD < f.threadCores()) {
+      return format(
+          "the worker JVMs used %.1f cores, the threads %.1f", f.processCores(), f.threadCores());
     }
     return null;
   }
 
   /** Why threads trail processes, if a figure shows it; else null. */
   private static String threadsBehind(Figures f, double t, double p) {
-    if (known(f.processCores()) && known(f.threadCores()) && f.threadCores() * CLEAR_LEAD < f.processCores()) {
-      return format("the threads used %.1f cores, the worker JVMs %.1f", f.threadCores(), f.processCores());
+    if (known(f.processCores())
+        && known(f.threadCores())
+        && f.threadCores() * CLEAR_LEAD < f.processCores()) {
+      return format(
+          "the threads used %.1f cores, the worker JVMs %.1f", f.threadCores(), f.processCores());
     }
     // More threads than cores share the cores to the end, whatever the items cost.
     return f.threads() <= f.processors() ? unevenItems(f, f.threads(), "threads", t, p) : null;
   }
 
   /**
-   * The speed-up that the items' serial times allow {@code n} executors that start them in input order
-   * (each item goes to the first one free), when it explains the trailing lane: it is below what the
-   * other lane reached, and the trailing lane came close to it.
+   * The speed-up that the items' serial times allow {@code n} executors that start them in input
+   * order (each item goes to the first one free), when it explains the trailing lane: it is below
+   * what the other lane reached, and the trailing lane came close to it.
    */
-  private static String unevenItems(Figures f, int n, String what, double trailing, double leading) {
+  private static String unevenItems(
+      Figures f, int n, String what, double trailing, double leading) {
     double bound = inOrderSpeedUp(f.itemSeconds(), n);
     if (!known(bound) || bound >= leading * 0.95 || trailing > bound * 1.05) {
       return null;
@@ -183,7 +196,9 @@ final class Verdict {
     return format("these items, started in order, allow %d %s at most %.2fx", n, what, bound);
   }
 
-  /** @return total time over the makespan of handing the items out in order to n executors, or NaN */
+  /**
+   * @return total time over the makespan of handing the items out in order to n executors, or NaN
+   */
   static double inOrderSpeedUp(double[] itemSeconds, int n) {
     if (itemSeconds == null || itemSeconds.length == 0 || n < 1) {
       return Double.NaN;

@@ -13,22 +13,25 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The seeds' workloads as named functions, registered in every install of the flotilla command, so that
- * clients in any language can call them: one with JSON inputs and results, one with Protobuf messages,
- * one with raw bytes.
+ * The seeds' workloads as named functions, registered in every install of the flotilla command, so
+ * that clients in any language can call them: one with JSON inputs and results, one with Protobuf
+ * messages, one with raw bytes.
  */
 public final class DemoFunctions implements FunctionLibrary {
   /** The seeds' largest pbkdf2 item is 20; beyond a few hundred one item would take hours. */
   private static final int MAX_PBKDF2_N = 200;
 
-  @Registered(value = "isprime", description = "Whether n is prime, by trial division (the seeds' is_prime).")
+  @Registered(
+      value = "isprime",
+      description = "Whether n is prime, by trial division (the seeds' is_prime).")
   public static boolean isPrime(int n) {
     return Workloads.isPrime(n);
   }
 
   @Registered(
       value = "pbkdf2",
-      description = "The seeds' hash_one(n): PBKDF2-HMAC-SHA256 at 10,000 to (n-1)*10,000 iterations, as hex.")
+      description =
+          "The seeds' hash_one(n): PBKDF2-HMAC-SHA256 at 10,000 to (n-1)*10,000 iterations, as hex.")
   public static String pbkdf2(int n) {
     if (n < 0 || n > MAX_PBKDF2_N) {
       throw new IllegalArgumentException("n must be between 0 and " + MAX_PBKDF2_N + ", not " + n);
@@ -42,7 +45,10 @@ public final class DemoFunctions implements FunctionLibrary {
   public static WordCounts wordCount(Text text) {
     Map<String, Integer> counts = Workloads.countWordsOfText(text.getText());
     List<Map.Entry<String, Integer>> sorted = new ArrayList<>(counts.entrySet());
-    sorted.sort(Map.Entry.<String, Integer>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
+    sorted.sort(
+        Map.Entry.<String, Integer>comparingByValue()
+            .reversed()
+            .thenComparing(Map.Entry.comparingByKey()));
     WordCounts.Builder out = WordCounts.newBuilder();
     int total = 0;
     for (Map.Entry<String, Integer> e : sorted) {

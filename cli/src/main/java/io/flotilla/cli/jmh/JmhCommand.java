@@ -8,18 +8,19 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Unmatched;
 
 /**
- * {@code flotilla jmh [JMH options]}: runs the JMH microbenchmarks of the {@code flotilla-microbench}
- * module (the codec, the scheduler's dispatch, map's reordering, result delivery) with JMH's own
- * command line, for example {@code flotilla jmh Dispatch -prof gc}, {@code flotilla jmh -l} or
- * {@code flotilla jmh -h}.
+ * {@code flotilla jmh [JMH options]}: runs the JMH microbenchmarks of the {@code
+ * flotilla-microbench} module (the codec, the scheduler's dispatch, map's reordering, result
+ * delivery) with JMH's own command line, for example {@code flotilla jmh Dispatch -prof gc}, {@code
+ * flotilla jmh -l} or {@code flotilla jmh -h}.
  *
  * <p>JMH finds the benchmarks through the {@code META-INF/BenchmarkList} in the microbench jar, and
- * forks each benchmark's JVM with this JVM's class path and flags, which is why the microbench jar only
- * has to be on the command's class path.
+ * forks each benchmark's JVM with this JVM's class path and flags, which is why the microbench jar
+ * only has to be on the command's class path.
  *
- * <p>JMH's own exit rules apply: status 0 once the benchmarks have run, 1 (from JMH, which exits the JVM
- * itself) on bad options, a pattern that matches nothing, or, with {@code -foe true}, a benchmark that
- * fails; without it, a failing benchmark prints its exception and leaves no row in the table.
+ * <p>JMH's own exit rules apply: status 0 once the benchmarks have run, 1 (from JMH, which exits
+ * the JVM itself) on bad options, a pattern that matches nothing, or, with {@code -foe true}, a
+ * benchmark that fails; without it, a failing benchmark prints its exception and leaves no row in
+ * the table.
  */
 @Command(
     name = "jmh",

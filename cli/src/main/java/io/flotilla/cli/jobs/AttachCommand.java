@@ -24,10 +24,16 @@ public final class AttachCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "ID", description = "The job id submit printed.")
   String jobId;
 
-  @Option(names = "--from", paramLabel = "N", defaultValue = "0", description = "Results already read, in the chosen order: they are skipped.")
+  @Option(
+      names = "--from",
+      paramLabel = "N",
+      defaultValue = "0",
+      description = "Results already read, in the chosen order: they are skipped.")
   long from;
 
-  @Option(names = "--unordered", description = "Results in the order they completed, not input order.")
+  @Option(
+      names = "--unordered",
+      description = "Results in the order they completed, not input order.")
   boolean unordered;
 
   @Override
@@ -40,7 +46,8 @@ public final class AttachCommand implements Callable<Integer> {
     try (JobConnection open = connection) {
       JobStatus job = connection.call().getJob(JobRequest.newBuilder().setJobId(jobId).build());
       PayloadText text = PayloadText.of(SubmitCommand.describe(connection, job.getFunction()));
-      JobStatus end = new ResultReader(connection, jobId, !unordered, from, text, System.out).readAll();
+      JobStatus end =
+          new ResultReader(connection, jobId, !unordered, from, text, System.out).readAll();
       return ResultReader.exitCode(end);
     } catch (StatusRuntimeException e) {
       return JobExit.report("attach", connection.address(), e);

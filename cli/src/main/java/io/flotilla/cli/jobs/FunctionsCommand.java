@@ -33,17 +33,24 @@ public final class FunctionsCommand implements Callable<Integer> {
   public Integer call() {
     List<FunctionInfo> functions = new ArrayList<>();
     if (local) {
-      FunctionRegistry.of(FunctionsCommand.class.getClassLoader()).all().forEach(f -> functions.add(f.info()));
+      FunctionRegistry.of(FunctionsCommand.class.getClassLoader())
+          .all()
+          .forEach(f -> functions.add(f.info()));
     } else {
       try (JobConnection open = connection) {
-        functions.addAll(connection.call().listFunctions(ListFunctionsRequest.getDefaultInstance()).getFunctionsList());
+        functions.addAll(
+            connection
+                .call()
+                .listFunctions(ListFunctionsRequest.getDefaultInstance())
+                .getFunctionsList());
       } catch (StatusRuntimeException e) {
         return JobExit.report("functions", connection.address(), e);
       }
     }
     int width = functions.stream().mapToInt(f -> f.getSignature().length()).max().orElse(0);
     for (FunctionInfo f : functions) {
-      System.out.printf(Locale.ROOT, "%-" + width + "s  %s%n", f.getSignature(), f.getDescription());
+      System.out.printf(
+          Locale.ROOT, "%-" + width + "s  %s%n", f.getSignature(), f.getDescription());
     }
     return JobExit.OK;
   }

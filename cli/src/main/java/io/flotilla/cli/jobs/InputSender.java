@@ -16,16 +16,17 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Feeds a job its inputs, one JSON line each, as fast as the coordinator's flow control lets it: the
- * coordinator stops reading while the job has its limit of inputs in flight, and this sender then waits
- * instead of buffering. A batch goes out when it is full, or when no more input is ready, so that an
- * interactive producer sees results without closing its end.
+ * Feeds a job its inputs, one JSON line each, as fast as the coordinator's flow control lets it:
+ * the coordinator stops reading while the job has its limit of inputs in flight, and this sender
+ * then waits instead of buffering. A batch goes out when it is full, or when no more input is
+ * ready, so that an interactive producer sees results without closing its end.
  *
- * <p>Inputs travel in segments of a few batches, each one {@code SendInputs} call with the connection's
- * deadline. A segment whose call fails for a passing reason (the deadline, while flow control held it;
- * a dropped connection) is sent again from the job's count of inputs, so no input is lost or doubled.
- * An input line that cannot be read, or that the coordinator refuses, stops the sending: the job's
- * inputs are then closed where they are, so that the results of every input before it still arrive.
+ * <p>Inputs travel in segments of a few batches, each one {@code SendInputs} call with the
+ * connection's deadline. A segment whose call fails for a passing reason (the deadline, while flow
+ * control held it; a dropped connection) is sent again from the job's count of inputs, so no input
+ * is lost or doubled. An input line that cannot be read, or that the coordinator refuses, stops the
+ * sending: the job's inputs are then closed where they are, so that the results of every input
+ * before it still arrive.
  */
 final class InputSender implements ClientResponseObserver<InputBatch, JobStatus> {
   private static final int BATCH_ITEMS = 256;
@@ -77,7 +78,8 @@ final class InputSender implements ClientResponseObserver<InputBatch, JobStatus>
    * @param text how lines become inputs
    * @return null when every line was sent, else why it stopped (already reported on standard error)
    */
-  static Stop send(JobConnection connection, String jobId, long skip, Utf8Lines input, PayloadText text)
+  static Stop send(
+      JobConnection connection, String jobId, long skip, Utf8Lines input, PayloadText text)
       throws IOException, InterruptedException {
     long next = skip;
     long lineNo = 0;
@@ -132,7 +134,10 @@ final class InputSender implements ClientResponseObserver<InputBatch, JobStatus>
       }
       next += count(segment);
       if (refusal != null) {
-        System.err.println("flotilla submit: " + refusal + "; nothing from it on was sent, and the job's inputs end before it");
+        System.err.println(
+            "flotilla submit: "
+                + refusal
+                + "; nothing from it on was sent, and the job's inputs end before it");
         closeInputs(connection, jobId);
         return new Stop(JobExit.USAGE);
       }
@@ -141,12 +146,17 @@ final class InputSender implements ClientResponseObserver<InputBatch, JobStatus>
   }
 
   /**
-   * Sends one segment, again from where the job's inputs end whenever a call fails for a passing reason.
+   * Sends one segment, again from where the job's inputs end whenever a call fails for a passing
+   * reason.
    *
    * @return null once the job has the whole segment, else why not (reported)
    */
   private static Stop deliver(
-      JobConnection connection, String jobId, long first, List<List<ByteString>> segment, boolean end)
+      JobConnection connection,
+      String jobId,
+      long first,
+      List<List<ByteString>> segment,
+      boolean end)
       throws InterruptedException {
     if (segment.isEmpty() && !end) {
       return null;
@@ -155,7 +165,10 @@ final class InputSender implements ClientResponseObserver<InputBatch, JobStatus>
     boolean resuming = false;
     while (true) {
       InputSender sender = new InputSender();
-      connection.async().withDeadlineAfter(connection.deadline().toMillis(), TimeUnit.MILLISECONDS).sendInputs(sender);
+      connection
+          .async()
+          .withDeadlineAfter(connection.deadline().toMillis(), TimeUnit.MILLISECONDS)
+          .sendInputs(sender);
       long at = first;
       boolean written = true;
       for (int i = 0; i < segment.size() && written; i++) {
@@ -175,16 +188,20 @@ final class InputSender implements ClientResponseObserver<InputBatch, JobStatus>
         if (!(e.getCause() instanceof StatusRuntimeException s)) {
           throw new IllegalStateException(e.getCause());
         }
-        // A deadline that passed while flow control held the stream is no failure: the job is busy. A
-        // lost connection is tried again a few times. After either, a batch of the broken stream may
-        // have been taken after all, so a resent one that no longer fits the job's count is re-counted.
+        // A deadline that passed while flow control held the stream is no failure: the job is busy.
+        // A
+        // lost connection is tried again a few times. After either, a batch of the broken stream
+        // may
+        // have been taken after all, so a resent one that no longer fits the job's count is
+        // re-counted.
         Status.Code code = s.getStatus().getCode();
         boolean passing =
             code == Status.Code.DEADLINE_EXCEEDED
                 || (code == Status.Code.UNAVAILABLE && ++retries <= RETRIES)
                 || (code == Status.Code.FAILED_PRECONDITION && resuming && ++retries <= RETRIES);
         JobStatus status = passing ? status(connection, jobId) : null;
-        if (status == null || (status.getInputsClosed() && code == Status.Code.FAILED_PRECONDITION)) {
+        if (status == null
+            || (status.getInputsClosed() && code == Status.Code.FAILED_PRECONDITION)) {
           int exit = JobExit.report("submit", connection.address(), s);
           closeInputs(connection, jobId);
           return new Stop(exit);
@@ -203,8 +220,11 @@ final class InputSender implements ClientResponseObserver<InputBatch, JobStatus>
     }
   }
 
-  /** @return the job's status, asked again a few times while the coordinator is briefly out of reach */
-  private static JobStatus status(JobConnection connection, String jobId) throws InterruptedException {
+  /**
+   * @return the job's status, asked again a few times while the coordinator is briefly out of reach
+   */
+  private static JobStatus status(JobConnection connection, String jobId)
+      throws InterruptedException {
     for (int attempt = 0; ; attempt++) {
       try {
         return connection.call().getJob(JobRequest.newBuilder().setJobId(jobId).build());
@@ -221,7 +241,9 @@ final class InputSender implements ClientResponseObserver<InputBatch, JobStatus>
     return segment.stream().mapToInt(List::size).sum();
   }
 
-  /** @return the segment without its first {@code n} inputs */
+  /**
+   * @return the segment without its first {@code n} inputs
+   */
   private static List<List<ByteString>> drop(List<List<ByteString>> segment, long n) {
     List<List<ByteString>> rest = new ArrayList<>();
     for (List<ByteString> batch : segment) {
@@ -239,12 +261,19 @@ final class InputSender implements ClientResponseObserver<InputBatch, JobStatus>
   static void closeInputs(JobConnection connection, String jobId) throws InterruptedException {
     long received;
     try {
-      received = connection.call().getJob(JobRequest.newBuilder().setJobId(jobId).build()).getInputsReceived();
+      received =
+          connection
+              .call()
+              .getJob(JobRequest.newBuilder().setJobId(jobId).build())
+              .getInputsReceived();
     } catch (StatusRuntimeException e) {
       return;
     }
     InputSender closer = new InputSender();
-    connection.async().withDeadlineAfter(connection.deadline().toMillis(), TimeUnit.MILLISECONDS).sendInputs(closer);
+    connection
+        .async()
+        .withDeadlineAfter(connection.deadline().toMillis(), TimeUnit.MILLISECONDS)
+        .sendInputs(closer);
     if (closer.write(jobId, received, List.of(), true)) {
       closer.stream.onCompleted();
     }
@@ -255,8 +284,11 @@ final class InputSender implements ClientResponseObserver<InputBatch, JobStatus>
     }
   }
 
-  /** @return false if the stream failed; its reply says why */
-  private boolean write(String jobId, long first, List<ByteString> items, boolean end) throws InterruptedException {
+  /**
+   * @return false if the stream failed; its reply says why
+   */
+  private boolean write(String jobId, long first, List<ByteString> items, boolean end)
+      throws InterruptedException {
     synchronized (ready) {
       while (!stream.isReady() && !reply.isDone()) {
         ready.wait();
@@ -266,7 +298,12 @@ final class InputSender implements ClientResponseObserver<InputBatch, JobStatus>
       return false;
     }
     stream.onNext(
-        InputBatch.newBuilder().setJobId(jobId).setFirstIndex(first).addAllItems(items).setEndOfInputs(end).build());
+        InputBatch.newBuilder()
+            .setJobId(jobId)
+            .setFirstIndex(first)
+            .addAllItems(items)
+            .setEndOfInputs(end)
+            .build());
     return true;
   }
 }

@@ -14,20 +14,34 @@ import picocli.CommandLine.Option;
 
 /**
  * How the job commands reach a coordinator: its address, the token (sent as gRPC call credentials),
- * TLS, and the deadline every call gets. Streams that may rightly last long (results of a long job) are
- * given the deadline too, and reopened from where they stopped when it passes.
+ * TLS, and the deadline every call gets. Streams that may rightly last long (results of a long job)
+ * are given the deadline too, and reopened from where they stopped when it passes.
  */
 final class JobConnection implements AutoCloseable {
-  @Option(names = "--connect", paramLabel = "HOST:PORT", description = "The coordinator (env FLOTILLA_COORDINATOR; default 127.0.0.1:7600).")
+  @Option(
+      names = "--connect",
+      paramLabel = "HOST:PORT",
+      description = "The coordinator (env FLOTILLA_COORDINATOR; default 127.0.0.1:7600).")
   String connect;
 
-  @Option(names = "--token-file", paramLabel = "FILE", description = "A file holding this client's token (env FLOTILLA_TOKEN, FLOTILLA_TOKEN_FILE; the cluster secret, from FLOTILLA_SECRET or FLOTILLA_SECRET_FILE, is also a token).")
+  @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      description =
+          "A file holding this client's token (env FLOTILLA_TOKEN, FLOTILLA_TOKEN_FILE; the cluster secret, from FLOTILLA_SECRET or FLOTILLA_SECRET_FILE, is also a token).")
   Path tokenFile;
 
-  @Option(names = "--tls-dir", paramLabel = "DIR", description = "ca.crt, tls.crt and tls.key for a coordinator that speaks TLS (env FLOTILLA_TLS_DIR).")
+  @Option(
+      names = "--tls-dir",
+      paramLabel = "DIR",
+      description =
+          "ca.crt, tls.crt and tls.key for a coordinator that speaks TLS (env FLOTILLA_TLS_DIR).")
   Path tlsDir;
 
-  @Option(names = "--timeout", paramLabel = "DURATION", description = "Deadline of each call to the coordinator (default 30s).")
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
+      description = "Deadline of each call to the coordinator (default 30s).")
   String timeout;
 
   private ManagedChannel channel;
@@ -42,7 +56,9 @@ final class JobConnection implements AutoCloseable {
   }
 
   Duration deadline() {
-    return timeout == null ? Duration.ofSeconds(30) : io.flotilla.cli.cluster.Durations.parse(timeout);
+    return timeout == null
+        ? Duration.ofSeconds(30)
+        : io.flotilla.cli.cluster.Durations.parse(timeout);
   }
 
   private String token() {
@@ -61,17 +77,23 @@ final class JobConnection implements AutoCloseable {
     return secret == null ? "" : secret;
   }
 
-  /** @return a stub with this connection's token; every call still needs its deadline */
+  /**
+   * @return a stub with this connection's token; every call still needs its deadline
+   */
   JobServiceGrpc.JobServiceBlockingStub blocking() {
     return JobServiceGrpc.newBlockingStub(channel()).withCallCredentials(credentials());
   }
 
-  /** @return an asynchronous stub with this connection's token */
+  /**
+   * @return an asynchronous stub with this connection's token
+   */
   JobServiceGrpc.JobServiceStub async() {
     return JobServiceGrpc.newStub(channel()).withCallCredentials(credentials());
   }
 
-  /** @return the blocking stub with the per-call deadline set */
+  /**
+   * @return the blocking stub with the per-call deadline set
+   */
   JobServiceGrpc.JobServiceBlockingStub call() {
     return blocking().withDeadlineAfter(deadline().toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -87,7 +109,8 @@ final class JobConnection implements AutoCloseable {
   private static CallCredentials bearer(String token) {
     return new CallCredentials() {
       @Override
-      public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
+      public void applyRequestMetadata(
+          RequestInfo info, Executor executor, MetadataApplier applier) {
         Metadata headers = new Metadata();
         if (!token.isEmpty()) {
           headers.put(ClientTokens.AUTHORIZATION, "Bearer " + token);
@@ -103,7 +126,10 @@ final class JobConnection implements AutoCloseable {
       // The token travels as call credentials, not as the cluster secret's header.
       channel =
           CoordinatorChannel.builder(
-                  address.host(), address.port(), tlsDir != null ? tlsDir : envPath("FLOTILLA_TLS_DIR"), "")
+                  address.host(),
+                  address.port(),
+                  tlsDir != null ? tlsDir : envPath("FLOTILLA_TLS_DIR"),
+                  "")
               // A coordinator that vanishes mid-stream is noticed, even when no result is due.
               .keepAliveTime(30, TimeUnit.SECONDS)
               .keepAliveTimeout(10, TimeUnit.SECONDS)

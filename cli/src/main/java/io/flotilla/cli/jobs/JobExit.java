@@ -49,13 +49,17 @@ final class JobExit {
       // Reached, and refused: the description says which side's TLS and why.
       why = ": " + s.getDescription();
     } else if (s.getCode() == Status.Code.UNAVAILABLE) {
-      why = ": cannot reach the coordinator at " + address + (s.getDescription() == null ? "" : " (" + s.getDescription() + ")");
+      why =
+          ": cannot reach the coordinator at "
+              + address
+              + (s.getDescription() == null ? "" : " (" + s.getDescription() + ")");
     } else if (s.getCode() == Status.Code.DEADLINE_EXCEEDED) {
       why = ": the coordinator at " + address + " did not answer in time" + why;
     }
     System.err.println("flotilla " + command + ": " + s.getCode() + why);
     return switch (s.getCode()) {
-      case NOT_FOUND, INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, ALREADY_EXISTS -> REFUSED;
+      case NOT_FOUND, INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, ALREADY_EXISTS ->
+          REFUSED;
       case UNAUTHENTICATED, PERMISSION_DENIED -> UNAUTHENTICATED;
       case RESOURCE_EXHAUSTED -> LIMIT;
       case UNAVAILABLE, DEADLINE_EXCEEDED -> UNREACHABLE;

@@ -22,9 +22,10 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Inputs and results as JSON lines, whatever the function's encoding: JSON passes as it is, Protobuf
- * messages are written in their JSON form (read with the descriptors the coordinator lists), and bytes
- * are a JSON string (its UTF-8) or {@code {"base64": "..."}} in, and {@code "base64"} out.
+ * Inputs and results as JSON lines, whatever the function's encoding: JSON passes as it is,
+ * Protobuf messages are written in their JSON form (read with the descriptors the coordinator
+ * lists), and bytes are a JSON string (its UTF-8) or {@code {"base64": "..."}} in, and {@code
+ * "base64"} out.
  *
  * <p>Each result line is {@code {"index":N,"value":V}}, {@code {"index":N,"base64":"..."}} or
  * {@code {"index":N,"error":{"type":T,"message":M}}}.
@@ -48,14 +49,21 @@ final class PayloadText {
     }
     try {
       Map<String, FileDescriptor> built = new HashMap<>();
-      for (FileDescriptorProto file : FileDescriptorSet.parseFrom(function.getDescriptors()).getFileList()) {
+      for (FileDescriptorProto file :
+          FileDescriptorSet.parseFrom(function.getDescriptors()).getFileList()) {
         FileDescriptor[] dependencies =
             file.getDependencyList().stream().map(built::get).toArray(FileDescriptor[]::new);
         built.put(file.getName(), FileDescriptor.buildFrom(file, dependencies));
       }
-      return new PayloadText(function, find(built, function.getInputType()), find(built, function.getOutputType()));
+      return new PayloadText(
+          function, find(built, function.getInputType()), find(built, function.getOutputType()));
     } catch (InvalidProtocolBufferException | DescriptorValidationException e) {
-      throw new IllegalStateException("the coordinator's descriptors of " + function.getName() + " are unusable: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "the coordinator's descriptors of "
+              + function.getName()
+              + " are unusable: "
+              + e.getMessage(),
+          e);
     }
   }
 
@@ -95,7 +103,8 @@ final class PayloadText {
         try {
           JsonFormat.parser().merge(line, message);
         } catch (InvalidProtocolBufferException e) {
-          throw new IllegalArgumentException("not the JSON form of " + function.getInputType() + ": " + e.getMessage());
+          throw new IllegalArgumentException(
+              "not the JSON form of " + function.getInputType() + ": " + e.getMessage());
         }
         return message.build().toByteArray();
       }
@@ -111,10 +120,12 @@ final class PayloadText {
             throw new IllegalArgumentException("\"base64\" is not Base64: " + e.getMessage());
           }
         }
-        throw new IllegalArgumentException(function.getName() + " takes bytes: give a JSON string, or {\"base64\": \"...\"}");
+        throw new IllegalArgumentException(
+            function.getName() + " takes bytes: give a JSON string, or {\"base64\": \"...\"}");
       }
       default -> {
-        // The coordinator checks JSON against the function's type, and says precisely what is wrong.
+        // The coordinator checks JSON against the function's type, and says precisely what is
+        // wrong.
         return line.getBytes(StandardCharsets.UTF_8);
       }
     }
@@ -128,7 +139,9 @@ final class PayloadText {
     }
   }
 
-  /** @return the result as one JSON line, without its line break */
+  /**
+   * @return the result as one JSON line, without its line break
+   */
   String line(Result r) {
     StringWriter out = new StringWriter();
     try (JsonGenerator g = JSON.getFactory().createGenerator(out)) {
@@ -140,11 +153,14 @@ final class PayloadText {
         g.writeStringField("message", r.getError().getMessage());
         g.writeEndObject();
       } else if (function.getOutput() == Encoding.BYTES) {
-        g.writeStringField("base64", Base64.getEncoder().encodeToString(r.getValue().toByteArray()));
+        g.writeStringField(
+            "base64", Base64.getEncoder().encodeToString(r.getValue().toByteArray()));
       } else if (function.getOutput() == Encoding.PROTOBUF) {
         g.writeFieldName("value");
         g.writeRawValue(
-            JsonFormat.printer().omittingInsignificantWhitespace().print(DynamicMessage.parseFrom(output, r.getValue())));
+            JsonFormat.printer()
+                .omittingInsignificantWhitespace()
+                .print(DynamicMessage.parseFrom(output, r.getValue())));
       } else {
         g.writeFieldName("value");
         g.writeRawValue(r.getValue().toStringUtf8());

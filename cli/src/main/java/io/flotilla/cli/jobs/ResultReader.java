@@ -14,13 +14,15 @@ import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Reads a job's results to the end and prints them as JSON lines. The stream is reopened from the last
- * result read when its deadline passes or the connection drops for a moment, so a long job is read
- * whole with a deadline on every call; a progress line is drawn on standard error when it is a terminal.
+ * Reads a job's results to the end and prints them as JSON lines. The stream is reopened from the
+ * last result read when its deadline passes or the connection drops for a moment, so a long job is
+ * read whole with a deadline on every call; a progress line is drawn on standard error when it is a
+ * terminal.
  */
 final class ResultReader {
   /** Each results call lasts at most this long, then the reading resumes on a new one. */
   private static final Duration SEGMENT = Duration.ofMinutes(5);
+
   private static final int RECONNECTS = 5;
 
   private final JobConnection connection;
@@ -32,7 +34,13 @@ final class ResultReader {
   private long position;
   private long failed;
 
-  ResultReader(JobConnection connection, String jobId, boolean ordered, long from, PayloadText text, PrintStream out) {
+  ResultReader(
+      JobConnection connection,
+      String jobId,
+      boolean ordered,
+      long from,
+      PayloadText text,
+      PrintStream out) {
     this.connection = connection;
     this.jobId = jobId;
     this.ordered = ordered;
@@ -52,8 +60,15 @@ final class ResultReader {
       Iterator<ResultBatch> stream =
           connection
               .blocking()
-              .withDeadlineAfter(Math.max(SEGMENT.toMillis(), connection.deadline().toMillis()), TimeUnit.MILLISECONDS)
-              .results(ResultsRequest.newBuilder().setJobId(jobId).setOrdered(ordered).setFrom(position).build());
+              .withDeadlineAfter(
+                  Math.max(SEGMENT.toMillis(), connection.deadline().toMillis()),
+                  TimeUnit.MILLISECONDS)
+              .results(
+                  ResultsRequest.newBuilder()
+                      .setJobId(jobId)
+                      .setOrdered(ordered)
+                      .setFrom(position)
+                      .build());
       try {
         while (stream.hasNext()) {
           for (Result r : stream.next().getResultsList()) {
@@ -90,7 +105,9 @@ final class ResultReader {
     return connection.call().getJob(JobRequest.newBuilder().setJobId(jobId).build());
   }
 
-  /** @return the exit code for a job read to its end */
+  /**
+   * @return the exit code for a job read to its end
+   */
   static int exitCode(JobStatus status) {
     if (status.getState() == JobState.CANCELLED) {
       return JobExit.CANCELLED;
@@ -98,7 +115,10 @@ final class ResultReader {
     return status.getFailed() > 0 ? JobExit.ITEMS_FAILED : JobExit.OK;
   }
 
-  /** A one-line progress bar, redrawn at most ten times a second; nothing unless stderr is a terminal. */
+  /**
+   * A one-line progress bar, redrawn at most ten times a second; nothing unless stderr is a
+   * terminal.
+   */
   static final class Progress {
     private final boolean shown;
     private long lastDraw;

@@ -43,10 +43,12 @@ public final class StatusCommand implements Callable<Integer> {
     try (JobConnection open = connection) {
       if (jobId != null) {
         JobStatus s = connection.call().getJob(JobRequest.newBuilder().setJobId(jobId).build());
-        System.out.println(json ? JsonFormat.printer().omittingInsignificantWhitespace().print(s) : jobLine(s));
+        System.out.println(
+            json ? JsonFormat.printer().omittingInsignificantWhitespace().print(s) : jobLine(s));
         return JobExit.OK;
       }
-      ListWorkersReply workers = connection.call().listWorkers(ListWorkersRequest.getDefaultInstance());
+      ListWorkersReply workers =
+          connection.call().listWorkers(ListWorkersRequest.getDefaultInstance());
       ListJobsReply jobs = connection.call().listJobs(ListJobsRequest.getDefaultInstance());
       if (json) {
         JsonFormat.Printer p = JsonFormat.printer().alwaysPrintFieldsWithNoPresence();
@@ -58,12 +60,25 @@ public final class StatusCommand implements Callable<Integer> {
         return JobExit.OK;
       }
       System.out.println("workers: " + workers.getWorkersCount());
-      System.out.printf(Locale.ROOT, "  %-22s %-16s %8s %5s %9s %10s%n", "ID", "HOST", "PID", "CORES", "LOAD", "TASKS DONE");
+      System.out.printf(
+          Locale.ROOT,
+          "  %-22s %-16s %8s %5s %9s %10s%n",
+          "ID",
+          "HOST",
+          "PID",
+          "CORES",
+          "LOAD",
+          "TASKS DONE");
       for (WorkerInfo w : workers.getWorkersList()) {
         System.out.printf(
             Locale.ROOT,
             "  %-22s %-16s %8d %5d %9s %10d%n",
-            w.getId(), w.getHost(), w.getPid(), w.getCores(), w.getBusy() + "/" + w.getThreads(), w.getTasksDone());
+            w.getId(),
+            w.getHost(),
+            w.getPid(),
+            w.getCores(),
+            w.getBusy() + "/" + w.getThreads(),
+            w.getTasksDone());
       }
       System.out.println("jobs: " + jobs.getJobsCount());
       for (JobStatus s : jobs.getJobsList()) {
@@ -75,7 +90,10 @@ public final class StatusCommand implements Callable<Integer> {
     }
   }
 
-  /** @return e.g. {@code j-1a2b… isprime RUNNING inputs 10 (closed) ok 7 failed 1 cancelled 0 pending 2} */
+  /**
+   * @return e.g. {@code j-1a2b… isprime RUNNING inputs 10 (closed) ok 7 failed 1 cancelled 0
+   *     pending 2}
+   */
   static String jobLine(JobStatus s) {
     return String.format(
         Locale.ROOT,

@@ -16,7 +16,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code flotilla submit}: runs a registered function on JSON lines, printing results as JSON lines. */
+/**
+ * {@code flotilla submit}: runs a registered function on JSON lines, printing results as JSON
+ * lines.
+ */
 @Command(
     name = "submit",
     mixinStandardHelpOptions = true,
@@ -34,10 +37,18 @@ import picocli.CommandLine.Option;
 public final class SubmitCommand implements Callable<Integer> {
   @Mixin JobConnection connection;
 
-  @Option(names = "--fn", required = true, paramLabel = "NAME", description = "The function (see 'flotilla functions').")
+  @Option(
+      names = "--fn",
+      required = true,
+      paramLabel = "NAME",
+      description = "The function (see 'flotilla functions').")
   String function;
 
-  @Option(names = "--input", paramLabel = "FILE", defaultValue = "-", description = "JSON lines to read, or - for standard input (the default).")
+  @Option(
+      names = "--input",
+      paramLabel = "FILE",
+      defaultValue = "-",
+      description = "JSON lines to read, or - for standard input (the default).")
   String input;
 
   @ArgGroup(exclusive = true)
@@ -51,7 +62,11 @@ public final class SubmitCommand implements Callable<Integer> {
     boolean unordered;
   }
 
-  @Option(names = "--key", paramLabel = "KEY", description = "Idempotency key: submitting again with it finds the same job, sends only the inputs it lacks, and prints all its results.")
+  @Option(
+      names = "--key",
+      paramLabel = "KEY",
+      description =
+          "Idempotency key: submitting again with it finds the same job, sends only the inputs it lacks, and prints all its results.")
   String key;
 
   @Override
@@ -64,15 +79,24 @@ public final class SubmitCommand implements Callable<Integer> {
       System.err.println("flotilla submit: cannot read " + input + ": " + e.getMessage());
       return JobExit.USAGE;
     }
-    try (JobConnection open = connection; lines) {
+    try (JobConnection open = connection;
+        lines) {
       FunctionInfo info = describe(connection, function);
       JobStatus job =
           connection
               .call()
-              .submit(SubmitRequest.newBuilder().setFunction(function).setIdempotencyKey(key == null ? "" : key).build());
+              .submit(
+                  SubmitRequest.newBuilder()
+                      .setFunction(function)
+                      .setIdempotencyKey(key == null ? "" : key)
+                      .build());
       System.err.println(
-          "flotilla submit: job " + job.getJobId() + (job.getExisting() ? " (found again by its key)" : "")
-              + "; after a lost connection: flotilla attach " + job.getJobId() + " --from N");
+          "flotilla submit: job "
+              + job.getJobId()
+              + (job.getExisting() ? " (found again by its key)" : "")
+              + "; after a lost connection: flotilla attach "
+              + job.getJobId()
+              + " --from N");
       PayloadText text = PayloadText.of(info);
       CompletableFuture<InputSender.Stop> sent = new CompletableFuture<>();
       Thread sender =
@@ -82,10 +106,12 @@ public final class SubmitCommand implements Callable<Integer> {
                   sent.complete(
                       job.getInputsClosed()
                           ? null
-                          : InputSender.send(connection, job.getJobId(), job.getInputsReceived(), lines, text));
+                          : InputSender.send(
+                              connection, job.getJobId(), job.getInputsReceived(), lines, text));
                 } catch (Throwable t) {
                   sent.completeExceptionally(t);
-                  // Whatever stopped the sending, the job must not wait for inputs that will not come.
+                  // Whatever stopped the sending, the job must not wait for inputs that will not
+                  // come.
                   try {
                     InputSender.closeInputs(connection, job.getJobId());
                   } catch (InterruptedException | RuntimeException ignored) {
@@ -96,10 +122,13 @@ public final class SubmitCommand implements Callable<Integer> {
               "flotilla-submit-inputs");
       sender.setDaemon(true);
       sender.start();
-      JobStatus end = new ResultReader(connection, job.getJobId(), !order.unordered, 0, text, System.out).readAll();
+      JobStatus end =
+          new ResultReader(connection, job.getJobId(), !order.unordered, 0, text, System.out)
+              .readAll();
       InputSender.Stop stop;
       try {
-        // The job has ended, so the sender has, or waits on input that no longer matters (the job was
+        // The job has ended, so the sender has, or waits on input that no longer matters (the job
+        // was
         // cancelled while standard input stays open).
         stop = sent.get(10, java.util.concurrent.TimeUnit.SECONDS);
       } catch (java.util.concurrent.TimeoutException e) {
@@ -108,7 +137,8 @@ public final class SubmitCommand implements Callable<Integer> {
         System.err.println("flotilla submit: sending inputs failed: " + e.getCause());
         return JobExit.OTHER;
       }
-      // A job cancelled while its inputs were still going out says so, whatever the sender ran into.
+      // A job cancelled while its inputs were still going out says so, whatever the sender ran
+      // into.
       return stop != null && end.getState() != io.flotilla.proto.JobState.CANCELLED
           ? stop.exitCode()
           : ResultReader.exitCode(end);
@@ -118,11 +148,15 @@ public final class SubmitCommand implements Callable<Integer> {
   }
 
   /**
-   * @return the function as the coordinator lists it, or a stand-in that passes bytes through when it is
-   *     not listed (the submission then says why)
+   * @return the function as the coordinator lists it, or a stand-in that passes bytes through when
+   *     it is not listed (the submission then says why)
    */
   static FunctionInfo describe(JobConnection connection, String name) {
-    for (FunctionInfo f : connection.call().listFunctions(ListFunctionsRequest.getDefaultInstance()).getFunctionsList()) {
+    for (FunctionInfo f :
+        connection
+            .call()
+            .listFunctions(ListFunctionsRequest.getDefaultInstance())
+            .getFunctionsList()) {
       if (f.getName().equals(name)) {
         return f;
       }

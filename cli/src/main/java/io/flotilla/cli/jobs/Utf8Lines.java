@@ -13,10 +13,10 @@ import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Lines of text read strictly as UTF-8, one at a time: a line that is not UTF-8 is refused with its line
- * number and the offending byte, and only after every line before it has been read. (A JDK reader
- * decodes ahead in blocks, and may refuse a block before handing out the good lines at its start.)
- * A line ends at {@code \n}; a {@code \r} before it is dropped. Not thread-safe.
+ * Lines of text read strictly as UTF-8, one at a time: a line that is not UTF-8 is refused with its
+ * line number and the offending byte, and only after every line before it has been read. (A JDK
+ * reader decodes ahead in blocks, and may refuse a block before handing out the good lines at its
+ * start.) A line ends at {@code \n}; a {@code \r} before it is dropped. Not thread-safe.
  */
 final class Utf8Lines implements Closeable {
   private final BufferedInputStream in;
@@ -30,7 +30,8 @@ final class Utf8Lines implements Closeable {
 
   /**
    * @return the next line, or null at the end of the input
-   * @throws CharacterCodingException if the line is not UTF-8; its message names the line and the byte
+   * @throws CharacterCodingException if the line is not UTF-8; its message names the line and the
+   *     byte
    * @throws IOException if the input cannot be read
    */
   String readLine() throws IOException {
@@ -44,7 +45,8 @@ final class Utf8Lines implements Closeable {
     }
     lineNo++;
     byte[] bytes = line.toByteArray();
-    int length = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+    int length =
+        bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
     ByteBuffer source = ByteBuffer.wrap(bytes, 0, length);
     CharBuffer text = CharBuffer.allocate(length);
     decoder.reset();
@@ -68,7 +70,9 @@ final class Utf8Lines implements Closeable {
     return text.flip().toString();
   }
 
-  /** @return whether a line can be read now without waiting for more input */
+  /**
+   * @return whether a line can be read now without waiting for more input
+   */
   boolean ready() throws IOException {
     return in.available() > 0;
   }

@@ -12,7 +12,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A {@code flotilla} command in a JVM of its own, with this test's class path, possibly inside a
- * network namespace; its output lines (stdout and stderr) are kept for the test to wait on and read.
+ * network namespace; its output lines (stdout and stderr) are kept for the test to wait on and
+ * read.
  */
 public final class ChildJvm implements AutoCloseable {
   private final String name;
@@ -20,20 +21,26 @@ public final class ChildJvm implements AutoCloseable {
   private final List<String> lines = new CopyOnWriteArrayList<>();
   private final Thread reader;
 
-  public ChildJvm(String name, String namespace, Map<String, String> env, String... args) throws IOException {
+  public ChildJvm(String name, String namespace, Map<String, String> env, String... args)
+      throws IOException {
     this.name = name;
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(
         List.of(
-            "--add-opens", "java.base/java.lang.invoke=ALL-UNNAMED",
-            "--add-opens", "java.base/java.util=ALL-UNNAMED",
-            "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+            "--add-opens",
+            "java.base/java.lang.invoke=ALL-UNNAMED",
+            "--add-opens",
+            "java.base/java.util=ALL-UNNAMED",
+            "--add-opens",
+            "java.base/java.lang=ALL-UNNAMED",
             "-Xmx256m",
-            "-cp", System.getProperty("java.class.path"),
+            "-cp",
+            System.getProperty("java.class.path"),
             "io.flotilla.cli.Main"));
     command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(NetnsHosts.in(namespace, command)).redirectErrorStream(true);
+    ProcessBuilder builder =
+        new ProcessBuilder(NetnsHosts.in(namespace, command)).redirectErrorStream(true);
     builder.environment().remove("FLOTILLA_SECRET");
     builder.environment().putAll(env);
     process = builder.start();
@@ -41,7 +48,8 @@ public final class ChildJvm implements AutoCloseable {
         new Thread(
             () -> {
               try (BufferedReader in =
-                  new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                  new BufferedReader(
+                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = in.readLine()) != null; ) {
                   lines.add(line);
                 }
@@ -54,7 +62,9 @@ public final class ChildJvm implements AutoCloseable {
     reader.start();
   }
 
-  /** @return the first line containing the text, or null */
+  /**
+   * @return the first line containing the text, or null
+   */
   public String line(String containing) {
     for (String line : lines) {
       if (line.contains(containing)) {
@@ -64,12 +74,16 @@ public final class ChildJvm implements AutoCloseable {
     return null;
   }
 
-  /** @return the lines containing the text */
+  /**
+   * @return the lines containing the text
+   */
   public List<String> lines(String containing) {
     return lines.stream().filter(l -> l.contains(containing)).toList();
   }
 
-  /** @return how many lines contain the text */
+  /**
+   * @return how many lines contain the text
+   */
   public long count(String containing) {
     return lines.stream().filter(l -> l.contains(containing)).count();
   }
@@ -85,15 +99,16 @@ public final class ChildJvm implements AutoCloseable {
    * @param name the signal, e.g. "TERM"
    */
   public void signal(String name) throws IOException, InterruptedException {
-    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+    Process kill =
+        new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
     if (!kill.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) || kill.exitValue() != 0) {
       throw new IOException("kill -" + name + " " + process.pid() + " failed");
     }
   }
 
   /**
-   * Waits for the process to exit and for everything it printed to be read: its last lines may still be
-   * in the pipe when it has exited.
+   * Waits for the process to exit and for everything it printed to be read: its last lines may
+   * still be in the pipe when it has exited.
    *
    * @return whether both happened in time
    */
@@ -102,11 +117,15 @@ public final class ChildJvm implements AutoCloseable {
     if (!process.waitFor(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)) {
       return false;
     }
-    reader.join(Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+    reader.join(
+        Math.max(
+            1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
     return !reader.isAlive();
   }
 
-  /** @return everything it printed so far, for failure messages */
+  /**
+   * @return everything it printed so far, for failure messages
+   */
   public String output() {
     return name + " printed:\n  " + String.join("\n  ", lines);
   }

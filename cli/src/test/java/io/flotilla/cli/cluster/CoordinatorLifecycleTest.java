@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code flotilla coordinator} and {@code flotilla worker} as processes, on loopback: how they start,
- * stop and die, and what a client and a worker are told when the coordinator goes.
+ * {@code flotilla coordinator} and {@code flotilla worker} as processes, on loopback: how they
+ * start, stop and die, and what a client and a worker are told when the coordinator goes.
  */
 class CoordinatorLifecycleTest {
   private static final Duration WAIT = Duration.ofSeconds(90);
@@ -29,9 +29,19 @@ class CoordinatorLifecycleTest {
   private ChildJvm coordinator() throws Exception {
     ChildJvm c =
         new ChildJvm(
-            "coordinator", null, Map.of("FLOTILLA_SECRET", SECRET),
-            "coordinator", "--port", "0", "--cluster-port", "0", "--data-dir", tmp.resolve("data").toString());
-    await("readiness").atMost(WAIT).failFast(() -> !c.process().isAlive())
+            "coordinator",
+            null,
+            Map.of("FLOTILLA_SECRET", SECRET),
+            "coordinator",
+            "--port",
+            "0",
+            "--cluster-port",
+            "0",
+            "--data-dir",
+            tmp.resolve("data").toString());
+    await("readiness")
+        .atMost(WAIT)
+        .failFast(() -> !c.process().isAlive())
         .until(() -> c.line("flotilla coordinator ready:") != null);
     return c;
   }
@@ -44,8 +54,16 @@ class CoordinatorLifecycleTest {
 
   private ChildJvm worker(String address) throws Exception {
     return new ChildJvm(
-        "worker", null, Map.of("FLOTILLA_SECRET", SECRET),
-        "worker", "--join", address, "--threads", "1", "--cache-dir", tmp.resolve("code").toString());
+        "worker",
+        null,
+        Map.of("FLOTILLA_SECRET", SECRET),
+        "worker",
+        "--join",
+        address,
+        "--threads",
+        "1",
+        "--cache-dir",
+        tmp.resolve("code").toString());
   }
 
   @Test
@@ -74,8 +92,11 @@ class CoordinatorLifecycleTest {
           .as("a broken pool takes nothing more")
           .isInstanceOf(BrokenPoolException.class);
       pool.close();
-      // The worker is nobody's orphan: with its coordinator gone, it leaves, for its supervisor to restart.
-      assertThat(worker.process().waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).as(worker.output()).isTrue();
+      // The worker is nobody's orphan: with its coordinator gone, it leaves, for its supervisor to
+      // restart.
+      assertThat(worker.process().waitFor(WAIT.toSeconds(), TimeUnit.SECONDS))
+          .as(worker.output())
+          .isTrue();
       assertThat(worker.process().exitValue()).as(worker.output()).isEqualTo(66);
     }
   }
@@ -87,7 +108,8 @@ class CoordinatorLifecycleTest {
       await("a worker").atMost(WAIT).until(() -> coordinator.count("ready with") == 1);
       ClusterPool connected = ClusterPool.builder(address(coordinator)).secret(SECRET).build();
       try (ClusterPool pool = ClusterPool.builder(address(coordinator)).secret(SECRET).build()) {
-        assertThat(pool.submit(() -> "done").get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("done");
+        assertThat(pool.submit(() -> "done").get(WAIT.toSeconds(), TimeUnit.SECONDS))
+            .isEqualTo("done");
       }
       coordinator.signal("TERM");
       assertThat(coordinator.waitFor(WAIT)).as(coordinator.output()).isTrue();
@@ -95,11 +117,14 @@ class CoordinatorLifecycleTest {
       // A client still connected is told why, not left to guess from a broken stream.
       await("the connected client hears")
           .atMost(WAIT)
-          .until(() -> catchThrowable(() -> connected.submit(() -> 1)) instanceof BrokenPoolException);
-      assertThat(catchThrowable(() -> connected.submit(() -> 1))).hasMessageContaining("the coordinator is stopping");
+          .until(
+              () -> catchThrowable(() -> connected.submit(() -> 1)) instanceof BrokenPoolException);
+      assertThat(catchThrowable(() -> connected.submit(() -> 1)))
+          .hasMessageContaining("the coordinator is stopping");
       connected.close();
       assertThat(worker.waitFor(WAIT)).as(worker.output()).isTrue();
-      // Its coordinator said it was stopping: nothing for a supervisor to restart, nothing to warn of.
+      // Its coordinator said it was stopping: nothing for a supervisor to restart, nothing to warn
+      // of.
       assertThat(worker.process().exitValue()).as(worker.output()).isZero();
       assertThat(coordinator.line("stopping on SIGTERM")).as(coordinator.output()).contains("INFO");
       assertThat(worker.line("is stopping")).as(worker.output()).contains("INFO");
@@ -120,7 +145,10 @@ class CoordinatorLifecycleTest {
       await("the coordinator hears the worker left")
           .atMost(WAIT)
           .until(() -> coordinator.line(" left") != null);
-      assertThat(coordinator.line(" left")).as(coordinator.output()).contains("INFO").contains("SIGTERM");
+      assertThat(coordinator.line(" left"))
+          .as(coordinator.output())
+          .contains("INFO")
+          .contains("SIGTERM");
       assertThat(coordinator.process().isAlive()).as(coordinator.output()).isTrue();
       assertNoComplaint(coordinator);
       assertNoComplaint(worker);
@@ -143,15 +171,24 @@ class CoordinatorLifecycleTest {
 
   @Test
   void aClusterPortInUseIsAWrongSettingNamedInOneLine() throws Exception {
-    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+    try (java.net.ServerSocket taken =
+            new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
         ChildJvm coordinator =
             new ChildJvm(
-                "coordinator", null, Map.of("FLOTILLA_SECRET", SECRET),
-                "coordinator", "--port", "0", "--cluster-port", Integer.toString(taken.getLocalPort()),
-                "--data-dir", tmp.resolve("data").toString())) {
+                "coordinator",
+                null,
+                Map.of("FLOTILLA_SECRET", SECRET),
+                "coordinator",
+                "--port",
+                "0",
+                "--cluster-port",
+                Integer.toString(taken.getLocalPort()),
+                "--data-dir",
+                tmp.resolve("data").toString())) {
       assertThat(coordinator.waitFor(WAIT)).as(coordinator.output()).isTrue();
       assertThat(coordinator.process().exitValue()).as(coordinator.output()).isEqualTo(2);
-      assertThat(coordinator.line("flotilla coordinator: ")).as(coordinator.output())
+      assertThat(coordinator.line("flotilla coordinator: "))
+          .as(coordinator.output())
           .contains("cluster port")
           .contains(Integer.toString(taken.getLocalPort()));
     }
@@ -162,7 +199,9 @@ class CoordinatorLifecycleTest {
     assertThat(jvm.lines(" ERROR ")).as(jvm.output()).isEmpty();
   }
 
-  /** @return whether this JVM was started with SIGINT ignored, as its children then are */
+  /**
+   * @return whether this JVM was started with SIGINT ignored, as its children then are
+   */
   private static boolean sigintIgnored() throws java.io.IOException {
     for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
       if (line.startsWith("SigIgn:")) {
@@ -175,7 +214,17 @@ class CoordinatorLifecycleTest {
   @Test
   void theCoordinatorRefusesToStartOpenOnEveryInterface() throws Exception {
     ChildJvm open =
-        new ChildJvm("open", null, Map.of(), "coordinator", "--bind", "0.0.0.0", "--port", "0", "--cluster-port", "0");
+        new ChildJvm(
+            "open",
+            null,
+            Map.of(),
+            "coordinator",
+            "--bind",
+            "0.0.0.0",
+            "--port",
+            "0",
+            "--cluster-port",
+            "0");
     try (open) {
       assertThat(open.process().waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
       assertThat(open.process().exitValue()).isEqualTo(2);

@@ -8,12 +8,15 @@ import picocli.CommandLine;
 
 /**
  * Supervisors and scripts act on the exit codes of {@code flotilla coordinator} and {@code flotilla
- * worker}: each is listed in the command's help. The lifecycle tests check that the processes exit with
- * them.
+ * worker}: each is listed in the command's help. The lifecycle tests check that the processes exit
+ * with them.
  */
 class ExitCodesHelpTest {
   private static String help(String command) {
-    return new CommandLine(new Main()).getSubcommands().get(command).getUsageMessage(CommandLine.Help.Ansi.OFF);
+    return new CommandLine(new Main())
+        .getSubcommands()
+        .get(command)
+        .getUsageMessage(CommandLine.Help.Ansi.OFF);
   }
 
   @Test

@@ -31,13 +31,13 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Three hosts on one machine: this network namespace (the coordinator, and the client: this JVM) and
- * two namespaces of their own (a worker each), joined by a bridge. Real JVMs, real TCP across veth
- * pairs, a real cable pulled. The function the workers run is compiled by the test into a jar that only
- * this JVM has: the workers can run it only because Flotilla ships it.
+ * Three hosts on one machine: this network namespace (the coordinator, and the client: this JVM)
+ * and two namespaces of their own (a worker each), joined by a bridge. Real JVMs, real TCP across
+ * veth pairs, a real cable pulled. The function the workers run is compiled by the test into a jar
+ * that only this JVM has: the workers can run it only because Flotilla ships it.
  *
- * <p>Runs where namespaces can be made (Linux, root, iproute2), as in CI; elsewhere it is skipped, and
- * under {@code CI=true} it fails ({@link NetnsHosts#require}).
+ * <p>Runs where namespaces can be made (Linux, root, iproute2), as in CI; elsewhere it is skipped,
+ * and under {@code CI=true} it fails ({@link NetnsHosts#require}).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -69,17 +69,23 @@ class MultiHostTest {
             null,
             Map.of("FLOTILLA_SECRET", SECRET),
             "coordinator",
-            "--bind", hosts.hostAddress(),
-            "--port", "0",
-            "--cluster-port", "0",
-            "--stable-after", "3",
-            "--data-dir", tmp.resolve("coordinator").toString());
+            "--bind",
+            hosts.hostAddress(),
+            "--port",
+            "0",
+            "--cluster-port",
+            "0",
+            "--stable-after",
+            "3",
+            "--data-dir",
+            tmp.resolve("coordinator").toString());
     await("the coordinator's readiness line")
         .atMost(JOIN)
         .failFast(() -> !coordinator.process().isAlive())
         .until(() -> coordinator.line("flotilla coordinator ready:") != null);
     String ready = coordinator.line("flotilla coordinator ready:");
-    address = ready.substring(ready.indexOf("grpc=") + 5, ready.indexOf(' ', ready.indexOf("grpc=")));
+    address =
+        ready.substring(ready.indexOf("grpc=") + 5, ready.indexOf(' ', ready.indexOf("grpc=")));
   }
 
   @BeforeEach
@@ -99,17 +105,23 @@ class MultiHostTest {
     }
   }
 
-  private ChildJvm worker(String name, String namespace, int host, String secret, int threads) throws Exception {
+  private ChildJvm worker(String name, String namespace, int host, String secret, int threads)
+      throws Exception {
     return new ChildJvm(
         name,
         namespace,
         Map.of("FLOTILLA_SECRET", secret),
         "worker",
-        "--join", address,
-        "--threads", Integer.toString(threads),
-        "--bind", hosts.address(host),
-        "--stable-after", "3",
-        "--cache-dir", tmp.resolve(name).toString());
+        "--join",
+        address,
+        "--threads",
+        Integer.toString(threads),
+        "--bind",
+        hosts.address(host),
+        "--stable-after",
+        "3",
+        "--cache-dir",
+        tmp.resolve(name).toString());
   }
 
   private void awaitWorkers(long ready) {
@@ -124,8 +136,11 @@ class MultiHostTest {
 
   @SuppressWarnings("unchecked")
   private Shipped ship(String version, int millis) throws Exception {
-    Path jar = ProbeJar.compile(tmp.resolve("probe-" + version), "probe.Greeter", ProbeJar.greeter(version, millis));
-    URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, getClass().getClassLoader());
+    Path jar =
+        ProbeJar.compile(
+            tmp.resolve("probe-" + version), "probe.Greeter", ProbeJar.greeter(version, millis));
+    URLClassLoader loader =
+        new URLClassLoader(new URL[] {jar.toUri().toURL()}, getClass().getClassLoader());
     SerializableFunction<Integer, String> fn =
         (SerializableFunction<Integer, String>)
             loader.loadClass("probe.Greeter").getConstructor().newInstance();
@@ -168,7 +183,9 @@ class MultiHostTest {
           .as(intruder.output())
           .isTrue();
       assertThat(intruder.process().exitValue()).as(intruder.output()).isEqualTo(64);
-      assertThat(intruder.line("refused by the coordinator")).as(intruder.output()).contains("wrong cluster secret");
+      assertThat(intruder.line("refused by the coordinator"))
+          .as(intruder.output())
+          .contains("wrong cluster secret");
     }
     assertThat(coordinator.count("ready with")).as(coordinator.output()).isZero();
   }
@@ -183,8 +200,10 @@ class MultiHostTest {
     try (ClusterPool p1 = v1.pool();
         ClusterPool p2 = v2.pool()) {
       List<Integer> items = IntStream.range(0, 60).boxed().toList();
-      CompletableFuture<List<String>> first = CompletableFuture.supplyAsync(() -> drain(p1.map(v1.fn(), items)));
-      CompletableFuture<List<String>> second = CompletableFuture.supplyAsync(() -> drain(p2.map(v2.fn(), items)));
+      CompletableFuture<List<String>> first =
+          CompletableFuture.supplyAsync(() -> drain(p1.map(v1.fn(), items)));
+      CompletableFuture<List<String>> second =
+          CompletableFuture.supplyAsync(() -> drain(p2.map(v2.fn(), items)));
       assertAnswers(first.get(2, TimeUnit.MINUTES), "v1", items.size());
       assertAnswers(second.get(2, TimeUnit.MINUTES), "v2", items.size());
       assertThat(pids(first.get())).containsExactly(workerB.process().pid());
@@ -220,14 +239,22 @@ class MultiHostTest {
       assertAnswers(results, "v3", n);
       assertThat(pids(results)).containsExactlyInAnyOrder(workerB.process().pid(), c);
     }
-    // Cut off from the coordinator, B is downed by its own side of the split brain resolver and exits.
-    assertThat(workerB.process().waitFor(JOIN.toSeconds(), TimeUnit.SECONDS)).as(workerB.output()).isTrue();
+    // Cut off from the coordinator, B is downed by its own side of the split brain resolver and
+    // exits.
+    assertThat(workerB.process().waitFor(JOIN.toSeconds(), TimeUnit.SECONDS))
+        .as(workerB.output())
+        .isTrue();
     assertThat(workerB.process().exitValue()).as(workerB.output()).isEqualTo(66);
     await("the coordinator reports B lost by the cluster's verdict")
         .atMost(JOIN)
-        .until(() -> coordinator.line("-" + workerB.process().pid() + "-") != null
-            && coordinator.lines("lost:").stream()
-                .anyMatch(l -> l.contains("-" + workerB.process().pid() + "-")
-                    && (l.contains("downed by the cluster") || l.contains("removed from the cluster"))));
+        .until(
+            () ->
+                coordinator.line("-" + workerB.process().pid() + "-") != null
+                    && coordinator.lines("lost:").stream()
+                        .anyMatch(
+                            l ->
+                                l.contains("-" + workerB.process().pid() + "-")
+                                    && (l.contains("downed by the cluster")
+                                        || l.contains("removed from the cluster"))));
   }
 }

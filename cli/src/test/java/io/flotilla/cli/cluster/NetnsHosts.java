@@ -9,9 +9,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Hosts made of Linux network namespaces, for tests of what crosses a network: a bridge in this
- * namespace (itself the first host, at {@code .1}) and one namespace per further host, each joined to
- * the bridge by a veth pair, with an address of its own. Made by the test and removed by it; needs root
- * and iproute2.
+ * namespace (itself the first host, at {@code .1}) and one namespace per further host, each joined
+ * to the bridge by a veth pair, with an address of its own. Made by the test and removed by it;
+ * needs root and iproute2.
  */
 final class NetnsHosts implements AutoCloseable {
   private final String prefix;
@@ -30,7 +30,8 @@ final class NetnsHosts implements AutoCloseable {
     ip("link", "set", bridge(), "up");
     // Where bridged traffic passes the firewall (br_netfilter, as Docker leaves it, with FORWARD
     // dropped), hosts on the bridge could reach this one but not each other.
-    forwarding = command("iptables", "-I", "FORWARD", "1", "-i", bridge(), "-o", bridge(), "-j", "ACCEPT");
+    forwarding =
+        command("iptables", "-I", "FORWARD", "1", "-i", bridge(), "-o", bridge(), "-j", "ACCEPT");
   }
 
   /** Whether this test added a firewall rule, to be removed with the bridge. */
@@ -52,19 +53,24 @@ final class NetnsHosts implements AutoCloseable {
     }
   }
 
-  /** @return whether this machine lets a test make namespaces: root, the ip command, and the privilege */
+  /**
+   * @return whether this machine lets a test make namespaces: root, the ip command, and the
+   *     privilege
+   */
   static boolean usable() {
     return Abilities.HERE.namespaces();
   }
 
   /**
-   * Skips the calling test (fails it under CI=true) unless {@link #usable}, saying what is missing. Call
-   * it in {@code @BeforeEach}: a skip in {@code @BeforeAll} reaches surefire's report as no test at all.
+   * Skips the calling test (fails it under CI=true) unless {@link #usable}, saying what is missing.
+   * Call it in {@code @BeforeEach}: a skip in {@code @BeforeAll} reaches surefire's report as no
+   * test at all.
    */
   static void require() {
     Abilities here = Abilities.HERE;
     Requirements.require(here.root(), "root to make network namespaces", "run the tests as root");
-    Requirements.require(here.ip(), "the ip command to make network namespaces", "apt-get install iproute2");
+    Requirements.require(
+        here.ip(), "the ip command to make network namespaces", "apt-get install iproute2");
     Requirements.require(
         here.namespaces(),
         "the privilege to make a network namespace ('ip netns add' failed)",
@@ -75,7 +81,9 @@ final class NetnsHosts implements AutoCloseable {
     return prefix + "br";
   }
 
-  /** @return this namespace's address on the bridge */
+  /**
+   * @return this namespace's address on the bridge
+   */
   String hostAddress() {
     return subnet + ".1";
   }
@@ -141,7 +149,9 @@ final class NetnsHosts implements AutoCloseable {
     }
   }
 
-  /** @return whether the command ran and succeeded; a missing command is no failure here */
+  /**
+   * @return whether the command ran and succeeded; a missing command is no failure here
+   */
   private static boolean command(String... args) {
     try {
       Process p = new ProcessBuilder(args).redirectErrorStream(true).start();

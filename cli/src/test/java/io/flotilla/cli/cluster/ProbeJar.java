@@ -12,8 +12,8 @@ import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 
 /**
- * A jar compiled while the test runs, from source the test gives: code that exists only where the test
- * puts it, so that a worker can have it only if Flotilla ships it.
+ * A jar compiled while the test runs, from source the test gives: code that exists only where the
+ * test puts it, so that a worker can have it only if Flotilla ships it.
  */
 final class ProbeJar {
   private ProbeJar() {}
@@ -33,9 +33,13 @@ final class ProbeJar {
     JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
     int status =
         javac.run(
-            null, null, null,
-            "-d", classes.toString(),
-            "-cp", System.getProperty("java.class.path"),
+            null,
+            null,
+            null,
+            "-d",
+            classes.toString(),
+            "-cp",
+            System.getProperty("java.class.path"),
             src.toString());
     if (status != 0) {
       throw new IOException("javac failed on " + src);
@@ -53,7 +57,9 @@ final class ProbeJar {
     return jar;
   }
 
-  /** @return a function that sleeps a little, then names its version, item and process */
+  /**
+   * @return a function that sleeps a little, then names its version, item and process
+   */
   static String greeter(String version, int millis) {
     return String.join(
         "\n",
@@ -61,7 +67,9 @@ final class ProbeJar {
             "package probe;",
             "public class Greeter implements io.flotilla.SerializableFunction<Integer, String> {",
             "  public String apply(Integer i) {",
-            "    try { Thread.sleep(" + millis + "); } catch (InterruptedException e) { throw new RuntimeException(e); }",
+            "    try { Thread.sleep("
+                + millis
+                + "); } catch (InterruptedException e) { throw new RuntimeException(e); }",
             "    return \"" + version + ":\" + i + \":\" + ProcessHandle.current().pid();",
             "  }",
             "}"));

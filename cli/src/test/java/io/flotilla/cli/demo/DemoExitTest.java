@@ -18,8 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code flotilla demo} as a user runs it: on local workers, against a coordinator that wants a
- * secret and against none. Each ends with its own exit code and, when it fails, one line saying why,
- * never the code of results that differ.
+ * secret and against none. Each ends with its own exit code and, when it fails, one line saying
+ * why, never the code of results that differ.
  */
 @Timeout(180)
 class DemoExitTest {
@@ -31,13 +31,25 @@ class DemoExitTest {
   void aCoordinatorThatRefusesTheSecretIsExit5() throws Exception {
     try (ChildJvm coordinator =
         new ChildJvm(
-            "coordinator", null, Map.of("FLOTILLA_SECRET", SECRET),
-            "coordinator", "--port", "0", "--cluster-port", "0", "--data-dir", dir.resolve("data").toString())) {
+            "coordinator",
+            null,
+            Map.of("FLOTILLA_SECRET", SECRET),
+            "coordinator",
+            "--port",
+            "0",
+            "--cluster-port",
+            "0",
+            "--data-dir",
+            dir.resolve("data").toString())) {
       String address = "127.0.0.1:" + port(coordinator);
-      for (Map<String, String> env : java.util.List.of(Map.<String, String>of(), Map.of("FLOTILLA_SECRET", "wrong"))) {
-        try (ChildJvm demo = new ChildJvm("demo", null, env, "demo", "--connect", address, "--only", "primes")) {
+      for (Map<String, String> env :
+          java.util.List.of(Map.<String, String>of(), Map.of("FLOTILLA_SECRET", "wrong"))) {
+        try (ChildJvm demo =
+            new ChildJvm("demo", null, env, "demo", "--connect", address, "--only", "primes")) {
           assertThat(exit(demo)).as(demo.output()).isEqualTo(DemoCommand.REFUSED);
-          assertThat(demo.line("flotilla demo: ")).as(demo.output()).contains("refused this client");
+          assertThat(demo.line("flotilla demo: "))
+              .as(demo.output())
+              .contains("refused this client");
         }
       }
     }
@@ -45,7 +57,9 @@ class DemoExitTest {
 
   @Test
   void aRunWhoseExecutorsAgreeIsExit0() throws Exception {
-    try (ChildJvm demo = new ChildJvm("demo", null, Map.of(), "demo", "--only", "primes", "--json", "--workers", "2")) {
+    try (ChildJvm demo =
+        new ChildJvm(
+            "demo", null, Map.of(), "demo", "--only", "primes", "--json", "--workers", "2")) {
       assertThat(exit(demo)).as(demo.output()).isEqualTo(DemoCommand.OK);
       assertThat(demo.lines("{\"workload\":\"primes\"")).as(demo.output()).hasSize(3);
     }
@@ -57,7 +71,8 @@ class DemoExitTest {
     try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       closed = probe.getLocalPort();
     }
-    try (ChildJvm demo = new ChildJvm("demo", null, Map.of(), "demo", "--connect", "127.0.0.1:" + closed)) {
+    try (ChildJvm demo =
+        new ChildJvm("demo", null, Map.of(), "demo", "--connect", "127.0.0.1:" + closed)) {
       assertThat(exit(demo)).as(demo.output()).isEqualTo(DemoCommand.UNREACHABLE);
       assertThat(demo.line("flotilla demo: ")).as(demo.output()).contains("cannot reach");
     }
@@ -66,9 +81,13 @@ class DemoExitTest {
   private static int port(ChildJvm coordinator) {
     await("the coordinator's ready line")
         .atMost(Duration.ofSeconds(90))
-        .until(() -> coordinator.line("flotilla coordinator ready") != null || !coordinator.process().isAlive());
+        .until(
+            () ->
+                coordinator.line("flotilla coordinator ready") != null
+                    || !coordinator.process().isAlive());
     Matcher m =
-        Pattern.compile("grpc=[^:]+:(\\d+)").matcher(String.valueOf(coordinator.line("flotilla coordinator ready")));
+        Pattern.compile("grpc=[^:]+:(\\d+)")
+            .matcher(String.valueOf(coordinator.line("flotilla coordinator ready")));
     assertThat(m.find()).as(coordinator.output()).isTrue();
     return Integer.parseInt(m.group(1));
   }

@@ -6,15 +6,17 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The demo's verdicts, from figures as the demo measures them on a 2-core machine: each says what was
- * measured, and names a cause only where a figure shows it.
+ * The demo's verdicts, from figures as the demo measures them on a 2-core machine: each says what
+ * was measured, and names a cause only where a figure shows it.
  */
 class VerdictTest {
   /** The demo's hash items, hashOne(0..19): item n costs n(n-1)/2 units; 11.4 s in all. */
   private static final double[] HASH_ITEMS =
       IntStream.range(0, 20).mapToDouble(n -> n * (n - 1) / 2.0 * 0.01).toArray();
 
-  /** Figures to start from: the demo's hash on a quiet machine; each test changes what it is about. */
+  /**
+   * Figures to start from: the demo's hash on a quiet machine; each test changes what it is about.
+   */
   private static final class F {
     int items = 20;
     double serial = 11.4;
@@ -42,8 +44,22 @@ class VerdictTest {
     String verdict() {
       return Verdict.of(
           new Verdict.Figures(
-              items, serial, thread, process, itemSeconds, processors, threads, workers, serialCpu, threadCores,
-              processCores, threadRoundTrip, processRoundTrip, bytesPerItem, copySecondsPerItem, consistent));
+              items,
+              serial,
+              thread,
+              process,
+              itemSeconds,
+              processors,
+              threads,
+              workers,
+              serialCpu,
+              threadCores,
+              processCores,
+              threadRoundTrip,
+              processRoundTrip,
+              bytesPerItem,
+              copySecondsPerItem,
+              consistent));
     }
   }
 
@@ -88,7 +104,9 @@ class VerdictTest {
     String verdict = primes.speedUps(0.8, 0.5).verdict();
     assertThat(verdict).startsWith("serial").contains("3.10 ms", "10 round trips", "0.30 ms");
     primes.serial = 0.00006;
-    assertThat(primes.verdict()).startsWith("serial").contains("0.06 ms", "less than one round trip");
+    assertThat(primes.verdict())
+        .startsWith("serial")
+        .contains("0.06 ms", "less than one round trip");
   }
 
   @Test

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Every demo workload gives the same results on a ThreadPool and on a ProcessPool of real worker JVMs as
- * in a serial loop (smaller inputs than the demo's, same functions).
+ * Every demo workload gives the same results on a ThreadPool and on a ProcessPool of real worker
+ * JVMs as in a serial loop (smaller inputs than the demo's, same functions).
  */
 @Timeout(120)
 class WorkloadsOnPoolsTest {
@@ -38,7 +38,8 @@ class WorkloadsOnPoolsTest {
     processes.close();
   }
 
-  private static <T, R> void sameEverywhere(SerializableFunction<T, R> fn, List<T> items) throws Exception {
+  private static <T, R> void sameEverywhere(SerializableFunction<T, R> fn, List<T> items)
+      throws Exception {
     List<R> serial = new ArrayList<>();
     for (T item : items) {
       serial.add(fn.apply(item));

@@ -11,8 +11,9 @@ import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
 
 /**
- * {@code flotilla jmh} reaches JMH with its arguments untouched and JMH finds the microbenchmarks on the
- * command's class path. Lists them only: running them is {@code ./flotilla jmh}'s job, not the build's.
+ * {@code flotilla jmh} reaches JMH with its arguments untouched and JMH finds the microbenchmarks
+ * on the command's class path. Lists them only: running them is {@code ./flotilla jmh}'s job, not
+ * the build's.
  */
 @Timeout(60)
 class JmhCommandTest {

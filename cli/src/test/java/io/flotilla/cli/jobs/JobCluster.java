@@ -14,8 +14,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A real cluster for the job commands' tests: {@code flotilla coordinator} on loopback with two clients'
- * tokens, and {@code flotilla worker}s joined to it, each a JVM of its own, as a user starts them.
+ * A real cluster for the job commands' tests: {@code flotilla coordinator} on loopback with two
+ * clients' tokens, and {@code flotilla worker}s joined to it, each a JVM of its own, as a user
+ * starts them.
  */
 public final class JobCluster implements AutoCloseable {
   /** Tokens of two clients, who must not see each other's jobs. */
@@ -39,14 +40,24 @@ public final class JobCluster implements AutoCloseable {
     List<String> args =
         new ArrayList<>(
             List.of(
-                "coordinator", "--port", "0", "--cluster-port", "0", "--tokens-file", tokens.toString(),
-                "--data-dir", dir.resolve("data").toString()));
+                "coordinator",
+                "--port",
+                "0",
+                "--cluster-port",
+                "0",
+                "--tokens-file",
+                tokens.toString(),
+                "--data-dir",
+                dir.resolve("data").toString()));
     args.addAll(List.of(extra));
     coordinator = new ChildJvm("coordinator", null, Map.of(), args.toArray(String[]::new));
     Pattern ready = Pattern.compile("flotilla coordinator ready: grpc=[^:]+:(\\d+)");
     await("the coordinator's ready line")
         .atMost(Duration.ofSeconds(60))
-        .until(() -> coordinator.line("flotilla coordinator ready") != null || !coordinator.process().isAlive());
+        .until(
+            () ->
+                coordinator.line("flotilla coordinator ready") != null
+                    || !coordinator.process().isAlive());
     Matcher m = ready.matcher(String.valueOf(coordinator.line("flotilla coordinator ready")));
     if (!m.find()) {
       throw new IllegalStateException("the coordinator did not start: " + coordinator.output());
@@ -64,13 +75,23 @@ public final class JobCluster implements AutoCloseable {
   public ChildJvm addWorker(Path cache, int threads) throws IOException {
     ChildJvm w =
         new ChildJvm(
-            "worker-" + workers.size(), null, Map.of(),
-            "worker", "--join", address(), "--threads", String.valueOf(threads), "--cache-dir", cache.toString());
+            "worker-" + workers.size(),
+            null,
+            Map.of(),
+            "worker",
+            "--join",
+            address(),
+            "--threads",
+            String.valueOf(threads),
+            "--cache-dir",
+            cache.toString());
     workers.add(w);
     return w;
   }
 
-  /** @return host:port of the coordinator's gRPC port */
+  /**
+   * @return host:port of the coordinator's gRPC port
+   */
   public String address() {
     return "127.0.0.1:" + port;
   }

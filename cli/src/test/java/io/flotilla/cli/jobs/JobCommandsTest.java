@@ -27,8 +27,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code flotilla submit / attach / cancel / status / functions}, each run as a user runs it (a JVM of
- * its own, JSON lines in and out, exit codes), against a real coordinator and a worker that joined it.
+ * {@code flotilla submit / attach / cancel / status / functions}, each run as a user runs it (a JVM
+ * of its own, JSON lines in and out, exit codes), against a real coordinator and a worker that
+ * joined it.
  */
 class JobCommandsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -84,7 +85,8 @@ class JobCommandsTest {
       Thread t =
           new Thread(
               () -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+                try (BufferedReader r =
+                    new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
                   for (String line; (line = r.readLine()) != null; ) {
                     into.add(line);
                   }
@@ -97,13 +99,17 @@ class JobCommandsTest {
     }
 
     int exit() throws InterruptedException {
-      assertThat(process.waitFor(3, TimeUnit.MINUTES)).as("the command ended; stderr: %s", err).isTrue();
+      assertThat(process.waitFor(3, TimeUnit.MINUTES))
+          .as("the command ended; stderr: %s", err)
+          .isTrue();
       // The readers may still be draining the pipes.
       await().atMost(Duration.ofSeconds(10)).until(() -> !process.isAlive());
       return process.exitValue();
     }
 
-    /** @return the result lines, parsed, once the command has ended */
+    /**
+     * @return the result lines, parsed, once the command has ended
+     */
     List<JsonNode> results() throws Exception {
       List<JsonNode> parsed = new ArrayList<>();
       for (String line : out) {
@@ -113,7 +119,9 @@ class JobCommandsTest {
     }
 
     String jobId() {
-      await("the job id on stderr").atMost(Duration.ofSeconds(60)).until(() -> err.stream().anyMatch(l -> JOB_ID.matcher(l).find()));
+      await("the job id on stderr")
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> err.stream().anyMatch(l -> JOB_ID.matcher(l).find()));
       for (String line : err) {
         Matcher m = JOB_ID.matcher(line);
         if (m.find()) {
@@ -153,28 +161,46 @@ class JobCommandsTest {
   void resultsComeInInputOrderOrAsCompleted(@TempDir Path tmp) throws Exception {
     Path input = tmp.resolve("numbers.jsonl");
     Files.writeString(input, lines(IntStream.range(0, 300)));
-    try (Run ordered = flotilla("", "submit", "--fn", "isprime", "--input", input.toString(), "--ordered")) {
+    try (Run ordered =
+        flotilla("", "submit", "--fn", "isprime", "--input", input.toString(), "--ordered")) {
       assertThat(ordered.exit()).isZero();
       List<JsonNode> results = ordered.results();
-      assertThat(results).extracting(r -> r.get("index").asInt()).containsExactlyElementsOf(IntStream.range(0, 300).boxed().toList());
-      assertThat(results).allSatisfy(r -> assertThat(r.get("value").asBoolean()).isEqualTo(isPrime(r.get("index").asInt())));
+      assertThat(results)
+          .extracting(r -> r.get("index").asInt())
+          .containsExactlyElementsOf(IntStream.range(0, 300).boxed().toList());
+      assertThat(results)
+          .allSatisfy(
+              r ->
+                  assertThat(r.get("value").asBoolean())
+                      .isEqualTo(isPrime(r.get("index").asInt())));
     }
-    try (Run unordered = flotilla("", "submit", "--fn", "isprime", "--input", input.toString(), "--unordered")) {
+    try (Run unordered =
+        flotilla("", "submit", "--fn", "isprime", "--input", input.toString(), "--unordered")) {
       assertThat(unordered.exit()).isZero();
-      assertThat(unordered.results()).extracting(r -> r.get("index").asInt()).doesNotHaveDuplicates().hasSize(300);
+      assertThat(unordered.results())
+          .extracting(r -> r.get("index").asInt())
+          .doesNotHaveDuplicates()
+          .hasSize(300);
     }
   }
 
   @Test
   void protobufAndBytesFunctionsTakeJsonLinesToo() throws Exception {
-    try (Run words = flotilla("{\"text\": \"the cat and the hat\", \"top\": 1}\n", "submit", "--fn", "wordcount")) {
+    try (Run words =
+        flotilla(
+            "{\"text\": \"the cat and the hat\", \"top\": 1}\n", "submit", "--fn", "wordcount")) {
       assertThat(words.exit()).isZero();
-      assertThat(words.out).containsExactly("{\"index\":0,\"value\":{\"words\":[{\"word\":\"the\",\"count\":2}],\"total\":5}}");
+      assertThat(words.out)
+          .containsExactly(
+              "{\"index\":0,\"value\":{\"words\":[{\"word\":\"the\",\"count\":2}],\"total\":5}}");
     }
     try (Run digest = flotilla("\"abc\"\n{\"base64\": \"YWJj\"}\n", "submit", "--fn", "sha256")) {
       assertThat(digest.exit()).isZero();
       String abc = "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=";
-      assertThat(digest.out).containsExactly("{\"index\":0,\"base64\":\"" + abc + "\"}", "{\"index\":1,\"base64\":\"" + abc + "\"}");
+      assertThat(digest.out)
+          .containsExactly(
+              "{\"index\":0,\"base64\":\"" + abc + "\"}",
+              "{\"index\":1,\"base64\":\"" + abc + "\"}");
     }
   }
 
@@ -184,8 +210,10 @@ class JobCommandsTest {
       assertThat(run.exit()).isEqualTo(JobExit.ITEMS_FAILED);
       List<JsonNode> results = run.results();
       assertThat(results).hasSize(3);
-      assertThat(results.get(1).get("error").get("type").asText()).isEqualTo("java.lang.IllegalArgumentException");
-      assertThat(results.get(1).get("error").get("message").asText()).contains("between 0 and 200, not 500");
+      assertThat(results.get(1).get("error").get("type").asText())
+          .isEqualTo("java.lang.IllegalArgumentException");
+      assertThat(results.get(1).get("error").get("message").asText())
+          .contains("between 0 and 200, not 500");
       assertThat(results.get(2).get("value").asText()).hasSize(64);
     }
   }
@@ -197,7 +225,9 @@ class JobCommandsTest {
     try (Run run = new Run(JobCluster.ALICE, stdin, "submit", "--fn", "isprime")) {
       assertThat(run.exit()).isEqualTo(JobExit.USAGE);
       assertThat(String.join("\n", run.err)).contains("line 2 is not UTF-8");
-      assertThat(run.out).as("the line before it ran").containsExactly("{\"index\":0,\"value\":true}");
+      assertThat(run.out)
+          .as("the line before it ran")
+          .containsExactly("{\"index\":0,\"value\":true}");
     }
   }
 
@@ -205,21 +235,26 @@ class JobCommandsTest {
   void refusalsHaveTheirOwnExitCodesAndMessages() throws Exception {
     try (Run wrongType = flotilla("1\n2\n\"x\"\n4\n", "submit", "--fn", "isprime")) {
       assertThat(wrongType.exit()).isEqualTo(JobExit.REFUSED);
-      assertThat(String.join("\n", wrongType.err)).contains("INVALID_ARGUMENT: input 2 is not JSON of type integer");
+      assertThat(String.join("\n", wrongType.err))
+          .contains("INVALID_ARGUMENT: input 2 is not JSON of type integer");
       // What came before the bad line still ran.
-      assertThat(wrongType.out).containsExactly("{\"index\":0,\"value\":false}", "{\"index\":1,\"value\":true}");
+      assertThat(wrongType.out)
+          .containsExactly("{\"index\":0,\"value\":false}", "{\"index\":1,\"value\":true}");
     }
     try (Run unknown = flotilla("1\n", "submit", "--fn", "nope")) {
       assertThat(unknown.exit()).isEqualTo(JobExit.REFUSED);
-      assertThat(String.join("\n", unknown.err)).contains("NOT_FOUND: no function named 'nope'; this cluster has: isprime, pbkdf2");
+      assertThat(String.join("\n", unknown.err))
+          .contains("NOT_FOUND: no function named 'nope'; this cluster has: isprime, pbkdf2");
     }
     try (Run badLine = flotilla("{\"text\": 5, \"nope\": 1}\n", "submit", "--fn", "wordcount")) {
       assertThat(badLine.exit()).isEqualTo(JobExit.USAGE);
-      assertThat(String.join("\n", badLine.err)).contains("input 0 (line 1): not the JSON form of flotilla.demo.v1.Text");
+      assertThat(String.join("\n", badLine.err))
+          .contains("input 0 (line 1): not the JSON form of flotilla.demo.v1.Text");
     }
     try (Run noToken = new Run(null, "1\n", "submit", "--fn", "isprime")) {
       assertThat(noToken.exit()).isEqualTo(JobExit.UNAUTHENTICATED);
-      assertThat(String.join("\n", noToken.err)).contains("UNAUTHENTICATED: this coordinator requires a token");
+      assertThat(String.join("\n", noToken.err))
+          .contains("UNAUTHENTICATED: this coordinator requires a token");
     }
     try (Run wrongToken = new Run("not-the-token-of-anyone", "", "status")) {
       assertThat(wrongToken.exit()).isEqualTo(JobExit.UNAUTHENTICATED);
@@ -227,13 +262,20 @@ class JobCommandsTest {
     }
     try (Run nobody = flotilla("", "status", "--connect", "127.0.0.1:1", "--timeout", "5s")) {
       assertThat(nobody.exit()).isEqualTo(JobExit.UNREACHABLE);
-      assertThat(String.join("\n", nobody.err)).contains("UNAVAILABLE: cannot reach the coordinator at 127.0.0.1:1");
+      assertThat(String.join("\n", nobody.err))
+          .contains("UNAVAILABLE: cannot reach the coordinator at 127.0.0.1:1");
     }
   }
 
   @Test
   void cancelDropsWhatHasNotStarted() throws Exception {
-    try (Run submit = flotilla(lines(IntStream.range(0, 40).map(i -> 30)), "submit", "--fn", "pbkdf2", "--unordered")) {
+    try (Run submit =
+        flotilla(
+            lines(IntStream.range(0, 40).map(i -> 30)),
+            "submit",
+            "--fn",
+            "pbkdf2",
+            "--unordered")) {
       String id = submit.jobId();
       await("a first result").atMost(Duration.ofSeconds(60)).until(() -> !submit.out.isEmpty());
       try (Run cancel = flotilla("", "cancel", id)) {
@@ -242,8 +284,13 @@ class JobCommandsTest {
       }
       assertThat(submit.exit()).isEqualTo(JobExit.CANCELLED);
       List<JsonNode> results = submit.results();
-      assertThat(results).extracting(r -> r.get("index").asInt()).doesNotHaveDuplicates().hasSize(40);
-      assertThat(results).anySatisfy(r -> assertThat(r.path("error").path("type").asText()).isEqualTo("Cancelled"));
+      assertThat(results)
+          .extracting(r -> r.get("index").asInt())
+          .doesNotHaveDuplicates()
+          .hasSize(40);
+      assertThat(results)
+          .anySatisfy(
+              r -> assertThat(r.path("error").path("type").asText()).isEqualTo("Cancelled"));
     }
   }
 
@@ -251,7 +298,8 @@ class JobCommandsTest {
   void aKilledSubmitterIsFollowedUpByAttach() throws Exception {
     String id;
     List<String> seen;
-    try (Run submit = flotilla(lines(IntStream.range(0, 40).map(i -> 15)), "submit", "--fn", "pbkdf2")) {
+    try (Run submit =
+        flotilla(lines(IntStream.range(0, 40).map(i -> 15)), "submit", "--fn", "pbkdf2")) {
       id = submit.jobId();
       await("five results").atMost(Duration.ofSeconds(60)).until(() -> submit.out.size() >= 5);
       submit.process.destroyForcibly().waitFor();
@@ -274,15 +322,21 @@ class JobCommandsTest {
     Path input = tmp.resolve("in.jsonl");
     Files.writeString(input, lines(IntStream.range(0, 10)));
     String first;
-    try (Run once = flotilla("", "submit", "--fn", "isprime", "--input", input.toString(), "--key", "report-7")) {
+    try (Run once =
+        flotilla(
+            "", "submit", "--fn", "isprime", "--input", input.toString(), "--key", "report-7")) {
       assertThat(once.exit()).isZero();
       first = once.jobId();
     }
-    try (Run twice = flotilla("", "submit", "--fn", "isprime", "--input", input.toString(), "--key", "report-7")) {
+    try (Run twice =
+        flotilla(
+            "", "submit", "--fn", "isprime", "--input", input.toString(), "--key", "report-7")) {
       assertThat(twice.exit()).isZero();
       assertThat(twice.jobId()).isEqualTo(first);
       assertThat(String.join("\n", twice.err)).contains("found again by its key");
-      assertThat(twice.results()).extracting(r -> r.get("index").asInt()).containsExactlyElementsOf(IntStream.range(0, 10).boxed().toList());
+      assertThat(twice.results())
+          .extracting(r -> r.get("index").asInt())
+          .containsExactlyElementsOf(IntStream.range(0, 10).boxed().toList());
     }
   }
 
@@ -296,7 +350,9 @@ class JobCommandsTest {
     try (Run status = flotilla("", "status")) {
       assertThat(status.exit()).isZero();
       assertThat(status.out).contains("workers: 1");
-      assertThat(status.out).anySatisfy(l -> assertThat(l).contains(id + " isprime COMPLETED inputs 1 (closed) succeeded 1"));
+      assertThat(status.out)
+          .anySatisfy(
+              l -> assertThat(l).contains(id + " isprime COMPLETED inputs 1 (closed) succeeded 1"));
     }
     try (Run json = flotilla("", "status", "--json")) {
       assertThat(json.exit()).isZero();
@@ -308,13 +364,18 @@ class JobCommandsTest {
     // Jobs are the client's own: another token sees none of alice's.
     try (Run bob = new Run(JobCluster.BOB, "", "status", id)) {
       assertThat(bob.exit()).isEqualTo(JobExit.REFUSED);
-      assertThat(String.join("\n", bob.err)).contains("NOT_FOUND: no job " + id + " for this client");
+      assertThat(String.join("\n", bob.err))
+          .contains("NOT_FOUND: no job " + id + " for this client");
     }
     try (Run functions = flotilla("", "functions")) {
       assertThat(functions.exit()).isZero();
       assertThat(functions.out)
           .anySatisfy(l -> assertThat(l).startsWith("isprime(json integer) -> json boolean"))
-          .anySatisfy(l -> assertThat(l).startsWith("wordcount(protobuf flotilla.demo.v1.Text) -> protobuf flotilla.demo.v1.WordCounts"));
+          .anySatisfy(
+              l ->
+                  assertThat(l)
+                      .startsWith(
+                          "wordcount(protobuf flotilla.demo.v1.Text) -> protobuf flotilla.demo.v1.WordCounts"));
     }
   }
 }

@@ -20,14 +20,15 @@ import org.apache.pekko.cluster.typed.SelfUp;
 import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
- * This JVM as a member of a Flotilla cluster: the control plane. Pekko's membership, failure detector
- * and Split Brain Resolver decide who is in and who is gone; work itself travels over gRPC.
+ * This JVM as a member of a Flotilla cluster: the control plane. Pekko's membership, failure
+ * detector and Split Brain Resolver decide who is in and who is gone; work itself travels over
+ * gRPC.
  *
  * <p>The resolver keeps the majority of <em>coordinators</em> ({@code keep-majority} with role
- * {@code coordinator}): workers never outvote the coordinator, so a worker cut off from it downs itself,
- * however many workers share its side, and a coordinator cut off from all its workers stays up for the
- * ones that come back or replace them. A downed member's actor system terminates; the process owning it
- * decides what that means (a worker exits, and its supervisor starts it again).
+ * {@code coordinator}): workers never outvote the coordinator, so a worker cut off from it downs
+ * itself, however many workers share its side, and a coordinator cut off from all its workers stays
+ * up for the ones that come back or replace them. A downed member's actor system terminates; the
+ * process owning it decides what that means (a worker exits, and its supervisor starts it again).
  *
  * <p>Thread-safe. Listeners are called on Pekko's threads and must not block.
  */
@@ -53,8 +54,8 @@ public final class ClusterNode implements AutoCloseable {
    * @param stableAfter how long reachability must stay unchanged before the resolver downs anyone
    * @param tlsDir a directory with {@code tls.key}, {@code tls.crt} and {@code ca.crt} (PEM), or
    *     {@code null} for plain TCP; with it, members must present certificates the CA signed
-   * @param extra further Pekko settings (from a user's config file); Flotilla's own (addresses, roles,
-   *     downing) take precedence over them
+   * @param extra further Pekko settings (from a user's config file); Flotilla's own (addresses,
+   *     roles, downing) take precedence over them
    */
   public record Settings(
       String bindHost,
@@ -72,13 +73,15 @@ public final class ClusterNode implements AutoCloseable {
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
   private ClusterNode(Settings settings, BiConsumer<String, String> memberGone) {
-    Config config = config(settings).withFallback(settings.extra()).withFallback(ConfigFactory.load());
+    Config config =
+        config(settings).withFallback(settings.extra()).withFallback(ConfigFactory.load());
     this.system =
         ActorSystem.create(
             Behaviors.setup(
                 context -> {
                   Cluster cluster = Cluster.get(context.getSystem());
-                  // Joined here rather than through seed-nodes in the config: a seed listening on an
+                  // Joined here rather than through seed-nodes in the config: a seed listening on
+                  // an
                   // ephemeral port only knows its address once it is bound.
                   org.apache.pekko.actor.Address seed =
                       settings.seedHost() == null
@@ -86,10 +89,14 @@ public final class ClusterNode implements AutoCloseable {
                           : new org.apache.pekko.actor.Address(
                               "pekko", SYSTEM_NAME, settings.seedHost(), settings.seedPort());
                   cluster.manager().tell(new JoinSeedNodes(List.of(seed)));
-                  cluster.subscriptions().tell(Subscribe.create(context.getSelf().narrow(), SelfUp.class));
                   cluster
                       .subscriptions()
-                      .tell(Subscribe.create(context.getSelf().narrow(), ClusterEvent.MemberEvent.class));
+                      .tell(Subscribe.create(context.getSelf().narrow(), SelfUp.class));
+                  cluster
+                      .subscriptions()
+                      .tell(
+                          Subscribe.create(
+                              context.getSelf().narrow(), ClusterEvent.MemberEvent.class));
                   return Behaviors.receive(Object.class)
                       .onMessage(
                           SelfUp.class,
@@ -101,7 +108,8 @@ public final class ClusterNode implements AutoCloseable {
                           ClusterEvent.MemberRemoved.class,
                           m -> {
                             memberGone.accept(
-                                address(m.member()), "removed from the cluster (was " + m.previousStatus() + ")");
+                                address(m.member()),
+                                "removed from the cluster (was " + m.previousStatus() + ")");
                             return Behaviors.same();
                           })
                       .onMessage(
@@ -118,7 +126,8 @@ public final class ClusterNode implements AutoCloseable {
                 }),
             SYSTEM_NAME,
             config);
-    // Finishing a downed member's shutdown can wait long on members it cannot reach (Artery flushing to
+    // Finishing a downed member's shutdown can wait long on members it cannot reach (Artery
+    // flushing to
     // them): its owner learns at the start that this member is done with, not at the end.
     org.apache.pekko.actor.CoordinatedShutdown.get(system)
         .addTask(
@@ -143,7 +152,8 @@ public final class ClusterNode implements AutoCloseable {
     try {
       return new ClusterNode(settings, memberGone);
     } catch (RuntimeException e) {
-      // Most often the port is taken: a setting to change, said in one line rather than Pekko's traces.
+      // Most often the port is taken: a setting to change, said in one line rather than Pekko's
+      // traces.
       Throwable root = e;
       while (root.getCause() != null) {
         root = root.getCause();
@@ -161,30 +171,38 @@ public final class ClusterNode implements AutoCloseable {
     }
   }
 
-  /** @return the address other members know this one by, as in {@link #address(Member)} */
+  /**
+   * @return the address other members know this one by, as in {@link #address(Member)}
+   */
   public String selfAddress() {
     return Cluster.get(system).selfMember().address().toString();
   }
 
-  /** @return completes when this member is Up */
+  /**
+   * @return completes when this member is Up
+   */
   public CompletableFuture<Void> up() {
     return up;
   }
 
   /**
-   * @return completes when this member stops being one, as its shutdown begins: it leaves, or the cluster
-   *     downed it
+   * @return completes when this member stops being one, as its shutdown begins: it leaves, or the
+   *     cluster downed it
    */
   public CompletableFuture<Void> terminated() {
     return terminated;
   }
 
-  /** @return the port this member listens on (the bound one, when it was asked for any) */
+  /**
+   * @return the port this member listens on (the bound one, when it was asked for any)
+   */
   public int port() {
     return Cluster.get(system).selfMember().address().getPort().get();
   }
 
-  /** @return a member's address as {@link #selfAddress()} gives it */
+  /**
+   * @return a member's address as {@link #selfAddress()} gives it
+   */
   public static String address(Member member) {
     return member.address().toString();
   }
@@ -197,7 +215,10 @@ public final class ClusterNode implements AutoCloseable {
       cluster.manager().tell(new Leave(cluster.selfMember().address()));
       system.terminate();
       try {
-        system.getWhenTerminated().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        system
+            .getWhenTerminated()
+            .toCompletableFuture()
+            .get(10, java.util.concurrent.TimeUnit.SECONDS);
       } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
         // Gone as far as it will in the time: the process ends anyway.
       } catch (InterruptedException e) {
@@ -213,16 +234,21 @@ public final class ClusterNode implements AutoCloseable {
     c.append("pekko.logging-filter = \"org.apache.pekko.event.slf4j.Slf4jLoggingFilter\"\n");
     c.append("pekko.log-dead-letters = off\n");
     c.append("pekko.actor.provider = cluster\n");
-    c.append("pekko.remote.artery.canonical.hostname = ").append(hocon(s.advertiseHost())).append('\n');
+    c.append("pekko.remote.artery.canonical.hostname = ")
+        .append(hocon(s.advertiseHost()))
+        .append('\n');
     c.append("pekko.remote.artery.canonical.port = ").append(s.port()).append('\n');
     c.append("pekko.remote.artery.bind.hostname = ").append(hocon(s.bindHost())).append('\n');
     c.append("pekko.remote.artery.bind.port = ").append(s.port()).append('\n');
     c.append("pekko.cluster.roles = [").append(s.role()).append("]\n");
     c.append("pekko.cluster.jmx.enabled = off\n");
     c.append("pekko.cluster.log-info = off\n");
-    c.append("pekko.cluster.downing-provider-class = \"org.apache.pekko.cluster.sbr.SplitBrainResolverProvider\"\n");
+    c.append(
+        "pekko.cluster.downing-provider-class = \"org.apache.pekko.cluster.sbr.SplitBrainResolverProvider\"\n");
     c.append("pekko.cluster.split-brain-resolver.active-strategy = keep-majority\n");
-    c.append("pekko.cluster.split-brain-resolver.keep-majority.role = ").append(COORDINATOR).append('\n');
+    c.append("pekko.cluster.split-brain-resolver.keep-majority.role = ")
+        .append(COORDINATOR)
+        .append('\n');
     c.append("pekko.cluster.split-brain-resolver.stable-after = ")
         .append(s.stableAfter().toMillis())
         .append("ms\n");
@@ -233,9 +259,15 @@ public final class ClusterNode implements AutoCloseable {
       c.append("pekko.remote.artery.transport = tls-tcp\n");
       c.append("pekko.remote.artery.ssl.ssl-engine-provider = ")
           .append("\"org.apache.pekko.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider\"\n");
-      c.append("pekko.remote.artery.ssl.rotating-keys-engine.key-file = ").append(hocon(dir + "/tls.key")).append('\n');
-      c.append("pekko.remote.artery.ssl.rotating-keys-engine.cert-file = ").append(hocon(dir + "/tls.crt")).append('\n');
-      c.append("pekko.remote.artery.ssl.rotating-keys-engine.ca-cert-file = ").append(hocon(dir + "/ca.crt")).append('\n');
+      c.append("pekko.remote.artery.ssl.rotating-keys-engine.key-file = ")
+          .append(hocon(dir + "/tls.key"))
+          .append('\n');
+      c.append("pekko.remote.artery.ssl.rotating-keys-engine.cert-file = ")
+          .append(hocon(dir + "/tls.crt"))
+          .append('\n');
+      c.append("pekko.remote.artery.ssl.rotating-keys-engine.ca-cert-file = ")
+          .append(hocon(dir + "/ca.crt"))
+          .append('\n');
     }
     return ConfigFactory.parseString(c.toString());
   }

@@ -7,12 +7,12 @@ import java.util.concurrent.CompletableFuture;
  * gracefully, which the process answers by leaving and exiting 0.
  *
  * <p>Left to the JVM, either signal runs the shutdown hooks and the process then exits 128 + the
- * signal's number (143, 130), which supervisors and operators cannot tell from a kill. Handled here,
- * the signal only completes a future; whoever waits on it stops the member in its own time and returns
- * its own exit code. Other ways out (System.exit, SIGHUP) still run the shutdown hooks.
+ * signal's number (143, 130), which supervisors and operators cannot tell from a kill. Handled
+ * here, the signal only completes a future; whoever waits on it stops the member in its own time
+ * and returns its own exit code. Other ways out (System.exit, SIGHUP) still run the shutdown hooks.
  *
- * <p>A signal that was ignored when the JVM started (a program started in the background by a script
- * ignores SIGINT) stays ignored: nothing in the process can catch it.
+ * <p>A signal that was ignored when the JVM started (a program started in the background by a
+ * script ignores SIGINT) stays ignored: nothing in the process can catch it.
  */
 public final class StopSignals {
   private StopSignals() {}
@@ -32,10 +32,10 @@ public final class StopSignals {
   }
 
   /**
-   * sun.misc.Signal (module jdk.unsupported) is the JDK's only way to handle a signal in place of its
-   * own handler, which would exit with 128 + the signal's number whatever the hooks do. It is reached
-   * reflectively: javac's warning about proprietary API cannot be suppressed, and the build allows no
-   * warning.
+   * sun.misc.Signal (module jdk.unsupported) is the JDK's only way to handle a signal in place of
+   * its own handler, which would exit with 128 + the signal's number whatever the hooks do. It is
+   * reached reflectively: javac's warning about proprietary API cannot be suppressed, and the build
+   * allows no warning.
    */
   private static void handle(String name, CompletableFuture<String> requested) {
     try {
@@ -62,7 +62,8 @@ public final class StopSignals {
     } catch (java.lang.reflect.InvocationTargetException taken) {
       // The JVM was told to leave this signal alone (-Xrs): its default stays.
     } catch (ReflectiveOperationException | RuntimeException absent) {
-      // A JDK without jdk.unsupported: the signal keeps the JVM's default (shutdown hooks, 128 + N).
+      // A JDK without jdk.unsupported: the signal keeps the JVM's default (shutdown hooks, 128 +
+      // N).
     }
   }
 }

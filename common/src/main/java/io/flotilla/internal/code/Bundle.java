@@ -17,9 +17,9 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /**
- * One class path entry as code that travels: a jar, named by the SHA-256 of its bytes. A class directory
- * becomes a jar built the same way every time (entries sorted, timestamps fixed), so that unchanged
- * classes keep their name and are not shipped again.
+ * One class path entry as code that travels: a jar, named by the SHA-256 of its bytes. A class
+ * directory becomes a jar built the same way every time (entries sorted, timestamps fixed), so that
+ * unchanged classes keep their name and are not shipped again.
  *
  * @param sha256 the hex digest of the jar's bytes
  * @param jar the jar on disk, or {@code null} when the bytes were built from a directory
@@ -28,15 +28,22 @@ import java.util.zip.ZipOutputStream;
 // The bytes are never changed once built, and a bundle is never compared by value.
 @SuppressWarnings("ArrayRecordComponent")
 public record Bundle(String sha256, Path jar, byte[] bytes) {
-  /** A fixed time for every entry of a jar built from a directory: its digest depends on content only. */
+  /**
+   * A fixed time for every entry of a jar built from a directory: its digest depends on content
+   * only.
+   */
   private static final FileTime EPOCH = FileTime.fromMillis(0);
 
-  /** @return the jar's bytes as a stream, to be closed */
+  /**
+   * @return the jar's bytes as a stream, to be closed
+   */
   public InputStream open() throws IOException {
     return bytes != null ? new java.io.ByteArrayInputStream(bytes) : Files.newInputStream(jar);
   }
 
-  /** @return the jar's size in bytes */
+  /**
+   * @return the jar's size in bytes
+   */
   public long size() throws IOException {
     return bytes != null ? bytes.length : Files.size(jar);
   }
@@ -71,18 +78,21 @@ public record Bundle(String sha256, Path jar, byte[] bytes) {
   private record Stamp(long size, long modified, String sha256) {}
 
   /**
-   * Digests of jars already read in this JVM: a program that connects more than once would otherwise
-   * hash its whole class path (tens of megabytes) each time. A jar rewritten in place is read again,
-   * unless it kept both its size and its modification time, which build tools comparing timestamps
-   * would miss as well.
+   * Digests of jars already read in this JVM: a program that connects more than once would
+   * otherwise hash its whole class path (tens of megabytes) each time. A jar rewritten in place is
+   * read again, unless it kept both its size and its modification time, which build tools comparing
+   * timestamps would miss as well.
    */
-  private static final java.util.Map<Path, Stamp> JAR_DIGESTS = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final java.util.Map<Path, Stamp> JAR_DIGESTS =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private static String jarDigest(Path jar) throws IOException {
     java.nio.file.attribute.BasicFileAttributes now =
         Files.readAttributes(jar, java.nio.file.attribute.BasicFileAttributes.class);
     Stamp known = JAR_DIGESTS.get(jar);
-    if (known != null && known.size() == now.size() && known.modified() == now.lastModifiedTime().toMillis()) {
+    if (known != null
+        && known.size() == now.size()
+        && known.modified() == now.lastModifiedTime().toMillis()) {
       return known.sha256();
     }
     String sha = sha256(jar);
@@ -90,7 +100,9 @@ public record Bundle(String sha256, Path jar, byte[] bytes) {
     return sha;
   }
 
-  /** @return the hex SHA-256 of a file's bytes */
+  /**
+   * @return the hex SHA-256 of a file's bytes
+   */
   public static String sha256(Path file) throws IOException {
     MessageDigest digest = newDigest();
     try (InputStream in = Files.newInputStream(file)) {
@@ -102,12 +114,16 @@ public record Bundle(String sha256, Path jar, byte[] bytes) {
     return HexFormat.of().formatHex(digest.digest());
   }
 
-  /** @return the hex SHA-256 of some bytes */
+  /**
+   * @return the hex SHA-256 of some bytes
+   */
   public static String sha256(byte[] bytes) {
     return HexFormat.of().formatHex(newDigest().digest(bytes));
   }
 
-  /** @return a new SHA-256 digest */
+  /**
+   * @return a new SHA-256 digest
+   */
   public static MessageDigest newDigest() {
     try {
       return MessageDigest.getInstance("SHA-256");
@@ -116,9 +132,12 @@ public record Bundle(String sha256, Path jar, byte[] bytes) {
     }
   }
 
-  /** @return whether a string can name a bundle: 64 lower-case hex digits, so never a path */
+  /**
+   * @return whether a string can name a bundle: 64 lower-case hex digits, so never a path
+   */
   public static boolean isName(String sha256) {
-    return sha256.length() == 64 && sha256.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+    return sha256.length() == 64
+        && sha256.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
   }
 
   private static byte[] jarOf(Path dir) throws IOException {
@@ -129,7 +148,8 @@ public record Bundle(String sha256, Path jar, byte[] bytes) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (ZipOutputStream zip = new ZipOutputStream(out)) {
       for (Path file : files) {
-        ZipEntry entry = new ZipEntry(dir.relativize(file).toString().replace(java.io.File.separatorChar, '/'));
+        ZipEntry entry =
+            new ZipEntry(dir.relativize(file).toString().replace(java.io.File.separatorChar, '/'));
         entry.setLastModifiedTime(EPOCH);
         zip.putNextEntry(entry);
         Files.copy(file, zip);

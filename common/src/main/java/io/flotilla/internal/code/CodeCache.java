@@ -18,15 +18,16 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A worker's store of shipped code: jars named by their SHA-256, fetched once from the coordinator and
- * kept on disk across runs, and one class loader (with its codec) per set of jars a job names.
+ * A worker's store of shipped code: jars named by their SHA-256, fetched once from the coordinator
+ * and kept on disk across runs, and one class loader (with its codec) per set of jars a job names.
  *
- * <p>Jobs naming the same jars share a loader while any of them runs: the same bytes define the same
- * classes, and a loader of its own per job would load and compile them again for every {@code map}. Jobs naming different
- * jars, such as two versions of one library, get different loaders and never see each other's classes.
- * A job's loader looks in its own jars first (see {@link JobClassLoader}), then in the worker's class
- * path, which is where Flotilla's runtime and anything installed with the worker come from; a shipped
- * jar identical to one on the worker's class path is not fetched at all.
+ * <p>Jobs naming the same jars share a loader while any of them runs: the same bytes define the
+ * same classes, and a loader of its own per job would load and compile them again for every {@code
+ * map}. Jobs naming different jars, such as two versions of one library, get different loaders and
+ * never see each other's classes. A job's loader looks in its own jars first (see {@link
+ * JobClassLoader}), then in the worker's class path, which is where Flotilla's runtime and anything
+ * installed with the worker come from; a shipped jar identical to one on the worker's class path is
+ * not fetched at all.
  *
  * <p>Thread-safe: run threads ask for codecs concurrently; a fetch happens once per jar.
  */
@@ -65,10 +66,10 @@ public final class CodeCache {
   }
 
   /**
-   * Takes the codec of a job's code, fetching the jars first if need be. Every acquire is matched by a
-   * {@link #release} once the job is over: a set of jars no job uses any more has its class loader
-   * closed and dropped, so that a long-lived worker serving many builds of a client keeps only the
-   * ones in use (the jars stay cached on disk).
+   * Takes the codec of a job's code, fetching the jars first if need be. Every acquire is matched
+   * by a {@link #release} once the job is over: a set of jars no job uses any more has its class
+   * loader closed and dropped, so that a long-lived worker serving many builds of a client keeps
+   * only the ones in use (the jars stay cached on disk).
    *
    * @param bundles the jars a job's classes come from
    * @return a codec resolving classes from them (before the worker's own)
@@ -91,7 +92,8 @@ public final class CodeCache {
       try {
         urls.add(local(sha).toUri().toURL());
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot fetch code bundle " + sha + " from the coordinator: " + e.getMessage(), e);
+        throw new UncheckedIOException(
+            "cannot fetch code bundle " + sha + " from the coordinator: " + e.getMessage(), e);
       }
     }
     synchronized (loaded) {
@@ -100,13 +102,16 @@ public final class CodeCache {
               key,
               k ->
                   new Loaded(
-                      new JobClassLoader("flotilla-job-" + k.substring(0, 12), urls.toArray(URL[]::new), parent)));
+                      new JobClassLoader(
+                          "flotilla-job-" + k.substring(0, 12), urls.toArray(URL[]::new), parent)));
       l.users++;
       return l.codec;
     }
   }
 
-  /** @param bundles what a finished job named when it {@linkplain #acquire acquired} its codec */
+  /**
+   * @param bundles what a finished job named when it {@linkplain #acquire acquired} its codec
+   */
   public void release(List<String> bundles) {
     String key = key(bundles);
     if (key.isEmpty()) {
@@ -129,7 +134,9 @@ public final class CodeCache {
     }
   }
 
-  /** @return the jars a job needs beyond the worker's own class path, as a key; empty if none */
+  /**
+   * @return the jars a job needs beyond the worker's own class path, as a key; empty if none
+   */
   private String key(List<String> bundles) {
     List<String> shipped = new ArrayList<>();
     Set<String> own = ownJars();
@@ -156,7 +163,9 @@ public final class CodeCache {
     }
   }
 
-  /** @return the jar on disk, fetched first if it is not there */
+  /**
+   * @return the jar on disk, fetched first if it is not there
+   */
   private Path local(String sha) throws IOException {
     Path jar = dir.resolve(sha + ".jar");
     synchronized (fetchLocks.computeIfAbsent(sha, s -> new Object())) {
@@ -167,14 +176,16 @@ public final class CodeCache {
       Path partial = Files.createTempFile(dir, sha, ".part");
       try {
         MessageDigest digest = Bundle.newDigest();
-        try (OutputStream out = new java.security.DigestOutputStream(Files.newOutputStream(partial), digest)) {
+        try (OutputStream out =
+            new java.security.DigestOutputStream(Files.newOutputStream(partial), digest)) {
           source.fetch(sha, out);
         }
         String got = HexFormat.of().formatHex(digest.digest());
         if (!got.equals(sha)) {
           throw new IOException("bundle " + sha + " arrived with digest " + got);
         }
-        Files.move(partial, jar, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+            partial, jar, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } finally {
         Files.deleteIfExists(partial);
       }

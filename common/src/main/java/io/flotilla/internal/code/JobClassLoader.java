@@ -5,14 +5,16 @@ import java.net.URLClassLoader;
 import java.util.List;
 
 /**
- * The class loader of a job whose code was shipped: its own jars first, then the worker's class path.
+ * The class loader of a job whose code was shipped: its own jars first, then the worker's class
+ * path.
  *
- * <p>Child first, because a worker's class path may hold another build of the same classes (an older
- * copy of the application installed with the worker, or the one the worker itself started from): the
- * client's code is what the job's lambdas were compiled against, and a lambda resolved against another
- * build fails ("Invalid lambda deserialization") or, worse, runs other code. Flotilla's runtime and the
- * libraries it talks through always come from the worker, so that the types crossing between the
- * worker and the job ({@code SerializableFunction}, Kryo's, protobuf's) are one type, not two.
+ * <p>Child first, because a worker's class path may hold another build of the same classes (an
+ * older copy of the application installed with the worker, or the one the worker itself started
+ * from): the client's code is what the job's lambdas were compiled against, and a lambda resolved
+ * against another build fails ("Invalid lambda deserialization") or, worse, runs other code.
+ * Flotilla's runtime and the libraries it talks through always come from the worker, so that the
+ * types crossing between the worker and the job ({@code SerializableFunction}, Kryo's, protobuf's)
+ * are one type, not two.
  */
 final class JobClassLoader extends URLClassLoader {
   /** Packages shared with the worker: the JDK, Flotilla's runtime and its libraries. */

@@ -21,25 +21,27 @@ import java.util.HexFormat;
 import org.objenesis.strategy.StdInstantiatorStrategy;
 
 /**
- * Encodes user payloads (functions, items, results) with Kryo, the same way on both sides of the wire.
+ * Encodes user payloads (functions, items, results) with Kryo, the same way on both sides of the
+ * wire.
  *
  * <p>Thread-safe: Kryo instances are not, so each call borrows one from a pool and returns it.
  *
- * <p>Implementation notes: registration is not required, because every class that defines a lambda would
- * need registering; instead both peers compare {@link #fingerprint()} at the handshake, so that a Kryo
- * version or registration mismatch is refused before any work instead of misreading bytes later. Items of
- * a batch are encoded one after another with their end offsets recorded, so a failure to encode or decode
- * one item fails that item alone.
+ * <p>Implementation notes: registration is not required, because every class that defines a lambda
+ * would need registering; instead both peers compare {@link #fingerprint()} at the handshake, so
+ * that a Kryo version or registration mismatch is refused before any work instead of misreading
+ * bytes later. Items of a batch are encoded one after another with their end offsets recorded, so a
+ * failure to encode or decode one item fails that item alone.
  */
 public final class Codec {
   /** Bumped whenever the meaning of worker_link.proto or of the payload encoding changes. */
   public static final int PROTOCOL_VERSION = 2;
 
   /**
-   * One for the whole JVM. Kryo's constructor of this class probes reflective access to SerializedLambda
-   * and, without {@code --add-opens java.base/java.lang.invoke}, briefly publishes a field it then sets
-   * back to null: a Kryo being created on one thread made lambda encoding on another fail with a
-   * NullPointerException. The serializer keeps no per-instance state, so sharing it is safe.
+   * One for the whole JVM. Kryo's constructor of this class probes reflective access to
+   * SerializedLambda and, without {@code --add-opens java.base/java.lang.invoke}, briefly publishes
+   * a field it then sets back to null: a Kryo being created on one thread made lambda encoding on
+   * another fail with a NullPointerException. The serializer keeps no per-instance state, so
+   * sharing it is safe.
    */
   private static final ClosureSerializer LAMBDAS;
 
@@ -83,11 +85,12 @@ public final class Codec {
   }
 
   /**
-   * Shared references and cycles survive the trip (as with Python's pickle), except for immutable value
-   * types, whose identity means nothing: tracking every String of a word-count map made its encoding
-   * several times slower, for nothing.
+   * Shared references and cycles survive the trip (as with Python's pickle), except for immutable
+   * value types, whose identity means nothing: tracking every String of a word-count map made its
+   * encoding several times slower, for nothing.
    */
-  private static final class ValueTypesUntracked extends com.esotericsoftware.kryo.util.MapReferenceResolver {
+  private static final class ValueTypesUntracked
+      extends com.esotericsoftware.kryo.util.MapReferenceResolver {
     @Override
     @SuppressWarnings("rawtypes") // Kryo's signature
     public boolean useReferences(Class type) {
@@ -99,12 +102,16 @@ public final class Codec {
     }
   }
 
-  /** @return the loader user classes are resolved through */
+  /**
+   * @return the loader user classes are resolved through
+   */
   public ClassLoader loader() {
     return loader;
   }
 
-  /** @return a digest of the protocol version, the Kryo version and the registrations */
+  /**
+   * @return a digest of the protocol version, the Kryo version and the registrations
+   */
   public String fingerprint() {
     return fingerprint;
   }
@@ -122,7 +129,8 @@ public final class Codec {
     }
     try {
       byte[] digest =
-          MessageDigest.getInstance("SHA-256").digest(text.toString().getBytes(StandardCharsets.UTF_8));
+          MessageDigest.getInstance("SHA-256")
+              .digest(text.toString().getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest, 0, 12);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
@@ -163,7 +171,9 @@ public final class Codec {
     }
   }
 
-  /** @return a writer for a batch of items, to be closed after {@link BatchWriter#finish()} */
+  /**
+   * @return a writer for a batch of items, to be closed after {@link BatchWriter#finish()}
+   */
   public BatchWriter newBatch() {
     return newBatch(1024);
   }
@@ -205,9 +215,10 @@ public final class Codec {
   }
 
   /**
-   * A user's write() or read() may throw any Error (an assertion, a failed class initialisation), and it
-   * must fail that one value like an exception would: escaping, it would lose the whole chunk without an
-   * answer. Only the JVM's own failures go on up; a too-deep object graph is the value's fault.
+   * A user's write() or read() may throw any Error (an assertion, a failed class initialisation),
+   * and it must fail that one value like an exception would: escaping, it would lose the whole
+   * chunk without an answer. Only the JVM's own failures go on up; a too-deep object graph is the
+   * value's fault.
    */
   private static void rethrowIfFatal(Throwable e) {
     if (e instanceof VirtualMachineError fatal && !(e instanceof StackOverflowError)) {
@@ -281,7 +292,9 @@ public final class Codec {
       end();
     }
 
-    /** @return the number of bytes written so far */
+    /**
+     * @return the number of bytes written so far
+     */
     public int size() {
       return out.position();
     }
@@ -337,7 +350,9 @@ public final class Codec {
       this.base = span.offset;
     }
 
-    /** @return the number of items */
+    /**
+     * @return the number of items
+     */
     public int size() {
       return batch.getEndsCount();
     }
@@ -371,8 +386,8 @@ public final class Codec {
   }
 
   /**
-   * The bytes of a ByteString as one array and an offset, without a copy when it is backed by a single
-   * array (as a parsed message's bytes field is). Decoding only reads the array.
+   * The bytes of a ByteString as one array and an offset, without a copy when it is backed by a
+   * single array (as a parsed message's bytes field is). Decoding only reads the array.
    */
   private static final class ArraySpan extends ByteOutput {
     byte[] array;

@@ -14,7 +14,9 @@ public final class CodecException extends RuntimeException {
     this.valueClass = valueClass;
   }
 
-  /** @return the class of the value that failed, or {@code "?"} when decoding could not tell */
+  /**
+   * @return the class of the value that failed, or {@code "?"} when decoding could not tell
+   */
   public String valueClass() {
     return valueClass;
   }

@@ -11,8 +11,9 @@ import java.util.List;
 
 /**
  * Kryo that refuses, with a message a user can act on, the values that can never mean anything in
- * another JVM: non-serializable lambdas and objects bound to this process (threads, streams, sockets,
- * class loaders). Plain Kryo would either fail obscurely in the other JVM or "succeed" with garbage.
+ * another JVM: non-serializable lambdas and objects bound to this process (threads, streams,
+ * sockets, class loaders). Plain Kryo would either fail obscurely in the other JVM or "succeed"
+ * with garbage.
  */
 final class FlotillaKryo extends Kryo {
   private static final List<Class<?>> PROCESS_BOUND =
@@ -44,9 +45,9 @@ final class FlotillaKryo extends Kryo {
   }
 
   /**
-   * Refuses process-bound types only when an instance is written or read. Registering the class itself
-   * must succeed: a lambda's capturing class is written as a class reference, and a lambda defined in,
-   * say, an ExecutorService implementation is perfectly sendable.
+   * Refuses process-bound types only when an instance is written or read. Registering the class
+   * itself must succeed: a lambda's capturing class is written as a class reference, and a lambda
+   * defined in, say, an ExecutorService implementation is perfectly sendable.
    */
   @Override
   @SuppressWarnings("rawtypes") // Kryo's signature

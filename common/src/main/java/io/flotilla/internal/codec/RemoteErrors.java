@@ -11,10 +11,10 @@ import java.util.Set;
 /**
  * Converts exceptions to and from {@link RemoteError}, the envelope errors travel in.
  *
- * <p>Errors never travel as Kryo or Java serialization: a peer that lacks the exception's class, or whose
- * version of it differs, must still learn what happened. The envelope keeps class name, message, stack
- * frames, cause chain and suppressed exceptions; rebuilding the original type is a best effort that falls
- * back to {@link RemoteException}.
+ * <p>Errors never travel as Kryo or Java serialization: a peer that lacks the exception's class, or
+ * whose version of it differs, must still learn what happened. The envelope keeps class name,
+ * message, stack frames, cause chain and suppressed exceptions; rebuilding the original type is a
+ * best effort that falls back to {@link RemoteException}.
  */
 public final class RemoteErrors {
   /** Deeper cause chains are cut: they are almost always cycles or recursion gone wrong. */
@@ -32,7 +32,8 @@ public final class RemoteErrors {
 
   private static RemoteError capture(Throwable error, Set<Throwable> seen, int depth) {
     seen.add(error);
-    RemoteError.Builder envelope = RemoteError.newBuilder().setClassName(error.getClass().getName());
+    RemoteError.Builder envelope =
+        RemoteError.newBuilder().setClassName(error.getClass().getName());
     String message = safeMessage(error);
     if (message != null) {
       envelope.setMessage(message).setHasMessage(true);
@@ -66,9 +67,9 @@ public final class RemoteErrors {
   }
 
   /**
-   * Rebuilds an exception of the original class where it has a constructor taking a message (or
-   * a message and a cause, or nothing), otherwise a {@link RemoteException}. Stack frames, cause chain
-   * and suppressed exceptions are restored either way.
+   * Rebuilds an exception of the original class where it has a constructor taking a message (or a
+   * message and a cause, or nothing), otherwise a {@link RemoteException}. Stack frames, cause
+   * chain and suppressed exceptions are restored either way.
    *
    * @param envelope the envelope
    * @param loader where to look for the exception's class
@@ -81,7 +82,9 @@ public final class RemoteErrors {
   private static Throwable rebuild(RemoteError envelope, ClassLoader loader, int depth) {
     String message = envelope.getHasMessage() ? envelope.getMessage() : null;
     Throwable cause =
-        envelope.hasCause() && depth < MAX_DEPTH ? rebuild(envelope.getCause(), loader, depth + 1) : null;
+        envelope.hasCause() && depth < MAX_DEPTH
+            ? rebuild(envelope.getCause(), loader, depth + 1)
+            : null;
     Throwable rebuilt = instantiate(envelope.getClassName(), message, cause, loader);
     if (rebuilt == null) {
       rebuilt = new RemoteException(envelope.getClassName(), message);
@@ -98,7 +101,10 @@ public final class RemoteErrors {
       Frame f = envelope.getFrames(i);
       frames[i] =
           new StackTraceElement(
-              f.getDeclaringClass(), f.getMethod(), f.getFile().isEmpty() ? null : f.getFile(), f.getLine());
+              f.getDeclaringClass(),
+              f.getMethod(),
+              f.getFile().isEmpty() ? null : f.getFile(),
+              f.getLine());
     }
     rebuilt.setStackTrace(frames);
     for (RemoteError suppressed : envelope.getSuppressedList()) {
@@ -113,7 +119,8 @@ public final class RemoteErrors {
       String className, String message, Throwable cause, ClassLoader loader) {
     Class<? extends Throwable> type;
     try {
-      // initialize=false: a peer's class name must not run static initialisers of arbitrary classes.
+      // initialize=false: a peer's class name must not run static initialisers of arbitrary
+      // classes.
       Class<?> found = Class.forName(className, false, loader);
       if (!Throwable.class.isAssignableFrom(found)) {
         return null;
@@ -124,7 +131,8 @@ public final class RemoteErrors {
     }
     try {
       if (cause != null) {
-        Constructor<? extends Throwable> withCause = type.getConstructor(String.class, Throwable.class);
+        Constructor<? extends Throwable> withCause =
+            type.getConstructor(String.class, Throwable.class);
         return withCause.newInstance(message, cause);
       }
     } catch (ReflectiveOperationException | RuntimeException | LinkageError ignored) {
@@ -165,7 +173,11 @@ public final class RemoteErrors {
     }
     text.append('\n');
     for (Frame f : e.getFramesList()) {
-      text.append("\tat ").append(f.getDeclaringClass()).append('.').append(f.getMethod()).append('(');
+      text.append("\tat ")
+          .append(f.getDeclaringClass())
+          .append('.')
+          .append(f.getMethod())
+          .append('(');
       text.append(f.getFile().isEmpty() ? "Unknown Source" : f.getFile());
       if (f.getLine() >= 0 && !f.getFile().isEmpty()) {
         text.append(':').append(f.getLine());

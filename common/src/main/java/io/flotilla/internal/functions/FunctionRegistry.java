@@ -13,11 +13,12 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * The functions registered on a class path: every {@link Registered} method of every
- * {@link FunctionLibrary} its service files list. The registry of Flotilla's own class loader is read
- * once and kept; a job's loader over shipped jars gets a registry of its own, kept by the job's function
- * ({@link NamedCall}) and no longer, so that the loader can be collected when the job's code is released.
- * Where a job's jars register a name the worker's class path also has, the job's function wins.
+ * The functions registered on a class path: every {@link Registered} method of every {@link
+ * FunctionLibrary} its service files list. The registry of Flotilla's own class loader is read once
+ * and kept; a job's loader over shipped jars gets a registry of its own, kept by the job's function
+ * ({@link NamedCall}) and no longer, so that the loader can be collected when the job's code is
+ * released. Where a job's jars register a name the worker's class path also has, the job's function
+ * wins.
  */
 public final class FunctionRegistry {
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
@@ -58,35 +59,50 @@ public final class FunctionRegistry {
         String where = m.getDeclaringClass().getName() + "." + m.getName();
         if (!NAME.matcher(r.value()).matches()) {
           throw new IllegalStateException(
-              where + " registers '" + r.value() + "': names are lower case letters, digits, '-' and '_'");
+              where
+                  + " registers '"
+                  + r.value()
+                  + "': names are lower case letters, digits, '-' and '_'");
         }
-        if (!Modifier.isStatic(m.getModifiers()) || m.getParameterCount() != 1 || m.getReturnType() == void.class) {
+        if (!Modifier.isStatic(m.getModifiers())
+            || m.getParameterCount() != 1
+            || m.getReturnType() == void.class) {
           throw new IllegalStateException(
-              where + " registers '" + r.value() + "' but is not a static method of one parameter returning a value");
+              where
+                  + " registers '"
+                  + r.value()
+                  + "' but is not a static method of one parameter returning a value");
         }
         NamedFunction previous = found.get(r.value());
         NamedFunction next = new NamedFunction(r.value(), r.description(), m);
         if (previous == null || (definedBy(next, loader) && !definedBy(previous, loader))) {
           found.put(r.value(), next);
         } else if (definedBy(previous, loader) == definedBy(next, loader)) {
-          throw new IllegalStateException("two functions are registered as '" + r.value() + "': " + previous + " and " + where);
+          throw new IllegalStateException(
+              "two functions are registered as '" + r.value() + "': " + previous + " and " + where);
         }
       }
     }
     return new FunctionRegistry(found);
   }
 
-  /** Whether the loader itself defines the function's class: a job's jars, rather than its parent's. */
+  /**
+   * Whether the loader itself defines the function's class: a job's jars, rather than its parent's.
+   */
   private static boolean definedBy(NamedFunction f, ClassLoader loader) {
     return f.declaringClass().getClassLoader() == loader;
   }
 
-  /** @return the function of that name, if registered */
+  /**
+   * @return the function of that name, if registered
+   */
   public Optional<NamedFunction> find(String name) {
     return Optional.ofNullable(functions.get(name));
   }
 
-  /** @return every function, by name */
+  /**
+   * @return every function, by name
+   */
   public Collection<NamedFunction> all() {
     return functions.values();
   }

@@ -4,8 +4,8 @@ import io.flotilla.SerializableFunction;
 
 /**
  * The function of a job-service job, as workers receive it: a registered function's name, looked up
- * when it runs in the job's class loader (which sees shipped jars before the worker's own class path).
- * Inputs and results stay bytes, in the function's declared encoding.
+ * when it runs in the job's class loader (which sees shipped jars before the worker's own class
+ * path). Inputs and results stay bytes, in the function's declared encoding.
  */
 public final class NamedCall implements SerializableFunction<byte[], byte[]> {
   private static final long serialVersionUID = 1L;
@@ -32,7 +32,9 @@ public final class NamedCall implements SerializableFunction<byte[], byte[]> {
               .orElseThrow(
                   () ->
                       new IllegalArgumentException(
-                          "no function named '" + name + "' is registered on this worker or in the job's code"));
+                          "no function named '"
+                              + name
+                              + "' is registered on this worker or in the job's code"));
       r = new Resolved(loader, function);
       resolved = r;
     }

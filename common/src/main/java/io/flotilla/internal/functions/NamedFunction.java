@@ -10,7 +10,9 @@ import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Set;
 
-/** One registered function: its name, how its input and result travel, and the method that runs it. */
+/**
+ * One registered function: its name, how its input and result travel, and the method that runs it.
+ */
 public final class NamedFunction {
   private final String name;
   private final String description;
@@ -22,7 +24,8 @@ public final class NamedFunction {
     this.name = name;
     this.description = description;
     this.method = method;
-    // Jackson caches what it learns of types: functions from a job's jars get a mapper of their own, so
+    // Jackson caches what it learns of types: functions from a job's jars get a mapper of their
+    // own, so
     // that its caches go with them instead of holding their class loader.
     com.fasterxml.jackson.databind.ObjectMapper json =
         method.getDeclaringClass().getClassLoader() == NamedFunction.class.getClassLoader()
@@ -42,7 +45,8 @@ public final class NamedFunction {
 
   /**
    * Reads an input as the function takes it, without running anything: what the coordinator checks
-   * before it queues an input, so that a bad one is refused to its sender rather than failing later.
+   * before it queues an input, so that a bad one is refused to its sender rather than failing
+   * later.
    *
    * @param bytes the input
    * @return the parameter value
@@ -73,12 +77,15 @@ public final class NamedFunction {
       throw (Error) cause;
     }
     if (result == null && output.encoding() != Encoding.JSON) {
-      throw new IllegalStateException(name + " returned null, which " + output.encoding() + " cannot carry");
+      throw new IllegalStateException(
+          name + " returned null, which " + output.encoding() + " cannot carry");
     }
     return output.encode(result);
   }
 
-  /** @return e.g. {@code isprime(json integer) -> json boolean} */
+  /**
+   * @return e.g. {@code isprime(json integer) -> json boolean}
+   */
   public String signature() {
     return name + "(" + shown(input) + ") -> " + shown(output);
   }
@@ -88,7 +95,9 @@ public final class NamedFunction {
     return f.typeName().isEmpty() ? encoding : encoding + " " + f.typeName();
   }
 
-  /** @return the function as the job service describes it */
+  /**
+   * @return the function as the job service describes it
+   */
   public FunctionInfo info() {
     FunctionInfo.Builder info =
         FunctionInfo.newBuilder()

@@ -28,7 +28,9 @@ import java.util.Collection;
 sealed interface PayloadFormat {
   Encoding encoding();
 
-  /** @return the type as signatures show it: a JSON shape, a message's full name, or empty */
+  /**
+   * @return the type as signatures show it: a JSON shape, a message's full name, or empty
+   */
   String typeName();
 
   /**
@@ -82,7 +84,8 @@ sealed interface PayloadFormat {
         Message prototype = (Message) type.getMethod("getDefaultInstance").invoke(null);
         return new Proto(prototype.getDescriptorForType(), prototype.getParserForType());
       } catch (ReflectiveOperationException e) {
-        throw new IllegalArgumentException(type.getName() + " is not a generated Protobuf message", e);
+        throw new IllegalArgumentException(
+            type.getName() + " is not a generated Protobuf message", e);
       }
     }
 
@@ -112,7 +115,8 @@ sealed interface PayloadFormat {
   }
 
   record Json(ObjectMapper mapper, JavaType type) implements PayloadFormat {
-    // Strict: "12" is not an integer, 1.5 is not an integer, null is not an int, and one value only.
+    // Strict: "12" is not an integer, 1.5 is not an integer, null is not an int, and one value
+    // only.
     static final ObjectMapper MAPPER =
         JsonMapper.builder()
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
@@ -133,11 +137,19 @@ sealed interface PayloadFormat {
       if (c == boolean.class || c == Boolean.class) {
         return "boolean";
       }
-      if (c == int.class || c == long.class || c == short.class || c == Integer.class || c == Long.class
-          || c == Short.class || c == BigInteger.class) {
+      if (c == int.class
+          || c == long.class
+          || c == short.class
+          || c == Integer.class
+          || c == Long.class
+          || c == Short.class
+          || c == BigInteger.class) {
         return "integer";
       }
-      if (c == double.class || c == float.class || c == Double.class || c == Float.class
+      if (c == double.class
+          || c == float.class
+          || c == Double.class
+          || c == Float.class
           || c == BigDecimal.class) {
         return "number";
       }
@@ -160,20 +172,24 @@ sealed interface PayloadFormat {
       } catch (JacksonException e) {
         String why = e.getOriginalMessage();
         int line = why.indexOf('\n');
-        why = (line < 0 ? why : why.substring(0, line)).replaceFirst(" \\(but might if coercion.*\\)$", "");
+        why =
+            (line < 0 ? why : why.substring(0, line))
+                .replaceFirst(" \\(but might if coercion.*\\)$", "");
         throw new InputRejected("not JSON of type " + typeName() + ": " + why, e);
       }
     }
 
     /**
-     * Reads JSON text as UTF-8, the only encoding the job service takes. Jackson, given bytes, would guess
-     * UTF-16 or UTF-32 from a byte-order mark or from the pattern of zero bytes; decoded here first, such
-     * input is refused instead, naming its first byte that cannot be in UTF-8 JSON.
+     * Reads JSON text as UTF-8, the only encoding the job service takes. Jackson, given bytes,
+     * would guess UTF-16 or UTF-32 from a byte-order mark or from the pattern of zero bytes;
+     * decoded here first, such input is refused instead, naming its first byte that cannot be in
+     * UTF-8 JSON.
      *
      * @throws InputRejected naming the byte and its offset
      */
     static String utf8(byte[] bytes) {
-      // A raw NUL is never in JSON text, not even in a string, but it is valid UTF-8: it is the byte that
+      // A raw NUL is never in JSON text, not even in a string, but it is valid UTF-8: it is the
+      // byte that
       // gives UTF-16 and UTF-32 text away when it has no byte-order mark.
       int nul = 0;
       while (nul < bytes.length && bytes[nul] != 0) {
@@ -209,9 +225,7 @@ sealed interface PayloadFormat {
       return new InputRejected(
           String.format(
               "not UTF-8 JSON: byte 0x%02X at offset %d %s (JSON inputs are UTF-8, never UTF-16 or UTF-32)",
-              bytes[offset] & 0xff,
-              offset,
-              why),
+              bytes[offset] & 0xff, offset, why),
           null);
     }
 
@@ -220,7 +234,8 @@ sealed interface PayloadFormat {
       try {
         return mapper.writeValueAsBytes(value);
       } catch (JacksonException e) {
-        throw new IllegalStateException("the function's result cannot be written as JSON: " + e.getOriginalMessage(), e);
+        throw new IllegalStateException(
+            "the function's result cannot be written as JSON: " + e.getOriginalMessage(), e);
       }
     }
   }

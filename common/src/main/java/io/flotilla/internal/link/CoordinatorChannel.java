@@ -8,8 +8,8 @@ import java.nio.file.Path;
 
 /**
  * How clients and joining workers reach a coordinator server: one channel, TLS when a directory of
- * certificates is given, the cluster secret on every call, and a failure that TLS caused explained as
- * such ({@link #isTlsRefusal}) rather than as a coordinator that cannot be reached.
+ * certificates is given, the cluster secret on every call, and a failure that TLS caused explained
+ * as such ({@link #isTlsRefusal}) rather than as a coordinator that cannot be reached.
  */
 public final class CoordinatorChannel {
   private CoordinatorChannel() {}
@@ -32,15 +32,18 @@ public final class CoordinatorChannel {
     public static Address parse(String address) {
       int colon = address.lastIndexOf(':');
       if (address.isBlank() || colon == 0) {
-        throw new IllegalArgumentException("coordinator address must be host:port, was \"" + address + "\"");
+        throw new IllegalArgumentException(
+            "coordinator address must be host:port, was \"" + address + "\"");
       }
       if (colon < 0) {
         return new Address(address, DEFAULT_PORT);
       }
       try {
-        return new Address(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
+        return new Address(
+            address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("coordinator address must be host:port, was \"" + address + "\"");
+        throw new IllegalArgumentException(
+            "coordinator address must be host:port, was \"" + address + "\"");
       }
     }
 
@@ -56,7 +59,8 @@ public final class CoordinatorChannel {
    * @param tlsDir PEM files (see {@link Tls}), or {@code null} for plain text
    * @param secret the cluster secret, empty for a coordinator that asks for none
    * @return a builder to finish with the caller's own limits and keepalive
-   * @throws IllegalArgumentException if the secret is not printable ASCII or the TLS files are unusable
+   * @throws IllegalArgumentException if the secret is not printable ASCII or the TLS files are
+   *     unusable
    */
   public static NettyChannelBuilder builder(String host, int port, Path tlsDir, String secret) {
     NettyDefaults.apply();
@@ -66,13 +70,14 @@ public final class CoordinatorChannel {
     } else {
       builder.usePlaintext();
     }
-    return builder.intercept(SecretHeader.attach(secret), TlsTrouble.explaining(host, port, tlsDir));
+    return builder.intercept(
+        SecretHeader.attach(secret), TlsTrouble.explaining(host, port, tlsDir));
   }
 
   /**
-   * A failure of a call on a channel from {@link #builder} that TLS caused: TLS on one side only, or a
-   * certificate one side does not trust. Its description says which, in words for the user; it is
-   * final, unlike the coordinator being down, and no retry will mend it.
+   * A failure of a call on a channel from {@link #builder} that TLS caused: TLS on one side only,
+   * or a certificate one side does not trust. Its description says which, in words for the user; it
+   * is final, unlike the coordinator being down, and no retry will mend it.
    *
    * @param status how a call failed
    * @return whether TLS refused the connection
@@ -82,8 +87,8 @@ public final class CoordinatorChannel {
   }
 
   /**
-   * The secret a program is given from outside: {@code FLOTILLA_SECRET}, else the contents of the file
-   * {@code FLOTILLA_SECRET_FILE} names.
+   * The secret a program is given from outside: {@code FLOTILLA_SECRET}, else the contents of the
+   * file {@code FLOTILLA_SECRET_FILE} names.
    *
    * @return the secret, or {@code null} when neither is set
    * @throws UncheckedIOException if the named file cannot be read

@@ -10,8 +10,9 @@ import java.security.MessageDigest;
 
 /**
  * What two ends of a Flotilla connection check before they trust each other, in one place for both
- * ends: the coordinator checks workers (Membership.Join, WorkerLink's Hello) and clients (ClientHello),
- * a worker checks its coordinator (Welcome), and each says why it refuses in the same words.
+ * ends: the coordinator checks workers (Membership.Join, WorkerLink's Hello) and clients
+ * (ClientHello), a worker checks its coordinator (Welcome), and each says why it refuses in the
+ * same words.
  *
  * <pre>
  *  secret or token ─► the one given must be the one expected (compared in constant time)
@@ -19,8 +20,8 @@ import java.security.MessageDigest;
  *  serializer ───────► the same Kryo fingerprint: each end can read the other's values
  * </pre>
  *
- * <p>Each check returns {@code null} when it passes, and otherwise the reason, for the refusal sent to
- * the other end and for the log; a reason never contains a secret.
+ * <p>Each check returns {@code null} when it passes, and otherwise the reason, for the refusal sent
+ * to the other end and for the log; a reason never contains a secret.
  */
 public final class Handshake {
   private static final String SAME_RELEASE = ": run the same Flotilla release on both";
@@ -28,8 +29,8 @@ public final class Handshake {
   private Handshake() {}
 
   /**
-   * @param expected the secret or token wanted, as bytes; empty wants none and accepts any (a server
-   *     on loopback only)
+   * @param expected the secret or token wanted, as bytes; empty wants none and accepts any (a
+   *     server on loopback only)
    * @param given the one presented, or {@code null} when none was
    * @param what its name in the reason: "cluster secret", "token"
    * @return why it is refused, or {@code null}
@@ -39,10 +40,14 @@ public final class Handshake {
       return null;
     }
     if (given == null) {
-      return "this coordinator requires the " + what + " (FLOTILLA_SECRET), and the call carried none";
+      return "this coordinator requires the "
+          + what
+          + " (FLOTILLA_SECRET), and the call carried none";
     }
     // Constant time, so that timing tells nothing of the secret.
-    return MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.UTF_8)) ? null : "wrong " + what;
+    return MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.UTF_8))
+        ? null
+        : "wrong " + what;
   }
 
   /**
@@ -53,21 +58,33 @@ public final class Handshake {
    * @return why it is refused, or {@code null}
    */
   public static String join(JoinRequest request, String fingerprint) {
-    return compatible("worker", "coordinator", request.getProtocolVersion(), request.getCodecFingerprint(), fingerprint);
+    return compatible(
+        "worker",
+        "coordinator",
+        request.getProtocolVersion(),
+        request.getCodecFingerprint(),
+        fingerprint);
   }
 
   /**
    * The coordinator's check of a worker's first message on its stream.
    *
    * @param hello the worker's Hello
-   * @param token the token workers must present, as bytes (a local pool's own, or the cluster secret)
+   * @param token the token workers must present, as bytes (a local pool's own, or the cluster
+   *     secret)
    * @param fingerprint the coordinator's serializer fingerprint
    * @return why it is refused, or {@code null}
    */
   public static String hello(Hello hello, byte[] token, String fingerprint) {
     String problem = secret(token, hello.getToken(), "token");
     if (problem == null) {
-      problem = compatible("worker", "coordinator", hello.getProtocolVersion(), hello.getCodecFingerprint(), fingerprint);
+      problem =
+          compatible(
+              "worker",
+              "coordinator",
+              hello.getProtocolVersion(),
+              hello.getCodecFingerprint(),
+              fingerprint);
     }
     if (problem == null && hello.getThreads() < 1) {
       problem = "worker offers " + hello.getThreads() + " threads";
@@ -83,7 +100,12 @@ public final class Handshake {
    * @return why the worker refuses it, or {@code null}
    */
   public static String welcome(Welcome welcome, String fingerprint) {
-    return compatible("coordinator", "worker", welcome.getProtocolVersion(), welcome.getCodecFingerprint(), fingerprint);
+    return compatible(
+        "coordinator",
+        "worker",
+        welcome.getProtocolVersion(),
+        welcome.getCodecFingerprint(),
+        fingerprint);
   }
 
   /**
@@ -94,7 +116,12 @@ public final class Handshake {
    * @return why it is refused, or {@code null}
    */
   public static String client(ClientHello hello, String fingerprint) {
-    return compatible("client", "coordinator", hello.getProtocolVersion(), hello.getCodecFingerprint(), fingerprint);
+    return compatible(
+        "client",
+        "coordinator",
+        hello.getProtocolVersion(),
+        hello.getCodecFingerprint(),
+        fingerprint);
   }
 
   /**

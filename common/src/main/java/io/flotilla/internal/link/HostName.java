@@ -4,13 +4,15 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** This machine's name, as workers and clients give it in their handshakes, error reports and logs. */
+/**
+ * This machine's name, as workers and clients give it in their handshakes, error reports and logs.
+ */
 public final class HostName {
   private HostName() {}
 
   /**
-   * Not {@code InetAddress.getLocalHost()}: that may wait seconds on a resolver, on the critical path of
-   * every worker's start.
+   * Not {@code InetAddress.getLocalHost()}: that may wait seconds on a resolver, on the critical
+   * path of every worker's start.
    *
    * @return this machine's name
    */

@@ -15,8 +15,8 @@ public final class NettyDefaults {
   private NettyDefaults() {}
 
   /**
-   * Turns off what a pool does not use, unless the JVM was told otherwise on its command line. Has no
-   * effect once the shaded Netty is loaded (a caller that used gRPC before creating a pool).
+   * Turns off what a pool does not use, unless the JVM was told otherwise on its command line. Has
+   * no effect once the shaded Netty is loaded (a caller that used gRPC before creating a pool).
    */
   public static void apply() {
     if (System.getProperty(FLIGHT_RECORDER_EVENTS) == null) {

@@ -9,9 +9,9 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 
 /**
- * The cluster secret as every call to a coordinator server carries it: a request header, checked by the
- * server before any handler runs. A header, not a field of the first message, so that one check guards
- * every service, streaming or not.
+ * The cluster secret as every call to a coordinator server carries it: a request header, checked by
+ * the server before any handler runs. A header, not a field of the first message, so that one check
+ * guards every service, streaming or not.
  */
 public final class SecretHeader {
   /** The header's name. */
@@ -42,7 +42,8 @@ public final class SecretHeader {
       @Override
       public <Q, A> ClientCall<Q, A> interceptCall(
           MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
-        return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+        return new ForwardingClientCall.SimpleForwardingClientCall<>(
+            next.newCall(method, options)) {
           @Override
           public void start(Listener<A> listener, Metadata headers) {
             if (!secret.isEmpty()) {

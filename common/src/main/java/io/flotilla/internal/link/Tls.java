@@ -14,34 +14,40 @@ import java.util.function.BiConsumer;
 import javax.net.ssl.SSLException;
 
 /**
- * TLS for the gRPC connections of a cluster, from one directory of PEM files, the same layout the cluster
- * port uses: {@code ca.crt} (the authority every member trusts), {@code tls.crt} and {@code tls.key}
- * (this member's certificate, and its key in PKCS#8). The coordinator's certificate must name the address
- * clients and workers dial. Workers present theirs; clients may, and are otherwise known by the secret.
+ * TLS for the gRPC connections of a cluster, from one directory of PEM files, the same layout the
+ * cluster port uses: {@code ca.crt} (the authority every member trusts), {@code tls.crt} and {@code
+ * tls.key} (this member's certificate, and its key in PKCS#8). The coordinator's certificate must
+ * name the address clients and workers dial. Workers present theirs; clients may, and are otherwise
+ * known by the secret.
  */
 public final class Tls {
   private Tls() {}
 
-  /** @return the server side: the coordinator's certificate, and workers' certificates checked if shown */
+  /**
+   * @return the server side: the coordinator's certificate, and workers' certificates checked if
+   *     shown
+   */
   public static SslContext server(Path dir) {
     try {
-      return GrpcSslContexts.configure(SslContextBuilder.forServer(file(dir, "tls.crt"), file(dir, "tls.key")))
+      return GrpcSslContexts.configure(
+              SslContextBuilder.forServer(file(dir, "tls.crt"), file(dir, "tls.key")))
           .trustManager(file(dir, "ca.crt"))
           .clientAuth(ClientAuth.OPTIONAL)
           .build();
     } catch (SSLException e) {
-      throw new IllegalArgumentException("cannot use the TLS files in " + dir + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot use the TLS files in " + dir + ": " + e.getMessage(), e);
     }
   }
 
   /**
-   * A coordinator server's transport: TLS with the directory's files, or plain text without one; either
-   * way every connection refused before its first call (a failed handshake, TLS on one side only) is
-   * reported.
+   * A coordinator server's transport: TLS with the directory's files, or plain text without one;
+   * either way every connection refused before its first call (a failed handshake, TLS on one side
+   * only) is reported.
    *
    * @param dir the PEM files, or {@code null} for plain text
-   * @param refused told of each refused connection: the peer's address ({@code host:port}) and why, on
-   *     a network thread; must not block
+   * @param refused told of each refused connection: the peer's address ({@code host:port}) and why,
+   *     on a network thread; must not block
    * @return credentials for {@code NettyServerBuilder.forAddress}
    */
   public static ServerCredentials serverCredentials(Path dir, BiConsumer<String, String> refused) {
@@ -49,23 +55,29 @@ public final class Tls {
         dir == null ? null : server(dir), (peer, why) -> refused.accept(Peer.address(peer), why));
   }
 
-  /** @return the client side: trusts the directory's authority, and shows its certificate if it has one */
+  /**
+   * @return the client side: trusts the directory's authority, and shows its certificate if it has
+   *     one
+   */
   public static SslContext client(Path dir) {
     try {
       SslContextBuilder builder = GrpcSslContexts.forClient().trustManager(file(dir, "ca.crt"));
-      if (Files.isRegularFile(dir.resolve("tls.crt")) && Files.isRegularFile(dir.resolve("tls.key"))) {
+      if (Files.isRegularFile(dir.resolve("tls.crt"))
+          && Files.isRegularFile(dir.resolve("tls.key"))) {
         builder.keyManager(file(dir, "tls.crt"), file(dir, "tls.key"));
       }
       return builder.build();
     } catch (SSLException e) {
-      throw new IllegalArgumentException("cannot use the TLS files in " + dir + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot use the TLS files in " + dir + ": " + e.getMessage(), e);
     }
   }
 
   private static File file(Path dir, String name) {
     Path file = dir.resolve(name);
     if (!Files.isReadable(file)) {
-      throw new UncheckedIOException(new IOException("TLS is configured, and " + file + " cannot be read"));
+      throw new UncheckedIOException(
+          new IOException("TLS is configured, and " + file + " cannot be read"));
     }
     return file.toFile();
   }

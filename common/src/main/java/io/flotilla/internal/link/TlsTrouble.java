@@ -32,9 +32,10 @@ import javax.net.ssl.X509TrustManager;
 /**
  * TLS failures in words, at both ends of a connection to a coordinator: which side does not trust
  * which certificate, or which side speaks TLS and which plain text. gRPC reports all of them as a
- * coordinator it "cannot reach" (UNAVAILABLE), and a plain-text client of a TLS port does not even get
- * a cause: only a closed connection. The client side here turns each into a refusal that says why
- * ({@link CoordinatorChannel#isTlsRefusal}); the server side names it for the coordinator's log.
+ * coordinator it "cannot reach" (UNAVAILABLE), and a plain-text client of a TLS port does not even
+ * get a cause: only a closed connection. The client side here turns each into a refusal that says
+ * why ({@link CoordinatorChannel#isTlsRefusal}); the server side names it for the coordinator's
+ * log.
  */
 final class TlsTrouble {
   /**
@@ -59,15 +60,16 @@ final class TlsTrouble {
 
   /**
    * @param cause why a server's TLS handshake failed
-   * @return the reason for the log, or {@code null} when the peer only hung up before it began (a port
-   *     probe, a health check of the TCP port)
+   * @return the reason for the log, or {@code null} when the peer only hung up before it began (a
+   *     port probe, a health check of the TCP port)
    */
   static String serverSide(Throwable cause) {
     if (find(cause, ClosedChannelException.class) != null) {
       return null;
     }
     if (find(cause, NotSslRecordException.class) != null) {
-      return "it spoke plain text, and this coordinator requires TLS: give it the cluster's ca.crt " + TLS_DIR;
+      return "it spoke plain text, and this coordinator requires TLS: give it the cluster's ca.crt "
+          + TLS_DIR;
     }
     if (find(cause, GeneralSecurityException.class) != null) {
       return "its certificate is not signed by this coordinator's ca.crt (" + root(cause) + ")";
@@ -130,11 +132,14 @@ final class TlsTrouble {
     String where = host + ":" + port;
     return new ClientInterceptor() {
       @Override
-      public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
-        // A blocking call runs its callbacks on its own, waiting thread, through this executor: news
+      public <Q, A> ClientCall<Q, A> interceptCall(
+          MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
+        // A blocking call runs its callbacks on its own, waiting thread, through this executor:
+        // news
         // delivered from elsewhere must go through it too, or the caller never wakes.
         Executor callbacks = options.getExecutor() != null ? options.getExecutor() : Runnable::run;
-        return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+        return new ForwardingClientCall.SimpleForwardingClientCall<>(
+            next.newCall(method, options)) {
           @Override
           public void start(Listener<A> listener, Metadata headers) {
             super.start(
@@ -149,25 +154,29 @@ final class TlsTrouble {
                     } else if (!mayBeTls(status)) {
                       super.onClose(status, trailers);
                     } else {
-                      // The check connects: off the thread that delivers this call's news. onClose is
-                      // the call's last callback, so delivering it later keeps the callbacks in order.
-                      var unused = CompletableFuture.supplyAsync(() -> speaksTls(host, port), TlsTrouble::daemon)
-                          .whenComplete(
-                              (tls, error) ->
-                                  callbacks.execute(
-                                      () ->
-                                          delegate()
-                                              .onClose(
-                                                  Boolean.TRUE.equals(tls)
-                                                      ? refusal(
-                                                          "the coordinator at "
-                                                              + where
-                                                              + " requires TLS, and this side spoke plain"
-                                                              + " text: give this side the cluster's ca.crt "
-                                                              + TLS_DIR,
-                                                          status)
-                                                      : status,
-                                                  trailers)));
+                      // The check connects: off the thread that delivers this call's news. onClose
+                      // is
+                      // the call's last callback, so delivering it later keeps the callbacks in
+                      // order.
+                      var unused =
+                          CompletableFuture.supplyAsync(
+                                  () -> speaksTls(host, port), TlsTrouble::daemon)
+                              .whenComplete(
+                                  (tls, error) ->
+                                      callbacks.execute(
+                                          () ->
+                                              delegate()
+                                                  .onClose(
+                                                      Boolean.TRUE.equals(tls)
+                                                          ? refusal(
+                                                              "the coordinator at "
+                                                                  + where
+                                                                  + " requires TLS, and this side spoke plain"
+                                                                  + " text: give this side the cluster's ca.crt "
+                                                                  + TLS_DIR,
+                                                              status)
+                                                          : status,
+                                                      trailers)));
                     }
                   }
                 },
@@ -188,8 +197,8 @@ final class TlsTrouble {
   }
 
   /**
-   * A plain-text connection to a TLS port is accepted, then closed without a cause; one that was never
-   * made (nothing listens, no such host) says so, and was no TLS server's doing.
+   * A plain-text connection to a TLS port is accepted, then closed without a cause; one that was
+   * never made (nothing listens, no such host) says so, and was no TLS server's doing.
    */
   private static boolean mayBeTls(Status status) {
     Throwable cause = status.getCause();
@@ -200,8 +209,9 @@ final class TlsTrouble {
   }
 
   /**
-   * @return whether the port completes a TLS handshake: then it requires TLS, since a plain-text gRPC
-   *     port cannot. Nothing is sent after the handshake, and no certificate is trusted or shown.
+   * @return whether the port completes a TLS handshake: then it requires TLS, since a plain-text
+   *     gRPC port cannot. Nothing is sent after the handshake, and no certificate is trusted or
+   *     shown.
    */
   static boolean speaksTls(String host, int port) {
     try {

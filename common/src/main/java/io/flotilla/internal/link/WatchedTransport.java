@@ -16,15 +16,15 @@ import java.net.SocketAddress;
 import java.util.function.BiConsumer;
 
 /**
- * A coordinator server's transport, TLS or plain, that reports every connection it refuses before any
- * call: a TLS handshake that failed (a certificate one side does not trust, a client speaking plain
- * text to a TLS port), or a TLS client on a plain-text port. gRPC drops such connections without a
- * word to the application; the coordinator's log should say who was refused and why.
+ * A coordinator server's transport, TLS or plain, that reports every connection it refuses before
+ * any call: a TLS handshake that failed (a certificate one side does not trust, a client speaking
+ * plain text to a TLS port), or a TLS client on a plain-text port. gRPC drops such connections
+ * without a word to the application; the coordinator's log should say who was refused and why.
  *
  * <p>Built on gRPC's internal protocol negotiators, the one place where a server sees a connection
- * before its first call: the standard negotiator does the work, and a handler put in front of it only
- * watches. The gRPC version is pinned in the parent POM; a release that changes these internals fails
- * the tests of refusals (RefusalsTest).
+ * before its first call: the standard negotiator does the work, and a handler put in front of it
+ * only watches. The gRPC version is pinned in the parent POM; a release that changes these
+ * internals fails the tests of refusals (RefusalsTest).
  */
 final class WatchedTransport implements InternalProtocolNegotiator.ProtocolNegotiator {
   /** The first byte of a TLS handshake record: a ClientHello on a port that expects HTTP/2. */
@@ -45,14 +45,17 @@ final class WatchedTransport implements InternalProtocolNegotiator.ProtocolNegot
 
   /**
    * @param ssl the server's TLS, or {@code null} for plain text
-   * @param refused told of each connection refused before its first call: the peer's address and why,
-   *     on a network thread; must not block
+   * @param refused told of each connection refused before its first call: the peer's address and
+   *     why, on a network thread; must not block
    * @return credentials for a Netty server builder
    */
   static ServerCredentials credentials(SslContext ssl, BiConsumer<SocketAddress, String> refused) {
     InternalProtocolNegotiator.ProtocolNegotiator negotiator =
-        ssl != null ? InternalProtocolNegotiators.serverTls(ssl) : InternalProtocolNegotiators.serverPlaintext();
-    return InternalNettyServerCredentials.create(new WatchedTransport(negotiator, ssl != null, refused));
+        ssl != null
+            ? InternalProtocolNegotiators.serverTls(ssl)
+            : InternalProtocolNegotiators.serverPlaintext();
+    return InternalNettyServerCredentials.create(
+        new WatchedTransport(negotiator, ssl != null, refused));
   }
 
   @Override
@@ -66,7 +69,8 @@ final class WatchedTransport implements InternalProtocolNegotiator.ProtocolNegot
     return new ChannelInboundHandlerAdapter() {
       @Override
       public void handlerAdded(ChannelHandlerContext ctx) {
-        // The standard negotiation goes where this handler is; once the connection is active, a TLS one
+        // The standard negotiation goes where this handler is; once the connection is active, a TLS
+        // one
         // puts its SslHandler before it, and passes a failed handshake on as an exception.
         ctx.pipeline().addBefore(ctx.name(), null, negotiation);
         if (tls) {
@@ -85,9 +89,9 @@ final class WatchedTransport implements InternalProtocolNegotiator.ProtocolNegot
   }
 
   /**
-   * Reports the exception a failed TLS handshake ends in. It stays for the connection's life, but sees
-   * nothing once gRPC's handler consumes the traffic; exceptions after a successful handshake (a reset
-   * connection) are not its business.
+   * Reports the exception a failed TLS handshake ends in. It stays for the connection's life, but
+   * sees nothing once gRPC's handler consumes the traffic; exceptions after a successful handshake
+   * (a reset connection) are not its business.
    */
   private final class FailedHandshake extends ChannelInboundHandlerAdapter {
     private boolean reported; // network thread only

@@ -57,11 +57,19 @@ class CodeCacheTest {
     Codec second = cache.acquire(List.of(sha));
     assertThat(second).isSameAs(first);
     assertThat(fetched).containsExactly(sha);
-    assertThat(new String(first.loader().getResourceAsStream("greeting.txt").readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("v1");
+    assertThat(
+            new String(
+                first.loader().getResourceAsStream("greeting.txt").readAllBytes(),
+                java.nio.charset.StandardCharsets.UTF_8))
+        .isEqualTo("v1");
     cache.release(List.of(sha));
-    assertThat(first.loader().getResource("greeting.txt")).as("still in use by the second job").isNotNull();
+    assertThat(first.loader().getResource("greeting.txt"))
+        .as("still in use by the second job")
+        .isNotNull();
     cache.release(List.of(sha));
-    assertThat(first.loader().getResource("greeting.txt")).as("closed once no job uses it").isNull();
+    assertThat(first.loader().getResource("greeting.txt"))
+        .as("closed once no job uses it")
+        .isNull();
     Codec again = cache.acquire(List.of(sha));
     assertThat(again).isNotSameAs(first);
     assertThat(fetched).as("kept on disk: not fetched again").containsExactly(sha);
@@ -74,8 +82,16 @@ class CodeCacheTest {
     CodeCache cache = cache(java.util.Map.of(Bundle.sha256(v1), v1, Bundle.sha256(v2), v2));
     Codec one = cache.acquire(List.of(Bundle.sha256(v1)));
     Codec two = cache.acquire(List.of(Bundle.sha256(v2)));
-    assertThat(new String(one.loader().getResourceAsStream("greeting.txt").readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("v1");
-    assertThat(new String(two.loader().getResourceAsStream("greeting.txt").readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("v2");
+    assertThat(
+            new String(
+                one.loader().getResourceAsStream("greeting.txt").readAllBytes(),
+                java.nio.charset.StandardCharsets.UTF_8))
+        .isEqualTo("v1");
+    assertThat(
+            new String(
+                two.loader().getResourceAsStream("greeting.txt").readAllBytes(),
+                java.nio.charset.StandardCharsets.UTF_8))
+        .isEqualTo("v2");
   }
 
   @Test

@@ -12,8 +12,8 @@ import java.security.MessageDigest;
 import java.util.Map;
 
 /**
- * Says which client a job-service call comes from, by the bearer token it carries
- * ({@code authorization: Bearer <token>}, as gRPC call credentials send it), and refuses the call with
+ * Says which client a job-service call comes from, by the bearer token it carries ({@code
+ * authorization: Bearer <token>}, as gRPC call credentials send it), and refuses the call with
  * UNAUTHENTICATED when the token is missing or unknown. A coordinator with no tokens (loopback, no
  * secret) takes every call as the client {@value #LOCAL}.
  *
@@ -30,12 +30,16 @@ public final class ClientTokens implements ServerInterceptor {
 
   private final Map<String, String> clientsByToken;
 
-  /** @param clientsByToken each token's client name; empty when calls need none */
+  /**
+   * @param clientsByToken each token's client name; empty when calls need none
+   */
   public ClientTokens(Map<String, String> clientsByToken) {
     this.clientsByToken = Map.copyOf(clientsByToken);
   }
 
-  /** @return whether calls must carry a token */
+  /**
+   * @return whether calls must carry a token
+   */
   public boolean required() {
     return !clientsByToken.isEmpty();
   }
@@ -48,8 +52,9 @@ public final class ClientTokens implements ServerInterceptor {
       String header = headers.get(AUTHORIZATION);
       String refusal = null;
       if (header == null) {
-        refusal = "this coordinator requires a token: send 'authorization: Bearer <token>'"
-            + " (the flotilla command reads FLOTILLA_TOKEN or --token-file)";
+        refusal =
+            "this coordinator requires a token: send 'authorization: Bearer <token>'"
+                + " (the flotilla command reads FLOTILLA_TOKEN or --token-file)";
       } else if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
         refusal = "the authorization header must be 'Bearer <token>'";
       } else {

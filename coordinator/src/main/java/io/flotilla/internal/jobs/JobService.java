@@ -4,6 +4,8 @@ import io.flotilla.internal.functions.FunctionRegistry;
 import io.flotilla.internal.functions.InputRejected;
 import io.flotilla.internal.functions.NamedCall;
 import io.flotilla.internal.functions.NamedFunction;
+import io.flotilla.internal.scheduler.ChunkScheduler;
+import io.flotilla.internal.scheduler.ProcessBackend;
 import io.flotilla.proto.InputBatch;
 import io.flotilla.proto.JobRequest;
 import io.flotilla.proto.JobServiceGrpc;
@@ -18,8 +20,6 @@ import io.flotilla.proto.ResultBatch;
 import io.flotilla.proto.ResultsRequest;
 import io.flotilla.proto.SubmitRequest;
 import io.flotilla.proto.WorkerInfo;
-import io.flotilla.internal.scheduler.ChunkScheduler;
-import io.flotilla.internal.scheduler.ProcessBackend;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.StatusException;
@@ -33,16 +33,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The job service of a coordinator server: jobs that any client, in any language, submits by function
- * name, feeds, reads, and finds again after a broken connection. See {@code jobs.proto} for the wire
- * contract and {@link ServiceJob} for what a job guarantees.
+ * The job service of a coordinator server: jobs that any client, in any language, submits by
+ * function name, feeds, reads, and finds again after a broken connection. See {@code jobs.proto}
+ * for the wire contract and {@link ServiceJob} for what a job guarantees.
  *
- * <p>Every input is checked against its function before it is queued, so that a bad one is refused to
- * its sender with INVALID_ARGUMENT and the index it had, and never reaches a worker. Jobs whose function
- * comes from shipped jars are not checked here: the coordinator never loads a client's code.
+ * <p>Every input is checked against its function before it is queued, so that a bad one is refused
+ * to its sender with INVALID_ARGUMENT and the index it had, and never reaches a worker. Jobs whose
+ * function comes from shipped jars are not checked here: the coordinator never loads a client's
+ * code.
  *
- * <p>Threading: handlers run on the executor the server gives this service (never a network thread),
- * and never block.
+ * <p>Threading: handlers run on the executor the server gives this service (never a network
+ * thread), and never block.
  */
 public final class JobService extends JobServiceGrpc.JobServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(JobService.class);
@@ -83,7 +84,9 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
     this.executor = executor;
   }
 
-  /** @return this service, with requests checked for size and form before the handlers see them */
+  /**
+   * @return this service, with requests checked for size and form before the handlers see them
+   */
   public ServerServiceDefinition checkedService() {
     return StrictRequests.of(bindService(), limits.maxMessageBytes());
   }
@@ -103,7 +106,8 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
   }
 
   @Override
-  public void listFunctions(ListFunctionsRequest request, StreamObserver<ListFunctionsReply> reply) {
+  public void listFunctions(
+      ListFunctionsRequest request, StreamObserver<ListFunctionsReply> reply) {
     ListFunctionsReply.Builder out = ListFunctionsReply.newBuilder();
     functions.all().forEach(f -> out.addFunctions(f.info()));
     reply.onNext(out.build());
@@ -129,12 +133,16 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
         for (String digest : request.getBundlesList()) {
           if (!io.flotilla.internal.code.Bundle.isName(digest)) {
             throw Status.INVALID_ARGUMENT
-                .withDescription("bundle '" + digest + "' is not a SHA-256 digest in lower-case hex")
+                .withDescription(
+                    "bundle '" + digest + "' is not a SHA-256 digest in lower-case hex")
                 .asException();
           }
           if (!stored.test(digest)) {
             throw Status.FAILED_PRECONDITION
-                .withDescription("bundle " + digest + " is not in the code store: upload it first (CodeStore.Upload)")
+                .withDescription(
+                    "bundle "
+                        + digest
+                        + " is not in the code store: upload it first (CodeStore.Upload)")
                 .asException();
           }
         }
@@ -142,7 +150,9 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
       Checked inputs = checked(checker, 0, request.getInputsList());
       if (inputs.refusal() != null) {
         // No job yet, so nothing is taken: the submission can simply be made again, corrected.
-        throw Status.INVALID_ARGUMENT.withDescription(inputs.refusal() + "; no job was made").asException();
+        throw Status.INVALID_ARGUMENT
+            .withDescription(inputs.refusal() + "; no job was made")
+            .asException();
       }
       NamedFunction check = checker;
       JobTable.Created created =
@@ -183,7 +193,8 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
     return Status.NOT_FOUND
         .withDescription(
             (name.isEmpty() ? "no function named" : "no function named '" + name + "'")
-                + "; this cluster has: " + String.join(", ", known))
+                + "; this cluster has: "
+                + String.join(", ", known))
         .asException();
   }
 
@@ -195,7 +206,8 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
    */
   private record Checked(List<byte[]> items, String refusal) {}
 
-  private static Checked checked(NamedFunction checker, long first, List<com.google.protobuf.ByteString> items) {
+  private static Checked checked(
+      NamedFunction checker, long first, List<com.google.protobuf.ByteString> items) {
     List<byte[]> out = new ArrayList<>(items.size());
     for (int i = 0; i < items.size(); i++) {
       byte[] bytes = items.get(i).toByteArray();
@@ -204,7 +216,13 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
           checker.decode(bytes);
         } catch (InputRejected e) {
           return new Checked(
-              out, "input " + (first + i) + " is " + e.getMessage() + "; the function is " + checker.signature());
+              out,
+              "input "
+                  + (first + i)
+                  + " is "
+                  + e.getMessage()
+                  + "; the function is "
+                  + checker.signature());
         }
       }
       out.add(bytes);
@@ -233,12 +251,15 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
             job.inputStream(+1);
           } else if (!batch.getJobId().isEmpty() && !batch.getJobId().equals(job.id)) {
             throw Status.INVALID_ARGUMENT
-                .withDescription("this stream sends inputs of job " + job.id + ", not " + batch.getJobId())
+                .withDescription(
+                    "this stream sends inputs of job " + job.id + ", not " + batch.getJobId())
                 .asException();
           }
           Checked inputs = checked(job.checker, batch.getFirstIndex(), batch.getItemsList());
-          // The inputs before a bad one are taken; if the batch ends the inputs, they end before it, so
-          // that the job finishes rather than waiting for inputs its client no longer means to send.
+          // The inputs before a bad one are taken; if the batch ends the inputs, they end before
+          // it, so
+          // that the job finishes rather than waiting for inputs its client no longer means to
+          // send.
           if (!inputs.items().isEmpty() || batch.getEndOfInputs() || inputs.refusal() == null) {
             job.accept(batch.getFirstIndex(), inputs.items(), batch.getEndOfInputs());
           }
@@ -249,8 +270,11 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
                     inputs.refusal()
                         + (batch.getEndOfInputs()
                             ? ". The inputs before it were taken and, as the batch ended the inputs, the job's"
-                                + " inputs end at " + next + ": it takes no more"
-                            : ". The inputs before it were taken: the next batch starts at index " + next))
+                                + " inputs end at "
+                                + next
+                                + ": it takes no more"
+                            : ". The inputs before it were taken: the next batch starts at index "
+                                + next))
                 .asException();
           }
           job.whenRoom(() -> call.request(1));
@@ -269,10 +293,15 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
 
       @Override
       public void onError(Throwable t) {
-        // The client went, or cancelled: what it sent stays, and it may resume where the job's inputs end.
+        // The client went, or cancelled: what it sent stays, and it may resume where the job's
+        // inputs end.
         if (job != null && !failed) {
           job.inputStream(-1);
-          log.info("job {}: input stream broke after {} inputs ({})", job.id, job.status().getInputsReceived(), Status.fromThrowable(t).getCode());
+          log.info(
+              "job {}: input stream broke after {} inputs ({})",
+              job.id,
+              job.status().getInputsReceived(),
+              Status.fromThrowable(t).getCode());
         }
       }
 
@@ -282,7 +311,10 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
           return;
         }
         if (job == null) {
-          reply.onError(Status.INVALID_ARGUMENT.withDescription("the input stream sent no batch naming a job").asException());
+          reply.onError(
+              Status.INVALID_ARGUMENT
+                  .withDescription("the input stream sent no batch naming a job")
+                  .asException());
           return;
         }
         job.inputStream(-1);
@@ -297,9 +329,16 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
     try {
       ServiceJob job = jobs.get(client(), request.getJobId());
       if (request.getFrom() < 0) {
-        throw Status.INVALID_ARGUMENT.withDescription("'from' must not be negative: " + request.getFrom()).asException();
+        throw Status.INVALID_ARGUMENT
+            .withDescription("'from' must not be negative: " + request.getFrom())
+            .asException();
       }
-      new ResultStream(job, request.getOrdered(), request.getFrom(), (ServerCallStreamObserver<ResultBatch>) reply, executor)
+      new ResultStream(
+              job,
+              request.getOrdered(),
+              request.getFrom(),
+              (ServerCallStreamObserver<ResultBatch>) reply,
+              executor)
           .start();
     } catch (StatusException e) {
       reply.onError(e);

@@ -13,12 +13,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every job the service holds, by id, and each client's idempotency keys. A client sees only its own
- * jobs: another client's id is answered as unknown, so ids leak nothing. Ids are random, not counted,
- * for the same reason. Finished jobs are dropped once their retention has passed ({@link #sweep}).
+ * Every job the service holds, by id, and each client's idempotency keys. A client sees only its
+ * own jobs: another client's id is answered as unknown, so ids leak nothing. Ids are random, not
+ * counted, for the same reason. Finished jobs are dropped once their retention has passed ({@link
+ * #sweep}).
  *
- * <p>Thread-safe: guarded by {@code this}; jobs are created under the lock so that two submissions with
- * one key cannot both create a job.
+ * <p>Thread-safe: guarded by {@code this}; jobs are created under the lock so that two submissions
+ * with one key cannot both create a job.
  */
 final class JobTable {
   private static final Logger log = LoggerFactory.getLogger(JobTable.class);
@@ -42,8 +43,8 @@ final class JobTable {
    * @param key its idempotency key, or empty
    * @param make makes the job, given a fresh id
    * @return the new job, or the one made earlier with the same key
-   * @throws StatusException RESOURCE_EXHAUSTED if the client has its limit of running jobs, or keeps its
-   *     limit of results
+   * @throws StatusException RESOURCE_EXHAUSTED if the client has its limit of running jobs, or
+   *     keeps its limit of results
    */
   synchronized Created create(String owner, String key, Function<String, ServiceJob> make)
       throws StatusException {
@@ -53,19 +54,33 @@ final class JobTable {
         return new Created(earlier, true);
       }
     }
-    long running = byId.values().stream().filter(j -> j.owner.equals(owner) && !j.finished()).count();
+    long running =
+        byId.values().stream().filter(j -> j.owner.equals(owner) && !j.finished()).count();
     if (running >= maxJobsPerClient) {
       throw Status.RESOURCE_EXHAUSTED
           .withDescription(
-              "client '" + owner + "' already has " + running + " running jobs, the most it may have"
+              "client '"
+                  + owner
+                  + "' already has "
+                  + running
+                  + " running jobs, the most it may have"
                   + " (--max-jobs-per-client); wait for one to finish, or cancel one")
           .asException();
     }
-    long kept = byId.values().stream().filter(j -> j.owner.equals(owner)).mapToLong(ServiceJob::keptBytes).sum();
+    long kept =
+        byId.values().stream()
+            .filter(j -> j.owner.equals(owner))
+            .mapToLong(ServiceJob::keptBytes)
+            .sum();
     if (kept >= maxKeptBytes) {
       throw Status.RESOURCE_EXHAUSTED
           .withDescription(
-              "client '" + owner + "' keeps " + kept + " bytes of results, the most it may (" + maxKeptBytes
+              "client '"
+                  + owner
+                  + "' keeps "
+                  + kept
+                  + " bytes of results, the most it may ("
+                  + maxKeptBytes
                   + ", --max-kept-bytes); they go when their jobs expire after the retention time")
           .asException();
     }
@@ -83,14 +98,17 @@ final class JobTable {
     return new Created(job, false);
   }
 
-  /** @return the client's job made with that idempotency key, or null (also for an empty key) */
+  /**
+   * @return the client's job made with that idempotency key, or null (also for an empty key)
+   */
   synchronized ServiceJob byKey(String owner, String key) {
     return key.isEmpty() ? null : byKey.get(owner + '\n' + key);
   }
 
   /**
    * @return the client's job of that id
-   * @throws StatusException NOT_FOUND if there is none, whether it never was, expired, or is another's
+   * @throws StatusException NOT_FOUND if there is none, whether it never was, expired, or is
+   *     another's
    */
   synchronized ServiceJob get(String owner, String id) throws StatusException {
     ServiceJob job = byId.get(id);
@@ -99,14 +117,18 @@ final class JobTable {
           .withDescription(
               id.isEmpty()
                   ? "no job id given"
-                  : "no job " + id + " for this client: it never existed, belongs to another token, or expired"
+                  : "no job "
+                      + id
+                      + " for this client: it never existed, belongs to another token, or expired"
                       + " after its retention time")
           .asException();
     }
     return job;
   }
 
-  /** @return the client's jobs, oldest first */
+  /**
+   * @return the client's jobs, oldest first
+   */
   synchronized List<ServiceJob> of(String owner) {
     List<ServiceJob> jobs = new ArrayList<>();
     for (ServiceJob j : byId.values()) {
@@ -127,7 +149,10 @@ final class JobTable {
     }
     for (ServiceJob job : all) {
       if (job.closeIfAbandoned(now)) {
-        log.info("job {} of '{}': no input stream resumed it in time; its inputs are closed", job.id, job.owner);
+        log.info(
+            "job {} of '{}': no input stream resumed it in time; its inputs are closed",
+            job.id,
+            job.owner);
       }
       if (job.expired(now)) {
         synchronized (this) {

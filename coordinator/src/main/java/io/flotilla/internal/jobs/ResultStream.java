@@ -8,14 +8,15 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One reader of a job's results: sends them from its position on, only while the client's flow-control
- * window is open, so that a slow reader costs the coordinator no more than the results it keeps anyway.
- * Woken by new results and by the window opening; each wake-up runs on the executor, one at a time.
+ * One reader of a job's results: sends them from its position on, only while the client's
+ * flow-control window is open, so that a slow reader costs the coordinator no more than the results
+ * it keeps anyway. Woken by new results and by the window opening; each wake-up runs on the
+ * executor, one at a time.
  */
 final class ResultStream implements Runnable {
   /**
-   * Results per message, in bytes, under a client's usual 4 MiB inbound limit; a single result may be as
-   * large as the service's message limit, and then travels alone.
+   * Results per message, in bytes, under a client's usual 4 MiB inbound limit; a single result may
+   * be as large as the service's message limit, and then travels alone.
    */
   private static final long BATCH_BYTES = 1 << 20;
 
@@ -28,7 +29,12 @@ final class ResultStream implements Runnable {
   private long next; // guarded by this
   private boolean ended; // guarded by this
 
-  ResultStream(ServiceJob job, boolean ordered, long from, ServerCallStreamObserver<ResultBatch> out, Executor executor) {
+  ResultStream(
+      ServiceJob job,
+      boolean ordered,
+      long from,
+      ServerCallStreamObserver<ResultBatch> out,
+      Executor executor) {
     this.job = job;
     this.ordered = ordered;
     this.next = from;

@@ -15,16 +15,16 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.HashMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One job of the job service: inputs numbered as they arrive, each run as part of a chunk on the shared
- * scheduler, and a result kept for every input until the job expires.
+ * One job of the job service: inputs numbered as they arrive, each run as part of a chunk on the
+ * shared scheduler, and a result kept for every input until the job expires.
  *
  * <pre>
  *  SendInputs ──accept(first, items)──► chunks of ChunkSizer size ──► ChunkBackend (scheduler, workers)
@@ -34,20 +34,20 @@ import java.util.concurrent.ConcurrentHashMap;
  *       read(ordered, from): by input index, or by position in the completion log
  * </pre>
  *
- * <p>Contract: every accepted input gets exactly one result: its value, the error its function raised,
- * or a "Cancelled" error if the job was cancelled before it ran. The job is finished once its inputs are
- * closed and every one has its result; nothing is lost when a client's stream breaks, since the job, not
- * the stream, owns the inputs and results.
+ * <p>Contract: every accepted input gets exactly one result: its value, the error its function
+ * raised, or a "Cancelled" error if the job was cancelled before it ran. The job is finished once
+ * its inputs are closed and every one has its result; nothing is lost when a client's stream
+ * breaks, since the job, not the stream, owns the inputs and results.
  *
- * <p>Threading: every method may be called from any thread. State is guarded by {@code this}; watchers
- * and the input streams' room callbacks are called outside the lock (and once the job is cancelled, no
- * stream waits for room, so the cancelled results filed under the lock call nobody).
+ * <p>Threading: every method may be called from any thread. State is guarded by {@code this};
+ * watchers and the input streams' room callbacks are called outside the lock (and once the job is
+ * cancelled, no stream waits for room, so the cancelled results filed under the lock call nobody).
  *
  * <p>Implementation notes: a chunk that yields (an idle worker took its rest) or is handed back as
  * suspect (its worker died running it) ends with an outcome short of its last item; the rest is run
- * again as two halves by the rule of {@link UnreachedItems}, which {@code MapRun} follows too, so the
- * scheduler's isolation of poison items and its attempt counting work here unchanged. Items the backend cancels before they start never get an
- * outcome, so {@link #cancel} marks them itself.
+ * again as two halves by the rule of {@link UnreachedItems}, which {@code MapRun} follows too, so
+ * the scheduler's isolation of poison items and its attempt counting work here unchanged. Items the
+ * backend cancels before they start never get an outcome, so {@link #cancel} marks them itself.
  */
 final class ServiceJob {
   final String id;
@@ -55,8 +55,13 @@ final class ServiceJob {
   final String function;
   final String idempotencyKey;
   final long createdMs;
-  /** Reads inputs as the function will, to refuse bad ones; null for shipped code the coordinator never loads. */
+
+  /**
+   * Reads inputs as the function will, to refuse bad ones; null for shipped code the coordinator
+   * never loads.
+   */
   final io.flotilla.internal.functions.NamedFunction checker;
+
   private final ChunkBackend backend;
   private final ChunkBackend.JobRef ref;
   private final ChunkSizer sizer;
@@ -104,7 +109,8 @@ final class ServiceJob {
     this.parallelism = parallelism;
     this.sizer = new ChunkSizer(0, Math.max(1, parallelism.getAsInt()), -1);
     this.maxPending = limits.maxPendingPerJob();
-    // A result must fit a message that clients accept with the same limits as the service's requests.
+    // A result must fit a message that clients accept with the same limits as the service's
+    // requests.
     this.maxResultBytes = limits.maxMessageBytes() - 1024;
     this.retentionMs = limits.retention().toMillis();
     this.createdMs = System.currentTimeMillis();
@@ -129,8 +135,8 @@ final class ServiceJob {
    * @param first the index the client says the batch starts at
    * @param items the inputs
    * @param end whether no inputs follow
-   * @throws io.grpc.StatusException FAILED_PRECONDITION if the job takes no more inputs or the batch does
-   *     not start where the job's inputs end
+   * @throws io.grpc.StatusException FAILED_PRECONDITION if the job takes no more inputs or the
+   *     batch does not start where the job's inputs end
    */
   void accept(long first, List<byte[]> items, boolean end) throws io.grpc.StatusException {
     List<Part> parts = new ArrayList<>();
@@ -148,12 +154,19 @@ final class ServiceJob {
       if (first != byIndex.size()) {
         throw Status.FAILED_PRECONDITION
             .withDescription(
-                "job " + id + " has received " + byIndex.size() + " inputs, so the next batch starts at index "
-                    + byIndex.size() + ", not " + first)
+                "job "
+                    + id
+                    + " has received "
+                    + byIndex.size()
+                    + " inputs, so the next batch starts at index "
+                    + byIndex.size()
+                    + ", not "
+                    + first)
             .asException();
       }
       lastInputMs = System.currentTimeMillis();
-      // A batch is spread over every worker thread at least: a few slow inputs must not queue behind
+      // A batch is spread over every worker thread at least: a few slow inputs must not queue
+      // behind
       // each other in one chunk while other threads idle.
       int threads = Math.max(1, parallelism.getAsInt());
       int spread = Math.max(1, (items.size() + threads - 1) / threads);
@@ -212,7 +225,6 @@ final class ServiceJob {
     }
   }
 
-
   private void onOutcome(Part part, ChunkOutcome outcome) {
     sizer.observe(outcome.size(), outcome.computeNanos(), outcome.bytes());
     int base = outcome.base();
@@ -228,7 +240,10 @@ final class ServiceJob {
             ItemError.newBuilder()
                 .setType(RESULT_TOO_LARGE)
                 .setMessage(
-                    "the result is " + value.length + " bytes, over the job service's limit of " + maxResultBytes
+                    "the result is "
+                        + value.length
+                        + " bytes, over the job service's limit of "
+                        + maxResultBytes
                         + " (--max-message-bytes)"));
       } else if (error == null) {
         r.setValue(ByteString.copyFrom(value));
@@ -244,7 +259,9 @@ final class ServiceJob {
         if (unreached != null && !cancelled) {
           for (UnreachedItems.Half half : unreached.halvesInLaunchOrder()) {
             rest.add(
-                new Part(part.first + half.from(), part.items.subList(half.from(), half.from() + half.count())));
+                new Part(
+                    part.first + half.from(),
+                    part.items.subList(half.from(), half.from() + half.count())));
           }
           running.addAll(rest);
         } else if (unreached != null) {
@@ -262,14 +279,19 @@ final class ServiceJob {
   }
 
   private static ItemError itemError(Throwable error) {
-    String type = error instanceof RemoteException r ? r.remoteClassName() : error.getClass().getName();
+    String type =
+        error instanceof RemoteException r ? r.remoteClassName() : error.getClass().getName();
     String message = String.valueOf(error.getMessage());
     if (message.startsWith(type + ": ")) {
       message = message.substring(type.length() + 2);
     }
     StringWriter trace = new StringWriter();
     error.printStackTrace(new PrintWriter(trace));
-    return ItemError.newBuilder().setType(type).setMessage(message).setTraceback(trace.toString()).build();
+    return ItemError.newBuilder()
+        .setType(type)
+        .setMessage(message)
+        .setTraceback(trace.toString())
+        .build();
   }
 
   private void record(Result result) {
@@ -330,7 +352,8 @@ final class ServiceJob {
 
   /**
    * Runs {@code request} once the job has room for more inputs: at once if it has, else when enough
-   * of its inputs have their results. Each input stream waits with its own request for its next batch.
+   * of its inputs have their results. Each input stream waits with its own request for its next
+   * batch.
    */
   void whenRoom(Runnable request) {
     boolean now;
@@ -349,7 +372,9 @@ final class ServiceJob {
     return (long) byIndex.size() - logged;
   }
 
-  /** An input stream opened ({@code +1}) or ended ({@code -1}); an abandoned job is one with none. */
+  /**
+   * An input stream opened ({@code +1}) or ended ({@code -1}); an abandoned job is one with none.
+   */
   synchronized void inputStream(int delta) {
     inputStreams += delta;
     lastInputMs = System.currentTimeMillis();
@@ -387,8 +412,8 @@ final class ServiceJob {
   }
 
   /**
-   * Drops a part that has not started; one that has is asked to stop at its next item and hand the rest
-   * back, which {@link #onOutcome} then marks cancelled.
+   * Drops a part that has not started; one that has is asked to stop at its next item and hand the
+   * rest back, which {@link #onOutcome} then marks cancelled.
    */
   private void cancelPart(Part part, ChunkBackend.ChunkTicket ticket) {
     if (!ticket.cancelIfNotStarted()) {
@@ -436,12 +461,16 @@ final class ServiceJob {
     }
   }
 
-  /** @return whether it finished so long ago that it is forgotten */
+  /**
+   * @return whether it finished so long ago that it is forgotten
+   */
   synchronized boolean expired(long now) {
     return finishedMs != 0 && now - finishedMs >= retentionMs;
   }
 
-  /** @return the size of the results it keeps, in bytes */
+  /**
+   * @return the size of the results it keeps, in bytes
+   */
   synchronized long keptBytes() {
     return keptBytes;
   }
@@ -451,7 +480,8 @@ final class ServiceJob {
   }
 
   /**
-   * Results from a reader's position on, as many as are there in a row, up to about {@code maxBytes}.
+   * Results from a reader's position on, as many as are there in a row, up to about {@code
+   * maxBytes}.
    *
    * @param ordered by input index, or by completion
    * @param from the position to start at
@@ -482,7 +512,9 @@ final class ServiceJob {
     return out;
   }
 
-  /** @return whether a reader at {@code position} has had every result */
+  /**
+   * @return whether a reader at {@code position} has had every result
+   */
   synchronized boolean readAll(long position) {
     return finishedMs != 0 && position >= byIndex.size();
   }
@@ -503,7 +535,8 @@ final class ServiceJob {
 
   synchronized JobStatus status() {
     // Cancelled at once, though inputs that were running may still bring their results.
-    JobState state = cancelled ? JobState.CANCELLED : finishedMs == 0 ? JobState.RUNNING : JobState.COMPLETED;
+    JobState state =
+        cancelled ? JobState.CANCELLED : finishedMs == 0 ? JobState.RUNNING : JobState.COMPLETED;
     return JobStatus.newBuilder()
         .setJobId(id)
         .setFunction(function)

@@ -3,9 +3,9 @@ package io.flotilla.internal.jobs;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.KnownLength;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
-import io.grpc.MethodDescriptor;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
@@ -18,13 +18,13 @@ import java.util.List;
 
 /**
  * Gives a service's requests precise statuses before any handler sees them: a message over the size
- * limit is RESOURCE_EXHAUSTED naming both sizes, and bytes that are not the request's Protobuf type are
- * INVALID_ARGUMENT.
+ * limit is RESOURCE_EXHAUSTED naming both sizes, and bytes that are not the request's Protobuf type
+ * are INVALID_ARGUMENT.
  *
- * <p>Implementation notes: gRPC turns an exception thrown while parsing a request into UNKNOWN, with
- * nothing of its message. So the parser does not throw: it hands on a {@link Malformed} in place of the
- * request (erasure lets it pass as one), and the call's listener, wrapped here, closes the call with its
- * status before the handler could see it, and ignores the rest of the call.
+ * <p>Implementation notes: gRPC turns an exception thrown while parsing a request into UNKNOWN,
+ * with nothing of its message. So the parser does not throw: it hands on a {@link Malformed} in
+ * place of the request (erasure lets it pass as one), and the call's listener, wrapped here, closes
+ * the call with its status before the handler could see it, and ignores the rest of the call.
  */
 final class StrictRequests {
   private StrictRequests() {}
@@ -41,14 +41,16 @@ final class StrictRequests {
       methods.add(checked(m, maxBytes));
     }
     ServiceDescriptor.Builder descriptor =
-        ServiceDescriptor.newBuilder(original.getName()).setSchemaDescriptor(original.getSchemaDescriptor());
+        ServiceDescriptor.newBuilder(original.getName())
+            .setSchemaDescriptor(original.getSchemaDescriptor());
     methods.forEach(m -> descriptor.addMethod(m.getMethodDescriptor()));
     ServerServiceDefinition.Builder checked = ServerServiceDefinition.builder(descriptor.build());
     methods.forEach(checked::addMethod);
     return checked.build();
   }
 
-  private static <Q, A> ServerMethodDefinition<Q, A> checked(ServerMethodDefinition<Q, A> method, int maxBytes) {
+  private static <Q, A> ServerMethodDefinition<Q, A> checked(
+      ServerMethodDefinition<Q, A> method, int maxBytes) {
     MethodDescriptor<Q, A> d = method.getMethodDescriptor();
     MethodDescriptor.Marshaller<Q> inner = d.getRequestMarshaller();
     String type = d.getBareMethodName() + "'s request";
@@ -73,9 +75,13 @@ final class StrictRequests {
               if (capped != null && capped.over) {
                 return tooLarge("more than " + maxBytes, maxBytes);
               }
-              String why = e instanceof StatusRuntimeException s ? s.getStatus().getDescription() : e.toString();
+              String why =
+                  e instanceof StatusRuntimeException s
+                      ? s.getStatus().getDescription()
+                      : e.toString();
               return malformed(
-                  Status.INVALID_ARGUMENT.withDescription("malformed message: not a valid " + type + " (" + why + ")"));
+                  Status.INVALID_ARGUMENT.withDescription(
+                      "malformed message: not a valid " + type + " (" + why + ")"));
             }
           }
         };
@@ -88,14 +94,18 @@ final class StrictRequests {
   /** A request that could not be read, standing in for it until the listener closes the call. */
   private record Malformed(Status status) {}
 
-  // The stand-in travels through gRPC's listener as the request type Q, which only Guard ever unwraps.
+  // The stand-in travels through gRPC's listener as the request type Q, which only Guard ever
+  // unwraps.
   @SuppressWarnings({"unchecked", "TypeParameterUnusedInFormals"})
   private static <Q> Q malformed(Status status) {
     return (Q) new Malformed(status);
   }
 
-  /** Passes a call's events on to its handler, until a malformed request closes the call instead. */
-  private static final class Guard<Q, A> extends ForwardingServerCallListener.SimpleForwardingServerCallListener<Q> {
+  /**
+   * Passes a call's events on to its handler, until a malformed request closes the call instead.
+   */
+  private static final class Guard<Q, A>
+      extends ForwardingServerCallListener.SimpleForwardingServerCallListener<Q> {
     private final ServerCall<Q, A> call;
     private boolean closed;
 
@@ -152,7 +162,10 @@ final class StrictRequests {
   private static <Q> Q tooLarge(String size, int maxBytes) {
     return malformed(
         Status.RESOURCE_EXHAUSTED.withDescription(
-            "a message of " + size + " bytes is over the job service's limit of " + maxBytes
+            "a message of "
+                + size
+                + " bytes is over the job service's limit of "
+                + maxBytes
                 + " bytes (--max-message-bytes); send inputs in smaller batches"));
   }
 

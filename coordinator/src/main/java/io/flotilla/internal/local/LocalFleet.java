@@ -18,19 +18,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps a local pool's worker processes alive: starts them in parallel, replaces one that exits, and
- * stops them all, for certain, when the pool ends.
+ * Keeps a local pool's worker processes alive: starts them in parallel, replaces one that exits,
+ * and stops them all, for certain, when the pool ends.
  *
- * <p>Worker lifecycle: STARTING (process launched) → ATTACHED (handshake passed) → READY (initializer
- * done; receives work) → EXITED. An exit while the pool runs starts a replacement, unless workers keep
- * exiting before they become ready ({@link #MAX_START_FAILURES} in a row, with none ready): then starting
- * is hopeless (a bad JVM flag, a missing class) and the pool is broken with the last one's exit code and
- * stderr, instead of silently shrinking to nothing.
+ * <p>Worker lifecycle: STARTING (process launched) → ATTACHED (handshake passed) → READY
+ * (initializer done; receives work) → EXITED. An exit while the pool runs starts a replacement,
+ * unless workers keep exiting before they become ready ({@link #MAX_START_FAILURES} in a row, with
+ * none ready): then starting is hopeless (a bad JVM flag, a missing class) and the pool is broken
+ * with the last one's exit code and stderr, instead of silently shrinking to nothing.
  */
 public final class LocalFleet implements FleetListener {
   /**
    * Looked up on first use, not when the class loads: the first lookup configures the logging
-   * backend (a third of a second for Logback reading its XML), and a pool launches its workers first.
+   * backend (a third of a second for Logback reading its XML), and a pool launches its workers
+   * first.
    */
   private static final class Log {
     static final Logger LOG = LoggerFactory.getLogger(LocalFleet.class);
@@ -46,8 +47,8 @@ public final class LocalFleet implements FleetListener {
   private static final long STOP_GRACE_MILLIS = 4_000;
 
   /**
-   * Further patience for a worker writing the class data archive as it exits: about a second on an idle
-   * machine, much more on a busy one, and killing it would throw the archive away.
+   * Further patience for a worker writing the class data archive as it exits: about a second on an
+   * idle machine, much more on a busy one, and killing it would throw the archive away.
    */
   private static final long ARCHIVE_GRACE_MILLIS = 30_000;
 
@@ -64,8 +65,10 @@ public final class LocalFleet implements FleetListener {
   private int startFailures; // guarded by lock
   private long crashes; // guarded by lock
   private long replacements; // guarded by lock
+
   /** Completes in {@link #attach}, which sets the two fields below before any exit is handled. */
   private final CompletableFuture<Void> attached = new CompletableFuture<>();
+
   private WorkerLinkServer server;
   private Consumer<Throwable> onBroken;
   private volatile int port;
@@ -81,8 +84,8 @@ public final class LocalFleet implements FleetListener {
   }
 
   /**
-   * Launches every worker at once; they boot in parallel, while the caller builds the server they will
-   * attach to. Exits are held back until {@link #attach}.
+   * Launches every worker at once; they boot in parallel, while the caller builds the server they
+   * will attach to. Exits are held back until {@link #attach}.
    *
    * @param port where the server will listen
    * @param token the secret they present
@@ -145,8 +148,8 @@ public final class LocalFleet implements FleetListener {
   }
 
   /**
-   * Kills a worker to stop the chunk it is running (a cancelled or timed-out task); it is replaced like
-   * any worker that exits, but its death is not counted as a crash.
+   * Kills a worker to stop the chunk it is running (a cancelled or timed-out task); it is replaced
+   * like any worker that exits, but its death is not counted as a crash.
    *
    * @param workerId the worker
    */
@@ -159,8 +162,8 @@ public final class LocalFleet implements FleetListener {
   }
 
   /**
-   * A worker has had its task quota: its replacement starts now, while it finishes what it holds, and
-   * its exit will not count as a crash.
+   * A worker has had its task quota: its replacement starts now, while it finishes what it holds,
+   * and its exit will not count as a crash.
    *
    * @param workerId the retiring worker
    */
@@ -196,24 +199,25 @@ public final class LocalFleet implements FleetListener {
       hopeless = startFailures >= MAX_START_FAILURES && ready.isEmpty();
     }
     if (hopeless) {
-      var unused = worker
-          .deathReport("")
-          .thenAccept(
-              death ->
-                  breakPool(
-                      new BrokenPoolException(
-                          "worker JVMs keep exiting before they are ready: "
-                              + MAX_START_FAILURES
-                              + " in a row; the last, "
-                              + worker.id()
-                              + " (pid "
-                              + worker.pid()
-                              + "), exited with code "
-                              + code
-                              + (death.stderrTail().isBlank()
-                                  ? ""
-                                  : "; its stderr ended with:\n" + death.stderrTail()),
-                          null)));
+      var unused =
+          worker
+              .deathReport("")
+              .thenAccept(
+                  death ->
+                      breakPool(
+                          new BrokenPoolException(
+                              "worker JVMs keep exiting before they are ready: "
+                                  + MAX_START_FAILURES
+                                  + " in a row; the last, "
+                                  + worker.id()
+                                  + " (pid "
+                                  + worker.pid()
+                                  + "), exited with code "
+                                  + code
+                                  + (death.stderrTail().isBlank()
+                                      ? ""
+                                      : "; its stderr ended with:\n" + death.stderrTail()),
+                              null)));
       return;
     }
     Log.LOG.warn(
@@ -264,24 +268,31 @@ public final class LocalFleet implements FleetListener {
   public void initializerFailed(String workerId, long pid, Throwable error) {
     breakPool(
         new BrokenPoolException(
-            "the initializer failed in worker " + workerId + " (pid " + pid + "): " + error, error));
+            "the initializer failed in worker " + workerId + " (pid " + pid + "): " + error,
+            error));
   }
 
-  /** @return worker processes that exited while the pool was running */
+  /**
+   * @return worker processes that exited while the pool was running
+   */
   public long crashes() {
     synchronized (lock) {
       return crashes;
     }
   }
 
-  /** @return worker processes started to replace others */
+  /**
+   * @return worker processes started to replace others
+   */
   public long replacements() {
     synchronized (lock) {
       return replacements;
     }
   }
 
-  /** @return the pids of the worker processes alive now */
+  /**
+   * @return the pids of the worker processes alive now
+   */
   public List<Long> livePids() {
     List<Long> pids = new ArrayList<>();
     for (LocalWorker w : workers.values()) {
@@ -293,9 +304,9 @@ public final class LocalFleet implements FleetListener {
   }
 
   /**
-   * Stops every worker: asks them over their streams to exit, closes the stdin of those still running
-   * after a moment (a worker still booting has no stream yet), and kills any still alive after a grace
-   * period.
+   * Stops every worker: asks them over their streams to exit, closes the stdin of those still
+   * running after a moment (a worker still booting has no stream yet), and kills any still alive
+   * after a grace period.
    *
    * @return completes when every worker process has exited
    */
@@ -320,22 +331,29 @@ public final class LocalFleet implements FleetListener {
       }
     }
     CompletableFuture<Void> allExited =
-        CompletableFuture.allOf(all.stream().map(LocalWorker::exited).toArray(CompletableFuture[]::new));
-    // completeOnTimeout completes the future it is called on: time out copies, never allExited itself,
+        CompletableFuture.allOf(
+            all.stream().map(LocalWorker::exited).toArray(CompletableFuture[]::new));
+    // completeOnTimeout completes the future it is called on: time out copies, never allExited
+    // itself,
     // which must mean what it says.
     return allExited
         .copy()
         .completeOnTimeout(null, STOP_ASK_MILLIS, TimeUnit.MILLISECONDS)
         .thenCompose(
             v -> {
-              // Its stdin closing would end a booting archive writer before it has loaded what it archives.
+              // Its stdin closing would end a booting archive writer before it has loaded what it
+              // archives.
               all.stream().filter(w -> !booting.contains(w)).forEach(LocalWorker::closeStdin);
-              return allExited.copy().completeOnTimeout(null, STOP_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+              return allExited
+                  .copy()
+                  .completeOnTimeout(null, STOP_GRACE_MILLIS, TimeUnit.MILLISECONDS);
             })
         .thenCompose(
             v -> {
               killStragglers(all, false);
-              return allExited.copy().completeOnTimeout(null, ARCHIVE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+              return allExited
+                  .copy()
+                  .completeOnTimeout(null, ARCHIVE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
             })
         .thenCompose(
             v -> {

@@ -15,7 +15,8 @@ import java.util.function.IntConsumer;
 
 /**
  * One worker process this JVM launched: its output, copied to ours with the worker's id in front of
- * every line, the tail of its stderr for crash reports, and the stdin pipe whose closing tells it to go.
+ * every line, the tail of its stderr for crash reports, and the stdin pipe whose closing tells it
+ * to go.
  */
 public final class LocalWorker {
   /** Lines of stderr kept for crash reports: enough for a JVM's fatal error summary. */
@@ -31,10 +32,11 @@ public final class LocalWorker {
 
   /**
    * @param writesArchive whether it writes a class data archive as it exits, which takes a moment
-   * @param afterExit told the exit code before {@link #exited()} completes, so that whoever waits for
-   *     the exit also waits for it
+   * @param afterExit told the exit code before {@link #exited()} completes, so that whoever waits
+   *     for the exit also waits for it
    */
-  LocalWorker(String id, Process process, String token, boolean writesArchive, IntConsumer afterExit)
+  LocalWorker(
+      String id, Process process, String token, boolean writesArchive, IntConsumer afterExit)
       throws IOException {
     this.id = id;
     this.writesArchive = writesArchive;
@@ -86,27 +88,37 @@ public final class LocalWorker {
     t.start();
   }
 
-  /** @return the worker's id */
+  /**
+   * @return the worker's id
+   */
   public String id() {
     return id;
   }
 
-  /** @return the worker's process id */
+  /**
+   * @return the worker's process id
+   */
   public long pid() {
     return process.pid();
   }
 
-  /** @return whether it writes a class data archive as it exits */
+  /**
+   * @return whether it writes a class data archive as it exits
+   */
   public boolean writesArchive() {
     return writesArchive;
   }
 
-  /** @return whether the process is running */
+  /**
+   * @return whether the process is running
+   */
   public boolean isAlive() {
     return process.isAlive();
   }
 
-  /** @return completes with the exit code when the process has exited */
+  /**
+   * @return completes with the exit code when the process has exited
+   */
   public CompletableFuture<Integer> exited() {
     return exited.copy();
   }
@@ -114,8 +126,8 @@ public final class LocalWorker {
   /**
    * @param streamEnd how the worker's stream ended, for the report if the process outlived it
    * @return the exit code and stderr tail, once the process has exited and its stderr is drained. A
-   *     process still alive two seconds after its stream ended has stopped answering (hung, stopped,
-   *     or cut off): it is killed, and the report says so.
+   *     process still alive two seconds after its stream ended has stopped answering (hung,
+   *     stopped, or cut off): it is killed, and the report says so.
    */
   public CompletableFuture<WorkerDeath> deathReport(String streamEnd) {
     return process
@@ -130,8 +142,7 @@ public final class LocalWorker {
               return process
                   .onExit()
                   .completeOnTimeout(null, 2, TimeUnit.SECONDS)
-                  .thenApply(
-                      p -> "it stopped answering (" + streamEnd + ") and was killed");
+                  .thenApply(p -> "it stopped answering (" + streamEnd + ") and was killed");
             })
         .thenCompose(
             how ->
@@ -141,10 +152,14 @@ public final class LocalWorker {
                     .thenApply(
                         v ->
                             new WorkerDeath(
-                                process.isAlive() ? null : process.exitValue(), stderrTail(), how)));
+                                process.isAlive() ? null : process.exitValue(),
+                                stderrTail(),
+                                how)));
   }
 
-  /** @return the last lines of stderr */
+  /**
+   * @return the last lines of stderr
+   */
   public String stderrTail() {
     synchronized (tail) {
       return String.join("\n", tail);

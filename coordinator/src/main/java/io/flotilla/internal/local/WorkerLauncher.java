@@ -9,12 +9,13 @@ import java.util.Map;
 /** Builds the command line of a local worker JVM and starts it. */
 public final class WorkerLauncher {
   /**
-   * Flags every worker gets before the user's own. Serial GC and a prompt exit on heap exhaustion suit
-   * a small, single-purpose JVM (and turn an OutOfMemoryError into a crash the pool can report); the
-   * opens let Kryo rebuild lambdas and JDK collections without warnings; crash logs go to the temp
-   * directory instead of the caller's working directory. The JVM's own messages go to stderr, where the
-   * crash report's tail is taken from: "Terminating due to java.lang.OutOfMemoryError: Java heap space"
-   * would otherwise go to stdout and a heap exhaustion read as a bare exit code 3.
+   * Flags every worker gets before the user's own. Serial GC and a prompt exit on heap exhaustion
+   * suit a small, single-purpose JVM (and turn an OutOfMemoryError into a crash the pool can
+   * report); the opens let Kryo rebuild lambdas and JDK collections without warnings; crash logs go
+   * to the temp directory instead of the caller's working directory. The JVM's own messages go to
+   * stderr, where the crash report's tail is taken from: "Terminating due to
+   * java.lang.OutOfMemoryError: Java heap space" would otherwise go to stdout and a heap exhaustion
+   * read as a bare exit code 3.
    */
   static final List<String> DEFAULT_FLAGS =
       List.of(
@@ -22,10 +23,14 @@ public final class WorkerLauncher {
           "-XX:+ExitOnOutOfMemoryError",
           "-XX:+DisplayVMOutputToStderr",
           "-Xshare:auto",
-          // Building a class data archive warns about every class it cannot take (generated accessors,
+          // Building a class data archive warns about every class it cannot take (generated
+          // accessors,
           // JFR events): expected, and no concern of the user's.
           "-Xlog:cds*=off",
-          "-XX:ErrorFile=" + System.getProperty("java.io.tmpdir") + File.separator + "flotilla-worker-hs_err_%p.log",
+          "-XX:ErrorFile="
+              + System.getProperty("java.io.tmpdir")
+              + File.separator
+              + "flotilla-worker-hs_err_%p.log",
           "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",
           "--add-opens=java.base/java.lang=ALL-UNNAMED",
           "--add-opens=java.base/java.util=ALL-UNNAMED");
@@ -35,12 +40,15 @@ public final class WorkerLauncher {
   private final LaunchOptions options;
   private final ClassDataArchive archive;
 
-  /** @param options how to start workers */
+  /**
+   * @param options how to start workers
+   */
   public WorkerLauncher(LaunchOptions options) {
     this.options = options;
     this.archive =
         options.classDataSharing()
-            ? ClassDataArchive.forWorkers(options.javaExecutable(), options.classPath(), options.jvmArgs())
+            ? ClassDataArchive.forWorkers(
+                options.javaExecutable(), options.classPath(), options.jvmArgs())
             : null;
   }
 
@@ -81,7 +89,11 @@ public final class WorkerLauncher {
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().putAll(options.environment());
     return new LocalWorker(
-        id, builder.start(), token, sharing != null && sharing.partial() != null, code -> {
+        id,
+        builder.start(),
+        token,
+        sharing != null && sharing.partial() != null,
+        code -> {
           if (sharing != null) {
             archive.exited(sharing, code);
           }

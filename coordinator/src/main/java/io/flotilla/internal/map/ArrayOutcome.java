@@ -8,7 +8,8 @@ public final class ArrayOutcome implements ChunkOutcome {
 
   /**
    * @param values one value per item (ignored where the item failed)
-   * @param errors one entry per item, {@code null} where it succeeded; may be {@code null} if none failed
+   * @param errors one entry per item, {@code null} where it succeeded; may be {@code null} if none
+   *     failed
    * @param computeNanos time spent in the user's function, or -1
    */
   public ArrayOutcome(Object[] values, Throwable[] errors, long computeNanos) {

@@ -1,13 +1,16 @@
 package io.flotilla.internal.map;
 
 /**
- * The outcome of one chunk: for every item, a value or an exception. Implementations may decode lazily,
- * so that a result that cannot be decoded fails its own item only, on the thread that reads it.
+ * The outcome of one chunk: for every item, a value or an exception. Implementations may decode
+ * lazily, so that a result that cannot be decoded fails its own item only, on the thread that reads
+ * it.
  *
  * <p>Threading: read by one thread at a time.
  */
 public interface ChunkOutcome {
-  /** @return the number of items */
+  /**
+   * @return the number of items
+   */
   int size();
 
   /**
@@ -22,28 +25,37 @@ public interface ChunkOutcome {
    */
   Object value(int i);
 
-  /** @return nanoseconds spent in the user's function for the whole chunk, or -1 if unknown */
+  /**
+   * @return nanoseconds spent in the user's function for the whole chunk, or -1 if unknown
+   */
   long computeNanos();
 
   /**
-   * @return whether the items not covered were handed back because the chunk killed its worker or ran
-   *     past its timeout, rather than yielded: they must run as {@link ChunkBackend.Start#SUSPECT}
+   * @return whether the items not covered were handed back because the chunk killed its worker or
+   *     ran past its timeout, rather than yielded: they must run as {@link
+   *     ChunkBackend.Start#SUSPECT}
    */
   default boolean suspect() {
     return false;
   }
 
-  /** @return the position in the chunk of this outcome's first item */
+  /**
+   * @return the position in the chunk of this outcome's first item
+   */
   default int base() {
     return 0;
   }
 
-  /** @return the size of the results as they travelled, in bytes, or 0 when they did not travel */
+  /**
+   * @return the size of the results as they travelled, in bytes, or 0 when they did not travel
+   */
   default long bytes() {
     return 0;
   }
 
-  /** @return whether more outcomes of the same chunk follow: it is still running */
+  /**
+   * @return whether more outcomes of the same chunk follow: it is still running
+   */
   default boolean partial() {
     return false;
   }

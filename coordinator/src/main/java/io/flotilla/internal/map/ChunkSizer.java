@@ -4,18 +4,18 @@ package io.flotilla.internal.map;
  * Picks the size of a map's next chunk, when the user has not fixed it.
  *
  * <p>Chunks can be generous because they are not final: a chunk yields its unstarted items when a
- * worker goes idle (work stealing), and sends its results in pieces every 10 ms, see
- * {@link ChunkBackend}. So the sizer only has to keep the number of round trips low, not to guess the
+ * worker goes idle (work stealing), and sends its results in pieces every 10 ms, see {@link
+ * ChunkBackend}. So the sizer only has to keep the number of round trips low, not to guess the
  * balance right:
  *
  * <ul>
- *   <li>When the input's length is known, it is split evenly, one chunk per worker thread: a thousand
- *       trivial items go out as two chunks on two workers, one round trip each, while twenty expensive
- *       ones are split further by stealing as workers free up.
+ *   <li>When the input's length is known, it is split evenly, one chunk per worker thread: a
+ *       thousand trivial items go out as two chunks on two workers, one round trip each, while
+ *       twenty expensive ones are split further by stealing as workers free up.
  *   <li>When it is not, chunks start at {@link #INITIAL_UNKNOWN} items and are then sized from the
  *       measured time per item to take about {@link #TARGET_NANOS}.
- *   <li>Either way a chunk is at most {@link #MAX_CHUNK} items, and at most
- *       {@link #MAX_CHUNK_NANOS} of measured work, so results of an ordered map start to flow early.
+ *   <li>Either way a chunk is at most {@link #MAX_CHUNK} items, and at most {@link
+ *       #MAX_CHUNK_NANOS} of measured work, so results of an ordered map start to flow early.
  *   <li>And once results turn out large, a chunk's results are at most {@link #SLOT_BYTES}: the
  *       window, counted in chunks, then bounds the caller's memory in bytes too. A chunk already
  *       running when that is learnt is split by {@link MapRun} into parts of {@link #PART_BYTES}.
@@ -39,7 +39,9 @@ public final class ChunkSizer {
   /** Upper bound, keeping one chunk's encoded size and the caller's memory reasonable. */
   static final int MAX_CHUNK = 32_768;
 
-  /** Most bytes of results one chunk of a map should produce, once results are known to be large. */
+  /**
+   * Most bytes of results one chunk of a map should produce, once results are known to be large.
+   */
   static final long SLOT_BYTES = 32L << 20;
 
   /** Bytes of results per part when a chunk with large results is run a few items at a time. */
@@ -81,7 +83,9 @@ public final class ChunkSizer {
     perItemNanos = perItemNanos < 0 ? latest : Math.max(latest, 0.7 * perItemNanos + 0.3 * latest);
   }
 
-  /** @return the size for the next chunk */
+  /**
+   * @return the size for the next chunk
+   */
   public synchronized int next() {
     if (fixed > 0) {
       return fixed;
@@ -102,12 +106,16 @@ public final class ChunkSizer {
     return (int) Math.max(1, Math.min(MAX_CHUNK, size));
   }
 
-  /** @return whether {@code items} more items would produce more than {@link #SLOT_BYTES} of results */
+  /**
+   * @return whether {@code items} more items would produce more than {@link #SLOT_BYTES} of results
+   */
   synchronized boolean heavy(int items) {
     return perItemBytes * items > SLOT_BYTES;
   }
 
-  /** @return how many items make a part of about {@link #PART_BYTES} of results */
+  /**
+   * @return how many items make a part of about {@link #PART_BYTES} of results
+   */
   synchronized int itemsPerPart() {
     return (int) Math.max(1, Math.min(MAX_CHUNK, PART_BYTES / Math.max(1, perItemBytes)));
   }

@@ -23,29 +23,30 @@ import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
 /**
- * One running {@code map} or {@code mapUnordered}: reads the input in chunks, keeps a bounded window
- * of them in flight, and hands results to its single consumer in input order or as they complete.
+ * One running {@code map} or {@code mapUnordered}: reads the input in chunks, keeps a bounded
+ * window of them in flight, and hands results to its single consumer in input order or as they
+ * complete.
  *
- * <p>Chunk lifecycle: READ (items taken from the input on the consumer's thread) → SUBMITTED (given to
- * the backend; counted in the window) → DONE (outcome arrived for every item, on a backend thread) →
- * CONSUMED (the consumer took it; the window has room again, so more input is read). Outcomes arrive in
- * pieces (a long chunk sends partial results as it runs); in order, the consumer starts on a chunk as
- * soon as its first piece is in, and drops each piece once read; as completed, it reads pieces in the
- * order they arrive, whatever their chunk, and a chunk leaves the window once all of it has arrived.
- * While SUBMITTED, a chunk may yield: the backend returns the outcome of its first items and the rest is
- * resubmitted as two parts (work stealing), so a chunk is DONE when all its parts are. Close or timeout
- * cancels every part that has not started.
+ * <p>Chunk lifecycle: READ (items taken from the input on the consumer's thread) → SUBMITTED (given
+ * to the backend; counted in the window) → DONE (outcome arrived for every item, on a backend
+ * thread) → CONSUMED (the consumer took it; the window has room again, so more input is read).
+ * Outcomes arrive in pieces (a long chunk sends partial results as it runs); in order, the consumer
+ * starts on a chunk as soon as its first piece is in, and drops each piece once read; as completed,
+ * it reads pieces in the order they arrive, whatever their chunk, and a chunk leaves the window
+ * once all of it has arrived. While SUBMITTED, a chunk may yield: the backend returns the outcome
+ * of its first items and the rest is resubmitted as two parts (work stealing), so a chunk is DONE
+ * when all its parts are. Close or timeout cancels every part that has not started.
  *
- * <p>Implementation notes: the input is read only on the consumer's thread, inside {@code map()} (the
- * first window) and {@code hasNext()} (one refill per consumed chunk), so a slow or blocking input
- * never stalls a backend thread and memory is bounded by the window whatever the input's length. The
- * window counts chunks, so results of a megabyte each would still let a chunk of hundreds of items pile
- * up hundreds of megabytes: once a piece shows that a running part's results will pass
- * {@link ChunkSizer#SLOT_BYTES}, the part is asked to yield (a worker also yields by itself after that
- * much), and its rest is held as parts of about a megabyte that start only while less than that waits
- * to be read (a part holding the item the reader waits for always starts). A failure to read the input
- * is delivered after every result submitted before it, as if it were the next item. Backend threads
- * only touch the fields guarded by {@link #lock}.
+ * <p>Implementation notes: the input is read only on the consumer's thread, inside {@code map()}
+ * (the first window) and {@code hasNext()} (one refill per consumed chunk), so a slow or blocking
+ * input never stalls a backend thread and memory is bounded by the window whatever the input's
+ * length. The window counts chunks, so results of a megabyte each would still let a chunk of
+ * hundreds of items pile up hundreds of megabytes: once a piece shows that a running part's results
+ * will pass {@link ChunkSizer#SLOT_BYTES}, the part is asked to yield (a worker also yields by
+ * itself after that much), and its rest is held as parts of about a megabyte that start only while
+ * less than that waits to be read (a part holding the item the reader waits for always starts). A
+ * failure to read the input is delivered after every result submitted before it, as if it were the
+ * next item. Backend threads only touch the fields guarded by {@link #lock}.
  *
  * @param <T> the item type
  * @param <R> the result type
@@ -71,7 +72,8 @@ public final class MapRun<T, R> implements MapResults<R> {
   private final ArrayDeque<Slot> ready = new ArrayDeque<>(); // guarded by lock
   // unordered: pieces of outcomes not yet read, in the order they arrived.
   private final ArrayDeque<Arrival> arrivals = new ArrayDeque<>(); // guarded by lock
-  private final Set<Slot> notDone = Collections.newSetFromMap(new IdentityHashMap<>()); // guarded by lock
+  private final Set<Slot> notDone =
+      Collections.newSetFromMap(new IdentityHashMap<>()); // guarded by lock
   private int outstanding; // submitted and not consumed; guarded by lock
   private boolean closed; // guarded by lock
 
@@ -93,7 +95,8 @@ public final class MapRun<T, R> implements MapResults<R> {
    * @param items the input
    * @param ordered whether results come in input order
    * @param options chunking, window, timeout
-   * @param admission returns the exception to fail with when the pool no longer accepts work, else null
+   * @param admission returns the exception to fail with when the pool no longer accepts work, else
+   *     null
    * @param onFinish called once when the map is closed or fully consumed
    */
   public MapRun(
@@ -121,8 +124,8 @@ public final class MapRun<T, R> implements MapResults<R> {
   }
 
   /**
-   * One chunk of the input, which may run as several parts when it yields, and whose outcomes arrive in
-   * pieces, each covering a range of its items; the ranges never overlap.
+   * One chunk of the input, which may run as several parts when it yields, and whose outcomes
+   * arrive in pieces, each covering a range of its items; the ranges never overlap.
    */
   private static final class Slot {
     final long firstIndex;
@@ -130,12 +133,14 @@ public final class MapRun<T, R> implements MapResults<R> {
     List<Object> items; // kept until done, to resubmit what a yielding part did not start
     final List<Part> running = new ArrayList<>(); // guarded by MapRun.lock
     // Outcomes by the slot offset of their first item; the consumer drops each once read.
-    final java.util.TreeMap<Integer, ChunkOutcome> pieces = new java.util.TreeMap<>(); // guarded by lock
+    final java.util.TreeMap<Integer, ChunkOutcome> pieces =
+        new java.util.TreeMap<>(); // guarded by lock
     int missing; // items without an outcome yet; guarded by MapRun.lock
     // Parts with large results waiting for room, by offset; guarded by MapRun.lock.
     final java.util.TreeMap<Integer, Part> pending = new java.util.TreeMap<>();
     long buffered; // bytes of pieces not yet read; guarded by MapRun.lock
-    int wanted = -1; // the item the reader waits for, once it reads this slot; guarded by MapRun.lock
+    int wanted =
+        -1; // the item the reader waits for, once it reads this slot; guarded by MapRun.lock
 
     Slot(long firstIndex, List<Object> items) {
       this.firstIndex = firstIndex;
@@ -244,7 +249,8 @@ public final class MapRun<T, R> implements MapResults<R> {
       current.wanted = position;
     }
     piece = null;
-    // Reading made room, and the reader's position moved on: parts of large results held back may go.
+    // Reading made room, and the reader's position moved on: parts of large results held back may
+    // go.
     startPending(current);
     synchronized (lock) {
       while (true) {
@@ -263,7 +269,9 @@ public final class MapRun<T, R> implements MapResults<R> {
     }
   }
 
-  /** @return the next chunk in input order, once its first items are in; null at the end */
+  /**
+   * @return the next chunk in input order, once its first items are in; null at the end
+   */
   private Slot awaitSlot() {
     return awaitOrEnd(
         () -> {
@@ -277,7 +285,9 @@ public final class MapRun<T, R> implements MapResults<R> {
         });
   }
 
-  /** @return the oldest piece not yet read, of any chunk; null at the end */
+  /**
+   * @return the oldest piece not yet read, of any chunk; null at the end
+   */
   private Arrival awaitArrival() {
     return awaitOrEnd(arrivals::pollFirst);
   }
@@ -285,7 +295,8 @@ public final class MapRun<T, R> implements MapResults<R> {
   /**
    * Waits until {@code take}, called holding the lock, returns something, or the map ends.
    *
-   * @return what {@code take} returned, or null once every result has been read or the map was closed
+   * @return what {@code take} returned, or null once every result has been read or the map was
+   *     closed
    */
   private <X> X awaitOrEnd(Supplier<X> take) {
     synchronized (lock) {
@@ -318,8 +329,8 @@ public final class MapRun<T, R> implements MapResults<R> {
   }
 
   /**
-   * Waits on the lock until notified or the map's deadline, which closes the map. Holds the lock; every
-   * caller waits in a loop that checks its condition again.
+   * Waits on the lock until notified or the map's deadline, which closes the map. Holds the lock;
+   * every caller waits in a loop that checks its condition again.
    */
   @SuppressWarnings("WaitNotInLoop")
   private void waitLocked() {
@@ -432,15 +443,18 @@ public final class MapRun<T, R> implements MapResults<R> {
   }
 
   /**
-   * Starts held-back parts of large results while there is room: a few running per worker thread, and
-   * no more than {@link ChunkSizer#SLOT_BYTES} of the slot's results waiting to be read. In order, a
-   * part holding the item the reader waits for always goes, so the reader never waits on a part held
-   * back for it; as completed, the results that hold the others back are there to be read.
+   * Starts held-back parts of large results while there is room: a few running per worker thread,
+   * and no more than {@link ChunkSizer#SLOT_BYTES} of the slot's results waiting to be read. In
+   * order, a part holding the item the reader waits for always goes, so the reader never waits on a
+   * part held back for it; as completed, the results that hold the others back are there to be
+   * read.
    */
   private void startPending(Slot slot) {
     List<Part> go = new ArrayList<>();
     synchronized (lock) {
-      while (!closed && !slot.pending.isEmpty() && slot.running.size() < 2 * backend.parallelism()) {
+      while (!closed
+          && !slot.pending.isEmpty()
+          && slot.running.size() < 2 * backend.parallelism()) {
         Part next = slot.pending.firstEntry().getValue();
         boolean awaited = next.offset <= slot.wanted;
         if (slot.buffered >= ChunkSizer.SLOT_BYTES && !awaited) {
@@ -459,10 +473,11 @@ public final class MapRun<T, R> implements MapResults<R> {
   // ---------------------------------------------------------------- backend side
 
   /**
-   * A piece of a part's outcome arrived: a partial one (the part runs on), or the final one, after which
-   * the items the part did not reach (it yielded, or was handed back as suspect) are resubmitted at
-   * once, split in two so that the idle worker that caused the yield gets half ({@link UnreachedItems}). Pieces may arrive out
-   * of order, even after the final one; their ranges never overlap, so each is kept as it comes.
+   * A piece of a part's outcome arrived: a partial one (the part runs on), or the final one, after
+   * which the items the part did not reach (it yielded, or was handed back as suspect) are
+   * resubmitted at once, split in two so that the idle worker that caused the yield gets half
+   * ({@link UnreachedItems}). Pieces may arrive out of order, even after the final one; their
+   * ranges never overlap, so each is kept as it comes.
    */
   private void onDone(Slot slot, Part part, ChunkOutcome outcome) {
     sizer.observe(outcome.size(), outcome.computeNanos(), outcome.bytes());
@@ -489,7 +504,8 @@ public final class MapRun<T, R> implements MapResults<R> {
       }
       int left = part.count - base - done;
       if (outcome.partial()) {
-        // Results this large would pile up: have the rest handed back, to run a few items at a time.
+        // Results this large would pile up: have the rest handed back, to run a few items at a
+        // time.
         if (!part.splitAsked && left > 1 && sizer.heavy(left)) {
           part.splitAsked = true;
           split = true;
@@ -500,7 +516,8 @@ public final class MapRun<T, R> implements MapResults<R> {
           int from = part.offset + unreached.from();
           int step = sizer.itemsPerPart();
           for (int at = from; at < from + left; at += step) {
-            Part more = new Part(at, Math.min(step, from + left - at), ChunkBackend.Start.CONTINUED);
+            Part more =
+                new Part(at, Math.min(step, from + left - at), ChunkBackend.Start.CONTINUED);
             slot.pending.put(more.offset, more);
           }
         } else {
@@ -536,8 +553,9 @@ public final class MapRun<T, R> implements MapResults<R> {
   // ---------------------------------------------------------------- closing
 
   /**
-   * Cancels the chunks that have not started, as {@code shutdown(cancelFutures=true)} does: their items
-   * fail with {@link CancellationException} when reached. The map stays open for what has already run.
+   * Cancels the chunks that have not started, as {@code shutdown(cancelFutures=true)} does: their
+   * items fail with {@link CancellationException} when reached. The map stays open for what has
+   * already run.
    */
   public void cancelPending() {
     List<Running> held = new ArrayList<>();
@@ -571,7 +589,9 @@ public final class MapRun<T, R> implements MapResults<R> {
 
   private record Running(Slot slot, Part part) {}
 
-  /** @return every part submitted and not done */
+  /**
+   * @return every part submitted and not done
+   */
   private List<Running> runningParts() {
     List<Running> all = new ArrayList<>();
     synchronized (lock) {
@@ -594,7 +614,9 @@ public final class MapRun<T, R> implements MapResults<R> {
     }
   }
 
-  /** Cancels what has not started. Called holding the lock; the backend never calls back under it. */
+  /**
+   * Cancels what has not started. Called holding the lock; the backend never calls back under it.
+   */
   private void closeLocked() {
     closed = true;
     lock.notifyAll();

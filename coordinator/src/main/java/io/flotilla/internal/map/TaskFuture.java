@@ -10,13 +10,15 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The future of a submitted task. It differs from a plain {@link CompletableFuture} in one way, which is
- * Python's: {@link #cancel} succeeds only while the task has not started, and then the task never runs.
+ * The future of a submitted task. It differs from a plain {@link CompletableFuture} in one way,
+ * which is Python's: {@link #cancel} succeeds only while the task has not started, and then the
+ * task never runs.
  *
  * <p>Threading: the outcome reaches this future on a thread that must not run user code (a network
- * thread), so it is completed on the pool's callback executor, or, when a thread is already blocked in
- * {@link #get()}, {@link #get(long, TimeUnit)} or {@link #join()}, by that thread itself. Either way,
- * dependent actions run on a callback thread or on the caller's own thread, never on a network thread.
+ * thread), so it is completed on the pool's callback executor, or, when a thread is already blocked
+ * in {@link #get()}, {@link #get(long, TimeUnit)} or {@link #join()}, by that thread itself. Either
+ * way, dependent actions run on a callback thread or on the caller's own thread, never on a network
+ * thread.
  *
  * @param <R> the result type
  */
@@ -53,15 +55,17 @@ public final class TaskFuture<R> extends CompletableFuture<R> {
 
   private volatile ChunkBackend.ChunkTicket ticket;
 
-  /** @param ticket the handle of the chunk carrying this task */
+  /**
+   * @param ticket the handle of the chunk carrying this task
+   */
   public void attach(ChunkBackend.ChunkTicket ticket) {
     this.ticket = ticket;
   }
 
   /**
-   * Cancels the task if it has not started; with {@code mayInterruptIfRunning}, a running task too, where
-   * the pool can stop it (a process pool kills and replaces the worker running it; a thread pool cannot
-   * stop a thread, and returns {@code false}). A cancelled task is never retried.
+   * Cancels the task if it has not started; with {@code mayInterruptIfRunning}, a running task too,
+   * where the pool can stop it (a process pool kills and replaces the worker running it; a thread
+   * pool cannot stop a thread, and returns {@code false}). A cancelled task is never retried.
    *
    * @param mayInterruptIfRunning whether a running task may be stopped
    * @return {@code true} if the task is now cancelled (including if it already was)
@@ -75,7 +79,8 @@ public final class TaskFuture<R> extends CompletableFuture<R> {
     if (t == null) {
       return false;
     }
-    // Without interruption, a task already handed to a worker but waiting there is asked back: it has
+    // Without interruption, a task already handed to a worker but waiting there is asked back: it
+    // has
     // not started, so it must be cancellable, and then never run.
     boolean stopped = mayInterruptIfRunning ? t.abort() : t.withdraw().join();
     boolean cancelled = stopped && super.cancel(mayInterruptIfRunning);
@@ -124,8 +129,8 @@ public final class TaskFuture<R> extends CompletableFuture<R> {
   }
 
   /**
-   * Blocks until the outcome is delivered to this thread (then completes the future here), the future is
-   * completed by another route, or the deadline passes.
+   * Blocks until the outcome is delivered to this thread (then completes the future here), the
+   * future is completed by another route, or the deadline passes.
    *
    * @param deadline a {@link System#nanoTime()} deadline, or 0 for none
    * @param interruptible whether an interrupt ends the wait
@@ -148,7 +153,8 @@ public final class TaskFuture<R> extends CompletableFuture<R> {
           break;
         }
       }
-      // No spinning first: measured on two cores, a spinning caller slows the very threads it waits for.
+      // No spinning first: measured on two cores, a spinning caller slows the very threads it waits
+      // for.
       LockSupport.parkNanos(this, deadline == 0 ? Long.MAX_VALUE : deadline - now);
     }
     if (!SLOT.compareAndSet(this, me, null)) {

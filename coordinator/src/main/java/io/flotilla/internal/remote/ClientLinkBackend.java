@@ -8,6 +8,8 @@ import io.flotilla.internal.codec.RemoteErrors;
 import io.flotilla.internal.map.ArrayOutcome;
 import io.flotilla.internal.map.ChunkBackend;
 import io.flotilla.internal.map.ChunkOutcome;
+import io.flotilla.internal.scheduler.EncodedItems;
+import io.flotilla.internal.scheduler.RemoteOutcome;
 import io.flotilla.proto.Cancel;
 import io.flotilla.proto.Chunk;
 import io.flotilla.proto.ChunkResult;
@@ -22,8 +24,6 @@ import io.flotilla.proto.ServerMessage;
 import io.flotilla.proto.Submit;
 import io.flotilla.proto.WorkerRef;
 import io.flotilla.proto.YieldChunk;
-import io.flotilla.internal.scheduler.EncodedItems;
-import io.flotilla.internal.scheduler.RemoteOutcome;
 import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -41,17 +41,20 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * Runs chunks on a coordinator server's workers, over one Session stream: the client side of
- * {@code ProcessPool.connect}. Chunking, the window and reordering stay in this JVM, as with a local
- * pool; the coordinator queues the chunks with other clients' and relays each outcome back.
+ * Runs chunks on a coordinator server's workers, over one Session stream: the client side of {@code
+ * ProcessPool.connect}. Chunking, the window and reordering stay in this JVM, as with a local pool;
+ * the coordinator queues the chunks with other clients' and relays each outcome back.
  *
- * <p>Threading: the stream's messages arrive on a gRPC thread, which answers cancellations at once and
- * hands everything else, in order, to one delivery thread that calls the chunks' callbacks. A caller
- * may then wait for a cancellation's answer while holding a lock that the delivery thread wants (the map
- * does, when it closes) without the two waiting on each other. Writes to the stream are serialised.
+ * <p>Threading: the stream's messages arrive on a gRPC thread, which answers cancellations at once
+ * and hands everything else, in order, to one delivery thread that calls the chunks' callbacks. A
+ * caller may then wait for a cancellation's answer while holding a lock that the delivery thread
+ * wants (the map does, when it closes) without the two waiting on each other. Writes to the stream
+ * are serialised.
  */
 public final class ClientLinkBackend implements ChunkBackend {
-  /** Longest a cancellation waits for the coordinator's answer before it counts as not cancelled. */
+  /**
+   * Longest a cancellation waits for the coordinator's answer before it counts as not cancelled.
+   */
   private static final long CANCEL_WAIT_SECONDS = 30;
 
   private final Codec codec;
@@ -63,7 +66,8 @@ public final class ClientLinkBackend implements ChunkBackend {
   private final AtomicLong chunkIds = new AtomicLong();
   private final AtomicLong requestIds = new AtomicLong();
   private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
-  private final Map<Long, CompletableFuture<io.flotilla.proto.CancelReply>> cancels = new ConcurrentHashMap<>();
+  private final Map<Long, CompletableFuture<io.flotilla.proto.CancelReply>> cancels =
+      new ConcurrentHashMap<>();
   private final CompletableFuture<ClientWelcome> welcome = new CompletableFuture<>();
   private final ExecutorService delivery;
   private final StreamObserver<ClientMessage> out;
@@ -122,16 +126,23 @@ public final class ClientLinkBackend implements ChunkBackend {
       ClientWelcome w = welcome.get(connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
       threads = w.getThreads();
       workers = w.getWorkers();
-      maxPayloadBytes = (int) Math.max(1024, Math.min(Integer.MAX_VALUE, w.getMaxMessageBytes() - 64 * 1024));
+      maxPayloadBytes =
+          (int) Math.max(1024, Math.min(Integer.MAX_VALUE, w.getMaxMessageBytes() - 64 * 1024));
     } catch (ExecutionException e) {
       close();
       throw e.getCause() instanceof BrokenPoolException b
           ? b
-          : new BrokenPoolException("cannot open a session with " + coordinator + ": " + e.getCause(), e.getCause());
+          : new BrokenPoolException(
+              "cannot open a session with " + coordinator + ": " + e.getCause(), e.getCause());
     } catch (TimeoutException e) {
       close();
       throw new BrokenPoolException(
-          "no answer from the coordinator at " + coordinator + " within " + connectTimeout.toSeconds() + " s", e);
+          "no answer from the coordinator at "
+              + coordinator
+              + " within "
+              + connectTimeout.toSeconds()
+              + " s",
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       close();
@@ -140,8 +151,8 @@ public final class ClientLinkBackend implements ChunkBackend {
   }
 
   /**
-   * Waits for a cancellation's answer however often the caller is interrupted: giving up early would
-   * leave the chunk's fate unknown here. The interrupt is kept for the caller.
+   * Waits for a cancellation's answer however often the caller is interrupted: giving up early
+   * would leave the chunk's fate unknown here. The interrupt is kept for the caller.
    *
    * @return the answer, or {@code null} if none came in time or the session was lost
    */
@@ -166,7 +177,9 @@ public final class ClientLinkBackend implements ChunkBackend {
     }
   }
 
-  /** @return worker JVMs in the cluster now */
+  /**
+   * @return worker JVMs in the cluster now
+   */
   public int workers() {
     return workers;
   }
@@ -192,26 +205,31 @@ public final class ClientLinkBackend implements ChunkBackend {
 
   /**
    * Opens a job on the coordinator: its code is this client's. Ids are taken and sent under the
-   * stream's lock, so that they reach the coordinator in increasing order, which is how it tells a job
-   * closed from one never opened.
+   * stream's lock, so that they reach the coordinator in increasing order, which is how it tells a
+   * job closed from one never opened.
    */
   private Job open(OpenJob.Builder job) {
     synchronized (out) {
       Job opened = new Job(jobIds.incrementAndGet());
-      send(ClientMessage.newBuilder().setOpenJob(job.setJobId(opened.id()).addAllBundles(bundles)).build());
+      send(
+          ClientMessage.newBuilder()
+              .setOpenJob(job.setJobId(opened.id()).addAllBundles(bundles))
+              .build());
       return opened;
     }
   }
 
   @Override
-  public ChunkTicket run(JobRef job, long firstIndex, List<?> items, Start start, Consumer<ChunkOutcome> done) {
+  public ChunkTicket run(
+      JobRef job, long firstIndex, List<?> items, Start start, Consumer<ChunkOutcome> done) {
     int n = items.size();
     EncodedItems encoded = EncodedItems.encode(codec, items, firstIndex, maxPayloadBytes);
     if (encoded.allFailed()) {
       done.accept(new ArrayOutcome(new Object[n], encoded.localFailures(), -1));
       return () -> false;
     }
-    Pending p = new Pending(chunkIds.incrementAndGet(), firstIndex, n, encoded.localFailures(), done);
+    Pending p =
+        new Pending(chunkIds.incrementAndGet(), firstIndex, n, encoded.localFailures(), done);
     pending.put(p.id, p);
     BrokenPoolException gone = lost;
     if (gone != null) {
@@ -242,7 +260,10 @@ public final class ClientLinkBackend implements ChunkBackend {
   @Override
   public void closeJob(JobRef job) {
     if (lost == null) {
-      send(ClientMessage.newBuilder().setCloseJob(CloseJob.newBuilder().setJobId(((Job) job).id())).build());
+      send(
+          ClientMessage.newBuilder()
+              .setCloseJob(CloseJob.newBuilder().setJobId(((Job) job).id()))
+              .build());
     }
   }
 
@@ -279,7 +300,12 @@ public final class ClientLinkBackend implements ChunkBackend {
     private int delivered; // guarded by this
     private boolean finished; // guarded by this
 
-    Pending(long id, long firstIndex, int size, Throwable[] localFailures, Consumer<ChunkOutcome> done) {
+    Pending(
+        long id,
+        long firstIndex,
+        int size,
+        Throwable[] localFailures,
+        Consumer<ChunkOutcome> done) {
       this.id = id;
       this.firstIndex = firstIndex;
       this.size = size;
@@ -297,7 +323,8 @@ public final class ClientLinkBackend implements ChunkBackend {
           finished = true;
           pending.remove(id);
         } else {
-          // Counted before the callback runs: a cancel decided meanwhile leaves these items answered.
+          // Counted before the callback runs: a cancel decided meanwhile leaves these items
+          // answered.
           delivered += outcome.size();
         }
       }
@@ -308,7 +335,9 @@ public final class ClientLinkBackend implements ChunkBackend {
       fail(why);
     }
 
-    /** Ends the chunk, its unanswered items failing with {@code why}, unless it has ended already. */
+    /**
+     * Ends the chunk, its unanswered items failing with {@code why}, unless it has ended already.
+     */
     private void fail(Throwable why) {
       int base;
       synchronized (this) {
@@ -352,17 +381,19 @@ public final class ClientLinkBackend implements ChunkBackend {
               .build());
       io.flotilla.proto.CancelReply answer = awaitUninterruptibly(reply);
       if (answer == null) {
-        // No answer in time, yet the coordinator may still cancel it: a late yes ends the chunk here as
-        // cancelled, after whatever was relayed before it, so that nothing waits for an outcome that
+        // No answer in time, yet the coordinator may still cancel it: a late yes ends the chunk
+        // here as
+        // cancelled, after whatever was relayed before it, so that nothing waits for an outcome
+        // that
         // will never come.
         var unused =
             reply.thenAccept(
-            late -> {
-              cancels.remove(request);
-              if (late.getCancelled()) {
-                delivery.execute(this::cancelledLate);
-              }
-            });
+                late -> {
+                  cancels.remove(request);
+                  if (late.getCancelled()) {
+                    delivery.execute(this::cancelledLate);
+                  }
+                });
         return false;
       }
       cancels.remove(request);
@@ -374,7 +405,8 @@ public final class ClientLinkBackend implements ChunkBackend {
           // The session was lost meanwhile, and the chunk has had its outcome.
           return false;
         }
-        // Pieces relayed before the coordinator cancelled it, and not yet delivered here, are dropped
+        // Pieces relayed before the coordinator cancelled it, and not yet delivered here, are
+        // dropped
         // with it: the caller counts their items as cancelled ({@link #delivered()} says where they
         // start), so that no callback follows a successful cancel and nobody waits for one.
         finished = true;
@@ -391,7 +423,10 @@ public final class ClientLinkBackend implements ChunkBackend {
     @Override
     public void requestYield() {
       if (lost == null) {
-        send(ClientMessage.newBuilder().setYieldChunk(YieldChunk.newBuilder().setChunkId(id)).build());
+        send(
+            ClientMessage.newBuilder()
+                .setYieldChunk(YieldChunk.newBuilder().setChunkId(id))
+                .build());
       }
     }
   }
@@ -415,7 +450,10 @@ public final class ClientLinkBackend implements ChunkBackend {
         case REFUSAL ->
             fail(
                 new BrokenPoolException(
-                    "the coordinator at " + coordinator + " refused this client: " + message.getRefusal().getReason(),
+                    "the coordinator at "
+                        + coordinator
+                        + " refused this client: "
+                        + message.getRefusal().getReason(),
                     null));
         default -> delivery.execute(() -> deliver(message));
       }
@@ -445,7 +483,10 @@ public final class ClientLinkBackend implements ChunkBackend {
           if (p != null) {
             int base = message.getFailed().getBase();
             p.deliver(
-                ChunkOutcome.failed(p.size - base, RemoteErrors.rebuild(message.getFailed().getError(), loader), base),
+                ChunkOutcome.failed(
+                    p.size - base,
+                    RemoteErrors.rebuild(message.getFailed().getError(), loader),
+                    base),
                 true);
           }
         }
@@ -455,7 +496,12 @@ public final class ClientLinkBackend implements ChunkBackend {
             WorkerRef worker = message.getSuspect().getWorker();
             p.deliver(
                 RemoteOutcome.suspect(
-                    worker, p.firstIndex, message.getSuspect().getBase(), p.localFailures, codec, loader),
+                    worker,
+                    p.firstIndex,
+                    message.getSuspect().getBase(),
+                    p.localFailures,
+                    codec,
+                    loader),
                 true);
           }
         }
@@ -470,17 +516,27 @@ public final class ClientLinkBackend implements ChunkBackend {
       Status status = Status.fromThrowable(t);
       String why =
           status.getCode() == Status.Code.UNAUTHENTICATED
-              ? "the coordinator at " + coordinator + " refused this client: " + status.getDescription()
+              ? "the coordinator at "
+                  + coordinator
+                  + " refused this client: "
+                  + status.getDescription()
               : io.flotilla.internal.link.CoordinatorChannel.isTlsRefusal(status)
                   ? status.getDescription()
-                  : "lost the coordinator at " + coordinator + ": " + status.getCode()
-                      + (status.getDescription() == null ? "" : " (" + status.getDescription() + ")");
+                  : "lost the coordinator at "
+                      + coordinator
+                      + ": "
+                      + status.getCode()
+                      + (status.getDescription() == null
+                          ? ""
+                          : " (" + status.getDescription() + ")");
       fail(new BrokenPoolException(why, t));
     }
 
     @Override
     public void onCompleted() {
-      fail(new BrokenPoolException("the coordinator at " + coordinator + " ended the session", null));
+      fail(
+          new BrokenPoolException(
+              "the coordinator at " + coordinator + " ended the session", null));
     }
 
     private void fail(BrokenPoolException why) {

@@ -21,9 +21,9 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Ships a client's code to its coordinator: asks which of its jars the store lacks, and uploads just
- * those. A jar unchanged since the last run, or one the coordinator has itself (Flotilla's own, the
- * libraries both use), is never sent.
+ * Ships a client's code to its coordinator: asks which of its jars the store lacks, and uploads
+ * just those. A jar unchanged since the last run, or one the coordinator has itself (Flotilla's
+ * own, the libraries both use), is never sent.
  */
 public final class RemoteCode {
   private static final int PART_BYTES = 1 << 20;
@@ -31,11 +31,13 @@ public final class RemoteCode {
   private RemoteCode() {}
 
   /**
-   * Waits until the stream takes more without buffering it: a jar of hundreds of megabytes then never
-   * sits in memory whole. Returns at once if the upload has already failed.
+   * Waits until the stream takes more without buffering it: a jar of hundreds of megabytes then
+   * never sits in memory whole. Returns at once if the upload has already failed.
    */
   private static void awaitReady(
-      ClientCallStreamObserver<BundlePart> upload, Object ready, CompletableFuture<BundleList> stored) {
+      ClientCallStreamObserver<BundlePart> upload,
+      Object ready,
+      CompletableFuture<BundleList> stored) {
     synchronized (ready) {
       while (!upload.isReady() && !stored.isDone()) {
         try {
@@ -114,7 +116,11 @@ public final class RemoteCode {
             byte[] part = in.readNBytes(PART_BYTES);
             boolean last = part.length < PART_BYTES;
             upload.onNext(
-                BundlePart.newBuilder().setSha256(sha).setData(ByteString.copyFrom(part)).setLast(last).build());
+                BundlePart.newBuilder()
+                    .setSha256(sha)
+                    .setData(ByteString.copyFrom(part))
+                    .setLast(last)
+                    .build());
             sent += part.length;
             if (last) {
               break;

@@ -23,24 +23,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Hands queued chunks to workers that have credit, matches results to chunks, and re-queues the chunks of
- * a worker that is lost. See the package documentation for the data flow, and {@link ScheduledChunk} for
- * the chunk's lifecycle.
+ * Hands queued chunks to workers that have credit, matches results to chunks, and re-queues the
+ * chunks of a worker that is lost. See the package documentation for the data flow, and {@link
+ * ScheduledChunk} for the chunk's lifecycle.
  *
  * <p>Threading: all state is guarded by one lock, held only for bookkeeping and non-blocking sends
- * (gRPC buffers them). Callbacks into the map and future machinery (a chunk's result or failure) are
- * always made after the lock is released, so that a callback may submit or cancel without deadlock.
+ * (gRPC buffers them). Callbacks into the map and future machinery (a chunk's result or failure)
+ * are always made after the lock is released, so that a callback may submit or cancel without
+ * deadlock.
  *
  * <h2>Implementation notes</h2>
  *
- * Events (a submission, a worker's message, a timer) arrive on any thread through the package-private
- * methods of the "events" section. Each takes the lock, changes state only through the named
- * transitions of the "transitions" section, and collects what must happen after the lock is released
- * (callbacks, retirement notices, kills) as {@link Effects}, which it runs once the lock is released, in
- * the order collected. A transition checks that the lock is held and that the chunk's move is legal; the
- * invariants it keeps are written out in {@link #validate()}, which tests call after every step and which
- * runs after every event when the system property {@value #VALIDATE_PROPERTY} is {@code true}.
- * Time comes from a {@link SchedulerClock}, so the whole table runs in tests without sockets or sleeps.
+ * Events (a submission, a worker's message, a timer) arrive on any thread through the
+ * package-private methods of the "events" section. Each takes the lock, changes state only through
+ * the named transitions of the "transitions" section, and collects what must happen after the lock
+ * is released (callbacks, retirement notices, kills) as {@link Effects}, which it runs once the
+ * lock is released, in the order collected. A transition checks that the lock is held and that the
+ * chunk's move is legal; the invariants it keeps are written out in {@link #validate()}, which
+ * tests call after every step and which runs after every event when the system property {@value
+ * #VALIDATE_PROPERTY} is {@code true}. Time comes from a {@link SchedulerClock}, so the whole table
+ * runs in tests without sockets or sleeps.
  */
 public final class ChunkScheduler {
   private static final Logger log = LoggerFactory.getLogger(ChunkScheduler.class);
@@ -51,10 +53,10 @@ public final class ChunkScheduler {
   private static final boolean VALIDATE = Boolean.getBoolean(VALIDATE_PROPERTY);
 
   /**
-   * How long a cancel waits for a worker to give back a chunk waiting in its queue. The answer takes a
-   * round trip, well under a millisecond on a healthy link; a worker that has not answered in this time
-   * is too busy or too far gone for the caller to wait on, and the cancel then fails as if the chunk had
-   * started (it keeps its place, and runs).
+   * How long a cancel waits for a worker to give back a chunk waiting in its queue. The answer
+   * takes a round trip, well under a millisecond on a healthy link; a worker that has not answered
+   * in this time is too busy or too far gone for the caller to wait on, and the cancel then fails
+   * as if the chunk had started (it keeps its place, and runs).
    */
   static final Duration WITHDRAW_PATIENCE = Duration.ofSeconds(5);
 
@@ -75,7 +77,9 @@ public final class ChunkScheduler {
   private volatile Consumer<BrokenPoolException> onStrictBreak = b -> {};
   private final SchedulerClock clock;
 
-  /** @param maxAttempts how many workers may die running one chunk before it fails */
+  /**
+   * @param maxAttempts how many workers may die running one chunk before it fails
+   */
   public ChunkScheduler(int maxAttempts) {
     this(maxAttempts, 0, id -> {}, null, id -> {});
   }
@@ -83,8 +87,8 @@ public final class ChunkScheduler {
   /**
    * @param maxAttempts how many workers may die running one chunk before it fails
    * @param maxTasksPerWorker chunks a worker gets before it is replaced, or 0 for no limit
-   * @param retiring told (without the lock held) the id of a worker that has had its quota, so that a
-   *     replacement can start while it finishes
+   * @param retiring told (without the lock held) the id of a worker that has had its quota, so that
+   *     a replacement can start while it finishes
    * @param taskTimeout how long a chunk may run once started, or {@code null} for no limit
    * @param kill kills a worker's process (without the lock held), to stop a chunk it is running
    */
@@ -114,8 +118,9 @@ public final class ChunkScheduler {
   }
 
   /**
-   * Python's semantics instead of self-healing: the first worker to die holding work breaks the pool,
-   * and every pending and later chunk fails with {@link BrokenPoolException}, caused by the crash.
+   * Python's semantics instead of self-healing: the first worker to die holding work breaks the
+   * pool, and every pending and later chunk fails with {@link BrokenPoolException}, caused by the
+   * crash.
    *
    * @param onBreak told once, when the pool breaks
    */
@@ -222,19 +227,24 @@ public final class ChunkScheduler {
         return;
       }
       chunk.withdrawal = null;
-      // Should it still come back whole, it goes back to the queue as if taken back for an idle worker.
+      // Should it still come back whole, it goes back to the queue as if taken back for an idle
+      // worker.
       chunk.stolen = true;
       fx.add(() -> pending.complete(false));
       checkLocked();
     }
     log.warn(
-        "{} did not give back chunk {} within {}; it was not cancelled", chunk.worker, chunk.chunkId, WITHDRAW_PATIENCE);
+        "{} did not give back chunk {} within {}; it was not cancelled",
+        chunk.worker,
+        chunk.chunkId,
+        WITHDRAW_PATIENCE);
     fx.run();
   }
 
   /**
-   * Stops a chunk whether or not it runs: a queued one is cancelled; a running one's worker is killed,
-   * which is the only safe way to stop a thread, and its other chunks go back to the queue uncharged.
+   * Stops a chunk whether or not it runs: a queued one is cancelled; a running one's worker is
+   * killed, which is the only safe way to stop a thread, and its other chunks go back to the queue
+   * uncharged.
    */
   boolean abort(ScheduledChunk chunk) {
     Effects fx = new Effects();
@@ -306,7 +316,11 @@ public final class ChunkScheduler {
       }
       checkLocked();
     }
-    log.warn("chunk {} ran longer than {}; killing worker {} to stop it", chunk.chunkId, taskTimeout, worker.id);
+    log.warn(
+        "chunk {} ran longer than {}; killing worker {} to stop it",
+        chunk.chunkId,
+        taskTimeout,
+        worker.id);
     fx.run();
   }
 
@@ -316,7 +330,9 @@ public final class ChunkScheduler {
       return;
     }
     CoordinatorMessage forget =
-        CoordinatorMessage.newBuilder().setForgetJob(ForgetJob.newBuilder().setJobId(jobId)).build();
+        CoordinatorMessage.newBuilder()
+            .setForgetJob(ForgetJob.newBuilder().setJobId(jobId))
+            .build();
     synchronized (lock) {
       for (WorkerHandle w : workers.values()) {
         if (w.forgets(jobId)) {
@@ -369,7 +385,8 @@ public final class ChunkScheduler {
         }
         if (whole && (chunk.stolen || chunk.withdrawal != null)) {
           // Taken back from the worker's queue: nothing ran, and it does not count towards the
-          // worker's task quota. A withdrawn chunk is cancelled; a stolen one goes to an idle worker.
+          // worker's task quota. A withdrawn chunk is cancelled; a stolen one goes to an idle
+          // worker.
           requeueLocked(chunk, Requeue.TAKEN_BACK, fx);
           stopIfRetiredLocked(worker);
         } else if (result.getPartial()) {
@@ -433,7 +450,9 @@ public final class ChunkScheduler {
     fx.run();
   }
 
-  /** The first death of a strict pool: every chunk fails, caused by the crash, and the pool breaks. */
+  /**
+   * The first death of a strict pool: every chunk fails, caused by the crash, and the pool breaks.
+   */
   private void breakStrictLocked(
       List<ScheduledChunk> held, Function<ScheduledChunk, Throwable> why, Effects fx) {
     ScheduledChunk first = held.get(0);
@@ -447,7 +466,9 @@ public final class ChunkScheduler {
           Throwable crash = why.apply(first);
           BrokenPoolException brokenPool =
               new BrokenPoolException(
-                  "a worker died with tasks in flight, and the pool is strict: " + crash.getMessage(), crash);
+                  "a worker died with tasks in flight, and the pool is strict: "
+                      + crash.getMessage(),
+                  crash);
           // The pool is marked broken before any future fails, so code reacting to a failed future
           // sees its next submit() rejected.
           onStrictBreak.accept(brokenPool);
@@ -460,13 +481,17 @@ public final class ChunkScheduler {
 
   /**
    * A worker starts its chunks in the order they were sent, one per run thread, so only the first
-   * {@code threads} of them can have been running when it died; the rest were waiting behind them. Only
-   * the former are charged an attempt: a poisonous item must not use up its neighbours' attempts. The
-   * guess can be wrong (a finished chunk's result may die unsent in the worker's buffers), so every
-   * chunk re-queued runs isolated next time: alone on its worker, where a death is its own.
+   * {@code threads} of them can have been running when it died; the rest were waiting behind them.
+   * Only the former are charged an attempt: a poisonous item must not use up its neighbours'
+   * attempts. The guess can be wrong (a finished chunk's result may die unsent in the worker's
+   * buffers), so every chunk re-queued runs isolated next time: alone on its worker, where a death
+   * is its own.
    */
   private void loseChunksLocked(
-      WorkerHandle worker, List<ScheduledChunk> held, Function<ScheduledChunk, Throwable> why, Effects fx) {
+      WorkerHandle worker,
+      List<ScheduledChunk> held,
+      Function<ScheduledChunk, Throwable> why,
+      Effects fx) {
     int split = 0;
     int exhausted = 0;
     // Re-queue in reverse so that addFirst restores their original order at the head.
@@ -485,7 +510,8 @@ public final class ChunkScheduler {
         fx.add(() -> chunk.onFailure.accept(why.apply(chunk), base));
         exhausted++;
       } else {
-        requeueLocked(chunk, charged ? Requeue.RAN_ON_LOST_WORKER : Requeue.WAITED_ON_LOST_WORKER, fx);
+        requeueLocked(
+            chunk, charged ? Requeue.RAN_ON_LOST_WORKER : Requeue.WAITED_ON_LOST_WORKER, fx);
         retries++;
       }
     }
@@ -553,7 +579,8 @@ public final class ChunkScheduler {
   private void assignLocked(ScheduledChunk chunk, WorkerHandle worker, Effects fx) {
     requireLock();
     if (queue.peekFirst() != chunk) {
-      throw new IllegalStateException("chunk " + chunk.chunkId + " is assigned but not at the head of the queue");
+      throw new IllegalStateException(
+          "chunk " + chunk.chunkId + " is assigned but not at the head of the queue");
     }
     chunk.moveTo(ScheduledChunk.State.SENT);
     queue.pollFirst();
@@ -579,8 +606,8 @@ public final class ChunkScheduler {
   }
 
   /**
-   * SENT → QUEUED, at the front: the one place a chunk comes off a worker to run again. A chunk whose
-   * cancel is waiting for it is cancelled instead: it has not run, and now never will.
+   * SENT → QUEUED, at the front: the one place a chunk comes off a worker to run again. A chunk
+   * whose cancel is waiting for it is cancelled instead: it has not run, and now never will.
    */
   private void requeueLocked(ScheduledChunk chunk, Requeue why, Effects fx) {
     requireLock();
@@ -603,7 +630,9 @@ public final class ChunkScheduler {
     queue.addFirst(chunk);
   }
 
-  /** SENT → DONE, handed back suspect: the map runs the items not yet answered again, as two halves. */
+  /**
+   * SENT → DONE, handed back suspect: the map runs the items not yet answered again, as two halves.
+   */
   private void splitLocked(ScheduledChunk chunk, Effects fx) {
     requireLock();
     WorkerHandle worker = chunk.worker;
@@ -614,8 +643,8 @@ public final class ChunkScheduler {
 
   /**
    * Any state → a final one: the chunk leaves its worker (if it had one) and its timer stops. Its
-   * outcome's callback is the caller's to collect, since only the caller knows what the outcome is. A
-   * cancel waiting on the chunk learns whether it was the one to end it.
+   * outcome's callback is the caller's to collect, since only the caller knows what the outcome is.
+   * A cancel waiting on the chunk learns whether it was the one to end it.
    */
   private void settleLocked(ScheduledChunk chunk, ScheduledChunk.State outcome, Effects fx) {
     requireLock();
@@ -710,7 +739,9 @@ public final class ChunkScheduler {
       check(w.credits() >= 0, w + " has negative credit " + w.credits());
       int isolated = 0;
       for (ScheduledChunk c : w.held()) {
-        check(c.state == ScheduledChunk.State.SENT, "chunk " + c.chunkId + " held by " + w + " is " + c.state);
+        check(
+            c.state == ScheduledChunk.State.SENT,
+            "chunk " + c.chunkId + " held by " + w + " is " + c.state);
         check(c.worker == w, "chunk " + c.chunkId + " held by " + w + " names " + c.worker);
         check(sent.put(c, w) == null, "chunk " + c.chunkId + " is held twice");
         if (c.isolated) {
@@ -720,7 +751,9 @@ public final class ChunkScheduler {
       check(
           !w.exclusive() || (w.holdingCount() == 1 && isolated == 1) || !w.ready(),
           w + " is exclusive but holds " + w.holdingCount() + " chunks, " + isolated + " isolated");
-      check(isolated == 0 || w.holdingCount() == 1 || !w.ready(), w + " runs an isolated chunk beside others");
+      check(
+          isolated == 0 || w.holdingCount() == 1 || !w.ready(),
+          w + " runs an isolated chunk beside others");
     }
     IdentityHashMap<ScheduledChunk, Boolean> queued = new IdentityHashMap<>();
     for (ScheduledChunk c : queue) {
@@ -728,14 +761,22 @@ public final class ChunkScheduler {
           c.state == ScheduledChunk.State.QUEUED || c.state == ScheduledChunk.State.CANCELLED,
           "chunk " + c.chunkId + " is in the queue but " + c.state);
       check(queued.put(c, true) == null, "chunk " + c.chunkId + " is queued twice");
-      check(c.worker == null || c.state != ScheduledChunk.State.QUEUED, "queued chunk " + c.chunkId + " names a worker");
+      check(
+          c.worker == null || c.state != ScheduledChunk.State.QUEUED,
+          "queued chunk " + c.chunkId + " names a worker");
       check(c.timer == null, "queued chunk " + c.chunkId + " has a timer");
       check(c.withdrawal == null, "queued chunk " + c.chunkId + " is being withdrawn");
     }
     for (ScheduledChunk c : sent.keySet()) {
-      check(c.attempt >= 1 && c.attempt <= maxAttempts, "chunk " + c.chunkId + " is on attempt " + c.attempt);
-      check(c.delivered >= 0 && c.delivered <= c.size, "chunk " + c.chunkId + " delivered " + c.delivered);
-      check(c.withdrawal == null || c.yieldRequested, "chunk " + c.chunkId + " is withdrawn but not asked back");
+      check(
+          c.attempt >= 1 && c.attempt <= maxAttempts,
+          "chunk " + c.chunkId + " is on attempt " + c.attempt);
+      check(
+          c.delivered >= 0 && c.delivered <= c.size,
+          "chunk " + c.chunkId + " delivered " + c.delivered);
+      check(
+          c.withdrawal == null || c.yieldRequested,
+          "chunk " + c.chunkId + " is withdrawn but not asked back");
     }
     check(broken == null || queue.isEmpty(), "the pool is broken but chunks are queued");
   }
@@ -766,14 +807,18 @@ public final class ChunkScheduler {
 
   // ================================================================ views
 
-  /** @return workers retired after their task quota */
+  /**
+   * @return workers retired after their task quota
+   */
   public long recycled() {
     synchronized (lock) {
       return recycled;
     }
   }
 
-  /** @return chunks re-queued so far because their worker was lost */
+  /**
+   * @return chunks re-queued so far because their worker was lost
+   */
   public long retries() {
     synchronized (lock) {
       return retries;
@@ -791,22 +836,33 @@ public final class ChunkScheduler {
    * @param busy run threads holding a chunk now
    * @param itemsDone items it has answered
    */
-  public record WorkerView(String id, String host, long pid, int cores, int threads, int busy, long itemsDone) {}
+  public record WorkerView(
+      String id, String host, long pid, int cores, int threads, int busy, long itemsDone) {}
 
-  /** @return the workers attached and ready, in the order they came */
+  /**
+   * @return the workers attached and ready, in the order they came
+   */
   public List<WorkerView> workers() {
     synchronized (lock) {
       List<WorkerView> out = new ArrayList<>(workers.size());
       for (WorkerHandle w : workers.values()) {
         out.add(
             new WorkerView(
-                w.id, w.host, w.pid, w.cores, w.threads, Math.min(w.threads, w.holdingCount()), w.itemsDone()));
+                w.id,
+                w.host,
+                w.pid,
+                w.cores,
+                w.threads,
+                Math.min(w.threads, w.holdingCount()),
+                w.itemsDone()));
       }
       return out;
     }
   }
 
-  /** @return the workers attached and ready */
+  /**
+   * @return the workers attached and ready
+   */
   int readyWorkers() {
     synchronized (lock) {
       return workers.size();
@@ -835,12 +891,13 @@ public final class ChunkScheduler {
   }
 
   /**
-   * Work stealing: the queue is empty, so a worker with no chunk at all would sit idle while others hold
-   * work. First take back a chunk still waiting in another worker's queue, the last one sent: it comes
-   * back whole and goes to the idle worker. Failing that, ask the holder of the biggest multi-item chunk
-   * to yield the items it has not started; they come back as a new chunk at the head of the queue. At
-   * most one such request is outstanding per idle worker (every dispatch comes here, and the answer
-   * takes a round trip), and a chunk is asked at most once while it stays on its worker.
+   * Work stealing: the queue is empty, so a worker with no chunk at all would sit idle while others
+   * hold work. First take back a chunk still waiting in another worker's queue, the last one sent:
+   * it comes back whole and goes to the idle worker. Failing that, ask the holder of the biggest
+   * multi-item chunk to yield the items it has not started; they come back as a new chunk at the
+   * head of the queue. At most one such request is outstanding per idle worker (every dispatch
+   * comes here, and the answer takes a round trip), and a chunk is asked at most once while it
+   * stays on its worker.
    */
   private void stealForIdleWorkersLocked() {
     if (!queue.isEmpty()) {
@@ -880,7 +937,9 @@ public final class ChunkScheduler {
     }
   }
 
-  /** @return the map chunk with the most items not yet answered, more than one, not asked yet */
+  /**
+   * @return the map chunk with the most items not yet answered, more than one, not asked yet
+   */
   private ScheduledChunk biggestSplittableChunkLocked() {
     ScheduledChunk victim = null;
     for (WorkerHandle busy : workers.values()) {
@@ -896,13 +955,19 @@ public final class ChunkScheduler {
     return victim;
   }
 
-  /** What a worker needs to know of a job before its first chunk: the function, or that items are tasks. */
+  /**
+   * What a worker needs to know of a job before its first chunk: the function, or that items are
+   * tasks.
+   */
   private static DefineJob.Builder defineJob(JobSpec job) {
-    DefineJob.Builder define = DefineJob.newBuilder().setJobId(job.id()).addAllBundles(job.bundles());
+    DefineJob.Builder define =
+        DefineJob.newBuilder().setJobId(job.id()).addAllBundles(job.bundles());
     return job.maps() ? define.setFunction(job.function()) : define.setCalls(true);
   }
 
-  /** The ready worker with a run thread free and the fewest chunks, for the rest of a yielded chunk. */
+  /**
+   * The ready worker with a run thread free and the fewest chunks, for the rest of a yielded chunk.
+   */
   private WorkerHandle pickWorkerWithFreeThreadLocked() {
     WorkerHandle best = null;
     for (WorkerHandle w : workers.values()) {
@@ -930,7 +995,9 @@ public final class ChunkScheduler {
     WorkerHandle best = null;
     long now = clock.nanoTime();
     for (WorkerHandle w : workers.values()) {
-      if (w.canTakeWork() && w.hasRoomFor(chunk, now) && (best == null || w.credits() > best.credits())) {
+      if (w.canTakeWork()
+          && w.hasRoomFor(chunk, now)
+          && (best == null || w.credits() > best.credits())) {
         best = w;
       }
     }

@@ -7,8 +7,9 @@ import io.flotilla.proto.ItemBatch;
 import java.util.List;
 
 /**
- * A chunk's items encoded for the wire. An item that cannot be encoded does not stop its neighbours: it
- * travels as an empty span and fails here, with the reason, when the chunk's outcome arrives.
+ * A chunk's items encoded for the wire. An item that cannot be encoded does not stop its
+ * neighbours: it travels as an empty span and fails here, with the reason, when the chunk's outcome
+ * arrives.
  *
  * @param batch the encoded items
  * @param localFailures per item, why it could not be encoded; {@code null} when all could
@@ -23,7 +24,8 @@ public record EncodedItems(ItemBatch batch, Throwable[] localFailures, int faile
    * @param maxPayloadBytes the most bytes the batch may take
    * @return the encoded chunk
    */
-  public static EncodedItems encode(Codec codec, List<?> items, long firstIndex, int maxPayloadBytes) {
+  public static EncodedItems encode(
+      Codec codec, List<?> items, long firstIndex, int maxPayloadBytes) {
     int n = items.size();
     Throwable[] localFailures = null;
     int failed = 0;
@@ -57,7 +59,8 @@ public record EncodedItems(ItemBatch batch, Throwable[] localFailures, int faile
    * @param fn the function
    * @param maxPayloadBytes the most bytes it may take
    * @return its bytes
-   * @throws SerializationException naming the function's class when it cannot be encoded or is too big
+   * @throws SerializationException naming the function's class when it cannot be encoded or is too
+   *     big
    */
   public static com.google.protobuf.ByteString function(
       Codec codec, io.flotilla.SerializableFunction<?, ?> fn, int maxPayloadBytes) {
@@ -88,7 +91,9 @@ public record EncodedItems(ItemBatch batch, Throwable[] localFailures, int faile
     return function;
   }
 
-  /** @return whether no item could be encoded, so that nothing needs sending */
+  /**
+   * @return whether no item could be encoded, so that nothing needs sending
+   */
   public boolean allFailed() {
     return failed == batch.getEndsCount();
   }

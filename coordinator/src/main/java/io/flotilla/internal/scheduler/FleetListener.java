@@ -20,7 +20,8 @@ public interface FleetListener {
   void ready(String workerId, int threads);
 
   /**
-   * A worker's stream ended. A worker whose process is still alive (it stopped answering) is killed.
+   * A worker's stream ended. A worker whose process is still alive (it stopped answering) is
+   * killed.
    *
    * @param workerId its id
    * @param streamEnd how the stream ended, in words
@@ -29,9 +30,10 @@ public interface FleetListener {
   CompletableFuture<WorkerDeath> lost(String workerId, String streamEnd);
 
   /**
-   * A worker's stream ended as both sides meant it to: the worker said it was leaving (it was asked to
-   * stop), or this side is stopping its workers. Its chunks run again elsewhere, as a lost worker's do;
-   * only the news differs: a departure, not a loss. By default, reported as {@link #lost}.
+   * A worker's stream ended as both sides meant it to: the worker said it was leaving (it was asked
+   * to stop), or this side is stopping its workers. Its chunks run again elsewhere, as a lost
+   * worker's do; only the news differs: a departure, not a loss. By default, reported as {@link
+   * #lost}.
    *
    * @param workerId its id
    * @param why what ended it, in words

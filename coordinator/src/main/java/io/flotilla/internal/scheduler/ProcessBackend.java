@@ -10,11 +10,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * Runs chunks on worker JVMs: encodes functions (once per job) and items (once per chunk), hands chunks
- * to the {@link ChunkScheduler}, and turns results back into {@link ChunkOutcome}s that decode lazily.
- * Fresh chunks are encoded on the caller's thread; the rest of a chunk that yielded is encoded again on
- * the thread that delivered the yield (a network thread), which keeps the map machinery in one place at
- * the cost of re-encoding only the items not yet run.
+ * Runs chunks on worker JVMs: encodes functions (once per job) and items (once per chunk), hands
+ * chunks to the {@link ChunkScheduler}, and turns results back into {@link ChunkOutcome}s that
+ * decode lazily. Fresh chunks are encoded on the caller's thread; the rest of a chunk that yielded
+ * is encoded again on the thread that delivered the yield (a network thread), which keeps the map
+ * machinery in one place at the cost of re-encoding only the items not yet run.
  */
 public final class ProcessBackend implements ChunkBackend {
   private final ChunkScheduler scheduler;
@@ -33,19 +33,26 @@ public final class ProcessBackend implements ChunkBackend {
    * @param maxMessageBytes the largest message a worker accepts
    */
   public ProcessBackend(
-      ChunkScheduler scheduler, Codec codec, ClassLoader loader, int parallelism, int maxMessageBytes) {
+      ChunkScheduler scheduler,
+      Codec codec,
+      ClassLoader loader,
+      int parallelism,
+      int maxMessageBytes) {
     this.scheduler = scheduler;
     this.codec = codec;
     this.loader = loader;
     this.parallelism = parallelism;
-    // A message the worker cannot accept ends its stream, and the chunk would kill worker after worker:
-    // refuse it here instead, leaving the same room for the envelope as the worker does for results.
+    // A message the worker cannot accept ends its stream, and the chunk would kill worker after
+    // worker:
+    // refuse it here instead, leaving the same room for the envelope as the worker does for
+    // results.
     this.maxPayloadBytes = Math.max(1024, maxMessageBytes - 64 * 1024);
   }
 
   @Override
   public JobRef openJob(SerializableFunction<?, ?> fn) {
-    return new JobSpec(jobIds.incrementAndGet(), EncodedItems.function(codec, fn, maxPayloadBytes), List.of());
+    return new JobSpec(
+        jobIds.incrementAndGet(), EncodedItems.function(codec, fn, maxPayloadBytes), List.of());
   }
 
   /**
@@ -57,7 +64,10 @@ public final class ProcessBackend implements ChunkBackend {
    * @return a handle to pass to {@link #run}
    */
   public JobRef openJob(SerializableFunction<?, ?> fn, List<String> bundles) {
-    return new JobSpec(jobIds.incrementAndGet(), EncodedItems.function(codec, fn, maxPayloadBytes), List.copyOf(bundles));
+    return new JobSpec(
+        jobIds.incrementAndGet(),
+        EncodedItems.function(codec, fn, maxPayloadBytes),
+        List.copyOf(bundles));
   }
 
   @Override
@@ -86,10 +96,13 @@ public final class ProcessBackend implements ChunkBackend {
             n,
             batch,
             (result, worker, base) ->
-                done.accept(new RemoteOutcome(result, worker.ref, firstIndex, base, local, codec, loader, false)),
+                done.accept(
+                    new RemoteOutcome(
+                        result, worker.ref, firstIndex, base, local, codec, loader, false)),
             (error, base) -> done.accept(ChunkOutcome.failed(n - base, error, base)),
             (worker, base) ->
-                done.accept(RemoteOutcome.suspect(worker.ref, firstIndex, base, local, codec, loader)));
+                done.accept(
+                    RemoteOutcome.suspect(worker.ref, firstIndex, base, local, codec, loader)));
     // Suspect items run alone on their worker: if they kill it too, the blame is exact.
     chunk.isolated = start == Start.SUSPECT;
     chunk.resumed = start == Start.RESUMED;

@@ -10,15 +10,18 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The scheduler as a coordinator server uses it for remote clients: jobs and chunks arrive already
- * encoded (the client's Kryo bytes, never decoded here), and outcomes leave as the workers sent them,
- * to be relayed to the client. Job and chunk ids are the scheduler's own, unique among all clients.
+ * encoded (the client's Kryo bytes, never decoded here), and outcomes leave as the workers sent
+ * them, to be relayed to the client. Job and chunk ids are the scheduler's own, unique among all
+ * clients.
  */
 public final class RelayedJobs {
   private final ChunkScheduler scheduler;
   private final AtomicLong jobIds = new AtomicLong();
   private final AtomicLong chunkIds = new AtomicLong();
 
-  /** @param scheduler where chunks go */
+  /**
+   * @param scheduler where chunks go
+   */
   public RelayedJobs(ChunkScheduler scheduler) {
     this.scheduler = scheduler;
   }
@@ -36,7 +39,8 @@ public final class RelayedJobs {
     void result(ChunkResult result, WorkerRef worker, int base);
 
     /**
-     * @param error why the items after {@code base} fail (their worker died too often, or a timeout)
+     * @param error why the items after {@code base} fail (their worker died too often, or a
+     *     timeout)
      * @param base how many items were answered before
      */
     void failed(Throwable error, int base);
@@ -68,7 +72,11 @@ public final class RelayedJobs {
    * @return a handle to cancel it, ask it to yield, or abort it
    */
   public ChunkBackend.ChunkTicket submit(
-      ChunkBackend.JobRef job, long firstIndex, ItemBatch items, ChunkBackend.Start start, Relay relay) {
+      ChunkBackend.JobRef job,
+      long firstIndex,
+      ItemBatch items,
+      ChunkBackend.Start start,
+      Relay relay) {
     ScheduledChunk chunk =
         new ScheduledChunk(
             scheduler,
@@ -86,7 +94,9 @@ public final class RelayedJobs {
     return chunk;
   }
 
-  /** @param job a job whose queued chunks are dropped and whose function workers forget */
+  /**
+   * @param job a job whose queued chunks are dropped and whose function workers forget
+   */
   public void close(ChunkBackend.JobRef job) {
     scheduler.forgetJob(((JobSpec) job).id());
   }

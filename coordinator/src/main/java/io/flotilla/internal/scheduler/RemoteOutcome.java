@@ -11,9 +11,9 @@ import io.flotilla.proto.WorkerRef;
 import java.util.concurrent.CancellationException;
 
 /**
- * A chunk's outcome, or a piece of it, as it came from a worker. Values are decoded on first access, on the consumer's
- * thread, so that the gRPC thread only moves bytes and a value that cannot be decoded fails its item
- * alone.
+ * A chunk's outcome, or a piece of it, as it came from a worker. Values are decoded on first
+ * access, on the consumer's thread, so that the gRPC thread only moves bytes and a value that
+ * cannot be decoded fails its item alone.
  */
 public final class RemoteOutcome implements ChunkOutcome {
   private final ChunkResult result;
@@ -31,8 +31,8 @@ public final class RemoteOutcome implements ChunkOutcome {
   private static final ChunkResult HANDED_BACK = ChunkResult.newBuilder().setYielded(true).build();
 
   /**
-   * The outcome of a chunk handed back unstarted because it is suspected of killing its worker: the map
-   * runs its items after {@code base} again, in halves.
+   * The outcome of a chunk handed back unstarted because it is suspected of killing its worker: the
+   * map runs its items after {@code base} again, in halves.
    *
    * @param worker the worker that died running it
    * @param firstIndex the input position of the chunk's first item
@@ -43,8 +43,14 @@ public final class RemoteOutcome implements ChunkOutcome {
    * @return the outcome
    */
   public static RemoteOutcome suspect(
-      WorkerRef worker, long firstIndex, int base, Throwable[] localFailures, Codec codec, ClassLoader loader) {
-    return new RemoteOutcome(HANDED_BACK, worker, firstIndex, base, localFailures, codec, loader, true);
+      WorkerRef worker,
+      long firstIndex,
+      int base,
+      Throwable[] localFailures,
+      Codec codec,
+      ClassLoader loader) {
+    return new RemoteOutcome(
+        HANDED_BACK, worker, firstIndex, base, localFailures, codec, loader, true);
   }
 
   /**
@@ -143,8 +149,12 @@ public final class RemoteOutcome implements ChunkOutcome {
                   new SerializationException(
                       SerializationException.Boundary.DECODE_RESULT,
                       "?",
-                      "cannot decode " + (firstIndex < 0 ? "the task's result" : "the result of item " + index(i))
-                          + ": " + e.getMessage(),
+                      "cannot decode "
+                          + (firstIndex < 0
+                              ? "the task's result"
+                              : "the result of item " + index(i))
+                          + ": "
+                          + e.getMessage(),
                       e);
             }
           }
@@ -158,7 +168,8 @@ public final class RemoteOutcome implements ChunkOutcome {
   /** The worker's codec names the value's class first thing in its message. */
   private static String encodedClass(String message) {
     java.util.regex.Matcher m =
-        java.util.regex.Pattern.compile("^(?:cannot encode|encoded) ([\\w.$\\[\\];]+)").matcher(message);
+        java.util.regex.Pattern.compile("^(?:cannot encode|encoded) ([\\w.$\\[\\];]+)")
+            .matcher(message);
     return m.find() ? m.group(1) : "?";
   }
 
@@ -168,7 +179,9 @@ public final class RemoteOutcome implements ChunkOutcome {
 
   private Throwable rebuild(ItemFailure failure) {
     Throwable remote = RemoteErrors.rebuild(failure.getError(), loader);
-    remote.addSuppressed(new RemoteTraceback(worker.getId(), worker.getPid(), worker.getHost(), index(failure.getOffset())));
+    remote.addSuppressed(
+        new RemoteTraceback(
+            worker.getId(), worker.getPid(), worker.getHost(), index(failure.getOffset())));
     return switch (failure.getBoundary()) {
       case DECODE_FUNCTION, DECODE_ITEM ->
           new SerializationException(

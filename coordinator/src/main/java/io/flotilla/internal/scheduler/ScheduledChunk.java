@@ -6,8 +6,8 @@ import io.flotilla.proto.ItemBatch;
 import java.util.function.BiConsumer;
 
 /**
- * A chunk in the scheduler. Lifecycle, moved only by {@link ChunkScheduler}'s named transitions under its
- * lock ({@link #moveTo} refuses any other move):
+ * A chunk in the scheduler. Lifecycle, moved only by {@link ChunkScheduler}'s named transitions
+ * under its lock ({@link #moveTo} refuses any other move):
  *
  * <pre>
  *            assign                       settle (a final result)
@@ -24,14 +24,14 @@ import java.util.function.BiConsumer;
  *   └── settle: cancelled while queued ──► CANCELLED;  the pool broke ──► FAILED
  * </pre>
  *
- * DONE, CANCELLED and FAILED are final. A re-queued chunk runs isolated when its worker died (alone on
- * its next worker, so that a second death is its own); one taken back unstarted does not.
+ * DONE, CANCELLED and FAILED are final. A re-queued chunk runs isolated when its worker died (alone
+ * on its next worker, so that a second death is its own); one taken back unstarted does not.
  *
- * <p>A result whose (chunk, attempt) does not match a SENT chunk is late or duplicate, and is dropped. A
- * SENT chunk may be asked to yield (at most once per attempt); its result then covers fewer items, and
- * the rest comes back to the scheduler as a new chunk. A SENT chunk may also answer in pieces (partial
- * results) and stay SENT: the items answered are {@link #delivered} for good, and if the chunk has to
- * run again, only the rest is sent.
+ * <p>A result whose (chunk, attempt) does not match a SENT chunk is late or duplicate, and is
+ * dropped. A SENT chunk may be asked to yield (at most once per attempt); its result then covers
+ * fewer items, and the rest comes back to the scheduler as a new chunk. A SENT chunk may also
+ * answer in pieces (partial results) and stay SENT: the items answered are {@link #delivered} for
+ * good, and if the chunk has to run again, only the rest is sent.
  */
 final class ScheduledChunk implements ChunkBackend.ChunkTicket {
   enum State {
@@ -45,7 +45,9 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
       return this == DONE || this == CANCELLED || this == FAILED;
     }
 
-    /** @return whether the diagram above has an arrow from this state to {@code next} */
+    /**
+     * @return whether the diagram above has an arrow from this state to {@code next}
+     */
     boolean canMoveTo(State next) {
       return switch (this) {
         case QUEUED -> next == SENT || next == CANCELLED || next == FAILED;
@@ -61,13 +63,16 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
   final int size;
   final ItemBatch items;
   final ResultSink onResult;
+
   /** Fails the items not yet answered; given the chunk's error and {@link #delivered}. */
   final BiConsumer<Throwable, Integer> onFailure;
+
   /**
-   * Hands the items not yet answered back unstarted, as suspect: its worker died running it, or it timed
-   * out. Given the worker and {@link #delivered}.
+   * Hands the items not yet answered back unstarted, as suspect: its worker died running it, or it
+   * timed out. Given the worker and {@link #delivered}.
    */
   final BiConsumer<WorkerHandle, Integer> onSuspect;
+
   private final ChunkScheduler scheduler;
 
   // Guarded by the scheduler's lock, and written only by its transitions.
@@ -75,22 +80,32 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
   int attempt = 1;
   WorkerHandle worker;
   boolean yieldRequested;
-  /** Asked back from the queue of a busy worker for an idle one: if it comes back whole, it re-queues. */
+
+  /**
+   * Asked back from the queue of a busy worker for an idle one: if it comes back whole, it
+   * re-queues.
+   */
   boolean stolen;
+
   /** Re-queued after its worker died: runs alone on a worker, so that a second death is its own. */
   boolean isolated;
+
   /**
    * The rest of a chunk that yielded: goes only to a worker with a free run thread, never into a
    * worker's prefetch, where it could wait behind a long chunk while another worker idles.
    */
   boolean resumed;
+
   /** Items answered by partial results: they never run again. */
   int delivered;
+
   /** The task timer armed when the worker said Started, or null. */
   SchedulerClock.Timer timer;
+
   /**
-   * A cancel(false) waiting to learn whether the worker gave the chunk back unstarted, or null: completed
-   * with true when the chunk is cancelled that way, false when it turns out to have started.
+   * A cancel(false) waiting to learn whether the worker gave the chunk back unstarted, or null:
+   * completed with true when the chunk is cancelled that way, false when it turns out to have
+   * started.
    */
   java.util.concurrent.CompletableFuture<Boolean> withdrawal;
 
@@ -122,7 +137,8 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
    */
   void moveTo(State next) {
     if (!state.canMoveTo(next)) {
-      throw new IllegalStateException("chunk " + chunkId + " cannot move from " + state + " to " + next);
+      throw new IllegalStateException(
+          "chunk " + chunkId + " cannot move from " + state + " to " + next);
     }
     state = next;
   }
@@ -137,23 +153,31 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
     void accept(ChunkResult result, WorkerHandle worker, int base);
   }
 
-  /** @return how many items partial results have answered, for good */
+  /**
+   * @return how many items partial results have answered, for good
+   */
   @Override
   public int delivered() {
     return scheduler.delivered(this);
   }
 
-  /** @return the input position of the first item not yet answered, or -1 for a submitted task */
+  /**
+   * @return the input position of the first item not yet answered, or -1 for a submitted task
+   */
   long firstUnanswered() {
     return firstIndex < 0 ? firstIndex : firstIndex + delivered;
   }
 
-  /** @return the items not yet answered */
+  /**
+   * @return the items not yet answered
+   */
   int remaining() {
     return size - delivered;
   }
 
-  /** @return the items to send: those not answered yet */
+  /**
+   * @return the items to send: those not answered yet
+   */
   ItemBatch unanswered() {
     if (delivered == 0) {
       return items;

@@ -7,15 +7,17 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Time as the scheduler sees it: a monotonic reading and one-shot timers. The scheduler never reads
- * {@link System#nanoTime()} or starts a timer thread itself, so that tests can drive its timeouts and
- * streaks by hand (a fake clock that runs due timers when told to move forward, as grpc-java's {@code
- * FakeClock} does).
+ * {@link System#nanoTime()} or starts a timer thread itself, so that tests can drive its timeouts
+ * and streaks by hand (a fake clock that runs due timers when told to move forward, as grpc-java's
+ * {@code FakeClock} does).
  *
- * <p>Threading: both methods may be called from any thread, with the scheduler's lock held; neither may
- * block. Timer tasks run without the lock and take it themselves.
+ * <p>Threading: both methods may be called from any thread, with the scheduler's lock held; neither
+ * may block. Timer tasks run without the lock and take it themselves.
  */
 interface SchedulerClock {
-  /** @return a monotonic reading in nanoseconds, comparable only with other readings of this clock */
+  /**
+   * @return a monotonic reading in nanoseconds, comparable only with other readings of this clock
+   */
   long nanoTime();
 
   /**
@@ -35,8 +37,8 @@ interface SchedulerClock {
   }
 
   /**
-   * @return the JVM's clock, with timers on one daemon thread started at the first timer (a pool without
-   *     a task timeout never starts it)
+   * @return the JVM's clock, with timers on one daemon thread started at the first timer (a pool
+   *     without a task timeout never starts it)
    */
   static SchedulerClock system() {
     return new SchedulerClock() {

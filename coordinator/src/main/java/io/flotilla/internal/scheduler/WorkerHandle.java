@@ -8,41 +8,57 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The scheduler's view of one attached worker. Identity fields are immutable; the rest is guarded by the
- * scheduler's lock, except {@link #send}, which serialises writes to the stream on its own.
+ * The scheduler's view of one attached worker. Identity fields are immutable; the rest is guarded
+ * by the scheduler's lock, except {@link #send}, which serialises writes to the stream on its own.
  */
 final class WorkerHandle {
   final String id;
   final long pid;
   final String host;
   final int threads;
+
   /** Processors of the worker's machine. */
   final int cores;
+
   /** The same identity, as results relayed to a remote client name it. */
   final io.flotilla.proto.WorkerRef ref;
+
   private final StreamObserver<CoordinatorMessage> out;
 
-  // Guarded by the scheduler's lock, and changed only through the methods below, which the scheduler's
+  // Guarded by the scheduler's lock, and changed only through the methods below, which the
+  // scheduler's
   // transitions call: nothing else edits a worker's bookkeeping.
   private int credits;
   private boolean ready;
   private boolean lost;
+
   /** Running an isolated chunk: receives nothing else until it is done. */
   private boolean exclusive;
+
   /** Chunks sent to it so far, for the task quota. */
   private int tasksSent;
+
   /** Has had its quota: gets nothing more, and is stopped once it holds nothing. */
   private boolean retired;
+
   /** Killed by the pool to stop a chunk: its death is nobody's fault, and charges no attempt. */
   private boolean killedDeliberately;
+
   /** Items answered, for the job service's list of workers. */
   private long itemsDone;
+
   /** The chunks it holds, running or waiting behind the running ones, in the order sent. */
   private final Map<Long, ScheduledChunk> inFlight = new LinkedHashMap<>();
+
   private final Set<Long> knownJobs = new HashSet<>();
 
   WorkerHandle(
-      String id, long pid, String host, int threads, int cores, StreamObserver<CoordinatorMessage> out) {
+      String id,
+      long pid,
+      String host,
+      int threads,
+      int cores,
+      StreamObserver<CoordinatorMessage> out) {
     this.id = id;
     this.cores = cores;
     this.pid = pid;
@@ -74,7 +90,9 @@ final class WorkerHandle {
     ready = false;
   }
 
-  /** @return whether it was newly marked lost */
+  /**
+   * @return whether it was newly marked lost
+   */
   boolean markLost() {
     if (lost) {
       return false;
@@ -83,7 +101,9 @@ final class WorkerHandle {
     return true;
   }
 
-  /** @return whether it had not had its quota before */
+  /**
+   * @return whether it had not had its quota before
+   */
   boolean retire() {
     boolean first = !retired;
     retired = true;
@@ -123,12 +143,16 @@ final class WorkerHandle {
     itemsDone += items;
   }
 
-  /** @return whether the job's function must be sent before its first chunk */
+  /**
+   * @return whether the job's function must be sent before its first chunk
+   */
   boolean learns(long jobId) {
     return knownJobs.add(jobId);
   }
 
-  /** @return whether it knew the job, which it now forgets */
+  /**
+   * @return whether it knew the job, which it now forgets
+   */
   boolean forgets(long jobId) {
     return knownJobs.remove(jobId);
   }
@@ -163,12 +187,16 @@ final class WorkerHandle {
     return itemsDone;
   }
 
-  /** @return its chunks, in the order sent; read-only */
+  /**
+   * @return its chunks, in the order sent; read-only
+   */
   java.util.Collection<ScheduledChunk> held() {
     return java.util.Collections.unmodifiableCollection(inFlight.values());
   }
 
-  /** @return the chunk it holds with this id, or null */
+  /**
+   * @return the chunk it holds with this id, or null
+   */
   ScheduledChunk holding(long chunkId) {
     return inFlight.get(chunkId);
   }
@@ -178,9 +206,9 @@ final class WorkerHandle {
   }
 
   /**
-   * @return whether the chunk waits behind the ones it is running, as far as the scheduler can tell (a
-   *     worker starts its chunks in the order sent, one per run thread); a chunk that has answered
-   *     anything has started
+   * @return whether the chunk waits behind the ones it is running, as far as the scheduler can tell
+   *     (a worker starts its chunks in the order sent, one per run thread); a chunk that has
+   *     answered anything has started
    */
   boolean isWaiting(ScheduledChunk chunk) {
     if (chunk.delivered > 0) {
@@ -197,13 +225,14 @@ final class WorkerHandle {
   }
 
   /**
-   * A chunk this quick to run counts as tiny. A worker turning tiny chunks around may queue more than
-   * one chunk beyond its run threads: one more for each tiny result in a row (a slow result starts it
-   * over), up to its credit. A stream of small tasks then keeps it busy without a round trip per task;
-   * a worker whose chunks take longer, or that has been quiet for a while, holds one waiting chunk, and
-   * the rest wait in the coordinator, where they can still be cancelled and go to whichever worker
-   * frees up first. The streak says how the worker has been doing, not what the next chunk costs: a
-   * long one sent during a streak waits behind the others, until an idle worker takes it back.
+   * A chunk this quick to run counts as tiny. A worker turning tiny chunks around may queue more
+   * than one chunk beyond its run threads: one more for each tiny result in a row (a slow result
+   * starts it over), up to its credit. A stream of small tasks then keeps it busy without a round
+   * trip per task; a worker whose chunks take longer, or that has been quiet for a while, holds one
+   * waiting chunk, and the rest wait in the coordinator, where they can still be cancelled and go
+   * to whichever worker frees up first. The streak says how the worker has been doing, not what the
+   * next chunk costs: a long one sent during a streak waits behind the others, until an idle worker
+   * takes it back.
    */
   static final long TINY_CHUNK_NANOS = 200_000;
 
@@ -222,7 +251,9 @@ final class WorkerHandle {
   /** When the last tiny result arrived, by {@link System#nanoTime()}. */
   long lastTinyNanos;
 
-  /** @return whether the scheduler may send this worker another chunk now; guarded by its lock */
+  /**
+   * @return whether the scheduler may send this worker another chunk now; guarded by its lock
+   */
   boolean canTakeWork() {
     return ready && !exclusive && !retired && credits > 0;
   }
@@ -262,7 +293,9 @@ final class WorkerHandle {
     }
   }
 
-  /** @return a chunk waiting in this worker's queue behind its running ones, the last sent, or null */
+  /**
+   * @return a chunk waiting in this worker's queue behind its running ones, the last sent, or null
+   */
   ScheduledChunk lastWaiting() {
     ScheduledChunk last = null;
     int position = 0;
@@ -274,7 +307,9 @@ final class WorkerHandle {
     return last;
   }
 
-  /** Sends a message; gRPC stream observers are not thread-safe. A broken stream is left to onError. */
+  /**
+   * Sends a message; gRPC stream observers are not thread-safe. A broken stream is left to onError.
+   */
   void send(CoordinatorMessage message) {
     synchronized (out) {
       try {

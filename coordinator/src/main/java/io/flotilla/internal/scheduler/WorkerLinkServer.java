@@ -31,8 +31,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The coordinator's end of the Attach stream: checks each worker's handshake, then turns its messages
- * into scheduler events. Listens on loopback only.
+ * The coordinator's end of the Attach stream: checks each worker's handshake, then turns its
+ * messages into scheduler events. Listens on loopback only.
  */
 public final class WorkerLinkServer {
   private static final Logger log = LoggerFactory.getLogger(WorkerLinkServer.class);
@@ -92,7 +92,9 @@ public final class WorkerLinkServer {
     this.maxAttempts = attempts;
   }
 
-  /** @param bytes heap kept after collections above which a worker is replaced; 0 for no limit */
+  /**
+   * @param bytes heap kept after collections above which a worker is replaced; 0 for no limit
+   */
   public void recycleAboveHeap(long bytes) {
     this.recycleAboveHeapBytes = bytes;
   }
@@ -106,11 +108,13 @@ public final class WorkerLinkServer {
    */
   public int start(int port) throws IOException {
     server =
-        NettyServerBuilder.forAddress(new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port))
+        NettyServerBuilder.forAddress(
+                new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port))
             .maxInboundMessageSize(maxMessageBytes)
             // HTTP/2 pings, answered by the worker's network thread whatever its tasks are doing: a
             // worker that stops answering (a hung or SIGSTOPped JVM, a dead host) has its stream
-            // closed, and its chunks run elsewhere. A ping every third of the timeout leaves room for
+            // closed, and its chunks run elsewhere. A ping every third of the timeout leaves room
+            // for
             // one late answer.
             .keepAliveTime(heartbeatTimeout.toMillis() / 3, TimeUnit.MILLISECONDS)
             .keepAliveTimeout(heartbeatTimeout.toMillis() * 2 / 3, TimeUnit.MILLISECONDS)
@@ -122,8 +126,8 @@ public final class WorkerLinkServer {
   }
 
   /**
-   * @return the Attach service, for a server that hosts it beside others (a coordinator server); its
-   *     handlers never block, so it may run on the network threads
+   * @return the Attach service, for a server that hosts it beside others (a coordinator server);
+   *     its handlers never block, so it may run on the network threads
    */
   public BindableService service() {
     return new WorkerLinkGrpc.WorkerLinkImplBase() {
@@ -135,8 +139,8 @@ public final class WorkerLinkServer {
   }
 
   /**
-   * The cluster removed or downed a member: the worker that attached from it is lost, whether or not its
-   * stream has noticed (a machine cut off by the network says nothing).
+   * The cluster removed or downed a member: the worker that attached from it is lost, whether or
+   * not its stream has noticed (a machine cut off by the network says nothing).
    *
    * @param clusterAddress the member's address
    * @param why in words
@@ -159,9 +163,9 @@ public final class WorkerLinkServer {
   }
 
   /**
-   * Asks every attached worker to exit, and any that attaches from now on as soon as it does: this side
-   * is stopping, as it was asked to, and workers that joined from elsewhere exit 0 rather than wait to
-   * be started again. Their streams' ends are departures from now on, not losses.
+   * Asks every attached worker to exit, and any that attaches from now on as soon as it does: this
+   * side is stopping, as it was asked to, and workers that joined from elsewhere exit 0 rather than
+   * wait to be started again. Their streams' ends are departures from now on, not losses.
    */
   public void stopWorkers() {
     stopping = true;
@@ -174,8 +178,8 @@ public final class WorkerLinkServer {
 
   /**
    * Tells one worker to exit now, running chunks and all: how a coordinator of workers on other
-   * machines stops a chunk that is running (cancel(true)), since a JVM cannot stop a thread. The worker's
-   * supervisor starts it again; its stream's end settles its chunks.
+   * machines stops a chunk that is running (cancel(true)), since a JVM cannot stop a thread. The
+   * worker's supervisor starts it again; its stream's end settles its chunks.
    *
    * @param workerId the worker
    */
@@ -188,7 +192,8 @@ public final class WorkerLinkServer {
 
   /** Sending it twice, if a worker attaches while {@link #stopWorkers()} runs, is harmless. */
   private static void stop(WorkerHandle worker, StopReason reason) {
-    worker.send(CoordinatorMessage.newBuilder().setStop(Stop.newBuilder().setReason(reason)).build());
+    worker.send(
+        CoordinatorMessage.newBuilder().setStop(Stop.newBuilder().setReason(reason)).build());
     worker.complete();
   }
 
@@ -206,12 +211,19 @@ public final class WorkerLinkServer {
 
   private final class Connection implements StreamObserver<WorkerMessage> {
     private final StreamObserver<CoordinatorMessage> out;
-    /** Where it called from, for the log; null for a local pool's worker, whose calls are not checked. */
+
+    /**
+     * Where it called from, for the log; null for a local pool's worker, whose calls are not
+     * checked.
+     */
     private final Peer peer = Peer.current();
+
     private volatile WorkerHandle handle;
     private volatile String clusterAddress = "";
+
     /** Set once, under this; read unlocked to drop the messages of a worker already given up on. */
     private volatile boolean ended;
+
     /** Why the worker said it is leaving, or null: its stream's end is then a departure. */
     private volatile String leaving;
 
@@ -236,7 +248,8 @@ public final class WorkerLinkServer {
           fleet.ready(handle.id, handle.threads);
         }
         case STARTED ->
-            scheduler.started(handle, message.getStarted().getChunkId(), message.getStarted().getAttempt());
+            scheduler.started(
+                handle, message.getStarted().getChunkId(), message.getStarted().getAttempt());
         case RESULT -> scheduler.result(handle, message.getResult());
         case LEAVING -> leaving = message.getLeaving().getReason();
         case INITIALIZER_FAILED ->
@@ -268,7 +281,12 @@ public final class WorkerLinkServer {
       }
       WorkerHandle h =
           new WorkerHandle(
-              hello.getWorkerId(), hello.getPid(), hello.getHost(), hello.getThreads(), hello.getCores(), out);
+              hello.getWorkerId(),
+              hello.getPid(),
+              hello.getHost(),
+              hello.getThreads(),
+              hello.getCores(),
+              out);
       if (connections.putIfAbsent(h.id, this) != null) {
         refuse("a worker with id " + h.id + " is already attached");
         return;
@@ -276,8 +294,10 @@ public final class WorkerLinkServer {
       handle = h;
       clusterAddress = hello.getClusterAddress();
       fleet.attached(h.id);
-      // Attached after the pool closed (a worker left to finish booting): it gets no initializer to run.
-      // The handle is published before this check, so a stopWorkers() that sets the flag just after it
+      // Attached after the pool closed (a worker left to finish booting): it gets no initializer to
+      // run.
+      // The handle is published before this check, so a stopWorkers() that sets the flag just after
+      // it
       // finds the handle and stops the worker itself.
       if (stopping) {
         stop(h, StopReason.STOP_REASON_COORDINATOR_STOPPING);
@@ -301,7 +321,9 @@ public final class WorkerLinkServer {
       synchronized (out) {
         try {
           out.onNext(
-              CoordinatorMessage.newBuilder().setRefusal(Refusal.newBuilder().setReason(reason)).build());
+              CoordinatorMessage.newBuilder()
+                  .setRefusal(Refusal.newBuilder().setReason(reason))
+                  .build());
           out.onCompleted();
         } catch (RuntimeException ignored) {
           // the worker already hung up
@@ -309,7 +331,9 @@ public final class WorkerLinkServer {
       }
     }
 
-    /** Closes the stream from this end, for a worker given up on: it learns why if it ever hears. */
+    /**
+     * Closes the stream from this end, for a worker given up on: it learns why if it ever hears.
+     */
     void abandon(String why) {
       synchronized (out) {
         try {
@@ -325,7 +349,8 @@ public final class WorkerLinkServer {
       io.grpc.Status status = io.grpc.Status.fromThrowable(error);
       ended(
           false,
-          status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription()));
+          status.getCode()
+              + (status.getDescription() == null ? "" : ": " + status.getDescription()));
     }
 
     @Override
@@ -357,20 +382,20 @@ public final class WorkerLinkServer {
       String left = leaving != null ? leaving : stopping ? "the coordinator is stopping" : null;
       var unused =
           (left != null ? fleet.left(h.id, left) : fleet.lost(h.id, how))
-          .exceptionally(e -> WorkerDeath.UNKNOWN)
-          .thenAccept(
-              death ->
-                  scheduler.workerLost(
-                      h,
-                      chunk ->
-                          new WorkerCrashedException(
-                              h.id,
-                              h.pid,
-                              death.exitCode(),
-                              death.stderrTail(),
-                              chunk.attempt,
-                              chunk.firstUnanswered(),
-                              death.how())));
+              .exceptionally(e -> WorkerDeath.UNKNOWN)
+              .thenAccept(
+                  death ->
+                      scheduler.workerLost(
+                          h,
+                          chunk ->
+                              new WorkerCrashedException(
+                                  h.id,
+                                  h.pid,
+                                  death.exitCode(),
+                                  death.stderrTail(),
+                                  chunk.attempt,
+                                  chunk.firstUnanswered(),
+                                  death.how())));
     }
   }
 }

@@ -49,21 +49,21 @@
  *                                       started at once
  * </pre>
  *
- * <p><b>ChunkScheduler</b> owns the queue and the per-worker bookkeeping (credits, chunks in flight,
- * jobs whose function a worker already has). Every state change happens under its one lock, through its
- * named transitions (assign, requeue, split, settle, and a worker's loss), which is held only for
- * bookkeeping and non-blocking sends; callbacks into the map and future machinery are made after it is
- * released. Its clock is injected ({@link io.flotilla.internal.scheduler.SchedulerClock}), so its tests run the
- * whole table without sockets or sleeps. See {@link io.flotilla.internal.scheduler.ScheduledChunk} for the chunk
- * lifecycle.
+ * <p><b>ChunkScheduler</b> owns the queue and the per-worker bookkeeping (credits, chunks in
+ * flight, jobs whose function a worker already has). Every state change happens under its one lock,
+ * through its named transitions (assign, requeue, split, settle, and a worker's loss), which is
+ * held only for bookkeeping and non-blocking sends; callbacks into the map and future machinery are
+ * made after it is released. Its clock is injected ({@link
+ * io.flotilla.internal.scheduler.SchedulerClock}), so its tests run the whole table without sockets
+ * or sleeps. See {@link io.flotilla.internal.scheduler.ScheduledChunk} for the chunk lifecycle.
  *
- * <p><b>WorkerLinkServer</b> terminates each worker's Attach stream: it checks the handshake (token,
- * protocol version, codec fingerprint) before a worker gets any work, then turns messages into
- * scheduler events. It runs handlers on the network threads; none of them blocks.
+ * <p><b>WorkerLinkServer</b> terminates each worker's Attach stream: it checks the handshake
+ * (token, protocol version, codec fingerprint) before a worker gets any work, then turns messages
+ * into scheduler events. It runs handlers on the network threads; none of them blocks.
  *
- * <p><b>ProcessBackend</b> is the {@link io.flotilla.internal.map.ChunkBackend} over all this: it encodes a job's
- * function once and each fresh chunk's items once, on the caller's thread (the rest of a yielded chunk
- * is re-encoded where the yield arrives), and wraps results in
- * {@link io.flotilla.internal.scheduler.RemoteOutcome}, which decodes on the consumer's thread.
+ * <p><b>ProcessBackend</b> is the {@link io.flotilla.internal.map.ChunkBackend} over all this: it
+ * encodes a job's function once and each fresh chunk's items once, on the caller's thread (the rest
+ * of a yielded chunk is re-encoded where the yield arrives), and wraps results in {@link
+ * io.flotilla.internal.scheduler.RemoteOutcome}, which decodes on the consumer's thread.
  */
 package io.flotilla.internal.scheduler;

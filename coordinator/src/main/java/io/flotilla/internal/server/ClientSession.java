@@ -4,6 +4,7 @@ import io.flotilla.internal.codec.RemoteErrors;
 import io.flotilla.internal.link.Handshake;
 import io.flotilla.internal.link.Peer;
 import io.flotilla.internal.map.ChunkBackend;
+import io.flotilla.internal.scheduler.RelayedJobs;
 import io.flotilla.proto.CancelReply;
 import io.flotilla.proto.ChunkFailed;
 import io.flotilla.proto.ChunkResult;
@@ -18,7 +19,6 @@ import io.flotilla.proto.Relayed;
 import io.flotilla.proto.ServerMessage;
 import io.flotilla.proto.Submit;
 import io.flotilla.proto.WorkerRef;
-import io.flotilla.internal.scheduler.RelayedJobs;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.Map;
@@ -29,11 +29,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One remote client's Session stream: its jobs and chunks go into the shared scheduler, and each
- * chunk's news comes back to it with the client's own ids. When the client goes away, its queued chunks
- * are dropped and its workers forget its jobs; chunks already running finish, unheard.
+ * chunk's news comes back to it with the client's own ids. When the client goes away, its queued
+ * chunks are dropped and its workers forget its jobs; chunks already running finish, unheard.
  *
- * <p>Threading: client messages arrive on one gRPC thread at a time; news from the scheduler arrives on
- * any thread, so writes to the client are serialised on {@code out}. Nothing here blocks.
+ * <p>Threading: client messages arrive on one gRPC thread at a time; news from the scheduler
+ * arrives on any thread, so writes to the client are serialised on {@code out}. Nothing here
+ * blocks.
  */
 final class ClientSession implements StreamObserver<ClientMessage> {
   private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
@@ -47,15 +48,23 @@ final class ClientSession implements StreamObserver<ClientMessage> {
   private final Consumer<ClientSession> ended;
   private final Map<Long, ChunkBackend.JobRef> jobs = new ConcurrentHashMap<>();
   private final Map<Long, ChunkBackend.ChunkTicket> chunks = new ConcurrentHashMap<>();
+
   @SuppressWarnings("UnnecessaryLambda") // one object, so that unwatch finds what watch added
   private final Consumer<FleetChanged> fleetWatcher =
       change -> send(ServerMessage.newBuilder().setFleet(change).build());
+
   private volatile boolean welcomed;
-  /** Client job ids only grow: one at or below this and not open was closed. Client's thread only. */
+
+  /**
+   * Client job ids only grow: one at or below this and not open was closed. Client's thread only.
+   */
   private long lastJobId;
+
   private volatile boolean closed;
+
   /** Where it called from, as the secret check that let it in saw it. */
   private final Peer peer = Peer.current();
+
   private String who = "a client from " + peer;
 
   ClientSession(
@@ -76,8 +85,8 @@ final class ClientSession implements StreamObserver<ClientMessage> {
   }
 
   /**
-   * A client's cancel: answered once the scheduler knows, which for a chunk waiting in a worker's queue
-   * takes a round trip to that worker; the network thread never waits for it.
+   * A client's cancel: answered once the scheduler knows, which for a chunk waiting in a worker's
+   * queue takes a round trip to that worker; the network thread never waits for it.
    */
   private void cancel(io.flotilla.proto.Cancel cancel) {
     long chunkId = cancel.getChunkId();
@@ -90,20 +99,20 @@ final class ClientSession implements StreamObserver<ClientMessage> {
                 : ticket.withdraw();
     var unused =
         decided.thenAccept(
-        cancelled -> {
-          int delivered = ticket == null ? 0 : ticket.delivered();
-          if (cancelled) {
-            chunks.remove(chunkId);
-          }
-          send(
-              ServerMessage.newBuilder()
-                  .setCancelReply(
-                      CancelReply.newBuilder()
-                          .setRequestId(cancel.getRequestId())
-                          .setCancelled(cancelled)
-                          .setDelivered(delivered))
-                  .build());
-        });
+            cancelled -> {
+              int delivered = ticket == null ? 0 : ticket.delivered();
+              if (cancelled) {
+                chunks.remove(chunkId);
+              }
+              send(
+                  ServerMessage.newBuilder()
+                      .setCancelReply(
+                          CancelReply.newBuilder()
+                              .setRequestId(cancel.getRequestId())
+                              .setCancelled(cancelled)
+                              .setDelivered(delivered))
+                      .build());
+            });
   }
 
   @Override
@@ -165,7 +174,9 @@ final class ClientSession implements StreamObserver<ClientMessage> {
       return;
     }
     lastJobId = job.getJobId();
-    jobs.put(job.getJobId(), relayed.open(job.getCalls() ? null : job.getFunction(), job.getBundlesList()));
+    jobs.put(
+        job.getJobId(),
+        relayed.open(job.getCalls() ? null : job.getFunction(), job.getBundlesList()));
   }
 
   private void submit(Submit submit) {
@@ -179,7 +190,10 @@ final class ClientSession implements StreamObserver<ClientMessage> {
               .setFailed(
                   ChunkFailed.newBuilder()
                       .setChunkId(clientChunk)
-                      .setError(RemoteErrors.capture(new java.util.concurrent.CancellationException("its map was closed"))))
+                      .setError(
+                          RemoteErrors.capture(
+                              new java.util.concurrent.CancellationException(
+                                  "its map was closed"))))
               .build());
       return;
     }
@@ -196,7 +210,8 @@ final class ClientSession implements StreamObserver<ClientMessage> {
         };
     // A task's chunk has first index -1.
     long firstIndex = submit.getChunk().getFirstIndex();
-    java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicBoolean over =
+        new java.util.concurrent.atomic.AtomicBoolean();
     RelayedJobs.Relay relay =
         new RelayedJobs.Relay() {
           @Override
@@ -209,7 +224,8 @@ final class ClientSession implements StreamObserver<ClientMessage> {
                 ServerMessage.newBuilder()
                     .setRelayed(
                         Relayed.newBuilder()
-                            .setResult(result.toBuilder().setJobId(clientJob).setChunkId(clientChunk))
+                            .setResult(
+                                result.toBuilder().setJobId(clientJob).setChunkId(clientChunk))
                             .setBase(base)
                             .setWorker(worker))
                     .build());
@@ -235,11 +251,16 @@ final class ClientSession implements StreamObserver<ClientMessage> {
             chunks.remove(clientChunk);
             send(
                 ServerMessage.newBuilder()
-                    .setSuspect(ChunkSuspect.newBuilder().setChunkId(clientChunk).setBase(base).setWorker(worker))
+                    .setSuspect(
+                        ChunkSuspect.newBuilder()
+                            .setChunkId(clientChunk)
+                            .setBase(base)
+                            .setWorker(worker))
                     .build());
           }
         };
-    ChunkBackend.ChunkTicket ticket = relayed.submit(job, firstIndex, submit.getChunk().getItems(), start, relay);
+    ChunkBackend.ChunkTicket ticket =
+        relayed.submit(job, firstIndex, submit.getChunk().getItems(), start, relay);
     chunks.put(clientChunk, ticket);
     // A worker may have answered before the ticket was filed: then nothing else will remove it.
     if (over.get()) {
@@ -264,7 +285,8 @@ final class ClientSession implements StreamObserver<ClientMessage> {
     log.warn("refusing {}: {}", who, reason);
     synchronized (out) {
       try {
-        out.onNext(ServerMessage.newBuilder().setRefusal(Refusal.newBuilder().setReason(reason)).build());
+        out.onNext(
+            ServerMessage.newBuilder().setRefusal(Refusal.newBuilder().setReason(reason)).build());
         out.onError(Status.INVALID_ARGUMENT.withDescription(reason).asRuntimeException());
       } catch (RuntimeException gone) {
         // already closed
@@ -293,13 +315,14 @@ final class ClientSession implements StreamObserver<ClientMessage> {
   }
 
   /**
-   * The coordinator is stopping, as it was asked to: the client is told so in words, rather than find
-   * its stream broken, and what it left queued is dropped.
+   * The coordinator is stopping, as it was asked to: the client is told so in words, rather than
+   * find its stream broken, and what it left queued is dropped.
    */
   void coordinatorStopping() {
     synchronized (out) {
       try {
-        out.onError(Status.UNAVAILABLE.withDescription("the coordinator is stopping").asRuntimeException());
+        out.onError(
+            Status.UNAVAILABLE.withDescription("the coordinator is stopping").asRuntimeException());
       } catch (RuntimeException gone) {
         // already closed
       }

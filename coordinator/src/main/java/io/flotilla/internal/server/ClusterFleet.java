@@ -1,8 +1,8 @@
 package io.flotilla.internal.server;
 
-import io.flotilla.proto.FleetChanged;
 import io.flotilla.internal.scheduler.FleetListener;
 import io.flotilla.internal.scheduler.WorkerDeath;
+import io.flotilla.proto.FleetChanged;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -12,9 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The workers a coordinator server has, as the link server reports them: it logs arrivals and losses,
- * and tells every connected client how many worker threads there are, which sizes their windows.
- * Workers are not its to start or stop: they come and go on their own machines.
+ * The workers a coordinator server has, as the link server reports them: it logs arrivals and
+ * losses, and tells every connected client how many worker threads there are, which sizes their
+ * windows. Workers are not its to start or stop: they come and go on their own machines.
  */
 final class ClusterFleet implements FleetListener {
   private static final Logger log = LoggerFactory.getLogger(ClusterFleet.class);
@@ -22,7 +22,9 @@ final class ClusterFleet implements FleetListener {
   private final Map<String, Integer> threads = new ConcurrentHashMap<>();
   private final Set<Consumer<FleetChanged>> watchers = ConcurrentHashMap.newKeySet();
 
-  /** @return the fleet now */
+  /**
+   * @return the fleet now
+   */
   FleetChanged now() {
     int total = 0;
     for (int t : threads.values()) {
@@ -31,7 +33,9 @@ final class ClusterFleet implements FleetListener {
     return FleetChanged.newBuilder().setThreads(total).setWorkers(threads.size()).build();
   }
 
-  /** @param watcher told of every change of the fleet, on the thread that made it; must not block */
+  /**
+   * @param watcher told of every change of the fleet, on the thread that made it; must not block
+   */
   void watch(Consumer<FleetChanged> watcher) {
     watchers.add(watcher);
   }
@@ -53,7 +57,8 @@ final class ClusterFleet implements FleetListener {
   @Override
   public void ready(String workerId, int workerThreads) {
     threads.put(workerId, workerThreads);
-    log.info("worker {} ready with {} threads ({} workers)", workerId, workerThreads, threads.size());
+    log.info(
+        "worker {} ready with {} threads ({} workers)", workerId, workerThreads, threads.size());
     changed();
   }
 

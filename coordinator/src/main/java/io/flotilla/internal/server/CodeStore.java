@@ -21,13 +21,13 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The coordinator's store of code, named by SHA-256: the jars on its own class path, and those clients
- * upload. Clients upload only what it lacks; workers fetch only what they lack. An upload is kept only
- * if its bytes match its name, so a name always means the same code.
+ * The coordinator's store of code, named by SHA-256: the jars on its own class path, and those
+ * clients upload. Clients upload only what it lacks; workers fetch only what they lack. An upload
+ * is kept only if its bytes match its name, so a name always means the same code.
  *
- * <p>Its calls run on an executor of their own ({@link CoordinatorServer} sees to it), not on the network
- * threads that carry results: they read, write and hash files. A fetch streams as fast as the worker's
- * flow control lets it; an upload is written as its parts arrive.
+ * <p>Its calls run on an executor of their own ({@link CoordinatorServer} sees to it), not on the
+ * network threads that carry results: they read, write and hash files. A fetch streams as fast as
+ * the worker's flow control lets it; an upload is written as its parts arrive.
  */
 final class CodeStore extends CodeStoreGrpc.CodeStoreImplBase {
   private static final int PART_BYTES = 1 << 20;
@@ -53,7 +53,9 @@ final class CodeStore extends CodeStoreGrpc.CodeStoreImplBase {
     }
   }
 
-  /** @return whether a bundle of that digest is stored */
+  /**
+   * @return whether a bundle of that digest is stored
+   */
   boolean has(String sha) {
     return own.containsKey(sha) || Files.isRegularFile(stored(sha));
   }
@@ -67,7 +69,10 @@ final class CodeStore extends CodeStoreGrpc.CodeStoreImplBase {
     BundleList.Builder lacking = BundleList.newBuilder();
     for (String sha : request.getSha256List()) {
       if (!Bundle.isName(sha)) {
-        out.onError(Status.INVALID_ARGUMENT.withDescription("not a bundle name: " + sha).asRuntimeException());
+        out.onError(
+            Status.INVALID_ARGUMENT
+                .withDescription("not a bundle name: " + sha)
+                .asRuntimeException());
         return;
       }
       if (!has(sha)) {
@@ -97,7 +102,9 @@ final class CodeStore extends CodeStoreGrpc.CodeStoreImplBase {
         try {
           if (sha == null) {
             if (!Bundle.isName(part.getSha256())) {
-              fail(Status.INVALID_ARGUMENT.withDescription("not a bundle name: " + part.getSha256()));
+              fail(
+                  Status.INVALID_ARGUMENT.withDescription(
+                      "not a bundle name: " + part.getSha256()));
               return;
             }
             sha = part.getSha256();
@@ -106,14 +113,20 @@ final class CodeStore extends CodeStoreGrpc.CodeStoreImplBase {
             digest = Bundle.newDigest();
             bytes = 0;
           } else if (!sha.equals(part.getSha256())) {
-            fail(Status.INVALID_ARGUMENT.withDescription("bundle " + sha + " ended without its last part"));
+            fail(
+                Status.INVALID_ARGUMENT.withDescription(
+                    "bundle " + sha + " ended without its last part"));
             return;
           }
           bytes += part.getData().size();
           if (bytes > maxBundleBytes) {
             fail(
                 Status.RESOURCE_EXHAUSTED.withDescription(
-                    "bundle " + sha + " is larger than this coordinator accepts (" + maxBundleBytes + " bytes)"));
+                    "bundle "
+                        + sha
+                        + " is larger than this coordinator accepts ("
+                        + maxBundleBytes
+                        + " bytes)"));
             return;
           }
           part.getData().writeTo(file);
@@ -122,16 +135,24 @@ final class CodeStore extends CodeStoreGrpc.CodeStoreImplBase {
             file.close();
             String got = HexFormat.of().formatHex(digest.digest());
             if (!got.equals(sha)) {
-              fail(Status.INVALID_ARGUMENT.withDescription("bundle " + sha + " arrived with digest " + got));
+              fail(
+                  Status.INVALID_ARGUMENT.withDescription(
+                      "bundle " + sha + " arrived with digest " + got));
               return;
             }
-            Files.move(partial, stored(sha), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(
+                partial,
+                stored(sha),
+                StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
             stored.addSha256(sha);
             sha = null;
             partial = null;
           }
         } catch (IOException e) {
-          fail(Status.INTERNAL.withDescription("cannot store bundle " + sha + ": " + e.getMessage()));
+          fail(
+              Status.INTERNAL.withDescription(
+                  "cannot store bundle " + sha + ": " + e.getMessage()));
         }
       }
 
@@ -165,7 +186,9 @@ final class CodeStore extends CodeStoreGrpc.CodeStoreImplBase {
           return;
         }
         if (sha != null) {
-          fail(Status.INVALID_ARGUMENT.withDescription("bundle " + sha + " ended without its last part"));
+          fail(
+              Status.INVALID_ARGUMENT.withDescription(
+                  "bundle " + sha + " ended without its last part"));
           return;
         }
         out.onNext(stored.build());
@@ -177,7 +200,10 @@ final class CodeStore extends CodeStoreGrpc.CodeStoreImplBase {
   @Override
   public void fetch(BundleList request, StreamObserver<BundlePart> out) {
     if (request.getSha256Count() != 1 || !Bundle.isName(request.getSha256(0))) {
-      out.onError(Status.INVALID_ARGUMENT.withDescription("fetch names exactly one bundle").asRuntimeException());
+      out.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription("fetch names exactly one bundle")
+              .asRuntimeException());
       return;
     }
     String sha = request.getSha256(0);
@@ -186,7 +212,8 @@ final class CodeStore extends CodeStoreGrpc.CodeStoreImplBase {
       Bundle b = own.get(sha);
       in = b != null ? b.open() : Files.newInputStream(stored(sha));
     } catch (IOException e) {
-      out.onError(Status.NOT_FOUND.withDescription("no bundle " + sha + " here").asRuntimeException());
+      out.onError(
+          Status.NOT_FOUND.withDescription("no bundle " + sha + " here").asRuntimeException());
       return;
     }
     ServerCallStreamObserver<BundlePart> stream = (ServerCallStreamObserver<BundlePart>) out;
@@ -196,11 +223,12 @@ final class CodeStore extends CodeStoreGrpc.CodeStoreImplBase {
   }
 
   /**
-   * Streams one bundle as fast as the receiver's flow control lets it, and ends the call exactly once.
+   * Streams one bundle as fast as the receiver's flow control lets it, and ends the call exactly
+   * once.
    *
-   * <p>gRPC calls the ready handler again whenever the call turns ready, and that goes on after the last
-   * part is sent and the call ended: those late calls must find nothing to do, since ending a call twice
-   * throws.
+   * <p>gRPC calls the ready handler again whenever the call turns ready, and that goes on after the
+   * last part is sent and the call ended: those late calls must find nothing to do, since ending a
+   * call twice throws.
    */
   private static final class Sender implements Runnable {
     private final String sha;
@@ -222,7 +250,11 @@ final class CodeStore extends CodeStoreGrpc.CodeStoreImplBase {
           // Only the end of the file makes a read come back short.
           boolean last = buffer.length < PART_BYTES;
           stream.onNext(
-              BundlePart.newBuilder().setSha256(sha).setData(ByteString.copyFrom(buffer)).setLast(last).build());
+              BundlePart.newBuilder()
+                  .setSha256(sha)
+                  .setData(ByteString.copyFrom(buffer))
+                  .setLast(last)
+                  .build());
           if (last) {
             end();
             stream.onCompleted();
@@ -230,7 +262,8 @@ final class CodeStore extends CodeStoreGrpc.CodeStoreImplBase {
         }
       } catch (IOException e) {
         end();
-        stream.onError(Status.INTERNAL.withDescription("cannot read bundle " + sha).asRuntimeException());
+        stream.onError(
+            Status.INTERNAL.withDescription("cannot read bundle " + sha).asRuntimeException());
       }
     }
 

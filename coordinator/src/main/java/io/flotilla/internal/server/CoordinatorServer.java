@@ -4,27 +4,27 @@ import com.google.protobuf.ByteString;
 import com.typesafe.config.Config;
 import io.flotilla.internal.cluster.ClusterNode;
 import io.flotilla.internal.codec.Codec;
-import io.flotilla.internal.link.NettyDefaults;
-import io.flotilla.proto.ClientLinkGrpc;
-import io.flotilla.proto.ClientMessage;
-import io.flotilla.proto.CodeStoreGrpc;
-import io.flotilla.proto.JoinReply;
-import io.flotilla.proto.ServerMessage;
 import io.flotilla.internal.functions.FunctionRegistry;
 import io.flotilla.internal.jobs.ClientTokens;
 import io.flotilla.internal.jobs.JobLimits;
 import io.flotilla.internal.jobs.JobService;
-import io.flotilla.proto.JobServiceGrpc;
+import io.flotilla.internal.link.NettyDefaults;
 import io.flotilla.internal.scheduler.ChunkScheduler;
 import io.flotilla.internal.scheduler.ProcessBackend;
-import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import io.grpc.protobuf.services.HealthStatusManager;
-import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.flotilla.internal.scheduler.RelayedJobs;
 import io.flotilla.internal.scheduler.WorkerLinkServer;
+import io.flotilla.proto.ClientLinkGrpc;
+import io.flotilla.proto.ClientMessage;
+import io.flotilla.proto.CodeStoreGrpc;
+import io.flotilla.proto.JobServiceGrpc;
+import io.flotilla.proto.JoinReply;
+import io.flotilla.proto.ServerMessage;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -36,14 +36,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -69,8 +69,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Secure by default: it listens on loopback unless told an address, and refuses to listen beyond
  * loopback without a cluster secret. Whoever holds the secret can run code on every worker. The job
- * service takes bearer tokens instead (the secret is one of them), and runs only functions registered on
- * the workers' class path, or in jars already in the code store (uploading takes the secret).
+ * service takes bearer tokens instead (the secret is one of them), and runs only functions
+ * registered on the workers' class path, or in jars already in the code store (uploading takes the
+ * secret).
  */
 public final class CoordinatorServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CoordinatorServer.class);
@@ -86,11 +87,12 @@ public final class CoordinatorServer implements AutoCloseable {
    * @param dataDir where uploaded code is kept
    * @param maxAttempts runs of a chunk before its items fail with the worker's crash
    * @param stableAfter the split brain resolver's wait before it downs an unreachable member
-   * @param tlsDir PEM files for the cluster's TLS ({@code tls.key}, {@code tls.crt}, {@code ca.crt}), or
-   *     {@code null}
+   * @param tlsDir PEM files for the cluster's TLS ({@code tls.key}, {@code tls.crt}, {@code
+   *     ca.crt}), or {@code null}
    * @param pekko further Pekko settings
-   * @param clientTokens job-service tokens, each with its client's name; the cluster secret is also a
-   *     token (of the client "cluster"). With neither, on loopback, the job service takes every call
+   * @param clientTokens job-service tokens, each with its client's name; the cluster secret is also
+   *     a token (of the client "cluster"). With neither, on loopback, the job service takes every
+   *     call
    * @param jobLimits what the job service allows each client
    */
   public record Settings(
@@ -111,8 +113,8 @@ public final class CoordinatorServer implements AutoCloseable {
   private static final int MAX_MESSAGE_BYTES = 256 << 20;
 
   /**
-   * Longer than the cluster takes to down a silent member, so that the cluster decides who is gone; a
-   * stream that breaks outright (a killed process, a reset connection) ends at once anyway.
+   * Longer than the cluster takes to down a silent member, so that the cluster decides who is gone;
+   * a stream that breaks outright (a killed process, a reset connection) ends at once anyway.
    */
   private static final Duration STREAM_KEEPALIVE = Duration.ofSeconds(30);
 
@@ -173,14 +175,22 @@ public final class CoordinatorServer implements AutoCloseable {
     }
     String advertise = s.advertiseHost() != null ? s.advertiseHost() : advertisable(bind);
     Codec codec = new Codec(CoordinatorServer.class.getClassLoader());
-    // A chunk stopped while it runs (cancel(true)) takes its worker with it: the worker is told to exit.
-    java.util.concurrent.atomic.AtomicReference<WorkerLinkServer> links = new java.util.concurrent.atomic.AtomicReference<>();
+    // A chunk stopped while it runs (cancel(true)) takes its worker with it: the worker is told to
+    // exit.
+    java.util.concurrent.atomic.AtomicReference<WorkerLinkServer> links =
+        new java.util.concurrent.atomic.AtomicReference<>();
     ChunkScheduler scheduler =
         new ChunkScheduler(s.maxAttempts(), 0, id -> {}, null, id -> links.get().stopWorker(id));
     ClusterFleet fleet = new ClusterFleet();
     WorkerLinkServer link =
         new WorkerLinkServer(
-            scheduler, codec, s.secret(), ByteString.EMPTY, MAX_MESSAGE_BYTES, STREAM_KEEPALIVE, fleet);
+            scheduler,
+            codec,
+            s.secret(),
+            ByteString.EMPTY,
+            MAX_MESSAGE_BYTES,
+            STREAM_KEEPALIVE,
+            fleet);
     links.set(link);
     RelayedJobs relayed = new RelayedJobs(scheduler);
     AtomicLong sessionIds = new AtomicLong();
@@ -223,15 +233,15 @@ public final class CoordinatorServer implements AutoCloseable {
             .setSeedPort(node.port())
             .build();
     SecretCheck check = new SecretCheck(s.secret());
-    ExecutorService codeIo =
-        Executors.newCachedThreadPool(daemons("flotilla-code-store"));
-    ExecutorService jobWork =
-        Executors.newCachedThreadPool(daemons("flotilla-jobs"));
+    ExecutorService codeIo = Executors.newCachedThreadPool(daemons("flotilla-code-store"));
+    ExecutorService jobWork = Executors.newCachedThreadPool(daemons("flotilla-jobs"));
     CodeStore code = new CodeStore(s.dataDir().resolve("code"), 1L << 30);
     JobService jobs =
         new JobService(
-            // Its parallelism sizes map windows, which jobs do not use: they size chunks by the fleet.
-            new ProcessBackend(scheduler, codec, CoordinatorServer.class.getClassLoader(), 1, MAX_MESSAGE_BYTES),
+            // Its parallelism sizes map windows, which jobs do not use: they size chunks by the
+            // fleet.
+            new ProcessBackend(
+                scheduler, codec, CoordinatorServer.class.getClassLoader(), 1, MAX_MESSAGE_BYTES),
             () -> fleet.now().getThreads(),
             scheduler,
             FunctionRegistry.of(CoordinatorServer.class.getClassLoader()),
@@ -247,16 +257,19 @@ public final class CoordinatorServer implements AutoCloseable {
     ScheduledExecutorService sweeper =
         Executors.newSingleThreadScheduledExecutor(daemons("flotilla-job-sweeper"));
     long sweepMs = Math.max(100, Math.min(10_000, s.jobLimits().retention().toMillis() / 4));
-    var unused = sweeper.scheduleWithFixedDelay(jobs::sweep, sweepMs, sweepMs, TimeUnit.MILLISECONDS);
+    var unused =
+        sweeper.scheduleWithFixedDelay(jobs::sweep, sweepMs, sweepMs, TimeUnit.MILLISECONDS);
     Server server;
     try {
-      // A connection refused before its first call (TLS on one side only, a certificate not trusted)
+      // A connection refused before its first call (TLS on one side only, a certificate not
+      // trusted)
       // is logged here; calls refused later are logged by whoever refuses them.
       NettyServerBuilder builder =
           NettyServerBuilder.forAddress(
               new InetSocketAddress(bind, s.port()),
               io.flotilla.internal.link.Tls.serverCredentials(
-                  s.tlsDir(), (peer, why) -> log.warn("refused a connection from {}: {}", peer, why)));
+                  s.tlsDir(),
+                  (peer, why) -> log.warn("refused a connection from {}: {}", peer, why)));
       server =
           builder
               .maxInboundMessageSize(MAX_MESSAGE_BYTES)
@@ -265,7 +278,8 @@ public final class CoordinatorServer implements AutoCloseable {
               // Clients and workers ping to keep idle streams open through NAT and load balancers.
               .permitKeepAliveTime(5, TimeUnit.SECONDS)
               .directExecutor()
-              // Code moves on threads that may block on disks; work and results keep the network threads.
+              // Code moves on threads that may block on disks; work and results keep the network
+              // threads.
               .callExecutor(
                   new io.grpc.ServerCallExecutorSupplier() {
                     @Override
@@ -281,13 +295,18 @@ public final class CoordinatorServer implements AutoCloseable {
                   })
               .addService(ServerInterceptors.intercept(link.service(), check))
               .addService(ServerInterceptors.intercept(clients, check))
-              .addService(ServerInterceptors.intercept(new JoinService(codec.fingerprint(), seed, s.tlsDir() != null), check))
+              .addService(
+                  ServerInterceptors.intercept(
+                      new JoinService(codec.fingerprint(), seed, s.tlsDir() != null), check))
               .addService(ServerInterceptors.intercept(code, check))
               .addService(ServerInterceptors.intercept(jobs.checkedService(), clientTokens))
-              // Standard tools (grpcurl, grpc_health_probe, Kubernetes' gRPC probes) find their way in.
+              // Standard tools (grpcurl, grpc_health_probe, Kubernetes' gRPC probes) find their way
+              // in.
               // Health says only whether the server is up, so it needs no token; reflection does.
               .addService(health.getHealthService())
-              .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), clientTokens))
+              .addService(
+                  ServerInterceptors.intercept(
+                      ProtoReflectionServiceV1.newInstance(), clientTokens))
               .build()
               .start();
     } catch (IOException | RuntimeException e) {
@@ -301,8 +320,19 @@ public final class CoordinatorServer implements AutoCloseable {
     health.setStatus(JobServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
     CoordinatorServer started =
         new CoordinatorServer(
-            server, node, link, scheduler, advertise, List.of(codeIo, jobWork, sweeper), health, sessions);
-    log.info("coordinator listening on {}:{}, cluster seed {}", s.bindHost(), server.getPort(), node.selfAddress());
+            server,
+            node,
+            link,
+            scheduler,
+            advertise,
+            List.of(codeIo, jobWork, sweeper),
+            health,
+            sessions);
+    log.info(
+        "coordinator listening on {}:{}, cluster seed {}",
+        s.bindHost(),
+        server.getPort(),
+        node.selfAddress());
     return started;
   }
 
@@ -310,8 +340,8 @@ public final class CoordinatorServer implements AutoCloseable {
   private static final Duration SEED_UP_WAIT = Duration.ofSeconds(60);
 
   /**
-   * A node that stops before it is Up could not start, most often for a cluster port in use: that is a
-   * setting to change, not a coordinator that was downed later.
+   * A node that stops before it is Up could not start, most often for a cluster port in use: that
+   * is a setting to change, not a coordinator that was downed later.
    */
   private static void awaitUp(ClusterNode node, Settings s) throws IOException {
     try {
@@ -333,30 +363,38 @@ public final class CoordinatorServer implements AutoCloseable {
     }
   }
 
-  /** @return the gRPC port */
+  /**
+   * @return the gRPC port
+   */
   public int port() {
     return server.getPort();
   }
 
-  /** @return the cluster (Pekko) port */
+  /**
+   * @return the cluster (Pekko) port
+   */
   public int clusterPort() {
     return node.port();
   }
 
-  /** @return the address workers are told to reach the cluster by */
+  /**
+   * @return the address workers are told to reach the cluster by
+   */
   public String advertisedHost() {
     return advertise;
   }
 
-  /** @return completes when the cluster node stops (it was downed, or {@link #close()} ran) */
+  /**
+   * @return completes when the cluster node stops (it was downed, or {@link #close()} ran)
+   */
   public java.util.concurrent.CompletableFuture<Void> clusterStopped() {
     return node.terminated();
   }
 
   /**
-   * Stops gracefully: workers are told the coordinator is stopping (they finish nothing more, and those
-   * that joined from elsewhere exit 0), clients are told so too, and the node leaves the cluster. Only
-   * the first call does anything; the others return at once.
+   * Stops gracefully: workers are told the coordinator is stopping (they finish nothing more, and
+   * those that joined from elsewhere exit 0), clients are told so too, and the node leaves the
+   * cluster. Only the first call does anything; the others return at once.
    */
   @Override
   public void close() {
@@ -365,8 +403,8 @@ public final class CoordinatorServer implements AutoCloseable {
 
   /**
    * Stops after a failure (the cluster downed this node): workers and clients are not told the
-   * coordinator is stopping, since nobody asked it to. They find it gone, and workers exit non-zero, for
-   * their supervisors to start them again for the coordinator that replaces this one.
+   * coordinator is stopping, since nobody asked it to. They find it gone, and workers exit
+   * non-zero, for their supervisors to start them again for the coordinator that replaces this one.
    */
   public void closeAfterFailure() {
     stop(false);
@@ -407,7 +445,8 @@ public final class CoordinatorServer implements AutoCloseable {
   }
 
   /** A wildcard address is no address to give out: the machine's first non-loopback one is. */
-  private static String advertisable(InetAddress bind) throws UnknownHostException, SocketException {
+  private static String advertisable(InetAddress bind)
+      throws UnknownHostException, SocketException {
     if (!bind.isAnyLocalAddress()) {
       return bind.getHostAddress();
     }

@@ -11,9 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The door a worker knocks on before it joins the cluster: its secret was checked by {@link SecretCheck};
- * here its protocol and serializer are, so that a worker built from other code is refused with the
- * reason, before it becomes a member or receives work.
+ * The door a worker knocks on before it joins the cluster: its secret was checked by {@link
+ * SecretCheck}; here its protocol and serializer are, so that a worker built from other code is
+ * refused with the reason, before it becomes a member or receives work.
  */
 final class JoinService extends MembershipGrpc.MembershipImplBase {
   private static final Logger log = LoggerFactory.getLogger(JoinService.class);
@@ -25,7 +25,8 @@ final class JoinService extends MembershipGrpc.MembershipImplBase {
   /**
    * @param fingerprint the coordinator's serializer fingerprint
    * @param seed where the cluster's seed node listens
-   * @param tls whether this coordinator speaks TLS: its workers must then show certificates it trusts
+   * @param tls whether this coordinator speaks TLS: its workers must then show certificates it
+   *     trusts
    */
   JoinService(String fingerprint, JoinReply seed, boolean tls) {
     this.fingerprint = fingerprint;
@@ -42,7 +43,8 @@ final class JoinService extends MembershipGrpc.MembershipImplBase {
       out.onError(Status.FAILED_PRECONDITION.withDescription(problem).asRuntimeException());
       return;
     }
-    // Clients may call without a certificate (the secret is their credential), so the TLS port does not
+    // Clients may call without a certificate (the secret is their credential), so the TLS port does
+    // not
     // demand one; a worker does need one, for the cluster port, which would refuse it only after a
     // minute of retries, with nothing said at either end.
     if (tls && (peer == null || !peer.certified())) {

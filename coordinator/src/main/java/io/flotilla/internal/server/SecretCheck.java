@@ -14,15 +14,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Refuses every call that does not carry the cluster secret, before any handler sees it, and logs who
- * was refused. The calls it lets through find their {@link Peer} in their context.
+ * Refuses every call that does not carry the cluster secret, before any handler sees it, and logs
+ * who was refused. The calls it lets through find their {@link Peer} in their context.
  */
 final class SecretCheck implements ServerInterceptor {
   private static final Logger log = LoggerFactory.getLogger(SecretCheck.class);
 
   private final byte[] secret;
 
-  /** @param secret the cluster secret; empty accepts every call (a server on loopback only) */
+  /**
+   * @param secret the cluster secret; empty accepts every call (a server on loopback only)
+   */
   SecretCheck(String secret) {
     this.secret = secret.getBytes(StandardCharsets.UTF_8);
   }
@@ -33,7 +35,11 @@ final class SecretCheck implements ServerInterceptor {
     Peer peer = Peer.of(call);
     String problem = Handshake.secret(secret, headers.get(SecretHeader.KEY), "cluster secret");
     if (problem != null) {
-      log.warn("refused a call to {} from {}: {}", call.getMethodDescriptor().getFullMethodName(), peer, problem);
+      log.warn(
+          "refused a call to {} from {}: {}",
+          call.getMethodDescriptor().getFullMethodName(),
+          peer,
+          problem);
       call.close(Status.UNAUTHENTICATED.withDescription(problem), new Metadata());
       return new ServerCall.Listener<>() {};
     }

@@ -19,17 +19,18 @@ import java.util.function.Consumer;
 /**
  * Runs chunks on threads of this JVM, with no serialization: the backend of {@code ThreadPool}.
  *
- * <p>A running chunk yields its unstarted items (see {@link ChunkBackend}) when a thread of the pool is
- * idle, or when its time slice is up, the same way worker JVMs do when asked.
+ * <p>A running chunk yields its unstarted items (see {@link ChunkBackend}) when a thread of the
+ * pool is idle, or when its time slice is up, the same way worker JVMs do when asked.
  *
- * <p>Chunk lifecycle: NEW → RUNNING when a thread takes it, or NEW → CANCELLED when cancelled first;
- * the compare-and-set between the two is what makes "cancel succeeds only before it starts" exact.
+ * <p>Chunk lifecycle: NEW → RUNNING when a thread takes it, or NEW → CANCELLED when cancelled
+ * first; the compare-and-set between the two is what makes "cancel succeeds only before it starts"
+ * exact.
  *
- * <p>Initializer: each pool thread runs it once, in {@code beforeExecute} of its first chunk. When it
- * throws, the backend is broken for good: the chunk that thread was about to run, the chunks queued and
- * every later one end as failed outcomes carrying one {@link BrokenPoolException}, on pool threads as
- * usual, and no thread runs the initializer again. The threads themselves live on, so the executor never
- * replaces them in a loop.
+ * <p>Initializer: each pool thread runs it once, in {@code beforeExecute} of its first chunk. When
+ * it throws, the backend is broken for good: the chunk that thread was about to run, the chunks
+ * queued and every later one end as failed outcomes carrying one {@link BrokenPoolException}, on
+ * pool threads as usual, and no thread runs the initializer again. The threads themselves live on,
+ * so the executor never replaces them in a loop.
  */
 public final class ThreadBackend implements ChunkBackend {
   private static final int NEW = 0;
@@ -50,7 +51,9 @@ public final class ThreadBackend implements ChunkBackend {
   private final AtomicReference<BrokenPoolException> broken = new AtomicReference<>();
   private volatile Consumer<BrokenPoolException> onBroken = b -> {};
 
-  /** @param threads the number of threads, at least 1 */
+  /**
+   * @param threads the number of threads, at least 1
+   */
   public ThreadBackend(int threads) {
     this(threads, "flotilla-thread", null);
   }
@@ -73,7 +76,8 @@ public final class ThreadBackend implements ChunkBackend {
             new LinkedBlockingQueue<>(),
             r -> {
               Thread t = new PoolThread(r, namePrefix + "-" + n.incrementAndGet());
-              // Daemon, like the common ForkJoinPool: a pool that is never closed must not keep the JVM
+              // Daemon, like the common ForkJoinPool: a pool that is never closed must not keep the
+              // JVM
               // alive. close() still waits for every accepted task.
               t.setDaemon(true);
               return t;
@@ -115,12 +119,14 @@ public final class ThreadBackend implements ChunkBackend {
         Thread.currentThread().interrupt();
       }
       BrokenPoolException cause =
-          new BrokenPoolException("the initializer failed in thread " + self.getName() + ": " + e, e);
+          new BrokenPoolException(
+              "the initializer failed in thread " + self.getName() + ": " + e, e);
       if (!broken.compareAndSet(null, cause)) {
         return;
       }
       onBroken.accept(cause);
-      // Queued chunks would each wait for a thread only to fail: fail them now. Chunks that slip past
+      // Queued chunks would each wait for a thread only to fail: fail them now. Chunks that slip
+      // past
       // the drain fail when a thread takes them.
       List<Runnable> queued = new ArrayList<>();
       executor.getQueue().drainTo(queued);

@@ -6,8 +6,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The rule for the rest of a chunk that ended short, without processes; the same rule at work on real
- * workers is in {@code PoisonItemTest} and {@code KillsDuringAMapTest}.
+ * The rule for the rest of a chunk that ended short, without processes; the same rule at work on
+ * real workers is in {@code PoisonItemTest} and {@code KillsDuringAMapTest}.
  */
 class UnreachedItemsTest {
   /** A final outcome answering {@code size} items from {@code base}. */

@@ -18,11 +18,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The scheduler's whole table (worker death, stealing, yields, cancels, timeouts, retirement, strict
- * pools) without processes, sockets or sleeps: workers are outboxes, time is a {@link FakeClock}, and
- * {@link ChunkScheduler#validate()} runs after every step. The real-cluster counterparts, with worker
- * JVMs and kill -9, are {@code WorkerCrashTest}, {@code PoisonItemTest}, {@code HardCancelAndTimeoutTest},
- * {@code RecyclingTest}, {@code StrictModeTest} and {@code ProcessPoolLifecycleTest} (io.flotilla).
+ * The scheduler's whole table (worker death, stealing, yields, cancels, timeouts, retirement,
+ * strict pools) without processes, sockets or sleeps: workers are outboxes, time is a {@link
+ * FakeClock}, and {@link ChunkScheduler#validate()} runs after every step. The real-cluster
+ * counterparts, with worker JVMs and kill -9, are {@code WorkerCrashTest}, {@code PoisonItemTest},
+ * {@code HardCancelAndTimeoutTest}, {@code RecyclingTest}, {@code StrictModeTest} and {@code
+ * ProcessPoolLifecycleTest} (io.flotilla).
  */
 @Timeout(30)
 class ChunkSchedulerTest {
@@ -43,11 +44,17 @@ class ChunkSchedulerTest {
     public void onCompleted() {}
 
     synchronized List<Long> chunkIds() {
-      return sent.stream().filter(CoordinatorMessage::hasChunk).map(m -> m.getChunk().getChunkId()).toList();
+      return sent.stream()
+          .filter(CoordinatorMessage::hasChunk)
+          .map(m -> m.getChunk().getChunkId())
+          .toList();
     }
 
     synchronized List<Long> yields() {
-      return sent.stream().filter(CoordinatorMessage::hasYield).map(m -> m.getYield().getChunkId()).toList();
+      return sent.stream()
+          .filter(CoordinatorMessage::hasYield)
+          .map(m -> m.getYield().getChunkId())
+          .toList();
     }
 
     synchronized boolean stopped() {
@@ -58,6 +65,7 @@ class ChunkSchedulerTest {
   private final FakeClock clock = new FakeClock();
   private final List<String> killed = new ArrayList<>();
   private final List<String> retiring = new ArrayList<>();
+
   /** What happened to the chunks made by {@link #task} and {@link #mapChunkOfFour}, in order. */
   private final List<String> events = new ArrayList<>();
 
@@ -97,7 +105,8 @@ class ChunkSchedulerTest {
   }
 
   private void lose(WorkerHandle worker) {
-    scheduler.workerLost(worker, c -> new IllegalStateException("chunk " + c.chunkId + " out of attempts"));
+    scheduler.workerLost(
+        worker, c -> new IllegalStateException("chunk " + c.chunkId + " out of attempts"));
     scheduler.validate();
   }
 
@@ -129,13 +138,18 @@ class ChunkSchedulerTest {
         1,
         ItemBatch.getDefaultInstance(),
         (r, w, base) -> events.add("task " + id + " answered by " + w.id),
-        (e, base) -> events.add("task " + id + " failed: " + e.getClass().getSimpleName() + ": " + e.getMessage()),
+        (e, base) ->
+            events.add(
+                "task " + id + " failed: " + e.getClass().getSimpleName() + ": " + e.getMessage()),
         (w, base) -> events.add("task " + id + " suspect"));
   }
 
   /** Four map items whose encodings are the bytes "a" to "d". */
   private static ItemBatch fourItems() {
-    return ItemBatch.newBuilder().setData(ByteString.copyFromUtf8("abcd")).addAllEnds(List.of(1, 2, 3, 4)).build();
+    return ItemBatch.newBuilder()
+        .setData(ByteString.copyFromUtf8("abcd"))
+        .addAllEnds(List.of(1, 2, 3, 4))
+        .build();
   }
 
   /** Chunk 9: items 100 to 103 of job 5. */
@@ -147,7 +161,8 @@ class ChunkSchedulerTest {
         100,
         4,
         fourItems(),
-        (r, w, base) -> events.add(w.id + " answered " + r.getValues().getEndsCount() + " from " + base),
+        (r, w, base) ->
+            events.add(w.id + " answered " + r.getValues().getEndsCount() + " from " + base),
         (e, base) -> events.add("failed from " + base),
         (w, base) -> events.add("suspect from " + base));
   }
@@ -195,12 +210,15 @@ class ChunkSchedulerTest {
 
     lose(dying);
 
-    assertThat(events).containsExactly("task 1 failed: IllegalStateException: chunk 1 out of attempts");
+    assertThat(events)
+        .containsExactly("task 1 failed: IllegalStateException: chunk 1 out of attempts");
     assertThat(waiting.state).isEqualTo(ScheduledChunk.State.QUEUED);
     assertThat(waiting.attempt).isEqualTo(1);
     Outbox second = new Outbox();
     ready("w2", 1, 2, second);
-    assertThat(second.chunkIds()).as("the waiting chunk goes to the next worker").containsExactly(2L);
+    assertThat(second.chunkIds())
+        .as("the waiting chunk goes to the next worker")
+        .containsExactly(2L);
   }
 
   @Test
@@ -233,7 +251,9 @@ class ChunkSchedulerTest {
 
     Outbox next = new Outbox();
     WorkerHandle fresh = ready("w2", 1, 2, next);
-    assertThat(next.chunkIds()).as("only the suspect, although the worker has credit for two").containsExactly(1L);
+    assertThat(next.chunkIds())
+        .as("only the suspect, although the worker has credit for two")
+        .containsExactly(1L);
     answer(fresh, piece(1, 2, 1, false));
     assertThat(next.chunkIds()).as("the rest once it is done").containsExactly(1L, 2L);
   }
@@ -257,13 +277,16 @@ class ChunkSchedulerTest {
     WorkerHandle first = ready("w1", 2);
     submit(chunk);
     answer(first, piece(9, 1, 3, true));
-    assertThat(chunk.state).as("a partial result leaves the chunk running").isEqualTo(ScheduledChunk.State.SENT);
+    assertThat(chunk.state)
+        .as("a partial result leaves the chunk running")
+        .isEqualTo(ScheduledChunk.State.SENT);
     assertThat(chunk.remaining()).isEqualTo(1);
 
     lose(first);
     Outbox secondOut = new Outbox();
     WorkerHandle second = ready("w2", 1, 2, secondOut);
-    CoordinatorMessage resent = secondOut.sent.stream().filter(CoordinatorMessage::hasChunk).findFirst().orElseThrow();
+    CoordinatorMessage resent =
+        secondOut.sent.stream().filter(CoordinatorMessage::hasChunk).findFirst().orElseThrow();
     assertThat(resent.getChunk().getFirstIndex()).isEqualTo(103);
     assertThat(resent.getChunk().getItems().getData().toStringUtf8()).isEqualTo("d");
     assertThat(resent.getChunk().getItems().getEndsList()).containsExactly(1);
@@ -299,7 +322,9 @@ class ChunkSchedulerTest {
           return new IllegalStateException("crashed");
         });
     scheduler.validate();
-    assertThat(blamed).as("items 100 to 102 were answered: 103 killed the worker").containsExactly(103L);
+    assertThat(blamed)
+        .as("items 100 to 102 were answered: 103 killed the worker")
+        .containsExactly(103L);
     assertThat(events).containsExactly("w1 answered 3 from 0", "failed from 3");
   }
 
@@ -313,10 +338,14 @@ class ChunkSchedulerTest {
     for (long id = 1; id <= 20; id++) {
       submit(task(id));
     }
-    assertThat(out.chunkIds()).as("nothing known of their cost yet: one running, one waiting").containsExactly(1L, 2L);
+    assertThat(out.chunkIds())
+        .as("nothing known of their cost yet: one running, one waiting")
+        .containsExactly(1L, 2L);
 
     answer(worker, ran(1, 20_000)); // 20 µs: tiny
-    assertThat(out.chunkIds()).as("one tiny result: one more may wait").containsExactly(1L, 2L, 3L, 4L);
+    assertThat(out.chunkIds())
+        .as("one tiny result: one more may wait")
+        .containsExactly(1L, 2L, 3L, 4L);
     answer(worker, ran(2, 20_000));
     answer(worker, ran(3, 20_000));
     assertThat(worker.holdingCount()).as("three tiny results in a row: three more").isEqualTo(5);
@@ -365,11 +394,15 @@ class ChunkSchedulerTest {
       held.add(c);
       submit(c);
     }
-    assertThat(busyOut.chunkIds()).as("three tiny results in a row").containsExactly(101L, 102L, 103L, 2L, 3L, 4L, 5L);
+    assertThat(busyOut.chunkIds())
+        .as("three tiny results in a row")
+        .containsExactly(101L, 102L, 103L, 2L, 3L, 4L, 5L);
 
     Outbox idleOut = new Outbox();
     WorkerHandle idle = ready("w2", 1, 9, idleOut);
-    assertThat(busyOut.yields()).as("the last chunk waiting behind the running one").containsExactly(5L);
+    assertThat(busyOut.yields())
+        .as("the last chunk waiting behind the running one")
+        .containsExactly(5L);
 
     answer(busy, ran(2, 20_000)); // another dispatch while the request is outstanding
     assertThat(busyOut.yields()).as("one request at a time for the one idle worker").hasSize(1);
@@ -443,17 +476,23 @@ class ChunkSchedulerTest {
     submit(waiting);
     assertThat(out.chunkIds()).containsExactly(1L, 2L);
 
-    assertThat(withdraw(running)).as("a running chunk cannot be withdrawn").isCompletedWithValue(false);
+    assertThat(withdraw(running))
+        .as("a running chunk cannot be withdrawn")
+        .isCompletedWithValue(false);
     CompletableFuture<Boolean> cancelled = withdraw(waiting);
     assertThat(cancelled).as("the worker must answer first").isNotDone();
     assertThat(out.yields()).containsExactly(2L);
-    assertThat(waiting.cancelIfNotStarted()).as("the quick cancel does not wait for the worker").isFalse();
+    assertThat(waiting.cancelIfNotStarted())
+        .as("the quick cancel does not wait for the worker")
+        .isFalse();
 
     answer(worker, handedBackWhole(2, 1));
     assertThat(cancelled).isCompletedWithValue(true);
     assertThat(waiting.state).isEqualTo(ScheduledChunk.State.CANCELLED);
     submit(task(3));
-    assertThat(out.chunkIds()).as("never sent again; the credit it held went to the next").containsExactly(1L, 2L, 3L);
+    assertThat(out.chunkIds())
+        .as("never sent again; the credit it held went to the next")
+        .containsExactly(1L, 2L, 3L);
     answer(worker, ran(1, 20_000));
     assertThat(events).containsExactly("task 1 answered by w1");
   }
@@ -503,7 +542,8 @@ class ChunkSchedulerTest {
     lose(worker);
     assertThat(cancelled).isCompletedWithValue(true);
     assertThat(waiting.state).isEqualTo(ScheduledChunk.State.CANCELLED);
-    assertThat(events).containsExactly("task 1 failed: IllegalStateException: chunk 1 out of attempts");
+    assertThat(events)
+        .containsExactly("task 1 failed: IllegalStateException: chunk 1 out of attempts");
   }
 
   @Test
@@ -520,7 +560,9 @@ class ChunkSchedulerTest {
     assertThat(running.state).isEqualTo(ScheduledChunk.State.CANCELLED);
 
     lose(worker);
-    assertThat(waiting.state).as("its neighbour goes back uncharged").isEqualTo(ScheduledChunk.State.QUEUED);
+    assertThat(waiting.state)
+        .as("its neighbour goes back uncharged")
+        .isEqualTo(ScheduledChunk.State.QUEUED);
     assertThat(waiting.attempt).isEqualTo(1);
     assertThat(events).isEmpty();
   }
@@ -533,7 +575,13 @@ class ChunkSchedulerTest {
     Outbox out = new Outbox();
     WorkerHandle worker = ready("w1", 1, 2, out);
     submit(task(1));
-    assertThat(out.sent.stream().filter(CoordinatorMessage::hasChunk).findFirst().orElseThrow().getChunk().getReportStart())
+    assertThat(
+            out.sent.stream()
+                .filter(CoordinatorMessage::hasChunk)
+                .findFirst()
+                .orElseThrow()
+                .getChunk()
+                .getReportStart())
         .isTrue();
     forward(Duration.ofSeconds(60));
     assertThat(events).as("the clock starts when the worker says it started").isEmpty();
@@ -544,7 +592,8 @@ class ChunkSchedulerTest {
     forward(Duration.ofSeconds(1));
     assertThat(killed).containsExactly("w1");
     assertThat(events).hasSize(1);
-    assertThat(events.get(0)).startsWith("task 1 failed: " + TimeoutException.class.getSimpleName());
+    assertThat(events.get(0))
+        .startsWith("task 1 failed: " + TimeoutException.class.getSimpleName());
 
     answer(worker, ran(1, 20_000)); // too late
     assertThat(events).hasSize(1);
@@ -648,7 +697,10 @@ class ChunkSchedulerTest {
     submit(task(2));
     scheduler.breakPool(new IllegalStateException("gone"));
     scheduler.validate();
-    assertThat(events).containsExactlyInAnyOrder("task 1 failed: IllegalStateException: gone", "task 2 failed: IllegalStateException: gone");
+    assertThat(events)
+        .containsExactlyInAnyOrder(
+            "task 1 failed: IllegalStateException: gone",
+            "task 2 failed: IllegalStateException: gone");
     submit(task(3));
     assertThat(events).contains("task 3 failed: IllegalStateException: gone");
   }

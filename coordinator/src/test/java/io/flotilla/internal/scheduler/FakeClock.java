@@ -4,14 +4,16 @@ import java.time.Duration;
 import java.util.PriorityQueue;
 
 /**
- * A {@link SchedulerClock} that moves only when told: {@link #forward} runs every timer that falls due,
- * in order, on the calling thread. Tests drive timeouts and streaks with it in microseconds of real time.
+ * A {@link SchedulerClock} that moves only when told: {@link #forward} runs every timer that falls
+ * due, in order, on the calling thread. Tests drive timeouts and streaks with it in microseconds of
+ * real time.
  */
 final class FakeClock implements SchedulerClock {
   private long now = 1_000_000_000L;
   private long sequence;
   private final PriorityQueue<Pending> timers =
-      new PriorityQueue<>((a, b) -> a.due != b.due ? Long.compare(a.due, b.due) : Long.compare(a.order, b.order));
+      new PriorityQueue<>(
+          (a, b) -> a.due != b.due ? Long.compare(a.due, b.due) : Long.compare(a.order, b.order));
 
   private final class Pending implements Timer {
     final long due;
@@ -49,7 +51,10 @@ final class FakeClock implements SchedulerClock {
     timers.clear();
   }
 
-  /** Moves time forward, running each timer that falls due at its own time, outside this clock's lock. */
+  /**
+   * Moves time forward, running each timer that falls due at its own time, outside this clock's
+   * lock.
+   */
   void forward(Duration by) {
     long target;
     synchronized (this) {
@@ -70,7 +75,9 @@ final class FakeClock implements SchedulerClock {
     }
   }
 
-  /** @return timers armed and not yet run or cancelled */
+  /**
+   * @return timers armed and not yet run or cancelled
+   */
   synchronized int pendingTimers() {
     return timers.size();
   }

@@ -57,7 +57,13 @@ class HandshakeTest {
   void start() throws Exception {
     server =
         new WorkerLinkServer(
-            scheduler, codec, TOKEN, ByteString.EMPTY, 1 << 20, java.time.Duration.ofSeconds(3), fleet);
+            scheduler,
+            codec,
+            TOKEN,
+            ByteString.EMPTY,
+            1 << 20,
+            java.time.Duration.ofSeconds(3),
+            fleet);
     int port = server.start(0);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
   }
@@ -139,7 +145,8 @@ class HandshakeTest {
 
   @Test
   void anotherSerializerIsRefusedBeforeAnyWork() throws Exception {
-    CoordinatorMessage answer = helloAndListen(goodHello().setCodecFingerprint("0123456789ab").build()).get(0);
+    CoordinatorMessage answer =
+        helloAndListen(goodHello().setCodecFingerprint("0123456789ab").build()).get(0);
     assertThat(answer.getRefusal().getReason())
         .contains("fingerprint 0123456789ab")
         .contains("different Kryo version or registrations");
@@ -178,7 +185,8 @@ class HandshakeTest {
             .addService(
                 new WorkerLinkGrpc.WorkerLinkImplBase() {
                   @Override
-                  public StreamObserver<WorkerMessage> attach(StreamObserver<CoordinatorMessage> out) {
+                  public StreamObserver<WorkerMessage> attach(
+                      StreamObserver<CoordinatorMessage> out) {
                     return new StreamObserver<>() {
                       @Override
                       public void onNext(WorkerMessage m) {
@@ -206,7 +214,11 @@ class HandshakeTest {
     try {
       Process worker =
           new ProcessBuilder(
-                  System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
+                  System.getProperty("java.home")
+                      + File.separator
+                      + "bin"
+                      + File.separator
+                      + "java",
                   "-cp",
                   System.getProperty("java.class.path"),
                   "io.flotilla.internal.worker.WorkerMain",
@@ -216,7 +228,9 @@ class HandshakeTest {
               .start();
       worker.getOutputStream().close();
       assertThat(worker.waitFor(30, TimeUnit.SECONDS)).as("worker exited").isTrue();
-      String output = new String(worker.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      String output =
+          new String(
+              worker.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
       assertThat(worker.exitValue()).isEqualTo(64);
       assertThat(output).contains("refuses its coordinator").contains("fingerprint ffffffffffff");
     } finally {

@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Results in the order they finish, not the order they were asked for: Python's {@code as_completed}
- * over submitted tasks, then {@code mapUnordered} for a whole input.
+ * Results in the order they finish, not the order they were asked for: Python's {@code
+ * as_completed} over submitted tasks, then {@code mapUnordered} for a whole input.
  */
 public final class AsCompleted {
   private AsCompleted() {}

@@ -10,11 +10,12 @@ import java.util.stream.IntStream;
 
 /**
  * The local map's loop on a cluster: workers that joined a coordinator, on this machine or others.
- * Nothing is installed on the workers for it: this program's classes travel to them when it connects.
+ * Nothing is installed on the workers for it: this program's classes travel to them when it
+ * connects.
  *
  * <p>Start a cluster first ({@code ./flotilla coordinator}, {@code ./flotilla worker --join
- * 127.0.0.1:7600}); the argument is the coordinator's address. A coordinator with a secret needs it in
- * {@code FLOTILLA_SECRET} or {@code FLOTILLA_SECRET_FILE}.
+ * 127.0.0.1:7600}); the argument is the coordinator's address. A coordinator with a secret needs it
+ * in {@code FLOTILLA_SECRET} or {@code FLOTILLA_SECRET_FILE}.
  */
 public final class ConnectToCluster {
   private ConnectToCluster() {}
@@ -25,7 +26,12 @@ public final class ConnectToCluster {
 
     try (PoolExecutor pool = ProcessPool.connect(address)) { // was: ProcessPool.local(2)
       System.out.println(
-          "connected to " + address + "; workers: " + pool.workers() + ", threads: " + pool.parallelism());
+          "connected to "
+              + address
+              + "; workers: "
+              + pool.workers()
+              + ", threads: "
+              + pool.parallelism());
       int primes = 0;
       for (boolean prime : pool.map(Primes::isPrime, numbers)) {
         if (prime) {

@@ -9,8 +9,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 
 /**
- * What failures look like to the caller: a task's own exception, rebuilt here with where it ran; a map
- * that goes on past a failed item; a worker that dies, which fails its task and is replaced.
+ * What failures look like to the caller: a task's own exception, rebuilt here with where it ran; a
+ * map that goes on past a failed item; a worker that dies, which fails its task and is replaced.
  */
 public final class Failures {
   private Failures() {}
@@ -42,7 +42,8 @@ public final class Failures {
         pool.submit(() -> crash(3)).get();
       } catch (ExecutionException e) {
         WorkerCrashedException crash = (WorkerCrashedException) e.getCause();
-        System.out.println("worker crashed: pid " + crash.pid() + ", exit code " + crash.exitCode());
+        System.out.println(
+            "worker crashed: pid " + crash.pid() + ", exit code " + crash.exitCode());
       }
       System.out.println("the pool goes on: " + pool.submit(() -> parse("7")).get());
     }

@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.stream.IntStream;
 
 /**
- * A map on a local pool: the same loop on two threads of this JVM, then on two worker JVMs. Where the
- * work runs is decided by the one line that makes the pool.
+ * A map on a local pool: the same loop on two threads of this JVM, then on two worker JVMs. Where
+ * the work runs is decided by the one line that makes the pool.
  */
 public final class LocalMap {
   private LocalMap() {}

@@ -8,10 +8,12 @@ import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 
 /**
- * The examples are what a user's program looks like, so they use the API alone: nothing under {@code
- * io.flotilla.internal}, which may change in any release.
+ * The examples are what a user's program looks like, so they use the API alone: nothing under
+ * {@code io.flotilla.internal}, which may change in any release.
  */
-@AnalyzeClasses(packages = "io.flotilla.examples", importOptions = ImportOption.DoNotIncludeTests.class)
+@AnalyzeClasses(
+    packages = "io.flotilla.examples",
+    importOptions = ImportOption.DoNotIncludeTests.class)
 class ApiOnlyTest {
   @ArchTest
   static final ArchRule examplesUseTheApiOnly =

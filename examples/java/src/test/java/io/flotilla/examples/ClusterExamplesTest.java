@@ -28,21 +28,33 @@ class ClusterExamplesTest {
 
   @Test
   void connectToClusterRunsTheMapOnTheWorker() throws Exception {
-    ExampleProgram.Output out = ExampleProgram.run(dir, Map.of(), ConnectToCluster.class, cluster.address());
+    ExampleProgram.Output out =
+        ExampleProgram.run(dir, Map.of(), ConnectToCluster.class, cluster.address());
     assertThat(out.lines())
         .as("%s%n%s", out.text(), cluster.logs())
-        .contains("connected to " + cluster.address() + "; workers: 1, threads: 2", "cluster: 1229 primes below 10000")
+        .contains(
+            "connected to " + cluster.address() + "; workers: 1, threads: 2",
+            "cluster: 1229 primes below 10000")
         .anyMatch(l -> l.matches("ran on: \\[\\S+ pid [1-9]\\d*\\]"));
   }
 
   @Test
   void jobFromJavaGetsEveryResultInInputOrder() throws Exception {
     ExampleProgram.Output out =
-        ExampleProgram.run(dir, Map.of("FLOTILLA_TOKEN", ExampleCluster.TOKEN), JobFromJava.class, cluster.address());
+        ExampleProgram.run(
+            dir,
+            Map.of("FLOTILLA_TOKEN", ExampleCluster.TOKEN),
+            JobFromJava.class,
+            cluster.address());
     assertThat(out.lines())
         .as("%s%n%s", out.text(), cluster.logs())
         .contains("offered: isprime(json integer) -> json boolean")
         .anyMatch(l -> l.matches("job j-\\S+"))
-        .containsSubsequence("2 prime: true", "15 prime: false", "17 prime: true", "91 prime: false", "97 prime: true");
+        .containsSubsequence(
+            "2 prime: true",
+            "15 prime: false",
+            "17 prime: true",
+            "91 prime: false",
+            "97 prime: true");
   }
 }

@@ -11,9 +11,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A cluster as the README starts one, for the examples that connect to it: {@code flotilla coordinator}
- * on loopback with one job-service client's token, and one {@code flotilla worker} with two threads
- * joined to it, each a JVM of its own running the command line with this test's class path.
+ * A cluster as the README starts one, for the examples that connect to it: {@code flotilla
+ * coordinator} on loopback with one job-service client's token, and one {@code flotilla worker}
+ * with two threads joined to it, each a JVM of its own running the command line with this test's
+ * class path.
  */
 final class ExampleCluster implements AutoCloseable {
   static final String TOKEN = "examples-token-0123456789abcdef";
@@ -29,15 +30,35 @@ final class ExampleCluster implements AutoCloseable {
     Path tokens = dir.resolve("tokens");
     Files.writeString(tokens, "examples " + TOKEN + "\n");
     Path coordinatorLog =
-        start("coordinator", "coordinator", "--port", "0", "--cluster-port", "0",
-            "--tokens-file", tokens.toString(), "--data-dir", dir.resolve("data").toString());
-    String ready = await(coordinatorLog, Pattern.compile("flotilla coordinator ready: grpc=(\\S+)"));
+        start(
+            "coordinator",
+            "coordinator",
+            "--port",
+            "0",
+            "--cluster-port",
+            "0",
+            "--tokens-file",
+            tokens.toString(),
+            "--data-dir",
+            dir.resolve("data").toString());
+    String ready =
+        await(coordinatorLog, Pattern.compile("flotilla coordinator ready: grpc=(\\S+)"));
     address = ready;
-    start("worker", "worker", "--join", address, "--threads", "2", "--cache-dir", dir.resolve("cache").toString());
+    start(
+        "worker",
+        "worker",
+        "--join",
+        address,
+        "--threads",
+        "2",
+        "--cache-dir",
+        dir.resolve("cache").toString());
     await(coordinatorLog, Pattern.compile("worker \\S+ (ready with) "));
   }
 
-  /** @return the coordinator's gRPC address, host:port */
+  /**
+   * @return the coordinator's gRPC address, host:port
+   */
   String address() {
     return address;
   }
@@ -48,15 +69,20 @@ final class ExampleCluster implements AutoCloseable {
     // As the ./flotilla launcher runs the command line.
     command.addAll(
         List.of(
-            "--add-opens", "java.base/java.lang.invoke=ALL-UNNAMED",
-            "--add-opens", "java.base/java.util=ALL-UNNAMED",
-            "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+            "--add-opens",
+            "java.base/java.lang.invoke=ALL-UNNAMED",
+            "--add-opens",
+            "java.base/java.util=ALL-UNNAMED",
+            "--add-opens",
+            "java.base/java.lang=ALL-UNNAMED",
             "-Xmx256m",
-            "-cp", System.getProperty("java.class.path"),
+            "-cp",
+            System.getProperty("java.class.path"),
             "io.flotilla.cli.Main"));
     command.addAll(List.of(args));
     Path log = dir.resolve(name + ".log");
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().keySet().removeIf(k -> k.startsWith("FLOTILLA_"));
     Process p = builder.start();
     p.getOutputStream().close();
@@ -64,7 +90,9 @@ final class ExampleCluster implements AutoCloseable {
     return log;
   }
 
-  /** @return the pattern's first group, once a line of the log matches it */
+  /**
+   * @return the pattern's first group, once a line of the log matches it
+   */
   private String await(Path log, Pattern pattern) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_SECONDS);
     while (System.nanoTime() < deadline) {
@@ -77,10 +105,13 @@ final class ExampleCluster implements AutoCloseable {
       }
       Thread.sleep(100);
     }
-    throw new IllegalStateException("no line matching '" + pattern + "' within " + START_SECONDS + " s:\n" + logs());
+    throw new IllegalStateException(
+        "no line matching '" + pattern + "' within " + START_SECONDS + " s:\n" + logs());
   }
 
-  /** @return what the coordinator and the worker printed, for failure messages */
+  /**
+   * @return what the coordinator and the worker printed, for failure messages
+   */
   String logs() throws IOException {
     StringBuilder all = new StringBuilder();
     for (String name : List.of("coordinator", "worker")) {

@@ -13,9 +13,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs an example's {@code main} as a user would: a JVM of its own with nothing but the examples' class
- * path (this module's classes and its runtime dependencies, as {@code target/runtime-classpath.txt}
- * lists them), no test jars and no JVM flags.
+ * Runs an example's {@code main} as a user would: a JVM of its own with nothing but the examples'
+ * class path (this module's classes and its runtime dependencies, as {@code
+ * target/runtime-classpath.txt} lists them), no test jars and no JVM flags.
  */
 final class ExampleProgram {
   private static final long TIMEOUT_SECONDS = 180;
@@ -43,7 +43,8 @@ final class ExampleProgram {
     command.addAll(List.of("-cp", classPath(), main.getName()));
     command.addAll(List.of(args));
     Path log = dir.resolve(main.getSimpleName() + ".out");
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().keySet().removeIf(k -> k.startsWith("FLOTILLA_"));
     builder.environment().putAll(env);
     Process p = builder.start();
@@ -55,15 +56,24 @@ final class ExampleProgram {
       p.waitFor(30, TimeUnit.SECONDS);
     }
     String text = Files.readString(log, StandardCharsets.UTF_8);
-    assertThat(exited).as("%s ends within %d s; it printed:%n%s", main.getSimpleName(), TIMEOUT_SECONDS, text).isTrue();
-    assertThat(p.exitValue()).as("%s's exit status; it printed:%n%s", main.getSimpleName(), text).isZero();
+    assertThat(exited)
+        .as("%s ends within %d s; it printed:%n%s", main.getSimpleName(), TIMEOUT_SECONDS, text)
+        .isTrue();
+    assertThat(p.exitValue())
+        .as("%s's exit status; it printed:%n%s", main.getSimpleName(), text)
+        .isZero();
     return new Output(text);
   }
 
-  /** target/classes and the runtime dependencies the build listed; surefire runs in the module's directory. */
+  /**
+   * target/classes and the runtime dependencies the build listed; surefire runs in the module's
+   * directory.
+   */
   private static String classPath() throws IOException {
     Path listed = Path.of("target", "runtime-classpath.txt");
     assertThat(listed).as("written by the build's process-classes phase").isRegularFile();
-    return Path.of("target", "classes").toAbsolutePath() + File.pathSeparator + Files.readString(listed).strip();
+    return Path.of("target", "classes").toAbsolutePath()
+        + File.pathSeparator
+        + Files.readString(listed).strip();
   }
 }

@@ -15,8 +15,11 @@ class FailuresTest {
     ExampleProgram.Output out = ExampleProgram.run(dir, Map.of(), Failures.class);
     assertThat(out.lines())
         .as(out.text())
-        .anyMatch(l -> l.matches("task failed: java.lang.NumberFormatException: For input string: \"forty-two\""
-            + " \\(in worker pid [1-9]\\d*\\)"))
+        .anyMatch(
+            l ->
+                l.matches(
+                    "task failed: java.lang.NumberFormatException: For input string: \"forty-two\""
+                        + " \\(in worker pid [1-9]\\d*\\)"))
         .containsSubsequence(
             "item: 1",
             "item 1 failed: java.lang.NumberFormatException: For input string: \"two\"",

@@ -22,25 +22,28 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Chunk dispatches per second through {@link ChunkScheduler} on one thread: a {@link ScheduledChunk} is
- * submitted, dispatched under the scheduler's lock to a {@link WorkerHandle} with credit (which builds and
- * sends its {@code Chunk} message), and its {@link ChunkResult} is taken back with {@link
- * ChunkScheduler#result}, which returns the credit, settles the chunk and calls its callback. One
- * operation is one chunk through that whole cycle.
+ * Chunk dispatches per second through {@link ChunkScheduler} on one thread: a {@link
+ * ScheduledChunk} is submitted, dispatched under the scheduler's lock to a {@link WorkerHandle}
+ * with credit (which builds and sends its {@code Chunk} message), and its {@link ChunkResult} is
+ * taken back with {@link ChunkScheduler#result}, which returns the credit, settles the chunk and
+ * calls its callback. One operation is one chunk through that whole cycle.
  *
- * <p>Why: every {@code submit} and every map chunk goes through this path twice (out and back), holding
- * the lock that every network thread also takes; the target is 1,000,000 dispatches per second on
- * one core, so that the scheduler is never what limits a pool of trivial tasks.
+ * <p>Why: every {@code submit} and every map chunk goes through this path twice (out and back),
+ * holding the lock that every network thread also takes; the target is 1,000,000 dispatches per
+ * second on one core, so that the scheduler is never what limits a pool of trivial tasks.
  *
- * <p>What is left out, deliberately: the network. The workers' streams are in-memory observers that only
- * count what they are sent, results are built once beforehand (in the pool a network thread parses each),
- * and the chunk's callback only counts (in the pool it wraps the result for the consumer, measured by
- * {@link ResultDeliveryBenchmark}). Items are not encoded here (see {@code CodecBenchmark}).
+ * <p>What is left out, deliberately: the network. The workers' streams are in-memory observers that
+ * only count what they are sent, results are built once beforehand (in the pool a network thread
+ * parses each), and the chunk's callback only counts (in the pool it wraps the result for the
+ * consumer, measured by {@link ResultDeliveryBenchmark}). Items are not encoded here (see {@code
+ * CodecBenchmark}).
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 // A small, fixed heap: see the package documentation of io.flotilla.microbench.
-@Fork(value = 1, jvmArgsAppend = {"-Xms256m", "-Xmx256m"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms256m", "-Xmx256m"})
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 4, time = 1)
 @State(Scope.Thread)
@@ -49,12 +52,14 @@ public class DispatchBenchmark {
   private static final int BURST = 64;
 
   /**
-   * Distinct chunk ids in use, reused in turn: far more than are ever in flight, and beyond the boxing
-   * cache, as real ids are. A power of two, for the mask.
+   * Distinct chunk ids in use, reused in turn: far more than are ever in flight, and beyond the
+   * boxing cache, as real ids are. A power of two, for the mask.
    */
   private static final int IDS = 4096;
 
-  /** A worker's credit: one per run thread plus the one chunk it prefetches ({@code WorkerSession}). */
+  /**
+   * A worker's credit: one per run thread plus the one chunk it prefetches ({@code WorkerSession}).
+   */
   private static int credits(int threads) {
     return threads + 1;
   }
@@ -98,8 +103,8 @@ public class DispatchBenchmark {
   private long nextId;
 
   /**
-   * A scheduler with the pool's default attempts and no task timeout, and two ready workers with one and
-   * two run threads: five chunks of credit in all.
+   * A scheduler with the pool's default attempts and no task timeout, and two ready workers with
+   * one and two run threads: five chunks of credit in all.
    */
   @Setup(Level.Trial)
   public void setUp() {
@@ -108,7 +113,8 @@ public class DispatchBenchmark {
     streams[1] = new CountingStream();
     workers =
         new WorkerHandle[] {
-          new WorkerHandle("w1", 1, "bench", 1, 2, streams[0]), new WorkerHandle("w2", 2, "bench", 2, 2, streams[1])
+          new WorkerHandle("w1", 1, "bench", 1, 2, streams[0]),
+          new WorkerHandle("w2", 2, "bench", 2, 2, streams[1])
         };
     mapJob = new JobSpec(1, ByteString.copyFromUtf8("an encoded function"), java.util.List.of());
     items = ItemBatch.newBuilder().setData(ByteString.copyFrom(new byte[1024])).build();
@@ -131,7 +137,8 @@ public class DispatchBenchmark {
       }
     }
     if (sentChunks != delivered) {
-      throw new IllegalStateException(sentChunks + " chunks sent but " + delivered + " results delivered");
+      throw new IllegalStateException(
+          sentChunks + " chunks sent but " + delivered + " results delivered");
     }
   }
 
@@ -143,12 +150,21 @@ public class DispatchBenchmark {
 
   private ScheduledChunk newChunk(JobSpec job, int size) {
     long id = nextId++ & (IDS - 1);
-    return new ScheduledChunk(scheduler, job, id, id * size, size, items, onResult, DispatchBenchmark::failed, DispatchBenchmark::handedBack);
+    return new ScheduledChunk(
+        scheduler,
+        job,
+        id,
+        id * size,
+        size,
+        items,
+        onResult,
+        DispatchBenchmark::failed,
+        DispatchBenchmark::handedBack);
   }
 
   /**
-   * One submitted task at a time, as a loop of {@code submit(...).get()} makes them: submit, dispatch to
-   * the worker with the most credit, result.
+   * One submitted task at a time, as a loop of {@code submit(...).get()} makes them: submit,
+   * dispatch to the worker with the most credit, result.
    */
   @Benchmark
   public void oneChunkInFlight() {
@@ -158,10 +174,10 @@ public class DispatchBenchmark {
   }
 
   /**
-   * A map's window of 64 chunks of 1,000 items over the two workers: most chunks wait in the queue and
-   * are dispatched by the result that frees a credit, as in a map over more input than the workers can
-   * hold; at the end of the burst an idle worker has the other asked to yield, as work stealing does.
-   * Per chunk.
+   * A map's window of 64 chunks of 1,000 items over the two workers: most chunks wait in the queue
+   * and are dispatched by the result that frees a credit, as in a map over more input than the
+   * workers can hold; at the end of the burst an idle worker has the other asked to yield, as work
+   * stealing does. Per chunk.
    */
   @Benchmark
   @OperationsPerInvocation(BURST)

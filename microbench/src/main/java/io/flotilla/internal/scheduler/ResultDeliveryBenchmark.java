@@ -25,25 +25,27 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * The caller's side of a result, once the scheduler has matched it to its chunk: {@link RemoteOutcome}
- * decoding a {@link ChunkResult}'s values as {@code MapRun.next()} reads them (error, then value, item by
- * item), and a submitted task's {@link TaskFuture} receiving its one-item outcome with {@link
- * TaskFuture#deliver} and yielding it from {@code get()}.
+ * The caller's side of a result, once the scheduler has matched it to its chunk: {@link
+ * RemoteOutcome} decoding a {@link ChunkResult}'s values as {@code MapRun.next()} reads them
+ * (error, then value, item by item), and a submitted task's {@link TaskFuture} receiving its
+ * one-item outcome with {@link TaskFuture#deliver} and yielding it from {@code get()}.
  *
- * <p>Why: decoding is the per-item cost the consumer of a map pays for every result, on its own thread;
- * the future is on the path of every {@code submit(...).get()} round trip. Comparing {@link
+ * <p>Why: decoding is the per-item cost the consumer of a map pays for every result, on its own
+ * thread; the future is on the path of every {@code submit(...).get()} round trip. Comparing {@link
  * #decodeChunkResult} with {@code CodecBenchmark.decodeIntegers1k} shows what the outcome adds over
  * the bare codec.
  *
- * <p>No thread is crossed: {@code deliver} is given a direct executor where the pool gives its callback
- * executor, and nobody is blocked in {@code get()}, so the future is already complete when it is read.
- * The wake-up of a blocked caller, which costs far more than any of this, is the end-to-end round-trip
- * benchmark's business ({@code flotilla bench}), not this one's.
+ * <p>No thread is crossed: {@code deliver} is given a direct executor where the pool gives its
+ * callback executor, and nobody is blocked in {@code get()}, so the future is already complete when
+ * it is read. The wake-up of a blocked caller, which costs far more than any of this, is the
+ * end-to-end round-trip benchmark's business ({@code flotilla bench}), not this one's.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 // A small, fixed heap: see the package documentation of io.flotilla.microbench.
-@Fork(value = 1, jvmArgsAppend = {"-Xms256m", "-Xmx256m"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms256m", "-Xmx256m"})
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 4, time = 1)
 @State(Scope.Thread)
@@ -81,7 +83,9 @@ public class ResultDeliveryBenchmark {
     taskOutcome = new ArrayOutcome(new Object[] {361}, null, -1);
   }
 
-  /** Never sent to: a {@link WorkerHandle} needs a stream, and only failures would name the worker. */
+  /**
+   * Never sent to: a {@link WorkerHandle} needs a stream, and only failures would name the worker.
+   */
   private static final class DiscardingStream implements StreamObserver<CoordinatorMessage> {
     @Override
     public void onNext(CoordinatorMessage message) {}
@@ -101,7 +105,8 @@ public class ResultDeliveryBenchmark {
   @Benchmark
   @OperationsPerInvocation(CHUNK)
   public void decodeChunkResult(Blackhole sink) {
-    RemoteOutcome outcome = new RemoteOutcome(chunkResult, worker.ref, 0, 0, null, codec, loader, false);
+    RemoteOutcome outcome =
+        new RemoteOutcome(chunkResult, worker.ref, 0, 0, null, codec, loader, false);
     int n = outcome.size();
     for (int i = 0; i < n; i++) {
       Throwable error = outcome.error(i);
@@ -133,7 +138,8 @@ public class ResultDeliveryBenchmark {
   @Benchmark
   public Object decodeDeliverAndGet() throws InterruptedException, ExecutionException {
     TaskFuture<Object> future = new TaskFuture<>();
-    future.deliver(new RemoteOutcome(taskResult, worker.ref, -1, 0, null, codec, loader, false), DIRECT);
+    future.deliver(
+        new RemoteOutcome(taskResult, worker.ref, -1, 0, null, codec, loader, false), DIRECT);
     return future.get();
   }
 }

@@ -12,9 +12,9 @@ import io.flotilla.proto.WorkerMessage;
 import java.util.concurrent.Callable;
 
 /**
- * Runs one chunk, item by item, and builds its result. Every failure is confined to its item and tagged
- * with the boundary where it happened: decoding the function, decoding the item, running it, encoding
- * its result.
+ * Runs one chunk, item by item, and builds its result. Every failure is confined to its item and
+ * tagged with the boundary where it happened: decoding the function, decoding the item, running it,
+ * encoding its result.
  */
 final class ChunkRun implements Runnable {
   /** Job id reserved for single submitted tasks: each item is a Callable. */
@@ -22,31 +22,33 @@ final class ChunkRun implements Runnable {
 
   /**
    * How long a chunk must have been here (queued or running) before it honours a yield request. A
-   * younger one is about to start or to finish: handing its items back would cost a round trip to save
-   * less than one, and an idle worker is often just one whose chunk finished a moment earlier.
+   * younger one is about to start or to finish: handing its items back would cost a round trip to
+   * save less than one, and an idle worker is often just one whose chunk finished a moment earlier.
    */
   static final long MIN_AGE_BEFORE_YIELD_NANOS = 1_000_000;
 
   /**
-   * Longest a chunk runs before it sends what it has done so far as a partial result, and carries on:
-   * results and progress reach the caller at least this often, whatever the chunk size, and the caller
-   * decodes them while later items run (a piece costs one message, a few dozen microseconds).
+   * Longest a chunk runs before it sends what it has done so far as a partial result, and carries
+   * on: results and progress reach the caller at least this often, whatever the chunk size, and the
+   * caller decodes them while later items run (a piece costs one message, a few dozen
+   * microseconds).
    */
   static final long TIME_SLICE_NANOS = 10_000_000;
 
   /**
-   * Most bytes of results a chunk collects before it sends them as a partial result, and carries on:
-   * large results then travel in messages of about a megabyte, decoded by the caller while the worker
-   * computes more, instead of one message per time slice that could approach the message size limit.
-   * Messages above 4 MiB also take gRPC's slow path on the receiving side (the message is parsed from a
-   * stream, its bytes gathered piece by piece); a piece stays below that unless one value is larger.
+   * Most bytes of results a chunk collects before it sends them as a partial result, and carries
+   * on: large results then travel in messages of about a megabyte, decoded by the caller while the
+   * worker computes more, instead of one message per time slice that could approach the message
+   * size limit. Messages above 4 MiB also take gRPC's slow path on the receiving side (the message
+   * is parsed from a stream, its bytes gathered piece by piece); a piece stays below that unless
+   * one value is larger.
    */
   static final int SLICE_BYTES = 1 << 20;
 
   /**
-   * Most bytes of results one run of a chunk sends before it hands back the items it has not started,
-   * unasked: the caller then runs them as parts it can hold back while its reader is behind. Asking
-   * instead would take a round trip, during which a fast chunk piles up more.
+   * Most bytes of results one run of a chunk sends before it hands back the items it has not
+   * started, unasked: the caller then runs them as parts it can hold back while its reader is
+   * behind. Asking instead would take a round trip, during which a fast chunk piles up more.
    */
   static final long CHUNK_BYTES = 32L << 20;
 
@@ -64,7 +66,9 @@ final class ChunkRun implements Runnable {
     return chunk.getAttempt();
   }
 
-  /** @return the answer to this chunk, naming it and returning its credit, to be filled in */
+  /**
+   * @return the answer to this chunk, naming it and returning its credit, to be filled in
+   */
   private ChunkResult.Builder answer() {
     return ChunkResult.newBuilder()
         .setJobId(chunk.getJobId())
@@ -83,7 +87,9 @@ final class ChunkRun implements Runnable {
             .build());
   }
 
-  /** Asks this chunk to stop at the next item boundary and hand back the items it has not started. */
+  /**
+   * Asks this chunk to stop at the next item boundary and hand back the items it has not started.
+   */
   void requestYield() {
     yieldRequested = true;
   }
@@ -93,7 +99,8 @@ final class ChunkRun implements Runnable {
     try {
       runChunk();
     } catch (Throwable e) {
-      // Something outside the per-item guards broke (capturing a hostile exception, a VM error while
+      // Something outside the per-item guards broke (capturing a hostile exception, a VM error
+      // while
       // decoding): the chunk must still be answered, or its caller would wait forever.
       session.chunkAnswered(chunk.getChunkId());
       session.send(failedWhole(e));
@@ -111,7 +118,8 @@ final class ChunkRun implements Runnable {
             .build();
     for (int i = 0; i < chunk.getItems().getEndsCount(); i++) {
       empty.addEnds(0);
-      result.addFailures(ItemFailure.newBuilder().setOffset(i).setBoundary(Boundary.RUN).setError(error));
+      result.addFailures(
+          ItemFailure.newBuilder().setOffset(i).setBoundary(Boundary.RUN).setError(error));
     }
     return result.setValues(empty).build();
   }
@@ -141,7 +149,9 @@ final class ChunkRun implements Runnable {
       session.send(
           WorkerMessage.newBuilder()
               .setStarted(
-                  Started.newBuilder().setChunkId(chunk.getChunkId()).setAttempt(chunk.getAttempt()))
+                  Started.newBuilder()
+                      .setChunkId(chunk.getChunkId())
+                      .setAttempt(chunk.getAttempt()))
               .build());
     }
     Codec codec = session.codec();
@@ -154,7 +164,8 @@ final class ChunkRun implements Runnable {
       }
     }
     ClassLoader previousLoader = Thread.currentThread().getContextClassLoader();
-    // Libraries that look classes up through the context loader (ServiceLoader, JSON mappers) must see
+    // Libraries that look classes up through the context loader (ServiceLoader, JSON mappers) must
+    // see
     // the job's shipped classes too.
     Thread.currentThread().setContextClassLoader(codec.loader());
     Piece piece = new Piece(codec, 0);

@@ -6,10 +6,10 @@ import io.flotilla.proto.DefineJob;
 import java.util.List;
 
 /**
- * A job as it arrived: its function, decoded once on first use by whichever run thread needs it first,
- * and the codec of its classes (the worker's own, or a loader over the code shipped with it). A function
- * that cannot be decoded is remembered as that failure, so every item of the job reports it; code that
- * could not be fetched is tried again for the next chunk.
+ * A job as it arrived: its function, decoded once on first use by whichever run thread needs it
+ * first, and the codec of its classes (the worker's own, or a loader over the code shipped with
+ * it). A function that cannot be decoded is remembered as that failure, so every item of the job
+ * reports it; code that could not be fetched is tried again for the next chunk.
  */
 final class JobFunction {
   private final ByteString bytes;
@@ -33,7 +33,9 @@ final class JobFunction {
     this.codecs = codecs;
   }
 
-  /** @return whether the job's items are callables rather than arguments of a function */
+  /**
+   * @return whether the job's items are callables rather than arguments of a function
+   */
   boolean calls() {
     return calls;
   }
@@ -59,7 +61,9 @@ final class JobFunction {
     return codec;
   }
 
-  /** Where the codec of a job's code comes from: the worker's own, or a loader over shipped jars. */
+  /**
+   * Where the codec of a job's code comes from: the worker's own, or a loader over shipped jars.
+   */
   interface CodeSource {
     Codec acquire(List<String> bundles);
 
@@ -105,7 +109,9 @@ final class JobFunction {
     }
   }
 
-  /** @return the decoded function */
+  /**
+   * @return the decoded function
+   */
   synchronized Object get() {
     Codec c = codec();
     if (decoded == null && failure == null) {

@@ -44,9 +44,9 @@ import org.slf4j.LoggerFactory;
  *  Stop(coordinator stopping) ──► the member leaves the cluster: exit 0
  * </pre>
  *
- * A worker that ends for any reason exits, each reason with its own code ({@link WorkerExit}); whoever
- * started it (systemd, Kubernetes, the ssh script) starts it again after a non-zero exit, and it joins
- * afresh.
+ * A worker that ends for any reason exits, each reason with its own code ({@link WorkerExit});
+ * whoever started it (systemd, Kubernetes, the ssh script) starts it again after a non-zero exit,
+ * and it joins afresh.
  */
 public final class JoiningWorker {
   /**
@@ -56,14 +56,15 @@ public final class JoiningWorker {
    * @param joinPort its gRPC port
    * @param threads run threads
    * @param secret the cluster secret (empty when the coordinator asks for none)
-   * @param bindHost the address this worker's cluster port listens on, or {@code null} for the address
-   *     this machine reaches the coordinator from
+   * @param bindHost the address this worker's cluster port listens on, or {@code null} for the
+   *     address this machine reaches the coordinator from
    * @param clusterPort the cluster port, 0 for any
-   * @param advertiseHost the address the coordinator reaches this worker by, or {@code null} for the
-   *     bind address
+   * @param advertiseHost the address the coordinator reaches this worker by, or {@code null} for
+   *     the bind address
    * @param cacheDir where shipped code is kept
    * @param stableAfter the split brain resolver's wait
-   * @param tlsDir PEM files for TLS on the gRPC and cluster ports (see {@link Tls}), or {@code null}
+   * @param tlsDir PEM files for TLS on the gRPC and cluster ports (see {@link Tls}), or {@code
+   *     null}
    * @param pekko further Pekko settings
    */
   public record Options(
@@ -86,19 +87,21 @@ public final class JoiningWorker {
   private JoiningWorker() {}
 
   /**
-   * Joins, works until the cluster or the coordinator ends it or it is asked to stop (SIGTERM, SIGINT),
-   * then leaves.
+   * Joins, works until the cluster or the coordinator ends it or it is asked to stop (SIGTERM,
+   * SIGINT), then leaves.
    *
    * @param options what to join and how
-   * @return the exit code, one of {@link WorkerExit}'s: {@link WorkerExit#STOPPED} when asked to stop
-   *     or when its coordinator stopped, {@link WorkerExit#REFUSED} when the coordinator refused this
-   *     worker, {@link WorkerExit#COORDINATOR_LOST} when the coordinator went away or the cluster downed
-   *     this worker, {@link WorkerExit#RESTART} when the coordinator asked for a fresh worker
+   * @return the exit code, one of {@link WorkerExit}'s: {@link WorkerExit#STOPPED} when asked to
+   *     stop or when its coordinator stopped, {@link WorkerExit#REFUSED} when the coordinator
+   *     refused this worker, {@link WorkerExit#COORDINATOR_LOST} when the coordinator went away or
+   *     the cluster downed this worker, {@link WorkerExit#RESTART} when the coordinator asked for a
+   *     fresh worker
    */
   public static int run(Options options) {
     CompletableFuture<String> stop = StopSignals.install();
     ManagedChannel channel =
-        CoordinatorChannel.builder(options.joinHost(), options.joinPort(), options.tlsDir(), options.secret())
+        CoordinatorChannel.builder(
+                options.joinHost(), options.joinPort(), options.tlsDir(), options.secret())
             .maxInboundMessageSize(1 << 30)
             .build();
     Codec codec = new Codec(Thread.currentThread().getContextClassLoader());
@@ -141,7 +144,8 @@ public final class JoiningWorker {
               (member, why) -> {});
       try {
         try {
-          CompletableFuture.anyOf(node.up(), node.terminated(), stop).get(JOIN_WAIT_SECONDS, TimeUnit.SECONDS);
+          CompletableFuture.anyOf(node.up(), node.terminated(), stop)
+              .get(JOIN_WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (Exception e) {
           // Said below.
         }
@@ -169,7 +173,12 @@ public final class JoiningWorker {
                 options.joinHost(),
                 options.joinPort(),
                 // Containers often share a host name and a pid: the member's port tells them apart.
-                "w-" + io.flotilla.internal.link.HostName.local() + "-" + ProcessHandle.current().pid() + "-" + node.port(),
+                "w-"
+                    + io.flotilla.internal.link.HostName.local()
+                    + "-"
+                    + ProcessHandle.current().pid()
+                    + "-"
+                    + node.port(),
                 options.threads(),
                 options.secret(),
                 io.flotilla.internal.link.HostName.local(),
@@ -183,23 +192,34 @@ public final class JoiningWorker {
                 codec);
         WorkerSession worker = new WorkerSession(session, codec, code);
         System.out.println(
-            "flotilla worker joined " + where + " as " + node.selfAddress() + " with " + options.threads() + " threads");
+            "flotilla worker joined "
+                + where
+                + " as "
+                + node.selfAddress()
+                + " with "
+                + options.threads()
+                + " threads");
         worker.start(WorkerLinkGrpc.newStub(channel));
-        // Our own leaving ends the member too, after the session has ended: then this changes nothing.
-        var unused189 = node.terminated()
-            .thenRun(
-                () ->
-                    worker.end(
-                        WorkerExit.COORDINATOR_LOST,
-                        "downed by the cluster (cut off from its coordinator for longer than --stable-after),"
-                            + " or its cluster member stopped"));
+        // Our own leaving ends the member too, after the session has ended: then this changes
+        // nothing.
+        var unused189 =
+            node.terminated()
+                .thenRun(
+                    () ->
+                        worker.end(
+                            WorkerExit.COORDINATOR_LOST,
+                            "downed by the cluster (cut off from its coordinator for longer than --stable-after),"
+                                + " or its cluster member stopped"));
         var unused196 = stop.thenAccept(signal -> worker.leave("stopping on " + signal));
         WorkerSession.Ending ending = worker.awaitExit();
         switch (ending.code()) {
           case WorkerExit.STOPPED -> log.info("{}; leaving the cluster of {}", ending.why(), where);
-          case WorkerExit.RESTART -> log.info("{}; exiting, for its supervisor to start it again", ending.why());
+          case WorkerExit.RESTART ->
+              log.info("{}; exiting, for its supervisor to start it again", ending.why());
           case WorkerExit.REFUSED -> log.error("{} at {}", ending.why(), where);
-          default -> log.warn("{} at {}; exiting, for its supervisor to start it again", ending.why(), where);
+          default ->
+              log.warn(
+                  "{} at {}; exiting, for its supervisor to start it again", ending.why(), where);
         }
         return ending.code();
       } finally {
@@ -213,14 +233,15 @@ public final class JoiningWorker {
   }
 
   /**
-   * Asks to join until the coordinator answers, refuses, or has not answered within
-   * {@value #JOIN_WAIT_SECONDS} s (it may not be up yet), or a signal stops the wait. Each attempt fails
-   * fast, rather than wait for the channel to be ready, so that a refusal by TLS, which only a failed
-   * attempt reveals, ends the wait at once.
+   * Asks to join until the coordinator answers, refuses, or has not answered within {@value
+   * #JOIN_WAIT_SECONDS} s (it may not be up yet), or a signal stops the wait. Each attempt fails
+   * fast, rather than wait for the channel to be ready, so that a refusal by TLS, which only a
+   * failed attempt reveals, ends the wait at once.
    *
    * @throws StatusRuntimeException the last attempt's failure
    */
-  private static JoinReply join(ManagedChannel channel, JoinRequest request, CompletableFuture<String> stop) {
+  private static JoinReply join(
+      ManagedChannel channel, JoinRequest request, CompletableFuture<String> stop) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(JOIN_WAIT_SECONDS);
     StatusRuntimeException last = null;
     while (true) {
@@ -253,9 +274,11 @@ public final class JoiningWorker {
 
   /**
    * Waits until the channel tries to connect again: gRPC paces its own attempts after a failed one.
-   * After a connection that opened and then closed it would try again at once, so those are paced here.
+   * After a connection that opened and then closed it would try again at once, so those are paced
+   * here.
    */
-  private static void awaitNextAttempt(ManagedChannel channel, long deadline, CompletableFuture<String> stop) {
+  private static void awaitNextAttempt(
+      ManagedChannel channel, long deadline, CompletableFuture<String> stop) {
     ConnectivityState state = channel.getState(false);
     CompletableFuture<Void> next = new CompletableFuture<>();
     if (state == ConnectivityState.TRANSIENT_FAILURE) {
@@ -264,7 +287,8 @@ public final class JoiningWorker {
       next.completeOnTimeout(null, 1, TimeUnit.SECONDS);
     }
     try {
-      CompletableFuture.anyOf(next, stop).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      CompletableFuture.anyOf(next, stop)
+          .get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
       // The deadline passed: the next attempt says so.
     } catch (InterruptedException e) {
@@ -297,7 +321,9 @@ public final class JoiningWorker {
     }
   }
 
-  /** The address this machine leaves by towards the coordinator: one the coordinator can reach back. */
+  /**
+   * The address this machine leaves by towards the coordinator: one the coordinator can reach back.
+   */
   private static String localAddressTowards(Options options) {
     try (Socket probe = new Socket()) {
       probe.connect(new InetSocketAddress(options.joinHost(), options.joinPort()), 10_000);
@@ -307,8 +333,10 @@ public final class JoiningWorker {
     }
   }
 
-  private static void fetch(ManagedChannel channel, String sha, java.io.OutputStream sink) throws IOException {
-    // In a context of its own, so that a failure here (a full disk) ends the download at once, rather
+  private static void fetch(ManagedChannel channel, String sha, java.io.OutputStream sink)
+      throws IOException {
+    // In a context of its own, so that a failure here (a full disk) ends the download at once,
+    // rather
     // than leaving the stream open until its deadline.
     Context.CancellableContext call = Context.current().withCancellation();
     Context previous = call.attach();

@@ -9,18 +9,20 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Ends this JVM when the process that launched it is gone: its stdin pipe reaches end of file, or its
- * parent pid changes (the kernel re-parents orphans). The first line read from stdin is the secret token,
- * which is passed there rather than on the command line where any local user could read it.
+ * Ends this JVM when the process that launched it is gone: its stdin pipe reaches end of file, or
+ * its parent pid changes (the kernel re-parents orphans). The first line read from stdin is the
+ * secret token, which is passed there rather than on the command line where any local user could
+ * read it.
  */
 final class ParentWatch {
   /** How often the parent pid is checked; the stdin pipe usually notices first. */
   private static final long POLL_MILLIS = 500;
 
   /**
-   * How long a worker already on its way out may take before a vanished parent turns the exit into a
-   * halt. Leaving can take a moment (the JVM may be writing a class data archive, which the pool closes
-   * stdin during); but a user's shutdown hook that never returns must not keep an orphan alive.
+   * How long a worker already on its way out may take before a vanished parent turns the exit into
+   * a halt. Leaving can take a moment (the JVM may be writing a class data archive, which the pool
+   * closes stdin during); but a user's shutdown hook that never returns must not keep an orphan
+   * alive.
    */
   private static final long LEAVING_GRACE_MILLIS = 30_000;
 
@@ -39,7 +41,8 @@ final class ParentWatch {
     Thread reader =
         new Thread(
             () -> {
-              BufferedReader in = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8));
+              BufferedReader in =
+                  new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8));
               try {
                 String first = in.readLine();
                 token.complete(first == null ? "" : first);

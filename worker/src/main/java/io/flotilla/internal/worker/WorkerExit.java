@@ -2,16 +2,16 @@ package io.flotilla.internal.worker;
 
 /**
  * A worker JVM's exit codes, which its supervisor (systemd, Kubernetes, a local pool) acts on: zero
- * when it stopped as it was asked to, and a distinct code for each reason it gave up. {@code flotilla
- * worker --help} lists them from here.
+ * when it stopped as it was asked to, and a distinct code for each reason it gave up. {@code
+ * flotilla worker --help} lists them from here.
  *
- * <p>Restarting helps after {@link #COORDINATOR_LOST} and {@link #RESTART}; after {@link #REFUSED} it
- * only repeats the refusal until the configuration changes.
+ * <p>Restarting helps after {@link #COORDINATOR_LOST} and {@link #RESTART}; after {@link #REFUSED}
+ * it only repeats the refusal until the configuration changes.
  */
 public final class WorkerExit {
   /**
-   * Stopped as asked: SIGTERM or SIGINT, or its coordinator said it is stopping (a local pool's worker:
-   * its pool closed).
+   * Stopped as asked: SIGTERM or SIGINT, or its coordinator said it is stopping (a local pool's
+   * worker: its pool closed).
    */
   public static final int STOPPED = 0;
 
@@ -22,8 +22,8 @@ public final class WorkerExit {
   public static final int USAGE = 2;
 
   /**
-   * Refused: the coordinator turned this worker away (wrong or missing secret, a certificate it does not
-   * trust, TLS on one side only, another release), or this worker the coordinator.
+   * Refused: the coordinator turned this worker away (wrong or missing secret, a certificate it
+   * does not trust, TLS on one side only, another release), or this worker the coordinator.
    */
   public static final int REFUSED = 64;
 
@@ -31,14 +31,14 @@ public final class WorkerExit {
   public static final int INITIALIZER_FAILED = 65;
 
   /**
-   * Lost its coordinator: it cannot be reached, went away without a word, or did not admit this worker
-   * to the cluster; or the cluster downed this worker.
+   * Lost its coordinator: it cannot be reached, went away without a word, or did not admit this
+   * worker to the cluster; or the cluster downed this worker.
    */
   public static final int COORDINATOR_LOST = 66;
 
   /**
-   * Its coordinator asked for a fresh worker in its place: to stop a task it was running
-   * ({@code cancel(true)}), or to recycle it.
+   * Its coordinator asked for a fresh worker in its place: to stop a task it was running ({@code
+   * cancel(true)}), or to recycle it.
    */
   public static final int RESTART = 67;
 

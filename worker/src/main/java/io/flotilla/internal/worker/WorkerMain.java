@@ -10,8 +10,6 @@ import io.grpc.netty.shaded.io.netty.util.internal.logging.JdkLoggerFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,11 +23,12 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  *
  * The first form is how a local pool starts its workers; the second joins a coordinator server as
- * {@code flotilla worker} does (see {@link JoiningWorker}), with the cluster secret in
- * {@code FLOTILLA_SECRET}.
+ * {@code flotilla worker} does (see {@link JoiningWorker}), with the cluster secret in {@code
+ * FLOTILLA_SECRET}.
  *
- * With {@code --token-stdin} the first line of stdin is the token and end of file on stdin ends the
- * worker; {@code --watch-parent} also ends it when its parent process goes away. A launcher passes both.
+ * <p>With {@code --token-stdin} the first line of stdin is the token and end of file on stdin ends
+ * the worker; {@code --watch-parent} also ends it when its parent process goes away. A launcher
+ * passes both.
  */
 public final class WorkerMain {
   private WorkerMain() {}
@@ -117,12 +116,13 @@ public final class WorkerMain {
   }
 
   private static String envToken() {
-    return java.util.Objects.requireNonNullElse(io.flotilla.internal.link.CoordinatorChannel.secretFromEnvironment(), "");
+    return java.util.Objects.requireNonNullElse(
+        io.flotilla.internal.link.CoordinatorChannel.secretFromEnvironment(), "");
   }
 
   /**
-   * How long a worker waits for its coordinator to listen. A local pool starts its workers before its
-   * server, so that both boot at once; the server is normally up well before a worker JVM is.
+   * How long a worker waits for its coordinator to listen. A local pool starts its workers before
+   * its server, so that both boot at once; the server is normally up well before a worker JVM is.
    */
   private static final long LISTEN_WAIT_MILLIS = 30_000;
 
@@ -162,7 +162,8 @@ public final class WorkerMain {
             .build();
     try {
       WorkerSession session =
-          new WorkerSession(options, new Codec(Thread.currentThread().getContextClassLoader()), null);
+          new WorkerSession(
+              options, new Codec(Thread.currentThread().getContextClassLoader()), null);
       if (!awaitListening(options.coordinatorHost(), options.coordinatorPort())) {
         System.err.println(
             "flotilla worker: nothing listens on "
@@ -176,7 +177,8 @@ public final class WorkerMain {
       }
       session.start(WorkerLinkGrpc.newStub(channel));
       WorkerSession.Ending ending = session.awaitExit();
-      // A local pool's worker has no log: what its pool should know goes to the stderr the pool keeps.
+      // A local pool's worker has no log: what its pool should know goes to the stderr the pool
+      // keeps.
       if (ending.code() != WorkerExit.STOPPED && ending.code() != WorkerExit.RESTART) {
         System.err.println("flotilla worker " + options.workerId() + " " + ending.why());
       }

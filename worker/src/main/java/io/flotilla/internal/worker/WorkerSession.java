@@ -33,13 +33,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * One worker's conversation with its coordinator over a single Attach stream; see the package
  * documentation for the data flow.
  *
- * <p>Threading: gRPC delivers coordinator messages on one callback thread at a time; this class never
- * blocks it. Chunks and the initializer run on the run threads. {@link #send} may be called from any
- * thread and serialises access to the outbound stream, which is not thread-safe.
+ * <p>Threading: gRPC delivers coordinator messages on one callback thread at a time; this class
+ * never blocks it. Chunks and the initializer run on the run threads. {@link #send} may be called
+ * from any thread and serialises access to the outbound stream, which is not thread-safe.
  */
 final class WorkerSession implements StreamObserver<CoordinatorMessage> {
   /**
-   * How a session ended: the process's exit code ({@link WorkerExit}) and why, in words for its log.
+   * How a session ended: the process's exit code ({@link WorkerExit}) and why, in words for its
+   * log.
    *
    * @param code the exit code
    * @param why what ended it, e.g. "its coordinator is stopping"
@@ -47,10 +48,11 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
   record Ending(int code, String why) {}
 
   /**
-   * Credit beyond one chunk per run thread: the most chunks the coordinator may queue here. It queues
-   * that deep only while this worker's chunks are tiny and few bytes (see the scheduler), so that a
-   * stream of small tasks keeps the run threads busy without a round trip per task; otherwise it sends
-   * one chunk beyond each run thread, and takes queued chunks back for an idle worker.
+   * Credit beyond one chunk per run thread: the most chunks the coordinator may queue here. It
+   * queues that deep only while this worker's chunks are tiny and few bytes (see the scheduler), so
+   * that a stream of small tasks keeps the run threads busy without a round trip per task;
+   * otherwise it sends one chunk beyond each run thread, and takes queued chunks back for an idle
+   * worker.
    */
   private static final int PREFETCH = 8;
 
@@ -135,7 +137,9 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
             .build());
   }
 
-  /** @return how the session ended, once it is over */
+  /**
+   * @return how the session ended, once it is over
+   */
   Ending awaitExit() {
     return exit.join();
   }
@@ -144,14 +148,16 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
     return codec;
   }
 
-
-  /** @return the size of the last piece of results written, a good first buffer for the next */
+  /**
+   * @return the size of the last piece of results written, a good first buffer for the next
+   */
   int expectedPieceBytes() {
     return lastPieceBytes;
   }
 
   void pieceWritten(int bytes) {
-    // A piece ends past SLICE_BYTES by the one value that crossed the line: leave room for some of that.
+    // A piece ends past SLICE_BYTES by the one value that crossed the line: leave room for some of
+    // that.
     lastPieceBytes = (int) Math.min(bytes + bytes / 4 + 256, ChunkRun.SLICE_BYTES + (1L << 20));
   }
 
@@ -191,9 +197,12 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
         }
       }
       case REFUSAL ->
-          finish(WorkerExit.REFUSED, "refused by its coordinator: " + message.getRefusal().getReason());
+          finish(
+              WorkerExit.REFUSED,
+              "refused by its coordinator: " + message.getRefusal().getReason());
       case DEFINE_JOB ->
-          functions.put(message.getDefineJob().getJobId(), new JobFunction(message.getDefineJob(), code));
+          functions.put(
+              message.getDefineJob().getJobId(), new JobFunction(message.getDefineJob(), code));
       case CHUNK -> {
         ChunkRun run = new ChunkRun(this, message.getChunk());
         active.put(message.getChunk().getChunkId(), run);
@@ -209,7 +218,8 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
         ChunkRun run = active.get(message.getYield().getChunkId());
         if (run != null && run.attempt() == message.getYield().getAttempt()) {
           if (runners.remove(run)) {
-            // Still waiting behind another chunk: hand it all back now, for the idle worker to take.
+            // Still waiting behind another chunk: hand it all back now, for the idle worker to
+            // take.
             run.handBackUnstarted();
           } else {
             run.requestYield();
@@ -249,8 +259,9 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
   }
 
   /**
-   * @return whether the heap still in use after the last collection is above the recycling limit: what
-   *     survives a collection is what the worker keeps (caches, leaks), not garbage on its way out
+   * @return whether the heap still in use after the last collection is above the recycling limit:
+   *     what survives a collection is what the worker keeps (caches, leaks), not garbage on its way
+   *     out
    */
   boolean heavy() {
     long limit = recycleAboveHeapBytes;
@@ -273,7 +284,8 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
       try {
         types.add(Class.forName(name, false, Thread.currentThread().getContextClassLoader()));
       } catch (ClassNotFoundException | LinkageError e) {
-        System.err.println("flotilla worker: cannot retry on " + name + ", no such class here: " + e);
+        System.err.println(
+            "flotilla worker: cannot retry on " + name + ", no such class here: " + e);
       }
     }
     retryOn = List.copyOf(types);
@@ -292,7 +304,8 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
         e.printStackTrace();
         send(
             WorkerMessage.newBuilder()
-                .setInitializerFailed(InitializerFailed.newBuilder().setError(RemoteErrors.capture(e)))
+                .setInitializerFailed(
+                    InitializerFailed.newBuilder().setError(RemoteErrors.capture(e)))
                 .build());
         finish(WorkerExit.INITIALIZER_FAILED, "its initializer failed");
         return;
@@ -325,8 +338,8 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
   }
 
   /**
-   * Leaves as this worker was asked to (a signal): the coordinator hears why, runs this worker's chunks
-   * elsewhere, and reports a departure rather than a loss.
+   * Leaves as this worker was asked to (a signal): the coordinator hears why, runs this worker's
+   * chunks elsewhere, and reports a departure rather than a loss.
    *
    * @param why what asked, e.g. "stopping on SIGTERM"
    * @return whether this ended the session; false if it had ended already

@@ -33,34 +33,36 @@
  *    how it joins; the cluster downing it ends the session instead)
  * </pre>
  *
- * <p><b>WorkerMain</b> starts as early as the pool can start it, often before the coordinator listens:
- * it loads its classes, then polls the port every few milliseconds until it accepts, and only then
- * opens the stream (gRPC's own reconnection would back off for a second).
+ * <p><b>WorkerMain</b> starts as early as the pool can start it, often before the coordinator
+ * listens: it loads its classes, then polls the port every few milliseconds until it accepts, and
+ * only then opens the stream (gRPC's own reconnection would back off for a second).
  *
- * <p><b>WorkerSession</b> owns the stream. It says Hello (protocol version, codec fingerprint, token),
- * runs the initializer once after Welcome, then grants credits: one per run thread plus a prefetch of
- * eight, so that a thread finishing a chunk finds the next one already here. Each result returns one
- * credit, so the coordinator never has more chunks outstanding on this worker than it can hold; it
- * fills the prefetch beyond one chunk only with tiny chunks, and takes queued chunks back (Yield of a
- * chunk not started: it is answered at once, whole) when another worker runs dry.
+ * <p><b>WorkerSession</b> owns the stream. It says Hello (protocol version, codec fingerprint,
+ * token), runs the initializer once after Welcome, then grants credits: one per run thread plus a
+ * prefetch of eight, so that a thread finishing a chunk finds the next one already here. Each
+ * result returns one credit, so the coordinator never has more chunks outstanding on this worker
+ * than it can hold; it fills the prefetch beyond one chunk only with tiny chunks, and takes queued
+ * chunks back (Yield of a chunk not started: it is answered at once, whole) when another worker
+ * runs dry.
  *
- * <p><b>ChunkRun</b> processes one chunk item by item: an item that fails to decode, throws, or whose
- * result fails to encode is reported as an item failure tagged with that boundary, and its neighbours
- * still complete; an item whose exception the pool listed in {@code retryOn} is run again in place. If
- * anything outside those guards breaks, the whole chunk is answered as failed rather than left
- * unanswered. Between items it sends what it has so far as a partial result once 10 ms have passed or
- * 1 MiB of results have piled up, and carries on: results reach the caller while a long chunk runs,
- * large ones in messages of about a megabyte, and the items answered never run again. When asked, it
- * stops and hands the unstarted rest back (work stealing), so a chunk that was sized too big never holds
- * work hostage; it also does so unasked once it has sent 32 MiB of results, so that the caller can pace
- * the rest. With a task timeout set, it first says Started, so the coordinator can time it. Each
- * result also says whether the heap kept after the last collection is above the recycling limit
- * ("heavy"), which retires the worker. Only the death of the JVM loses a chunk, and that is the
- * coordinator's to notice.
+ * <p><b>ChunkRun</b> processes one chunk item by item: an item that fails to decode, throws, or
+ * whose result fails to encode is reported as an item failure tagged with that boundary, and its
+ * neighbours still complete; an item whose exception the pool listed in {@code retryOn} is run
+ * again in place. If anything outside those guards breaks, the whole chunk is answered as failed
+ * rather than left unanswered. Between items it sends what it has so far as a partial result once
+ * 10 ms have passed or 1 MiB of results have piled up, and carries on: results reach the caller
+ * while a long chunk runs, large ones in messages of about a megabyte, and the items answered never
+ * run again. When asked, it stops and hands the unstarted rest back (work stealing), so a chunk
+ * that was sized too big never holds work hostage; it also does so unasked once it has sent 32 MiB
+ * of results, so that the caller can pace the rest. With a task timeout set, it first says Started,
+ * so the coordinator can time it. Each result also says whether the heap kept after the last
+ * collection is above the recycling limit ("heavy"), which retires the worker. Only the death of
+ * the JVM loses a chunk, and that is the coordinator's to notice.
  *
- * <p><b>ParentWatch</b> makes orphan workers impossible: the JVM has no {@code PR_SET_PDEATHSIG}, so the
- * worker watches its stdin pipe (EOF when the parent dies, however it dies), its parent pid, and its
- * stream to the coordinator; any of them ends the process. A worker already exiting cleanly (which may
- * take a moment while it writes the pool's class data archive) gets a bounded grace first.
+ * <p><b>ParentWatch</b> makes orphan workers impossible: the JVM has no {@code PR_SET_PDEATHSIG},
+ * so the worker watches its stdin pipe (EOF when the parent dies, however it dies), its parent pid,
+ * and its stream to the coordinator; any of them ends the process. A worker already exiting cleanly
+ * (which may take a moment while it writes the pool's class data archive) gets a bounded grace
+ * first.
  */
 package io.flotilla.internal.worker;
