@@ -2,17 +2,9 @@ package io.flotilla.bench;
 
 import io.flotilla.PoolExecutor;
 import io.flotilla.ProcessPool;
-import io.flotilla.SerializableCallable;
 import io.flotilla.ThreadPool;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * The pools of one benchmark run, created on first use and ready before they are returned: every
@@ -89,32 +81,8 @@ final class Pools implements AutoCloseable {
    * worker is up, and the others would still be starting when the clock starts.
    */
   private ProcessPool ready(ProcessPool pool) {
-    SerializableCallable<Long> pid =
-        () -> {
-          Thread.sleep(50);
-          return ProcessHandle.current().pid();
-        };
-    Set<Long> answered = new HashSet<>();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(READY_TIMEOUT_SECONDS);
     try {
-      while (answered.size() < pool.workers()) {
-        if (System.nanoTime() > deadline) {
-          throw new TimeoutException(
-              answered.size()
-                  + " of "
-                  + pool.workers()
-                  + " workers ready after "
-                  + READY_TIMEOUT_SECONDS
-                  + " s");
-        }
-        List<CompletableFuture<Long>> round = new ArrayList<>();
-        for (int i = 0; i < pool.parallelism(); i++) {
-          round.add(pool.submit(pid));
-        }
-        for (CompletableFuture<Long> f : round) {
-          answered.add(f.get());
-        }
-      }
+      WorkersReady.await(pool, READY_TIMEOUT_SECONDS);
     } catch (Exception e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();

@@ -8,14 +8,9 @@ import io.flotilla.internal.codec.Codec;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -61,39 +56,10 @@ final class DemoPools {
    */
   static DemoPools ready(ThreadPool threads, PoolExecutor processes) throws Exception {
     if (processes instanceof ProcessPool local) {
-      awaitEveryWorker(local);
+      io.flotilla.bench.WorkersReady.await(local, READY_TIMEOUT_SECONDS);
     }
     SerializableCallable<Integer> noop = () -> 1;
     return new DemoPools(threads, processes, roundTrip(threads, noop), roundTrip(processes, noop));
-  }
-
-  private static void awaitEveryWorker(ProcessPool pool) throws Exception {
-    // A short sleep in each task keeps a ready worker from taking the whole round.
-    SerializableCallable<Long> pid =
-        () -> {
-          Thread.sleep(50);
-          return ProcessHandle.current().pid();
-        };
-    Set<Long> answered = new HashSet<>();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(READY_TIMEOUT_SECONDS);
-    while (answered.size() < pool.workers()) {
-      if (System.nanoTime() > deadline) {
-        throw new TimeoutException(
-            answered.size()
-                + " of "
-                + pool.workers()
-                + " worker JVMs started in "
-                + READY_TIMEOUT_SECONDS
-                + " s");
-      }
-      List<CompletableFuture<Long>> round = new ArrayList<>();
-      for (int i = 0; i < pool.parallelism(); i++) {
-        round.add(pool.submit(pid));
-      }
-      for (CompletableFuture<Long> f : round) {
-        answered.add(f.get());
-      }
-    }
   }
 
   private static double roundTrip(PoolExecutor pool, SerializableCallable<?> task)
