@@ -105,18 +105,13 @@ class CoordinatorServerTest {
     try (CoordinatorServer server = CoordinatorServer.start(settings("127.0.0.1", "s", tls))) {
       ProcessBuilder worker =
           new ProcessBuilder(
-                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                  "--add-opens",
-                  "java.base/java.lang.invoke=ALL-UNNAMED",
-                  "-cp",
-                  System.getProperty("java.class.path"),
-                  "io.flotilla.internal.worker.WorkerMain",
-                  "--join",
-                  "127.0.0.1:" + server.port(),
-                  "--tls-dir",
-                  tls.toString(),
-                  "--cache-dir",
-                  dir.resolve("code").toString())
+                  Processes.workerCommand(
+                      "--join",
+                      "127.0.0.1:" + server.port(),
+                      "--tls-dir",
+                      tls.toString(),
+                      "--cache-dir",
+                      dir.resolve("code").toString()))
               .inheritIO();
       worker.environment().put("FLOTILLA_SECRET", "s");
       Process p = worker.start();

@@ -10,9 +10,32 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 
-/** Process checks for worker JVMs. */
-final class Processes {
+/** Worker JVMs started by hand, and checks on their processes. */
+public final class Processes {
   private Processes() {}
+
+  /**
+   * @param args the worker's arguments ({@code --join HOST:PORT}, ...)
+   * @return the command line of a worker JVM as {@code flotilla worker} starts one: this JVM's java
+   *     and class path, and the flags Kryo needs
+   */
+  public static List<String> workerCommand(String... args) {
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-opens",
+                "java.base/java.lang.invoke=ALL-UNNAMED",
+                "--add-opens",
+                "java.base/java.util=ALL-UNNAMED",
+                "--add-opens",
+                "java.base/java.lang=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "io.flotilla.internal.worker.WorkerMain"));
+    command.addAll(List.of(args));
+    return command;
+  }
 
   /**
    * @return whether the process is running; an exited process that its (new) parent has not reaped

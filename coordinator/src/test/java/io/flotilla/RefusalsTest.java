@@ -63,17 +63,7 @@ class RefusalsTest {
   private Process worker(CoordinatorServer server, Path tls) throws Exception {
     List<String> command =
         new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-opens",
-                "java.base/java.lang.invoke=ALL-UNNAMED",
-                "--add-opens",
-                "java.base/java.util=ALL-UNNAMED",
-                "--add-opens",
-                "java.base/java.lang=ALL-UNNAMED",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "io.flotilla.internal.worker.WorkerMain",
+            Processes.workerCommand(
                 "--join",
                 "127.0.0.1:" + server.port(),
                 "--cache-dir",

@@ -60,17 +60,7 @@ final class RemoteWorkers implements AutoCloseable {
   synchronized Process addWorker() throws IOException {
     List<String> command =
         new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-opens",
-                "java.base/java.lang.invoke=ALL-UNNAMED",
-                "--add-opens",
-                "java.base/java.util=ALL-UNNAMED",
-                "--add-opens",
-                "java.base/java.lang=ALL-UNNAMED",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "io.flotilla.internal.worker.WorkerMain",
+            Processes.workerCommand(
                 "--join",
                 address(),
                 "--threads",

@@ -12,7 +12,6 @@ import io.flotilla.proto.WorkerMessage;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
-import java.io.File;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -214,16 +213,7 @@ class HandshakeTest {
     try {
       Process worker =
           new ProcessBuilder(
-                  System.getProperty("java.home")
-                      + File.separator
-                      + "bin"
-                      + File.separator
-                      + "java",
-                  "-cp",
-                  System.getProperty("java.class.path"),
-                  "io.flotilla.internal.worker.WorkerMain",
-                  "--connect",
-                  "127.0.0.1:" + fake.getPort())
+                  io.flotilla.Processes.workerCommand("--connect", "127.0.0.1:" + fake.getPort()))
               .redirectErrorStream(true)
               .start();
       worker.getOutputStream().close();
