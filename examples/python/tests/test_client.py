@@ -89,15 +89,28 @@ class ClientTest(unittest.TestCase):
                          [r.index for r in results[150:]])
 
     def test_bad_input_is_refused_by_index_and_earlier_inputs_run(self):
+        # A batch that leaves the inputs open leaves them open after its bad input.
         job = self.a.submit("isprime")
         with self.assertRaises(FlotillaError) as refused:
-            job.send([2, 3, 4, "x", 5])
+            job.send([2, 3, 4, "x", 5], end=False)
         self.assertEqual(refused.exception.code, grpc.StatusCode.INVALID_ARGUMENT)
         self.assertIn("input 3 ", refused.exception.message)
         status = job.status()
         self.assertEqual(status.inputs_received, 3)
         self.assertFalse(status.inputs_closed)
         job.end_inputs()
+        results = list(job.results())
+        self.assertEqual([(r.index, r.value) for r in results], [(0, True), (1, True), (2, False)])
+        self.assertEqual(job.status().state, COMPLETED)
+
+    def test_a_bad_input_in_the_last_batch_ends_the_inputs_before_it(self):
+        job = self.a.submit("isprime")
+        with self.assertRaises(FlotillaError) as refused:
+            job.send([2, 3, 4, "x", 5])
+        self.assertIn("the job's inputs end at 3", refused.exception.message)
+        status = job.status()
+        self.assertEqual(status.inputs_received, 3)
+        self.assertTrue(status.inputs_closed)
         results = list(job.results())
         self.assertEqual([(r.index, r.value) for r in results], [(0, True), (1, True), (2, False)])
         self.assertEqual(job.status().state, COMPLETED)
