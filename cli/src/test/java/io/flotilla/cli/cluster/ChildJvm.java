@@ -63,6 +63,49 @@ public final class ChildJvm implements AutoCloseable {
   }
 
   /**
+   * Starts {@code flotilla coordinator} on loopback, on free ports, and waits until it serves.
+   *
+   * @param dataDir its --data-dir
+   * @param secret the cluster secret, given through FLOTILLA_SECRET
+   * @param wait how long it may take to start
+   * @return the running coordinator; {@link #grpcAddress()} says where
+   */
+  public static ChildJvm coordinator(Path dataDir, String secret, java.time.Duration wait)
+      throws IOException {
+    ChildJvm c =
+        new ChildJvm(
+            "coordinator",
+            null,
+            Map.of("FLOTILLA_SECRET", secret),
+            "coordinator",
+            "--port",
+            "0",
+            "--cluster-port",
+            "0",
+            "--data-dir",
+            dataDir.toString());
+    org.awaitility.Awaitility.await("the coordinator's ready line")
+        .atMost(wait)
+        .failFast(() -> !c.process().isAlive())
+        .until(() -> c.line(READY) != null);
+    return c;
+  }
+
+  private static final String READY = "flotilla coordinator ready:";
+
+  /**
+   * @return a coordinator's gRPC address, HOST:PORT, as its ready line gives it
+   */
+  public String grpcAddress() {
+    String ready = line(READY);
+    if (ready == null) {
+      throw new IllegalStateException("no ready line yet; " + output());
+    }
+    int at = ready.indexOf("grpc=") + 5;
+    return ready.substring(at, ready.indexOf(' ', at));
+  }
+
+  /**
    * @return the first line containing the text, or null
    */
   public String line(String containing) {

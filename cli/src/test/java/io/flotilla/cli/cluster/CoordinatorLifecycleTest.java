@@ -27,29 +27,11 @@ class CoordinatorLifecycleTest {
   @TempDir Path tmp;
 
   private ChildJvm coordinator() throws Exception {
-    ChildJvm c =
-        new ChildJvm(
-            "coordinator",
-            null,
-            Map.of("FLOTILLA_SECRET", SECRET),
-            "coordinator",
-            "--port",
-            "0",
-            "--cluster-port",
-            "0",
-            "--data-dir",
-            tmp.resolve("data").toString());
-    await("readiness")
-        .atMost(WAIT)
-        .failFast(() -> !c.process().isAlive())
-        .until(() -> c.line("flotilla coordinator ready:") != null);
-    return c;
+    return ChildJvm.coordinator(tmp.resolve("data"), SECRET, WAIT);
   }
 
   private static String address(ChildJvm coordinator) {
-    String ready = coordinator.line("flotilla coordinator ready:");
-    int at = ready.indexOf("grpc=") + 5;
-    return ready.substring(at, ready.indexOf(' ', at));
+    return coordinator.grpcAddress();
   }
 
   private ChildJvm worker(String address) throws Exception {

@@ -83,9 +83,7 @@ class MultiHostTest {
         .atMost(JOIN)
         .failFast(() -> !coordinator.process().isAlive())
         .until(() -> coordinator.line("flotilla coordinator ready:") != null);
-    String ready = coordinator.line("flotilla coordinator ready:");
-    address =
-        ready.substring(ready.indexOf("grpc=") + 5, ready.indexOf(' ', ready.indexOf("grpc=")));
+    address = coordinator.grpcAddress();
   }
 
   @BeforeEach

@@ -1,7 +1,6 @@
 package io.flotilla.cli.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.flotilla.cli.cluster.ChildJvm;
 import java.net.InetAddress;
@@ -10,8 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,18 +27,8 @@ class DemoExitTest {
   @Test
   void aCoordinatorThatRefusesTheSecretIsExit5() throws Exception {
     try (ChildJvm coordinator =
-        new ChildJvm(
-            "coordinator",
-            null,
-            Map.of("FLOTILLA_SECRET", SECRET),
-            "coordinator",
-            "--port",
-            "0",
-            "--cluster-port",
-            "0",
-            "--data-dir",
-            dir.resolve("data").toString())) {
-      String address = "127.0.0.1:" + port(coordinator);
+        ChildJvm.coordinator(dir.resolve("data"), SECRET, Duration.ofSeconds(90))) {
+      String address = coordinator.grpcAddress();
       for (Map<String, String> env :
           java.util.List.of(Map.<String, String>of(), Map.of("FLOTILLA_SECRET", "wrong"))) {
         try (ChildJvm demo =
@@ -76,20 +63,6 @@ class DemoExitTest {
       assertThat(exit(demo)).as(demo.output()).isEqualTo(DemoCommand.UNREACHABLE);
       assertThat(demo.line("flotilla demo: ")).as(demo.output()).contains("cannot reach");
     }
-  }
-
-  private static int port(ChildJvm coordinator) {
-    await("the coordinator's ready line")
-        .atMost(Duration.ofSeconds(90))
-        .until(
-            () ->
-                coordinator.line("flotilla coordinator ready") != null
-                    || !coordinator.process().isAlive());
-    Matcher m =
-        Pattern.compile("grpc=[^:]+:(\\d+)")
-            .matcher(String.valueOf(coordinator.line("flotilla coordinator ready")));
-    assertThat(m.find()).as(coordinator.output()).isTrue();
-    return Integer.parseInt(m.group(1));
   }
 
   private static int exit(ChildJvm command) throws InterruptedException {
