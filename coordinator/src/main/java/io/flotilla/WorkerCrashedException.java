@@ -10,6 +10,7 @@ public class WorkerCrashedException extends RuntimeException {
 
   private final String workerId;
   private final long pid;
+  private final String host;
   private final Integer exitCode;
   private final String stderrTail;
   private final int attempts;
@@ -35,10 +36,35 @@ public class WorkerCrashedException extends RuntimeException {
       int attempts,
       long itemIndex,
       String how) {
-    super(message(workerId, pid, exitCode, stderrTail, attempts, itemIndex, how));
+    this(workerId, pid, "", exitCode, stderrTail, attempts, itemIndex, how);
+  }
+
+  /**
+   * The same, naming the worker's machine.
+   *
+   * @param workerId the last worker that died running it
+   * @param pid that worker's process id
+   * @param host the machine it ran on, or {@code ""}
+   * @param exitCode its exit code, or {@code null} if not known; 128+N means signal N
+   * @param stderrTail the last lines it wrote to stderr
+   * @param attempts how many times the task was tried
+   * @param itemIndex the first item of the chunk in its map's input, or -1 for a submitted task
+   * @param how what the pool saw beyond the exit, or {@code ""}
+   */
+  public WorkerCrashedException(
+      String workerId,
+      long pid,
+      String host,
+      Integer exitCode,
+      String stderrTail,
+      int attempts,
+      long itemIndex,
+      String how) {
+    super(message(workerId, pid, host, exitCode, stderrTail, attempts, itemIndex, how));
     this.how = how;
     this.workerId = workerId;
     this.pid = pid;
+    this.host = host == null ? "" : host;
     this.exitCode = exitCode;
     this.stderrTail = stderrTail;
     this.attempts = attempts;
@@ -48,12 +74,16 @@ public class WorkerCrashedException extends RuntimeException {
   private static String message(
       String workerId,
       long pid,
+      String host,
       Integer exitCode,
       String stderrTail,
       int attempts,
       long itemIndex,
       String how) {
     StringBuilder m = new StringBuilder("worker ").append(workerId).append(" (pid ").append(pid);
+    if (host != null && !host.isEmpty()) {
+      m.append(" on ").append(host);
+    }
     m.append(") died");
     if (how != null && !how.isEmpty()) {
       m.append(" (").append(how).append(')');
@@ -87,6 +117,13 @@ public class WorkerCrashedException extends RuntimeException {
    */
   public long pid() {
     return pid;
+  }
+
+  /**
+   * @return the machine the worker ran on, or {@code ""} when not known
+   */
+  public String host() {
+    return host;
   }
 
   /**

@@ -17,8 +17,6 @@ final class RemoteWorkers implements AutoCloseable {
   private final CoordinatorServer server;
   private final List<Process> workers = new ArrayList<>();
   private final Path dir;
-  private boolean closed; // guarded by this
-  private int replacements; // guarded by this
 
   RemoteWorkers(Path dir) throws IOException {
     this(dir, java.util.Map.of(), io.flotilla.internal.jobs.JobLimits.DEFAULT);
@@ -55,9 +53,12 @@ final class RemoteWorkers implements AutoCloseable {
   }
 
   /**
-   * Starts a worker JVM joining this coordinator with one run thread, restarted whenever it exits.
+   * Starts a worker host joining this coordinator, as {@code flotilla worker} does: it runs its
+   * tasks in a task JVM with one run thread, which it starts again whenever it dies.
+   *
+   * @param jvmOptions options for its task JVMs
    */
-  synchronized Process addWorker() throws IOException {
+  synchronized Process addWorker(String... jvmOptions) throws IOException {
     List<String> command =
         new ArrayList<>(
             Processes.workerCommand(
@@ -67,31 +68,22 @@ final class RemoteWorkers implements AutoCloseable {
                 "1",
                 "--cache-dir",
                 dir.resolve("code-" + workers.size()).toString()));
+    for (String option : jvmOptions) {
+      command.add("--jvm-option");
+      command.add(option);
+    }
     ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
     builder.environment().put("FLOTILLA_SECRET", SECRET);
     Process p = builder.start();
     workers.add(p);
-    // As a supervisor would: a worker told to exit (a chunk it ran was aborted) is started again.
-    var unused = p.onExit().thenRun(this::replace);
     return p;
   }
 
   /**
-   * @return how many workers were started again after they exited
+   * @return the worker hosts started, in order
    */
-  synchronized int replacements() {
-    return replacements;
-  }
-
-  private synchronized void replace() {
-    if (!closed) {
-      replacements++;
-      try {
-        addWorker();
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    }
+  synchronized List<Process> hosts() {
+    return List.copyOf(workers);
   }
 
   CoordinatorServer server() {
@@ -105,7 +97,6 @@ final class RemoteWorkers implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    closed = true;
     server.close();
     for (Process p : workers) {
       p.destroyForcibly();

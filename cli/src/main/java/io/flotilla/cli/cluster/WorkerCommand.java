@@ -16,11 +16,13 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Joins a coordinator as a worker and runs its work.",
-      "Joins the coordinator at HOST:PORT (its gRPC port) and runs its work until it is asked to stop "
-          + "(SIGTERM, SIGINT: it leaves the cluster, and its tasks run elsewhere), its coordinator stops, "
-          + "the coordinator goes away or the cluster downs this worker. It exits non-zero only when "
-          + "something went wrong, for its supervisor to start it again. Code the clients ship is fetched "
-          + "on first use and cached in --cache-dir."
+      "Joins the coordinator at HOST:PORT (its gRPC port) and runs its work in a task JVM of its own, which "
+          + "it starts again whenever it dies (a crash, System.exit, out of memory, a cancelled task), at "
+          + "once or, when it keeps dying, after a growing pause; the worker stays in the cluster meanwhile. "
+          + "It runs until it is asked to stop (SIGTERM, SIGINT: it leaves the cluster, and its tasks run "
+          + "elsewhere), its coordinator stops, or the cluster downs it. It exits non-zero only when "
+          + "something went wrong, for its supervisor to start it again; killed, it leaves no process "
+          + "behind. Code the clients ship is fetched on first use and cached in --cache-dir."
     },
     exitCodeListHeading = "Exit codes:%n",
     exitCodeList = {
@@ -35,9 +37,6 @@ import picocli.CommandLine.Option;
           + ":Lost its coordinator: it cannot be reached, went away without a word,"
           + " or did not admit this worker to its cluster; or the cluster downed this worker. Start it"
           + " again.",
-      WorkerExit.RESTART
-          + ":Its coordinator asked for a fresh worker in its place (to stop a task it was"
-          + " running). Start it again.",
       "128+N:Ended by another signal N, e.g. 137 by SIGKILL."
     })
 public final class WorkerCommand implements Callable<Integer> {
@@ -54,6 +53,14 @@ public final class WorkerCommand implements Callable<Integer> {
       paramLabel = "N",
       description = "Run threads (env FLOTILLA_THREADS; default: this machine's cores).")
   Integer threads;
+
+  @Option(
+      names = "--jvm-options",
+      paramLabel = "OPTIONS",
+      description =
+          "JVM options for the task JVM, separated by spaces, such as \"-Xmx4g -XX:+UseG1GC\" (env"
+              + " FLOTILLA_JVM_OPTIONS).")
+  String jvmOptions;
 
   @Option(
       names = "--cache-dir",
@@ -93,6 +100,11 @@ public final class WorkerCommand implements Callable<Integer> {
                 Path.of(System.getProperty("user.home"), ".cache", "flotilla", "code")),
             cluster.stableAfter(),
             cluster.tls(),
-            cluster.pekko()));
+            cluster.pekko(),
+            splitOptions(cluster.pick(jvmOptions, "jvm-options", t -> t, ""))));
+  }
+
+  private static java.util.List<String> splitOptions(String text) {
+    return text.isBlank() ? java.util.List.of() : java.util.List.of(text.trim().split("\\s+"));
   }
 }

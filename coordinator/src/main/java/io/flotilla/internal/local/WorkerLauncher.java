@@ -1,6 +1,6 @@
 package io.flotilla.internal.local;
 
-import java.io.File;
+import io.flotilla.internal.launch.WorkerJvmFlags;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,34 +8,7 @@ import java.util.Map;
 
 /** Builds the command line of a local worker JVM and starts it. */
 public final class WorkerLauncher {
-  /**
-   * Flags every worker gets before the user's own. Serial GC and a prompt exit on heap exhaustion
-   * suit a small, single-purpose JVM (and turn an OutOfMemoryError into a crash the pool can
-   * report); the opens let Kryo rebuild lambdas and JDK collections without warnings; crash logs go
-   * to the temp directory instead of the caller's working directory. The JVM's own messages go to
-   * stderr, where the crash report's tail is taken from: "Terminating due to
-   * java.lang.OutOfMemoryError: Java heap space" would otherwise go to stdout and a heap exhaustion
-   * read as a bare exit code 3.
-   */
-  static final List<String> DEFAULT_FLAGS =
-      List.of(
-          "-XX:+UseSerialGC",
-          "-XX:+ExitOnOutOfMemoryError",
-          "-XX:+DisplayVMOutputToStderr",
-          "-Xshare:auto",
-          // Building a class data archive warns about every class it cannot take (generated
-          // accessors,
-          // JFR events): expected, and no concern of the user's.
-          "-Xlog:cds*=off",
-          "-XX:ErrorFile="
-              + System.getProperty("java.io.tmpdir")
-              + File.separator
-              + "flotilla-worker-hs_err_%p.log",
-          "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",
-          "--add-opens=java.base/java.lang=ALL-UNNAMED",
-          "--add-opens=java.base/java.util=ALL-UNNAMED");
-
-  private static final String MAIN_CLASS = "io.flotilla.internal.worker.WorkerMain";
+  private static final String MAIN_CLASS = WorkerJvmFlags.MAIN_CLASS;
 
   private final LaunchOptions options;
   private final ClassDataArchive archive;
@@ -66,7 +39,7 @@ public final class WorkerLauncher {
     command.add(options.javaExecutable());
     command.add("-cp");
     command.add(options.classPath());
-    command.addAll(DEFAULT_FLAGS);
+    command.addAll(WorkerJvmFlags.DEFAULTS);
     ClassDataArchive.Flags sharing = archive == null ? null : archive.nextLaunch();
     if (sharing != null) {
       command.addAll(sharing.jvmFlags());

@@ -483,11 +483,7 @@ public final class ClientLinkBackend implements ChunkBackend {
           if (p != null) {
             int base = message.getFailed().getBase();
             p.deliver(
-                ChunkOutcome.failed(
-                    p.size - base,
-                    RemoteErrors.rebuild(message.getFailed().getError(), loader),
-                    base),
-                true);
+                ChunkOutcome.failed(p.size - base, failure(message.getFailed()), base), true);
           }
         }
         case SUSPECT -> {
@@ -564,5 +560,28 @@ public final class ClientLinkBackend implements ChunkBackend {
       }
       onLost.accept(why);
     }
+  }
+
+  /**
+   * The exception a failed chunk carries: a worker crash rebuilt from its fields, with the remote
+   * stack; anything else as {@link RemoteErrors} rebuilds it.
+   */
+  private Throwable failure(io.flotilla.proto.ChunkFailed failed) {
+    if (!failed.hasCrash()) {
+      return RemoteErrors.rebuild(failed.getError(), loader);
+    }
+    io.flotilla.proto.WorkerCrash c = failed.getCrash();
+    io.flotilla.WorkerCrashedException crash =
+        new io.flotilla.WorkerCrashedException(
+            c.getWorkerId(),
+            c.getPid(),
+            c.getHost(),
+            c.hasExitCode() ? c.getExitCode() : null,
+            c.getStderrTail(),
+            c.getAttempts(),
+            c.getItemIndex(),
+            c.getHow());
+    crash.setStackTrace(RemoteErrors.rebuild(failed.getError(), loader).getStackTrace());
+    return crash;
   }
 }

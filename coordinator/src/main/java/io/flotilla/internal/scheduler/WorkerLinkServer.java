@@ -186,7 +186,13 @@ public final class WorkerLinkServer {
   public void stopWorker(String workerId) {
     Connection c = connections.get(workerId);
     if (c != null && c.handle != null) {
-      stop(c.handle, StopReason.STOP_REASON_RESTART);
+      c.leaving = "told to exit, to stop a task it was running";
+      // The stream stays open until the worker closes it or dies: its end, not this message, is
+      // what settles its chunks, and a member that stays in the cluster gives no other sign.
+      c.handle.send(
+          CoordinatorMessage.newBuilder()
+              .setStop(Stop.newBuilder().setReason(StopReason.STOP_REASON_RESTART))
+              .build());
     }
   }
 
@@ -391,6 +397,7 @@ public final class WorkerLinkServer {
                               new WorkerCrashedException(
                                   h.id,
                                   h.pid,
+                                  h.host,
                                   death.exitCode(),
                                   death.stderrTail(),
                                   chunk.attempt,

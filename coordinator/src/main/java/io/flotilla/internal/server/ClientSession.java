@@ -235,14 +235,15 @@ final class ClientSession implements StreamObserver<ClientMessage> {
           public void failed(Throwable error, int base) {
             over.set(true);
             chunks.remove(clientChunk);
-            send(
-                ServerMessage.newBuilder()
-                    .setFailed(
-                        ChunkFailed.newBuilder()
-                            .setChunkId(clientChunk)
-                            .setBase(base)
-                            .setError(RemoteErrors.capture(error)))
-                    .build());
+            ChunkFailed.Builder failed =
+                ChunkFailed.newBuilder()
+                    .setChunkId(clientChunk)
+                    .setBase(base)
+                    .setError(RemoteErrors.capture(error));
+            if (error instanceof io.flotilla.WorkerCrashedException crash) {
+              failed.setCrash(crashOf(crash));
+            }
+            send(ServerMessage.newBuilder().setFailed(failed).build());
           }
 
           @Override
@@ -348,5 +349,22 @@ final class ClientSession implements StreamObserver<ClientMessage> {
       relayed.close(job);
     }
     jobs.clear();
+  }
+
+  /** A crash as its fields, so that the client rebuilds the exception itself, not only its text. */
+  private static io.flotilla.proto.WorkerCrash crashOf(io.flotilla.WorkerCrashedException crash) {
+    io.flotilla.proto.WorkerCrash.Builder b =
+        io.flotilla.proto.WorkerCrash.newBuilder()
+            .setWorkerId(crash.workerId())
+            .setPid(crash.pid())
+            .setHost(crash.host())
+            .setStderrTail(crash.stderrTail() == null ? "" : crash.stderrTail())
+            .setAttempts(crash.attempts())
+            .setItemIndex(crash.itemIndex())
+            .setHow(crash.how() == null ? "" : crash.how());
+    if (crash.exitCode() != null) {
+      b.setExitCode(crash.exitCode());
+    }
+    return b.build();
   }
 }

@@ -297,7 +297,7 @@ public final class CoordinatorServer implements AutoCloseable {
               .addService(ServerInterceptors.intercept(clients, check))
               .addService(
                   ServerInterceptors.intercept(
-                      new JoinService(codec.fingerprint(), seed, s.tlsDir() != null), check))
+                      new JoinService(codec.fingerprint(), seed, s.tlsDir() != null, fleet), check))
               .addService(ServerInterceptors.intercept(code, check))
               .addService(ServerInterceptors.intercept(jobs.checkedService(), clientTokens))
               // Standard tools (grpcurl, grpc_health_probe, Kubernetes' gRPC probes) find their way

@@ -4,6 +4,8 @@ import io.flotilla.internal.link.Handshake;
 import io.flotilla.internal.link.Peer;
 import io.flotilla.proto.JoinReply;
 import io.flotilla.proto.JoinRequest;
+import io.flotilla.proto.TaskJvmExit;
+import io.flotilla.proto.TaskJvmExitAck;
 import io.flotilla.proto.MembershipGrpc;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -21,14 +23,17 @@ final class JoinService extends MembershipGrpc.MembershipImplBase {
   private final String fingerprint;
   private final JoinReply seed;
   private final boolean tls;
+  private final ClusterFleet fleet;
 
   /**
    * @param fingerprint the coordinator's serializer fingerprint
    * @param seed where the cluster's seed node listens
    * @param tls whether this coordinator speaks TLS: its workers must then show certificates it
    *     trusts
+   * @param fleet told how task JVMs died
    */
-  JoinService(String fingerprint, JoinReply seed, boolean tls) {
+  JoinService(String fingerprint, JoinReply seed, boolean tls, ClusterFleet fleet) {
+    this.fleet = fleet;
     this.fingerprint = fingerprint;
     this.seed = seed;
     this.tls = tls;
@@ -57,6 +62,13 @@ final class JoinService extends MembershipGrpc.MembershipImplBase {
       return;
     }
     out.onNext(seed);
+    out.onCompleted();
+  }
+
+  @Override
+  public void taskJvmExited(TaskJvmExit exit, StreamObserver<TaskJvmExitAck> out) {
+    fleet.taskJvmExited(exit.getWorkerId(), exit.getExitCode(), exit.getStderrTail());
+    out.onNext(TaskJvmExitAck.getDefaultInstance());
     out.onCompleted();
   }
 }

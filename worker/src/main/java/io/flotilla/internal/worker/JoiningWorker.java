@@ -14,6 +14,8 @@ import io.flotilla.proto.CodeStoreGrpc;
 import io.flotilla.proto.JoinReply;
 import io.flotilla.proto.JoinRequest;
 import io.flotilla.proto.MembershipGrpc;
+import io.flotilla.proto.TaskJvmExit;
+import io.flotilla.proto.TaskJvmExitAck;
 import io.flotilla.proto.WorkerLinkGrpc;
 import io.grpc.ConnectivityState;
 import io.grpc.Context;
@@ -32,21 +34,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A worker on a machine of its own, joining a coordinator server:
+ * A worker host ({@code flotilla worker}): joins a coordinator's cluster, then keeps a task JVM of
+ * its own running, which does the work:
  *
  * <pre>
  *  Membership.Join ──► coordinator checks secret, protocol, serializer; answers with its cluster seed
  *  Pekko join ───────► member Up (role worker); the cluster's failure detector watches it from now on
- *  WorkerLink.Attach ► Hello names the member address; from here on, a worker like a local one
- *  DefineJob(bundles)► CodeStore.Fetch of the jars this machine lacks, kept in the code cache
- *  downed by the cluster, or the coordinator gone ──► the session ends, the process exits non-zero
- *  SIGTERM/SIGINT ───► Leaving, then the member leaves the cluster: exit 0
- *  Stop(coordinator stopping) ──► the member leaves the cluster: exit 0
+ *  task JVM started ─► WorkerLink.Attach, Hello naming this member's address: from here on, a worker
+ *                      like a local one (see AttachedWorker); shipped code is fetched into the cache
+ *  task JVM dies ────► Membership.TaskJvmExited (exit code, stderr tail); a fresh task JVM attaches
+ *                      (see WorkerSupervisor); the member stays Up, so the cluster does not churn
+ *  downed by the cluster, or its member stopped ──► the task JVM is killed; exit 66
+ *  SIGTERM/SIGINT ───► the task JVM leaves (Leaving), then the member leaves the cluster: exit 0
+ *  Stop(coordinator stopping) ──► the task JVM ends in order; the member leaves the cluster: exit 0
  * </pre>
  *
- * A worker that ends for any reason exits, each reason with its own code ({@link WorkerExit});
- * whoever started it (systemd, Kubernetes, the ssh script) starts it again after a non-zero exit,
- * and it joins afresh.
+ * The task JVM runs user code: a task can crash it, exit it or exhaust its heap, and the host,
+ * which runs none, starts another. Killed with SIGKILL, the host leaves no orphan: its task JVM
+ * ends when the pipe to its stdin closes. The host itself exits only when starting task JVMs again
+ * cannot help (its exit codes: {@link WorkerExit}); whoever started it (systemd, Kubernetes, the
+ * ssh script) starts it again after a non-zero exit, and it joins afresh.
  */
 public final class JoiningWorker {
   /**
@@ -66,6 +73,7 @@ public final class JoiningWorker {
    * @param tlsDir PEM files for TLS on the gRPC and cluster ports (see {@link Tls}), or {@code
    *     null}
    * @param pekko further Pekko settings
+   * @param jvmOptions JVM options for the task JVMs, after the defaults (such as {@code -Xmx4g})
    */
   public record Options(
       String joinHost,
@@ -78,7 +86,8 @@ public final class JoiningWorker {
       Path cacheDir,
       Duration stableAfter,
       Path tlsDir,
-      Config pekko) {}
+      Config pekko,
+      java.util.List<String> jvmOptions) {}
 
   private static final Logger log = LoggerFactory.getLogger(JoiningWorker.class);
 
@@ -168,60 +177,47 @@ public final class JoiningWorker {
           log.info("stopping on {} before taking work from {}", stop.join(), where);
           return WorkerExit.STOPPED;
         }
-        WorkerOptions session =
-            new WorkerOptions(
-                options.joinHost(),
-                options.joinPort(),
-                // Containers often share a host name and a pid: the member's port tells them apart.
-                "w-"
-                    + io.flotilla.internal.link.HostName.local()
-                    + "-"
-                    + ProcessHandle.current().pid()
-                    + "-"
-                    + node.port(),
-                options.threads(),
+        String id =
+            // Containers often share a host name and a pid: the member's port tells them apart.
+            "w-"
+                + io.flotilla.internal.link.HostName.local()
+                + "-"
+                + ProcessHandle.current().pid()
+                + "-"
+                + node.port();
+        String member = node.selfAddress();
+        WorkerSupervisor supervisor =
+            new WorkerSupervisor(
+                id,
+                worker -> taskJvmCommand(options, member, worker),
                 options.secret(),
-                io.flotilla.internal.link.HostName.local(),
-                1 << 30,
-                node.selfAddress());
-        CodeCache code =
-            new CodeCache(
-                options.cacheDir(),
-                (sha, sink) -> fetch(channel, sha, sink),
-                Thread.currentThread().getContextClassLoader(),
-                codec);
-        WorkerSession worker = new WorkerSession(session, codec, code);
-        System.out.println(
-            "flotilla worker joined "
-                + where
-                + " as "
-                + node.selfAddress()
-                + " with "
-                + options.threads()
-                + " threads");
-        worker.start(WorkerLinkGrpc.newStub(channel));
-        // Our own leaving ends the member too, after the session has ended: then this changes
-        // nothing.
-        var unused189 =
-            node.terminated()
-                .thenRun(
-                    () ->
-                        worker.end(
-                            WorkerExit.COORDINATOR_LOST,
-                            "downed by the cluster (cut off from its coordinator for longer than --stable-after),"
-                                + " or its cluster member stopped"));
-        var unused196 = stop.thenAccept(signal -> worker.leave("stopping on " + signal));
-        WorkerSession.Ending ending = worker.awaitExit();
-        switch (ending.code()) {
-          case WorkerExit.STOPPED -> log.info("{}; leaving the cluster of {}", ending.why(), where);
-          case WorkerExit.RESTART ->
-              log.info("{}; exiting, for its supervisor to start it again", ending.why());
-          case WorkerExit.REFUSED -> log.error("{} at {}", ending.why(), where);
-          default ->
+                (worker, pid, code, tail) -> reportDeath(channel, worker, pid, code, tail),
+                () ->
+                    System.out.println(
+                        "flotilla worker joined "
+                            + where
+                            + " as "
+                            + member
+                            + " with "
+                            + options.threads()
+                            + " threads"));
+        int code = supervisor.run(stop, node.terminated());
+        switch (code) {
+          case WorkerExit.STOPPED ->
+              log.info(
+                  "{}; leaving the cluster of {}",
+                  stop.isDone() ? "stopping on " + stop.join() : "its coordinator is stopping",
+                  where);
+          case WorkerExit.REFUSED -> log.error("refused by the coordinator at {}", where);
+          case WorkerExit.COORDINATOR_LOST ->
               log.warn(
-                  "{} at {}; exiting, for its supervisor to start it again", ending.why(), where);
+                  "downed by the cluster (cut off from its coordinator at {} for longer than"
+                      + " --stable-after), or its cluster member stopped; exiting, for its supervisor"
+                      + " to start it again",
+                  where);
+          default -> log.warn("exiting with code {}", code);
         }
-        return ending.code();
+        return code;
       } finally {
         node.close();
       }
@@ -333,27 +329,62 @@ public final class JoiningWorker {
     }
   }
 
-  private static void fetch(ManagedChannel channel, String sha, java.io.OutputStream sink)
-      throws IOException {
-    // In a context of its own, so that a failure here (a full disk) ends the download at once,
-    // rather
-    // than leaving the stream open until its deadline.
-    Context.CancellableContext call = Context.current().withCancellation();
-    Context previous = call.attach();
-    try {
-      Iterator<BundlePart> parts =
-          CodeStoreGrpc.newBlockingStub(channel)
-              .withDeadlineAfter(10, TimeUnit.MINUTES)
-              .fetch(BundleList.newBuilder().addSha256(sha).build());
-      while (parts.hasNext()) {
-        ByteString data = parts.next().getData();
-        data.writeTo(sink);
-      }
-    } catch (StatusRuntimeException e) {
-      throw new IOException(e.getStatus().getCode() + ": " + e.getStatus().getDescription(), e);
-    } finally {
-      call.detach(previous);
-      call.cancel(null);
+  /**
+   * The command line of a task JVM: this JVM's Java and class path, a worker's usual flags, then
+   * the user's.
+   */
+  private static java.util.List<String> taskJvmCommand(
+      Options options, String member, String workerId) {
+    java.util.List<String> command = new java.util.ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.addAll(io.flotilla.internal.launch.WorkerJvmFlags.DEFAULTS);
+    command.addAll(options.jvmOptions());
+    command.add(io.flotilla.internal.launch.WorkerJvmFlags.MAIN_CLASS);
+    command.add("--attach");
+    command.add(options.joinHost() + ":" + options.joinPort());
+    command.add("--member");
+    command.add(member);
+    command.add("--id");
+    command.add(workerId);
+    command.add("--threads");
+    command.add(Integer.toString(options.threads()));
+    command.add("--cache-dir");
+    command.add(options.cacheDir().toString());
+    if (options.tlsDir() != null) {
+      command.add("--tls-dir");
+      command.add(options.tlsDir().toString());
     }
+    command.add("--token-stdin");
+    command.add("--watch-parent");
+    return command;
   }
+
+  /** Tells the coordinator how a task JVM died, without waiting for its answer. */
+  private static void reportDeath(
+      ManagedChannel channel, String workerId, long pid, int exitCode, String stderrTail) {
+    MembershipGrpc.newStub(channel)
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .taskJvmExited(
+            TaskJvmExit.newBuilder()
+                .setWorkerId(workerId)
+                .setPid(pid)
+                .setExitCode(exitCode)
+                .setStderrTail(stderrTail)
+                .build(),
+            new io.grpc.stub.StreamObserver<TaskJvmExitAck>() {
+              @Override
+              public void onNext(TaskJvmExitAck ack) {}
+
+              @Override
+              public void onError(Throwable e) {
+                log.debug("could not report the death of task JVM {}: {}", workerId, e.toString());
+              }
+
+              @Override
+              public void onCompleted() {}
+            });
+  }
+
 }

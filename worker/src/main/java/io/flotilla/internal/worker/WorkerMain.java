@@ -19,12 +19,15 @@ import java.util.concurrent.TimeUnit;
  * java -cp CLASSPATH io.flotilla.internal.worker.WorkerMain --connect HOST:PORT [--id ID] [--threads N]
  *      [--token-stdin] [--watch-parent] [--max-message-bytes N]
  * java -cp CLASSPATH io.flotilla.internal.worker.WorkerMain --join HOST:PORT [--threads N] [--cache-dir DIR]
- *      [--tls-dir DIR]
+ *      [--tls-dir DIR] [--jvm-option OPTION]...
+ * java -cp CLASSPATH io.flotilla.internal.worker.WorkerMain --attach HOST:PORT --member ADDRESS --id ID
+ *      [--threads N] [--cache-dir DIR] [--tls-dir DIR] --token-stdin --watch-parent
  * </pre>
  *
  * The first form is how a local pool starts its workers; the second joins a coordinator server as
  * {@code flotilla worker} does (see {@link JoiningWorker}), with the cluster secret in {@code
- * FLOTILLA_SECRET}.
+ * FLOTILLA_SECRET}, and runs its tasks in JVMs of the third form (see {@link AttachedWorker}), each
+ * given its JVM options.
  *
  * <p>With {@code --token-stdin} the first line of stdin is the token and end of file on stdin ends
  * the worker; {@code --watch-parent} also ends it when its parent process goes away. A launcher
@@ -42,6 +45,9 @@ public final class WorkerMain {
     NettyDefaults.apply();
     String connect = null;
     String join = null;
+    String attach = null;
+    String member = "";
+    java.util.List<String> jvmOptions = new java.util.ArrayList<>();
     java.nio.file.Path tlsDir = null;
     java.nio.file.Path cacheDir =
         java.nio.file.Path.of(System.getProperty("user.home"), ".cache", "flotilla", "code");
@@ -55,6 +61,9 @@ public final class WorkerMain {
         switch (args[i]) {
           case "--connect" -> connect = args[++i];
           case "--join" -> join = args[++i];
+          case "--attach" -> attach = args[++i];
+          case "--member" -> member = args[++i];
+          case "--jvm-option" -> jvmOptions.add(args[++i]);
           case "--cache-dir" -> cacheDir = java.nio.file.Path.of(args[++i]);
           case "--tls-dir" -> tlsDir = java.nio.file.Path.of(args[++i]);
           case "--id" -> id = args[++i];
@@ -65,9 +74,10 @@ public final class WorkerMain {
           default -> throw new IllegalArgumentException("unknown option " + args[i]);
         }
       }
-      String address = join != null ? join : connect;
+      String address = join != null ? join : attach != null ? attach : connect;
       if (address == null || address.lastIndexOf(':') < 0) {
-        throw new IllegalArgumentException("--connect HOST:PORT or --join HOST:PORT is required");
+        throw new IllegalArgumentException(
+            "--connect HOST:PORT, --join HOST:PORT or --attach HOST:PORT is required");
       }
       if (threads < 1) {
         throw new IllegalArgumentException("--threads must be at least 1, was " + threads);
@@ -92,7 +102,27 @@ public final class WorkerMain {
                   cacheDir,
                   java.time.Duration.ofSeconds(7),
                   tlsDir,
-                  com.typesafe.config.ConfigFactory.empty())));
+                  com.typesafe.config.ConfigFactory.empty(),
+                  jvmOptions)));
+      return;
+    }
+    if (attach != null) {
+      String token = tokenStdin ? ParentWatch.watchStdin(System.in).join() : envToken();
+      if (watchParent) {
+        ParentWatch.watchParentPid();
+      }
+      int colon = attach.lastIndexOf(':');
+      System.exit(
+          AttachedWorker.run(
+              new AttachedWorker.Options(
+                  attach.substring(0, colon),
+                  Integer.parseInt(attach.substring(colon + 1)),
+                  member,
+                  id,
+                  threads,
+                  cacheDir,
+                  tlsDir),
+              token));
       return;
     }
     String token = tokenStdin ? ParentWatch.watchStdin(System.in).join() : envToken();

@@ -71,6 +71,9 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
 
   private volatile int lastPieceBytes = 1024;
 
+  /** Run once the worker has told its coordinator it is ready. */
+  private volatile Runnable onReady = () -> {};
+
   /**
    * @param options what the worker was told
    * @param codec the codec of the worker's own classes
@@ -113,6 +116,13 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
               t.setDaemon(true);
               return t;
             });
+  }
+
+  /**
+   * @param action run once this worker has told its coordinator it is ready for work
+   */
+  void onReady(Runnable action) {
+    this.onReady = action;
   }
 
   /** Opens the stream and says hello. */
@@ -315,6 +325,7 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
         WorkerMessage.newBuilder()
             .setReady(Ready.newBuilder().setCredits(options.threads() + PREFETCH))
             .build());
+    onReady.run();
   }
 
   @Override
