@@ -19,7 +19,15 @@ final class RemoteWorkers implements AutoCloseable {
   private final Path dir;
 
   RemoteWorkers(Path dir) throws IOException {
-    this(dir, java.util.Map.of(), io.flotilla.internal.jobs.JobLimits.DEFAULT);
+    this(dir, java.util.Map.of(), io.flotilla.internal.jobs.JobLimits.DEFAULT, 3);
+  }
+
+  /**
+   * @param dir scratch space
+   * @param maxAttempts runs of a chunk before it fails with the crash of the worker running it
+   */
+  RemoteWorkers(Path dir, int maxAttempts) throws IOException {
+    this(dir, java.util.Map.of(), io.flotilla.internal.jobs.JobLimits.DEFAULT, maxAttempts);
   }
 
   /**
@@ -29,6 +37,15 @@ final class RemoteWorkers implements AutoCloseable {
    */
   RemoteWorkers(
       Path dir, java.util.Map<String, String> tokens, io.flotilla.internal.jobs.JobLimits limits)
+      throws IOException {
+    this(dir, tokens, limits, 3);
+  }
+
+  private RemoteWorkers(
+      Path dir,
+      java.util.Map<String, String> tokens,
+      io.flotilla.internal.jobs.JobLimits limits,
+      int maxAttempts)
       throws IOException {
     this.dir = dir;
     server =
@@ -40,7 +57,7 @@ final class RemoteWorkers implements AutoCloseable {
                 null,
                 SECRET,
                 dir.resolve("coordinator"),
-                3,
+                maxAttempts,
                 Duration.ofSeconds(3),
                 null,
                 com.typesafe.config.ConfigFactory.empty(),

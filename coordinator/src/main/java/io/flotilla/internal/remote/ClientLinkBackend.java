@@ -482,8 +482,7 @@ public final class ClientLinkBackend implements ChunkBackend {
           Pending p = pending.get(message.getFailed().getChunkId());
           if (p != null) {
             int base = message.getFailed().getBase();
-            p.deliver(
-                ChunkOutcome.failed(p.size - base, failure(message.getFailed()), base), true);
+            p.deliver(ChunkOutcome.failed(p.size - base, failure(message.getFailed()), base), true);
           }
         }
         case SUSPECT -> {

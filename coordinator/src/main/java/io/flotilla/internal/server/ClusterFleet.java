@@ -36,6 +36,7 @@ final class ClusterFleet implements FleetListener {
 
   /** How each attached worker died, as its parent reported it, or as awaited by its loss. */
   private final Map<String, CompletableFuture<WorkerDeath>> deaths = new ConcurrentHashMap<>();
+
   private final Set<Consumer<FleetChanged>> watchers = ConcurrentHashMap.newKeySet();
 
   /**

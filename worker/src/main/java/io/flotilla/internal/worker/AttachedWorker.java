@@ -65,7 +65,8 @@ final class AttachedWorker {
       ClassLoader loader = Thread.currentThread().getContextClassLoader();
       Codec codec = new Codec(loader);
       CodeCache code =
-          new CodeCache(options.cacheDir(), (sha, sink) -> fetch(channel, sha, sink), loader, codec);
+          new CodeCache(
+              options.cacheDir(), (sha, sink) -> fetch(channel, sha, sink), loader, codec);
       WorkerSession session =
           new WorkerSession(
               new WorkerOptions(

@@ -1,22 +1,16 @@
 package io.flotilla.internal.worker;
 
-import com.google.protobuf.ByteString;
 import com.typesafe.config.Config;
 import io.flotilla.internal.cluster.ClusterNode;
 import io.flotilla.internal.cluster.StopSignals;
-import io.flotilla.internal.code.CodeCache;
 import io.flotilla.internal.codec.Codec;
 import io.flotilla.internal.link.CoordinatorChannel;
 import io.flotilla.internal.link.Tls;
-import io.flotilla.proto.BundleList;
-import io.flotilla.proto.BundlePart;
-import io.flotilla.proto.CodeStoreGrpc;
 import io.flotilla.proto.JoinReply;
 import io.flotilla.proto.JoinRequest;
 import io.flotilla.proto.MembershipGrpc;
 import io.flotilla.proto.TaskJvmExit;
 import io.flotilla.proto.TaskJvmExitAck;
-import io.flotilla.proto.WorkerLinkGrpc;
 import io.grpc.ConnectivityState;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
@@ -27,7 +21,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Iterator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -386,5 +379,4 @@ public final class JoiningWorker {
               public void onCompleted() {}
             });
   }
-
 }
