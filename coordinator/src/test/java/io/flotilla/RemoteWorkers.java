@@ -84,7 +84,8 @@ final class RemoteWorkers implements AutoCloseable {
                 "--threads",
                 "1",
                 "--cache-dir",
-                dir.resolve("code-" + workers.size()).toString()));
+                dir.resolve("code-" + workers.size()).toString(),
+                "--watch-parent"));
     for (String option : jvmOptions) {
       command.add("--jvm-option");
       command.add(option);

@@ -28,8 +28,9 @@ import picocli.CommandLine.Option;
     description = {
       "Kills worker JVMs at random while maps run, and checks every result.",
       "Runs maps on a local ProcessPool while a random worker is killed with SIGKILL at a fixed interval, "
-          + "checks that every result arrives once and is right, and prints one JSON line. Loopback only; "
-          + "bounded by --duration."
+          + "checks that every result arrives once and is right, and prints one JSON line. With --cluster, "
+          + "the same on a coordinator and worker hosts it starts, whose task JVMs die and are started "
+          + "again. Loopback only; bounded by --duration."
     })
 public final class ChaosCommand implements Callable<Integer> {
   @Option(names = "--items", paramLabel = "N", description = "Items per map (default: 1000000).")
@@ -51,6 +52,20 @@ public final class ChaosCommand implements Callable<Integer> {
       converter = DurationConverter.class,
       description = "How long to keep mapping and killing, such as 60s or 2m (default: 60s).")
   Duration duration = Duration.ofSeconds(60);
+
+  @Option(
+      names = "--cluster",
+      description =
+          "Run on a cluster instead: a coordinator, --workers `flotilla worker` hosts on loopback and a"
+              + " connected pool; their task JVMs are killed, with SIGKILL and by tasks that call"
+              + " System.exit, and the hosts start them again.")
+  boolean cluster;
+
+  @Option(
+      names = "--json",
+      description =
+          "Print only the JSON line (it is printed either way; this drops the narration).")
+  boolean json;
 
   @Option(
       names = "--seed",
@@ -86,12 +101,11 @@ public final class ChaosCommand implements Callable<Integer> {
               + ", "
               + killEvery);
     }
+    if (cluster) {
+      return ClusterChaos.run(workers, items, killEvery, duration, seed, json);
+    }
     List<Long> input = LongStream.range(0, items).boxed().toList();
     AtomicLong kills = new AtomicLong();
-    long total = 0;
-    long lost = 0;
-    long duplicated = 0;
-    long wrong = 0;
     long start = System.nanoTime();
     long deadline = start + duration.toNanos();
     ScheduledExecutorService killer =
@@ -102,6 +116,7 @@ public final class ChaosCommand implements Callable<Integer> {
               return t;
             });
     PoolStats stats;
+    Tally tally;
     try (ProcessPool pool = ProcessPool.builder().workers(workers).maxAttempts(10).build()) {
       Random random = new Random(seed);
       var unused =
@@ -122,36 +137,9 @@ public final class ChaosCommand implements Callable<Integer> {
               killEvery.toNanos(),
               killEvery.toNanos(),
               TimeUnit.NANOSECONDS);
+      tally = new Tally();
       do {
-        BitSet seen = new BitSet((int) Math.min(items, Integer.MAX_VALUE));
-        long delivered = 0;
-        try (MapResults<long[]> results = pool.mapUnordered(ChaosCommand::mix, input)) {
-          while (results.hasNext()) {
-            long[] r;
-            try {
-              r = results.next();
-            } catch (RuntimeException e) {
-              // A chunk out of attempts: its items are lost, which the count below reports.
-              System.err.println("chaos: an item failed: " + e.getCause());
-              continue;
-            }
-            delivered++;
-            int index = (int) r[0];
-            if (seen.get(index)) {
-              duplicated++;
-            } else {
-              seen.set(index);
-            }
-            if (r[1] != expected(r[0])) {
-              wrong++;
-            }
-          }
-        }
-        lost += items - seen.cardinality();
-        total += items;
-        if (delivered > items) {
-          System.err.println("chaos: " + (delivered - items) + " results more than items");
-        }
+        tally.oneMap(pool, input);
       } while (System.nanoTime() < deadline);
       killer.shutdownNow();
       stats = pool.stats();
@@ -160,14 +148,60 @@ public final class ChaosCommand implements Callable<Integer> {
     System.out.printf(
         Locale.ROOT,
         "{\"items\":%d,\"kills\":%d,\"retries\":%d,\"lost\":%d,\"duplicated\":%d,\"wrong\":%d,\"seconds\":%.1f}%n",
-        total,
+        tally.total,
         kills.get(),
         stats.retries(),
-        lost,
-        duplicated,
-        wrong,
+        tally.lost,
+        tally.duplicated,
+        tally.wrong,
         seconds);
-    return lost == 0 && duplicated == 0 && wrong == 0 ? 0 : 1;
+    return tally.clean() ? 0 : 1;
+  }
+
+  /** Every result of the maps run so far, checked: each item once, and right. */
+  static final class Tally {
+    long total;
+    long lost;
+    long duplicated;
+    long wrong;
+
+    /** Runs one map over {@code input} and checks its results. */
+    void oneMap(io.flotilla.PoolExecutor pool, List<Long> input) {
+      long items = input.size();
+      BitSet seen = new BitSet((int) Math.min(items, Integer.MAX_VALUE));
+      long delivered = 0;
+      try (MapResults<long[]> results = pool.mapUnordered(ChaosCommand::mix, input)) {
+        while (results.hasNext()) {
+          long[] r;
+          try {
+            r = results.next();
+          } catch (RuntimeException e) {
+            // A chunk out of attempts: its items are lost, which the count below reports.
+            System.err.println("chaos: an item failed: " + e.getCause());
+            continue;
+          }
+          delivered++;
+          int index = (int) r[0];
+          if (seen.get(index)) {
+            duplicated++;
+          } else {
+            seen.set(index);
+          }
+          if (r[1] != expected(r[0])) {
+            wrong++;
+          }
+        }
+      }
+      lost += items - seen.cardinality();
+      total += items;
+      if (delivered > items) {
+        System.err.println("chaos: " + (delivered - items) + " results more than items");
+      }
+    }
+
+    boolean clean() {
+      return lost == 0 && duplicated == 0 && wrong == 0;
+    }
   }
 
   /** Reads "500ms", "1s", "2m", or an ISO-8601 duration. */

@@ -62,6 +62,10 @@ public final class WorkerCommand implements Callable<Integer> {
               + " FLOTILLA_JVM_OPTIONS).")
   String jvmOptions;
 
+  /** For programs that start worker hosts of their own (flotilla chaos): not for people. */
+  @Option(names = "--exit-with-parent", hidden = true)
+  boolean exitWithParent;
+
   @Option(
       names = "--cache-dir",
       paramLabel = "DIR",
@@ -101,7 +105,8 @@ public final class WorkerCommand implements Callable<Integer> {
             cluster.stableAfter(),
             cluster.tls(),
             cluster.pekko(),
-            splitOptions(cluster.pick(jvmOptions, "jvm-options", t -> t, ""))));
+            splitOptions(cluster.pick(jvmOptions, "jvm-options", t -> t, "")),
+            exitWithParent));
   }
 
   private static java.util.List<String> splitOptions(String text) {

@@ -67,6 +67,8 @@ public final class JoiningWorker {
    *     null}
    * @param pekko further Pekko settings
    * @param jvmOptions JVM options for the task JVMs, after the defaults (such as {@code -Xmx4g})
+   * @param exitWithParent end this process (and so its task JVM) when the process that started it
+   *     goes away: for a program that starts worker hosts for itself and must leave none behind
    */
   public record Options(
       String joinHost,
@@ -80,7 +82,8 @@ public final class JoiningWorker {
       Duration stableAfter,
       Path tlsDir,
       Config pekko,
-      java.util.List<String> jvmOptions) {}
+      java.util.List<String> jvmOptions,
+      boolean exitWithParent) {}
 
   private static final Logger log = LoggerFactory.getLogger(JoiningWorker.class);
 
@@ -101,6 +104,9 @@ public final class JoiningWorker {
    */
   public static int run(Options options) {
     CompletableFuture<String> stop = StopSignals.install();
+    if (options.exitWithParent()) {
+      ParentWatch.watchParentPid();
+    }
     ManagedChannel channel =
         CoordinatorChannel.builder(
                 options.joinHost(), options.joinPort(), options.tlsDir(), options.secret())

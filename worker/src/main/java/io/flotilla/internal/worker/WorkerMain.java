@@ -103,7 +103,8 @@ public final class WorkerMain {
                   java.time.Duration.ofSeconds(7),
                   tlsDir,
                   com.typesafe.config.ConfigFactory.empty(),
-                  jvmOptions)));
+                  jvmOptions,
+                  watchParent)));
       return;
     }
     if (attach != null) {
