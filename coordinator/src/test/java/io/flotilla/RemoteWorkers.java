@@ -32,6 +32,21 @@ final class RemoteWorkers implements AutoCloseable {
   RemoteWorkers(
       Path dir, java.util.Map<String, String> tokens, io.flotilla.internal.jobs.JobLimits limits)
       throws IOException {
+    this(dir, tokens, limits, CoordinatorServer.Settings.DEFAULT_NO_WORKERS_TIMEOUT);
+  }
+
+  /**
+   * @param dir scratch space
+   * @param tokens job-service clients' tokens, with their names
+   * @param limits the job service's limits
+   * @param noWorkersTimeout how long work waits with no worker before it fails
+   */
+  RemoteWorkers(
+      Path dir,
+      java.util.Map<String, String> tokens,
+      io.flotilla.internal.jobs.JobLimits limits,
+      Duration noWorkersTimeout)
+      throws IOException {
     this.dir = dir;
     server =
         CoordinatorServer.start(
@@ -47,7 +62,8 @@ final class RemoteWorkers implements AutoCloseable {
                 null,
                 com.typesafe.config.ConfigFactory.empty(),
                 tokens,
-                limits));
+                limits,
+                noWorkersTimeout));
   }
 
   String address() {
