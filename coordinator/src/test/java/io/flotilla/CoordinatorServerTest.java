@@ -37,7 +37,8 @@ class CoordinatorServerTest {
         tls,
         com.typesafe.config.ConfigFactory.empty(),
         java.util.Map.of(),
-        io.flotilla.internal.jobs.JobLimits.DEFAULT);
+        io.flotilla.internal.jobs.JobLimits.DEFAULT,
+        CoordinatorServer.Settings.DEFAULT_NO_WORKERS_TIMEOUT);
   }
 
   @Test

@@ -56,7 +56,8 @@ class RefusalsTest {
             tls,
             com.typesafe.config.ConfigFactory.empty(),
             java.util.Map.of(),
-            io.flotilla.internal.jobs.JobLimits.DEFAULT));
+            io.flotilla.internal.jobs.JobLimits.DEFAULT,
+            CoordinatorServer.Settings.DEFAULT_NO_WORKERS_TIMEOUT));
   }
 
   /** A worker JVM joining as {@code flotilla worker} does, with its output kept. */

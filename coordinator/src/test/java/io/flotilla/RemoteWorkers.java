@@ -19,7 +19,7 @@ final class RemoteWorkers implements AutoCloseable {
   private final Path dir;
 
   RemoteWorkers(Path dir) throws IOException {
-    this(dir, java.util.Map.of(), io.flotilla.internal.jobs.JobLimits.DEFAULT, 3);
+    this(dir, java.util.Map.of(), io.flotilla.internal.jobs.JobLimits.DEFAULT);
   }
 
   /**
@@ -27,7 +27,12 @@ final class RemoteWorkers implements AutoCloseable {
    * @param maxAttempts runs of a chunk before it fails with the crash of the worker running it
    */
   RemoteWorkers(Path dir, int maxAttempts) throws IOException {
-    this(dir, java.util.Map.of(), io.flotilla.internal.jobs.JobLimits.DEFAULT, maxAttempts);
+    this(
+        dir,
+        java.util.Map.of(),
+        io.flotilla.internal.jobs.JobLimits.DEFAULT,
+        maxAttempts,
+        CoordinatorServer.Settings.DEFAULT_NO_WORKERS_TIMEOUT);
   }
 
   /**
@@ -38,14 +43,30 @@ final class RemoteWorkers implements AutoCloseable {
   RemoteWorkers(
       Path dir, java.util.Map<String, String> tokens, io.flotilla.internal.jobs.JobLimits limits)
       throws IOException {
-    this(dir, tokens, limits, 3);
+    this(dir, tokens, limits, 3, CoordinatorServer.Settings.DEFAULT_NO_WORKERS_TIMEOUT);
+  }
+
+  /**
+   * @param dir scratch space
+   * @param tokens job-service clients' tokens, with their names
+   * @param limits the job service's limits
+   * @param noWorkersTimeout how long work waits with no worker before it fails
+   */
+  RemoteWorkers(
+      Path dir,
+      java.util.Map<String, String> tokens,
+      io.flotilla.internal.jobs.JobLimits limits,
+      Duration noWorkersTimeout)
+      throws IOException {
+    this(dir, tokens, limits, 3, noWorkersTimeout);
   }
 
   private RemoteWorkers(
       Path dir,
       java.util.Map<String, String> tokens,
       io.flotilla.internal.jobs.JobLimits limits,
-      int maxAttempts)
+      int maxAttempts,
+      Duration noWorkersTimeout)
       throws IOException {
     this.dir = dir;
     server =
@@ -62,7 +83,8 @@ final class RemoteWorkers implements AutoCloseable {
                 null,
                 com.typesafe.config.ConfigFactory.empty(),
                 tokens,
-                limits));
+                limits,
+                noWorkersTimeout));
   }
 
   String address() {

@@ -81,7 +81,8 @@ final class ClusterChaos {
                   null,
                   com.typesafe.config.ConfigFactory.empty(),
                   Map.of(),
-                  JobLimits.DEFAULT));
+                  JobLimits.DEFAULT,
+                  CoordinatorServer.Settings.DEFAULT_NO_WORKERS_TIMEOUT));
       String address = "127.0.0.1:" + server.port();
       for (int i = 0; i < workers; i++) {
         hosts.add(startHost(address, secret, dir, i));

@@ -115,12 +115,22 @@ public final class CoordinatorCommand implements Callable<Integer> {
           "How long finished jobs' results stay readable, e.g. 15m, 2h (env FLOTILLA_JOB_RETENTION; default 15m).")
   String jobRetention;
 
+  @Option(
+      names = "--no-workers-timeout",
+      paramLabel = "DURATION",
+      description =
+          "How long work may wait while no worker is there to run it, e.g. 500ms, 60s, 2m; then it fails, "
+              + "and later work waits again. The wait is logged and told to clients at once; 0 waits "
+              + "for ever (env FLOTILLA_NO_WORKERS_TIMEOUT; default 60s).")
+  String noWorkersTimeout;
+
   @Override
   public Integer call() throws Exception {
     // Before anything else: a stop asked for while the server starts is answered once it has.
     CompletableFuture<String> stop = StopSignals.install();
     JobLimits limits;
     Map<String, String> tokens;
+    java.time.Duration patience;
     try {
       limits =
           new JobLimits(
@@ -149,6 +159,12 @@ public final class CoordinatorCommand implements Callable<Integer> {
                   "job-retention",
                   Durations::parse,
                   JobLimits.DEFAULT.retention()));
+      patience =
+          cluster.pick(
+              noWorkersTimeout == null ? null : patience(noWorkersTimeout),
+              "no-workers-timeout",
+              CoordinatorCommand::patience,
+              CoordinatorServer.Settings.DEFAULT_NO_WORKERS_TIMEOUT);
       Path file = cluster.pick(tokensFile, "tokens-file", Path::of, null);
       tokens = file == null ? Map.of() : TokensFile.read(file);
     } catch (IllegalArgumentException | java.io.IOException e) {
@@ -172,7 +188,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
             cluster.tls(),
             cluster.pekko(),
             tokens,
-            limits);
+            limits,
+            patience);
     CoordinatorServer server;
     try {
       server = CoordinatorServer.start(settings);
@@ -206,5 +223,15 @@ public final class CoordinatorCommand implements Callable<Integer> {
     log.error("its cluster node stopped without being asked to (the cluster downed it); exiting");
     server.closeAfterFailure();
     return FAILED;
+  }
+
+  /** A duration, where a bare 0 (no unit needed) means waiting for ever. */
+  static java.time.Duration patience(String text) {
+    java.time.Duration d =
+        text.trim().equals("0") ? java.time.Duration.ZERO : Durations.parse(text);
+    if (d.isNegative()) {
+      throw new IllegalArgumentException("--no-workers-timeout must not be negative: " + text);
+    }
+    return d;
   }
 }

@@ -25,8 +25,9 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = {
       "Shows the coordinator's workers and this client's jobs, or one job given its id.",
-      "Each worker with its host, pid, cores, load (busy threads of threads) and tasks done. With --json, "
-          + "the same as one JSON object."
+      "Each worker with its host, pid, cores, load (busy threads of threads) and tasks done. A job whose "
+          + "inputs wait with no worker to run them says so, and for how long. With --json, the same as one "
+          + "JSON object."
     })
 public final class StatusCommand implements Callable<Integer> {
   @Mixin JobConnection connection;
@@ -45,6 +46,9 @@ public final class StatusCommand implements Callable<Integer> {
         JobStatus s = connection.call().getJob(JobRequest.newBuilder().setJobId(jobId).build());
         System.out.println(
             json ? JsonFormat.printer().omittingInsignificantWhitespace().print(s) : jobLine(s));
+        if (!json && waitLine(s) != null) {
+          System.out.println(waitLine(s));
+        }
         return JobExit.OK;
       }
       ListWorkersReply workers =
@@ -83,11 +87,29 @@ public final class StatusCommand implements Callable<Integer> {
       System.out.println("jobs: " + jobs.getJobsCount());
       for (JobStatus s : jobs.getJobsList()) {
         System.out.println("  " + jobLine(s));
+        if (waitLine(s) != null) {
+          System.out.println("    " + waitLine(s));
+        }
       }
       return JobExit.OK;
     } catch (StatusRuntimeException e) {
       return JobExit.report("status", connection.address(), e);
     }
+  }
+
+  /**
+   * @return e.g. {@code no workers: 12 inputs waiting for 8 s}, or null if the job's inputs do not
+   *     wait for want of workers
+   */
+  static String waitLine(JobStatus s) {
+    long ms = s.getWaitingForWorkersMs();
+    if (ms <= 0) {
+      return null;
+    }
+    return "no workers: "
+        + s.getPending()
+        + " inputs waiting for "
+        + (ms < 1000 ? ms + " ms" : ms / 1000 + " s");
   }
 
   /**

@@ -68,8 +68,8 @@ public final class RemoteErrors {
 
   /**
    * Rebuilds an exception of the original class where it has a constructor taking a message (or a
-   * message and a cause, or nothing), otherwise a {@link RemoteException}. Stack frames, cause
-   * chain and suppressed exceptions are restored either way.
+   * message and a cause, which may be null, or nothing), otherwise a {@link RemoteException}. Stack
+   * frames, cause chain and suppressed exceptions are restored either way.
    *
    * @param envelope the envelope
    * @param loader where to look for the exception's class
@@ -140,6 +140,14 @@ public final class RemoteErrors {
     }
     try {
       return type.getConstructor(String.class).newInstance(message);
+    } catch (ReflectiveOperationException | RuntimeException | LinkageError ignored) {
+      // fall through to the message-and-cause constructor, given no cause
+    }
+    try {
+      if (cause == null) {
+        // Many exceptions (BrokenPoolException among them) take a message only with a cause.
+        return type.getConstructor(String.class, Throwable.class).newInstance(message, null);
+      }
     } catch (ReflectiveOperationException | RuntimeException | LinkageError ignored) {
       // fall through to the no-argument constructor, usable only when there is no message to keep
     }

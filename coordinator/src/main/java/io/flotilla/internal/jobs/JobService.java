@@ -60,7 +60,7 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
   /**
    * @param backend where chunks run: the coordinator's scheduler
    * @param parallelism worker threads in the cluster now, for sizing chunks
-   * @param scheduler for the list of workers
+   * @param scheduler for the list of workers, and whether work waits for one
    * @param functions the functions the workers have (the coordinator carries the same class path)
    * @param stored whether the code store holds a bundle, by digest
    * @param limits per-client limits
@@ -348,11 +348,27 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
   @Override
   public void getJob(JobRequest request, StreamObserver<JobStatus> reply) {
     try {
-      reply.onNext(jobs.get(client(), request.getJobId()).status());
+      reply.onNext(waited(jobs.get(client(), request.getJobId()).status(), scheduler.starvation()));
       reply.onCompleted();
     } catch (StatusException e) {
       reply.onError(e);
     }
+  }
+
+  /**
+   * A job's status with how long its pending inputs have waited for a worker: since the wait for
+   * workers began, or since the job was made if that was later. The wait is the cluster's, not the
+   * job's, so a pending input already on a worker that is going counts as waiting too.
+   *
+   * @param waiting the wait for workers under way, or null
+   */
+  private static JobStatus waited(JobStatus status, ChunkScheduler.Starvation waiting) {
+    if (waiting == null || status.getPending() == 0) {
+      return status;
+    }
+    long sinceMade = System.currentTimeMillis() - status.getCreatedUnixMs();
+    long ms = Math.max(0, Math.min(waiting.waited().toMillis(), sinceMade));
+    return status.toBuilder().setWaitingForWorkersMs(ms).build();
   }
 
   @Override
@@ -372,7 +388,8 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
   @Override
   public void listJobs(ListJobsRequest request, StreamObserver<ListJobsReply> reply) {
     ListJobsReply.Builder out = ListJobsReply.newBuilder();
-    jobs.of(client()).forEach(j -> out.addJobs(j.status()));
+    ChunkScheduler.Starvation waiting = scheduler.starvation();
+    jobs.of(client()).forEach(j -> out.addJobs(waited(j.status(), waiting)));
     reply.onNext(out.build());
     reply.onCompleted();
   }

@@ -39,6 +39,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs chunks on a coordinator server's workers, over one Session stream: the client side of {@code
@@ -52,6 +54,8 @@ import java.util.function.Consumer;
  * are serialised.
  */
 public final class ClientLinkBackend implements ChunkBackend {
+  private static final Logger log = LoggerFactory.getLogger(ClientLinkBackend.class);
+
   /**
    * Longest a cancellation waits for the coordinator's answer before it counts as not cancelled.
    */
@@ -77,6 +81,9 @@ public final class ClientLinkBackend implements ChunkBackend {
   private volatile BrokenPoolException lost;
   private volatile boolean closing;
   private volatile Job callJob;
+
+  /** The coordinator said work waits for workers, and has not said the wait is over. */
+  private volatile boolean noWorkers;
 
   private record Job(long id) implements JobRef {}
 
@@ -447,6 +454,7 @@ public final class ClientLinkBackend implements ChunkBackend {
           threads = message.getFleet().getThreads();
           workers = message.getFleet().getWorkers();
         }
+        case NO_WORKERS -> noWorkers(message.getNoWorkers());
         case REFUSAL ->
             fail(
                 new BrokenPoolException(
@@ -457,6 +465,30 @@ public final class ClientLinkBackend implements ChunkBackend {
                     null));
         default -> delivery.execute(() -> deliver(message));
       }
+    }
+
+    /**
+     * Said at once, or a program whose tasks wait for workers that never come hangs unexplained.
+     */
+    private void noWorkers(io.flotilla.proto.NoWorkers news) {
+      if (news.getEnded()) {
+        if (noWorkers) {
+          log.info("the coordinator at {} no longer waits for workers", coordinator);
+        }
+        noWorkers = false;
+        return;
+      }
+      noWorkers = true;
+      long ms = news.getFailAfterMs();
+      log.warn(
+          "no workers: {} chunks waiting at the coordinator {}; {}",
+          news.getChunksWaiting(),
+          coordinator,
+          ms == 0
+              ? "they wait until a worker joins"
+              : "they fail after "
+                  + (ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms")
+                  + " unless a worker joins");
     }
 
     private void deliver(ServerMessage message) {

@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Hands queued chunks to workers that have credit, matches results to chunks, and re-queues the
  * chunks of a worker that is lost. See the package documentation for the data flow, and {@link
- * ScheduledChunk} for the chunk's lifecycle.
+ * ScheduledChunk} for the chunk's lifecycle. A coordinator server also has it watch for work that
+ * no worker can take ({@link #watchForNoWorkers}): it says so at once, and fails that work after a
+ * patience rather than let it wait unseen.
  *
  * <p>Threading: all state is guarded by one lock, held only for bookkeeping and non-blocking sends
  * (gRPC buffers them). Callbacks into the map and future machinery (a chunk's result or failure)
@@ -76,6 +78,20 @@ public final class ChunkScheduler {
   private volatile boolean strict;
   private volatile Consumer<BrokenPoolException> onStrictBreak = b -> {};
   private final SchedulerClock clock;
+
+  /** How long work waits with no worker before it fails; null: unwatched, zero: forever. */
+  private Duration noWorkersPatience; // guarded by lock
+
+  private NoWorkersListener noWorkersListener; // guarded by lock
+  private Starving starving; // guarded by lock
+
+  /**
+   * Numbers the listener's news, so that news told late is dropped rather than told out of order.
+   */
+  private long noWorkersNews; // guarded by lock
+
+  private final Object noWorkersNewsLock = new Object();
+  private long noWorkersNewsTold; // guarded by noWorkersNewsLock
 
   /**
    * @param maxAttempts how many workers may die running one chunk before it fails
@@ -129,6 +145,46 @@ public final class ChunkScheduler {
     strict = true;
   }
 
+  /**
+   * Watches for work that no worker can take: chunks queued while no worker is ready (a coordinator
+   * server whose workers have all gone, or have not joined yet). Such a wait is logged at once, and
+   * if it lasts {@code patience} the chunks still queued fail with {@link BrokenPoolException};
+   * later chunks queue again, and start a new wait. A local pool does not call this: it starts its
+   * own workers, and its work waits for them.
+   *
+   * @param patience how long queued chunks wait for a worker before they fail; zero: for ever (the
+   *     wait is still logged and reported)
+   * @param listener told, outside the lock and in order, when a wait begins and ends
+   * @throws IllegalStateException if called before: it is a setting, made once before work comes
+   */
+  public void watchForNoWorkers(Duration patience, NoWorkersListener listener) {
+    if (patience.isNegative()) {
+      throw new IllegalArgumentException("patience must not be negative: " + patience);
+    }
+    Effects fx = new Effects();
+    synchronized (lock) {
+      if (noWorkersPatience != null) {
+        throw new IllegalStateException("already watching for want of workers");
+      }
+      noWorkersPatience = patience;
+      noWorkersListener = listener;
+      noticeNoWorkersLocked(fx);
+      checkLocked();
+    }
+    fx.run();
+  }
+
+  /** Told when queued work begins, and stops, waiting for a worker; must not block. */
+  public interface NoWorkersListener {
+    /**
+     * @param chunksWaiting chunks queued as the wait begins
+     */
+    void waiting(int chunksWaiting);
+
+    /** A worker is ready, or nothing waits any more (cancelled, or failed after the patience). */
+    void ended();
+  }
+
   /** Stops the task-timeout timers. */
   public void close() {
     clock.close();
@@ -151,6 +207,7 @@ public final class ChunkScheduler {
         Throwable refused = broken;
         fx.add(() -> chunk.onFailure.accept(refused, 0));
       }
+      noticeNoWorkersLocked(fx);
       checkLocked();
     }
     fx.run();
@@ -182,6 +239,7 @@ public final class ChunkScheduler {
       // Left in the queue and skipped at dispatch: removal from the middle would make mass
       // cancellation quadratic.
       settleLocked(chunk, ScheduledChunk.State.CANCELLED, fx);
+      noticeNoWorkersLocked(fx);
       checkLocked();
     }
     fx.run();
@@ -213,6 +271,7 @@ public final class ChunkScheduler {
         }
         answer = chunk.withdrawal;
       }
+      noticeNoWorkersLocked(fx);
       checkLocked();
     }
     fx.run();
@@ -257,6 +316,7 @@ public final class ChunkScheduler {
       } else {
         return false;
       }
+      noticeNoWorkersLocked(fx);
       checkLocked();
     }
     fx.run();
@@ -268,10 +328,13 @@ public final class ChunkScheduler {
    * (which can take seconds); {@link #workerLost} settles its chunks afterwards.
    */
   void workerDetached(WorkerHandle worker) {
+    Effects fx = new Effects();
     synchronized (lock) {
       worker.detach();
+      noticeNoWorkersLocked(fx);
       checkLocked();
     }
+    fx.run();
   }
 
   /** A worker began a chunk: with a task timeout, its clock starts now. */
@@ -314,6 +377,7 @@ public final class ChunkScheduler {
         int base = chunk.delivered;
         fx.add(() -> chunk.onFailure.accept(timeout, base));
       }
+      noticeNoWorkersLocked(fx);
       checkLocked();
     }
     log.warn(
@@ -352,6 +416,7 @@ public final class ChunkScheduler {
       worker.addCredits(credits);
       workers.put(worker.id, worker);
       dispatchLocked(fx);
+      noticeNoWorkersLocked(fx);
       checkLocked();
     }
     fx.run();
@@ -412,6 +477,7 @@ public final class ChunkScheduler {
         // A piece of a chunk frees nothing: the chunk keeps its worker's run thread and credit.
         dispatchLocked(fx);
       }
+      noticeNoWorkersLocked(fx);
       checkLocked();
     }
     fx.run();
@@ -445,6 +511,7 @@ public final class ChunkScheduler {
         loseChunksLocked(worker, held, why, fx);
       }
       dispatchLocked(fx);
+      noticeNoWorkersLocked(fx);
       checkLocked();
     }
     fx.run();
@@ -550,8 +617,47 @@ public final class ChunkScheduler {
         settleLocked(chunk, ScheduledChunk.State.FAILED, fx);
         fx.add(() -> chunk.onFailure.accept(cause, base));
       }
+      noticeNoWorkersLocked(fx);
       checkLocked();
     }
+    fx.run();
+  }
+
+  /**
+   * No worker was ready within the patience: the chunks still queued fail, and the wait ends. The
+   * pool is not broken: chunks queued later wait again, as long.
+   */
+  private void noWorkersTooLong(Starving wait) {
+    Effects fx = new Effects();
+    int failed;
+    synchronized (lock) {
+      if (starving != wait) {
+        return;
+      }
+      List<ScheduledChunk> waiting = new ArrayList<>();
+      for (ScheduledChunk chunk : queue) {
+        if (chunk.state == ScheduledChunk.State.QUEUED) {
+          waiting.add(chunk);
+        }
+      }
+      failed = waiting.size();
+      BrokenPoolException cause =
+          new BrokenPoolException(
+              "no workers for "
+                  + inWords(noWorkersPatience)
+                  + ": "
+                  + failed
+                  + " chunks were waiting; start workers (flotilla worker --join ...) or raise"
+                  + " --no-workers-timeout",
+              null);
+      giveUpWaitingLocked(waiting, cause, fx);
+      noticeNoWorkersLocked(fx);
+      checkLocked();
+    }
+    log.warn(
+        "no workers for {}: failed the {} chunks waiting; later ones wait again",
+        inWords(noWorkersPatience),
+        failed);
     fx.run();
   }
 
@@ -671,6 +777,86 @@ public final class ChunkScheduler {
     fx.add(() -> kill.accept(worker.id));
   }
 
+  /**
+   * Not waiting for workers ⇄ waiting, as the queue and the workers now stand: chunks queued while
+   * no worker is ready start a wait, logged at once and timed when there is a patience; a ready
+   * worker, or nothing queued, ends it. Every event that changes the queue or a worker's readiness
+   * calls this last, so the wait always matches them ({@link #validate()} checks it).
+   */
+  private void noticeNoWorkersLocked(Effects fx) {
+    requireLock();
+    if (noWorkersPatience == null) {
+      return;
+    }
+    boolean waiting = !hasReadyWorkerLocked() && hasQueuedLocked();
+    if (waiting && starving == null) {
+      startStarvingLocked(fx);
+    } else if (!waiting && starving != null) {
+      stopStarvingLocked(fx);
+    }
+  }
+
+  private void startStarvingLocked(Effects fx) {
+    int waiting = countQueuedLocked();
+    Duration patience = noWorkersPatience;
+    Starving wait = new Starving(clock.nanoTime());
+    starving = wait;
+    if (!patience.isZero()) {
+      wait.timer = clock.schedule(() -> noWorkersTooLong(wait), patience.toNanos());
+    }
+    fx.add(
+        () ->
+            log.warn(
+                "no workers: {} chunks waiting; {}",
+                waiting,
+                patience.isZero()
+                    ? "they wait until a worker is ready"
+                    : "they fail in " + inWords(patience) + " unless a worker is ready"));
+    tellNoWorkersLocked(listener -> listener.waiting(waiting), fx);
+  }
+
+  private void stopStarvingLocked(Effects fx) {
+    Starving wait = starving;
+    starving = null;
+    if (wait.timer != null) {
+      wait.timer.cancel();
+    }
+    long waitedMs = Duration.ofNanos(clock.nanoTime() - wait.sinceNanos).toMillis();
+    String why = hasReadyWorkerLocked() ? "a worker is ready" : "no chunk waits any more";
+    fx.add(() -> log.info("the wait for workers ended after {} ms: {}", waitedMs, why));
+    tellNoWorkersLocked(NoWorkersListener::ended, fx);
+  }
+
+  /**
+   * The listener's news goes out after the lock, so two events' news may race there: each is
+   * numbered under the lock, and news older than what was told already is dropped, being stale.
+   */
+  private void tellNoWorkersLocked(Consumer<NoWorkersListener> news, Effects fx) {
+    NoWorkersListener listener = noWorkersListener;
+    long number = ++noWorkersNews;
+    fx.add(
+        () -> {
+          synchronized (noWorkersNewsLock) {
+            if (number > noWorkersNewsTold) {
+              noWorkersNewsTold = number;
+              news.accept(listener);
+            }
+          }
+        });
+  }
+
+  /** QUEUED → FAILED, for chunks that waited for a worker longer than the patience. */
+  private void giveUpWaitingLocked(List<ScheduledChunk> waiting, Throwable cause, Effects fx) {
+    requireLock();
+    for (ScheduledChunk chunk : waiting) {
+      int base = chunk.delivered;
+      settleLocked(chunk, ScheduledChunk.State.FAILED, fx);
+      fx.add(() -> chunk.onFailure.accept(cause, base));
+    }
+    // Only chunks cancelled while queued are left, which dispatch would skip.
+    queue.clear();
+  }
+
   /** No more work for this worker; a replacement starts now, and it is stopped once drained. */
   private void retireLocked(WorkerHandle worker, Effects fx) {
     requireLock();
@@ -779,12 +965,75 @@ public final class ChunkScheduler {
           "chunk " + c.chunkId + " is withdrawn but not asked back");
     }
     check(broken == null || queue.isEmpty(), "the pool is broken but chunks are queued");
+    boolean unserved =
+        !hasReadyWorkerLocked()
+            && queue.stream().anyMatch(c -> c.state == ScheduledChunk.State.QUEUED);
+    check(
+        noWorkersPatience == null ? starving == null : unserved == (starving != null),
+        unserved
+            ? "chunks are queued with no worker ready, but no wait for workers is recorded"
+            : "a wait for workers is recorded, but a worker is ready or nothing is queued");
+    check(
+        starving == null || (starving.timer == null) == noWorkersPatience.isZero(),
+        "the wait for workers is timed against a patience of " + noWorkersPatience);
   }
 
   private static void check(boolean holds, String broken) {
     if (!holds) {
       throw new IllegalStateException("scheduler invariant broken: " + broken);
     }
+  }
+
+  /** A wait for workers under way: chunks are queued, and no worker is ready. */
+  private static final class Starving {
+    final long sinceNanos;
+
+    /** Fails the chunks still queued once the patience has passed; null with no patience. */
+    SchedulerClock.Timer timer;
+
+    Starving(long sinceNanos) {
+      this.sinceNanos = sinceNanos;
+    }
+  }
+
+  /** Ready and not retired: a worker that takes work now, or once it has credit. */
+  private boolean hasReadyWorkerLocked() {
+    for (WorkerHandle w : workers.values()) {
+      if (w.ready() && !w.retired()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Drops the cancelled chunks at the head of the queue, as dispatch does, so that each is looked
+   * at once however often this is asked.
+   *
+   * @return whether a chunk is queued
+   */
+  private boolean hasQueuedLocked() {
+    while (!queue.isEmpty() && queue.peekFirst().state != ScheduledChunk.State.QUEUED) {
+      queue.pollFirst();
+    }
+    return !queue.isEmpty();
+  }
+
+  private int countQueuedLocked() {
+    int n = 0;
+    for (ScheduledChunk c : queue) {
+      if (c.state == ScheduledChunk.State.QUEUED) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * @return e.g. "60 s", or "500 ms" for what is no whole number of seconds
+   */
+  private static String inWords(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
   }
 
   /** What an event decided under the lock and must do after releasing it, in order. */
@@ -857,6 +1106,28 @@ public final class ChunkScheduler {
                 w.itemsDone()));
       }
       return out;
+    }
+  }
+
+  /**
+   * Work waiting for a worker while none is ready, as {@code flotilla status} reports it.
+   *
+   * @param chunksWaiting chunks queued now
+   * @param waited how long chunks have been queued with no worker ready
+   */
+  public record Starvation(int chunksWaiting, Duration waited) {}
+
+  /**
+   * @return the wait for workers under way, or null if there is none (or nobody watches for one:
+   *     see {@link #watchForNoWorkers})
+   */
+  public Starvation starvation() {
+    synchronized (lock) {
+      if (starving == null) {
+        return null;
+      }
+      return new Starvation(
+          countQueuedLocked(), Duration.ofNanos(clock.nanoTime() - starving.sinceNanos));
     }
   }
 

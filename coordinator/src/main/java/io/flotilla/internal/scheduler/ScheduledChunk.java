@@ -21,7 +21,8 @@ import java.util.function.BiConsumer;
  *   │   if it was running)  └── settle: out of attempts, timed out, the pool broke ──► FAILED
  *   │                           settle: aborted (cancel(true); its worker is killed), or withdrawn
  *   │                                   unstarted from its worker's queue (cancel(false)) ──► CANCELLED
- *   └── settle: cancelled while queued ──► CANCELLED;  the pool broke ──► FAILED
+ *   └── settle: cancelled while queued ──► CANCELLED;  the pool broke, or no worker was ready
+ *               within the patience (ChunkScheduler.watchForNoWorkers) ──► FAILED
  * </pre>
  *
  * DONE, CANCELLED and FAILED are final. A re-queued chunk runs isolated when its worker died (alone

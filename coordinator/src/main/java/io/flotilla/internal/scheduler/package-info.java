@@ -47,6 +47,8 @@
  *                                         running it is killed and its other chunks re-queue uncharged
  *  task quota or heavy heap reached ──► worker retired: no more work, Stop once drained, replacement
  *                                       started at once
+ *  chunks queued, no worker ready ──► (coordinator server) warned at once and reported; after the
+ *                                      patience the queued chunks fail with BrokenPoolException
  * </pre>
  *
  * <p><b>ChunkScheduler</b> owns the queue and the per-worker bookkeeping (credits, chunks in

@@ -13,6 +13,7 @@ import io.flotilla.proto.ClientHello;
 import io.flotilla.proto.ClientMessage;
 import io.flotilla.proto.ClientWelcome;
 import io.flotilla.proto.FleetChanged;
+import io.flotilla.proto.NoWorkers;
 import io.flotilla.proto.OpenJob;
 import io.flotilla.proto.Refusal;
 import io.flotilla.proto.Relayed;
@@ -46,6 +47,7 @@ final class ClientSession implements StreamObserver<ClientMessage> {
   private final int maxMessageBytes;
   private final String id;
   private final Consumer<ClientSession> ended;
+  private final java.util.function.Supplier<NoWorkers> noWorkersNow;
   private final Map<Long, ChunkBackend.JobRef> jobs = new ConcurrentHashMap<>();
   private final Map<Long, ChunkBackend.ChunkTicket> chunks = new ConcurrentHashMap<>();
 
@@ -74,7 +76,8 @@ final class ClientSession implements StreamObserver<ClientMessage> {
       String fingerprint,
       int maxMessageBytes,
       String id,
-      Consumer<ClientSession> ended) {
+      Consumer<ClientSession> ended,
+      java.util.function.Supplier<NoWorkers> noWorkersNow) {
     this.out = out;
     this.relayed = relayed;
     this.fleet = fleet;
@@ -82,6 +85,7 @@ final class ClientSession implements StreamObserver<ClientMessage> {
     this.maxMessageBytes = maxMessageBytes;
     this.id = id;
     this.ended = ended;
+    this.noWorkersNow = noWorkersNow;
   }
 
   /**
@@ -166,6 +170,18 @@ final class ClientSession implements StreamObserver<ClientMessage> {
                     .setMaxMessageBytes(maxMessageBytes))
             .build());
     fleet.watch(fleetWatcher);
+    // A wait for workers under way holds its work up too: it is told at once.
+    NoWorkers waiting = noWorkersNow.get();
+    if (waiting != null) {
+      noWorkers(waiting);
+    }
+  }
+
+  /** Chunks wait with no worker ready, or have stopped waiting: any thread; never blocks. */
+  void noWorkers(NoWorkers news) {
+    if (welcomed) {
+      send(ServerMessage.newBuilder().setNoWorkers(news).build());
+    }
   }
 
   private void open(OpenJob job) {

@@ -18,6 +18,7 @@ import io.flotilla.proto.ClientMessage;
 import io.flotilla.proto.CodeStoreGrpc;
 import io.flotilla.proto.JobServiceGrpc;
 import io.flotilla.proto.JoinReply;
+import io.flotilla.proto.NoWorkers;
 import io.flotilla.proto.ServerMessage;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
@@ -94,6 +95,9 @@ public final class CoordinatorServer implements AutoCloseable {
    *     a token (of the client "cluster"). With neither, on loopback, the job service takes every
    *     call
    * @param jobLimits what the job service allows each client
+   * @param noWorkersTimeout how long work may wait while no worker is ready before it fails with
+   *     {@link io.flotilla.BrokenPoolException}; zero: it waits until one is (the wait is logged
+   *     and reported either way)
    */
   public record Settings(
       String bindHost,
@@ -107,7 +111,18 @@ public final class CoordinatorServer implements AutoCloseable {
       Path tlsDir,
       Config pekko,
       Map<String, String> clientTokens,
-      JobLimits jobLimits) {}
+      JobLimits jobLimits,
+      Duration noWorkersTimeout) {
+    /** How long work waits for a worker, unless told otherwise. */
+    public static final Duration DEFAULT_NO_WORKERS_TIMEOUT = Duration.ofSeconds(60);
+
+    public Settings {
+      if (noWorkersTimeout.isNegative()) {
+        throw new IllegalArgumentException(
+            "the no-workers timeout must not be negative: " + noWorkersTimeout);
+      }
+    }
+  }
 
   /** The largest message accepted or sent: a chunk or a piece of results. */
   private static final int MAX_MESSAGE_BYTES = 256 << 20;
@@ -195,6 +210,7 @@ public final class CoordinatorServer implements AutoCloseable {
     RelayedJobs relayed = new RelayedJobs(scheduler);
     AtomicLong sessionIds = new AtomicLong();
     Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+    tellClientsOfNoWorkers(scheduler, s.noWorkersTimeout(), sessions);
     ClientLinkGrpc.ClientLinkImplBase clients =
         new ClientLinkGrpc.ClientLinkImplBase() {
           @Override
@@ -207,7 +223,8 @@ public final class CoordinatorServer implements AutoCloseable {
                     codec.fingerprint(),
                     MAX_MESSAGE_BYTES,
                     "s" + sessionIds.incrementAndGet(),
-                    sessions::remove);
+                    sessions::remove,
+                    () -> noWorkersNow(scheduler, s.noWorkersTimeout()));
             sessions.add(session);
             return session;
           }
@@ -334,6 +351,54 @@ public final class CoordinatorServer implements AutoCloseable {
         server.getPort(),
         node.selfAddress());
     return started;
+  }
+
+  /**
+   * Work that waits with no worker to run it is said so at once, in the log and to every client,
+   * rather than left waiting unseen; after the patience it fails.
+   */
+  private static void tellClientsOfNoWorkers(
+      ChunkScheduler scheduler, Duration patience, Set<ClientSession> sessions) {
+    scheduler.watchForNoWorkers(
+        patience,
+        new ChunkScheduler.NoWorkersListener() {
+          @Override
+          public void waiting(int chunksWaiting) {
+            tell(
+                NoWorkers.newBuilder()
+                    .setChunksWaiting(chunksWaiting)
+                    .setFailAfterMs(patience.toMillis())
+                    .build());
+          }
+
+          @Override
+          public void ended() {
+            tell(NoWorkers.newBuilder().setEnded(true).build());
+          }
+
+          private void tell(NoWorkers news) {
+            for (ClientSession session : sessions) {
+              session.noWorkers(news);
+            }
+          }
+        });
+  }
+
+  /**
+   * @return the wait for workers under way, as a client that connects during it is told; null if
+   *     none
+   */
+  private static NoWorkers noWorkersNow(ChunkScheduler scheduler, Duration patience) {
+    ChunkScheduler.Starvation now = scheduler.starvation();
+    if (now == null) {
+      return null;
+    }
+    // What is left of the patience: 0 would mean never, so a wait about to end says 1 ms.
+    long failAfterMs = patience.isZero() ? 0 : Math.max(1, patience.minus(now.waited()).toMillis());
+    return NoWorkers.newBuilder()
+        .setChunksWaiting(now.chunksWaiting())
+        .setFailAfterMs(failAfterMs)
+        .build();
   }
 
   /** How long a seed may take to be Up: it joins only itself, normally within a second. */

@@ -705,6 +705,172 @@ class ChunkSchedulerTest {
     assertThat(events).contains("task 3 failed: IllegalStateException: gone");
   }
 
+  // ---------------------------------------------------------------- no workers
+
+  /** What the scheduler told its no-workers listener, in order. */
+  private final List<String> noWorkersNews = new ArrayList<>();
+
+  /** Watches for want of workers with {@code patience}, as a coordinator server does. */
+  private void watchForNoWorkers(Duration patience) {
+    scheduler.watchForNoWorkers(
+        patience,
+        new ChunkScheduler.NoWorkersListener() {
+          @Override
+          public void waiting(int chunksWaiting) {
+            noWorkersNews.add("waiting " + chunksWaiting);
+          }
+
+          @Override
+          public void ended() {
+            noWorkersNews.add("ended");
+          }
+        });
+    scheduler.validate();
+  }
+
+  /** The scheduler's log lines at WARN, while {@code run} runs. */
+  private static List<String> warnings(Runnable run) {
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ChunkScheduler.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+        new ch.qos.logback.core.read.ListAppender<>();
+    appender.start();
+    logger.addAppender(appender);
+    try {
+      run.run();
+    } finally {
+      logger.detachAppender(appender);
+    }
+    return appender.list.stream()
+        .filter(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN))
+        .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+        .toList();
+  }
+
+  @Test
+  void workWithNoWorkerIsWarnedOfOnceAndFailsAfterThePatience() {
+    use(3);
+    watchForNoWorkers(Duration.ofSeconds(60));
+    List<String> warned =
+        warnings(
+            () -> {
+              submit(task(1));
+              submit(task(2));
+            });
+    assertThat(warned)
+        .as("one warning, at once")
+        .containsExactly(
+            "no workers: 1 chunks waiting; they fail in 60 s unless a worker is ready");
+    assertThat(noWorkersNews).containsExactly("waiting 1");
+    assertThat(scheduler.starvation().chunksWaiting()).isEqualTo(2);
+
+    forward(Duration.ofSeconds(59));
+    assertThat(events).isEmpty();
+    assertThat(scheduler.starvation().waited()).isEqualTo(Duration.ofSeconds(59));
+    forward(Duration.ofSeconds(1));
+    assertThat(events)
+        .containsExactly(
+            "task 1 failed: BrokenPoolException: no workers for 60 s: 2 chunks were waiting;"
+                + " start workers (flotilla worker --join ...) or raise --no-workers-timeout",
+            "task 2 failed: BrokenPoolException: no workers for 60 s: 2 chunks were waiting;"
+                + " start workers (flotilla worker --join ...) or raise --no-workers-timeout");
+    assertThat(noWorkersNews).containsExactly("waiting 1", "ended");
+    assertThat(scheduler.starvation()).isNull();
+    assertThat(clock.pendingTimers()).isZero();
+  }
+
+  @Test
+  void aWorkerReadyWithinThePatienceEndsTheWaitAndRunsTheWork() {
+    use(3);
+    watchForNoWorkers(Duration.ofSeconds(60));
+    submit(task(1));
+    forward(Duration.ofSeconds(30));
+    Outbox out = new Outbox();
+    ready("w1", 1, 2, out);
+    assertThat(out.chunkIds()).containsExactly(1L);
+    assertThat(noWorkersNews).containsExactly("waiting 1", "ended");
+    assertThat(scheduler.starvation()).isNull();
+    assertThat(clock.pendingTimers()).as("the timer is disarmed").isZero();
+    forward(Duration.ofSeconds(60));
+    assertThat(events).isEmpty();
+  }
+
+  @Test
+  void workQueuedAfterAFailedWaitWaitsAgainAsLong() {
+    use(3);
+    watchForNoWorkers(Duration.ofSeconds(60));
+    submit(task(1));
+    forward(Duration.ofSeconds(60));
+    assertThat(events).hasSize(1);
+
+    List<String> warned = warnings(() -> submit(task(2)));
+    assertThat(warned).as("the pool is not broken: a new wait").hasSize(1);
+    assertThat(warned.get(0)).startsWith("no workers: 1 chunks waiting");
+    forward(Duration.ofSeconds(59));
+    assertThat(events).hasSize(1);
+    forward(Duration.ofSeconds(1));
+    assertThat(events).hasSize(2);
+    assertThat(events.get(1)).startsWith("task 2 failed: BrokenPoolException: no workers for 60 s");
+    assertThat(noWorkersNews).containsExactly("waiting 1", "ended", "waiting 1", "ended");
+  }
+
+  @Test
+  void theLastWorkerGoingLeavesItsWorkWaiting() {
+    use(3);
+    watchForNoWorkers(Duration.ofSeconds(60));
+    WorkerHandle worker = ready("w1", 1);
+    submit(task(1));
+    submit(task(2));
+    assertThat(scheduler.starvation()).as("a busy worker is no want of workers").isNull();
+
+    scheduler.workerDetached(worker);
+    scheduler.validate();
+    assertThat(noWorkersNews).containsExactly("waiting 1");
+    lose(worker);
+    assertThat(scheduler.starvation().chunksWaiting()).as("its chunk queues again").isEqualTo(2);
+    forward(Duration.ofSeconds(60));
+    assertThat(events)
+        .hasSize(2)
+        .allMatch(e -> e.contains("failed: BrokenPoolException: no workers for 60 s"));
+  }
+
+  @Test
+  void cancellingTheWorkThatWaitsEndsTheWait() {
+    use(3);
+    watchForNoWorkers(Duration.ofSeconds(60));
+    ScheduledChunk chunk = task(1);
+    submit(chunk);
+    assertThat(scheduler.cancel(chunk)).isTrue();
+    scheduler.validate();
+    assertThat(noWorkersNews).containsExactly("waiting 1", "ended");
+    assertThat(clock.pendingTimers()).isZero();
+  }
+
+  @Test
+  void withNoPatienceTheWaitIsToldButNothingFails() {
+    use(3);
+    watchForNoWorkers(Duration.ZERO);
+    List<String> warned = warnings(() -> submit(task(1)));
+    assertThat(warned)
+        .containsExactly("no workers: 1 chunks waiting; they wait until a worker is ready");
+    forward(Duration.ofHours(1));
+    assertThat(events).isEmpty();
+    assertThat(scheduler.starvation().waited()).isEqualTo(Duration.ofHours(1));
+    ready("w1", 1);
+    assertThat(noWorkersNews).containsExactly("waiting 1", "ended");
+  }
+
+  @Test
+  void aSchedulerNobodyWatchesLetsWorkWaitForItsWorkersSilently() {
+    use(3);
+    List<String> warned = warnings(() -> submit(task(1)));
+    forward(Duration.ofHours(1));
+    assertThat(warned).isEmpty();
+    assertThat(events).isEmpty();
+    assertThat(scheduler.starvation()).isNull();
+    assertThat(clock.pendingTimers()).isZero();
+  }
+
   // ---------------------------------------------------------------- the rules themselves
 
   @Test
