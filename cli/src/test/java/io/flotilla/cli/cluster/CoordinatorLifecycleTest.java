@@ -9,6 +9,7 @@ import io.flotilla.BrokenPoolException;
 import io.flotilla.ClusterPool;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -120,9 +121,11 @@ class CoordinatorLifecycleTest {
     try (ChildJvm coordinator = coordinator();
         ChildJvm worker = worker(address(coordinator))) {
       await("a worker").atMost(WAIT).until(() -> coordinator.count("ready with") == 1);
+      ProcessHandle taskJvm = taskJvm(worker);
       worker.signal("TERM");
       assertThat(worker.waitFor(WAIT)).as(worker.output()).isTrue();
       assertThat(worker.process().exitValue()).as(worker.output()).isZero();
+      assertThat(taskJvm.isAlive()).as("its task JVM stopped with it").isFalse();
       assertThat(worker.line("stopping on SIGTERM")).as(worker.output()).contains("INFO");
       await("the coordinator hears the worker left")
           .atMost(WAIT)
@@ -134,6 +137,40 @@ class CoordinatorLifecycleTest {
       assertThat(coordinator.process().isAlive()).as(coordinator.output()).isTrue();
       assertNoComplaint(coordinator);
       assertNoComplaint(worker);
+    }
+  }
+
+  /** The JVM that runs a worker host's tasks: its one child process. */
+  private static ProcessHandle taskJvm(ChildJvm worker) {
+    List<ProcessHandle> children = worker.process().children().toList();
+    assertThat(children).as(worker.output()).hasSize(1);
+    return children.get(0);
+  }
+
+  @Test
+  void aWorkerHostStartsItsTaskJvmAgainAfterEachDeathAndKilledLeavesNoOrphan() throws Exception {
+    try (ChildJvm coordinator = coordinator();
+        ChildJvm worker = worker(address(coordinator))) {
+      await("a worker").atMost(WAIT).until(() -> coordinator.count("ready with") == 1);
+      try (ClusterPool pool = ClusterPool.builder(address(coordinator)).secret(SECRET).build()) {
+        ProcessHandle first = taskJvm(worker);
+        assertThat(pool.submit(() -> ProcessHandle.current().pid()).get(1, TimeUnit.MINUTES))
+            .isEqualTo(first.pid());
+        first.destroyForcibly();
+        // The host stays, in the cluster, and its fresh task JVM attaches as a new worker.
+        await("a fresh task JVM").atMost(WAIT).until(() -> coordinator.count("ready with") == 2);
+        assertThat(worker.process().isAlive()).as(worker.output()).isTrue();
+        assertThat(worker.line("starting a fresh one (restart 1"))
+            .as(worker.output())
+            .contains("on signal 9");
+        ProcessHandle second = taskJvm(worker);
+        assertThat(second.pid()).isNotEqualTo(first.pid());
+        assertThat(pool.submit(() -> ProcessHandle.current().pid()).get(1, TimeUnit.MINUTES))
+            .isEqualTo(second.pid());
+        // Killed, the host takes its task JVM with it: the pipe to the task JVM's stdin closes.
+        worker.process().destroyForcibly();
+        await("the task JVM of a killed host ends").atMost(WAIT).until(() -> !second.isAlive());
+      }
     }
   }
 

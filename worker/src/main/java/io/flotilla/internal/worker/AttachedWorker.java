@@ -88,7 +88,7 @@ final class AttachedWorker {
         System.err.println("flotilla task JVM " + options.workerId() + " " + ending.why());
       }
       ParentWatch.leaving();
-      System.out.println(TaskJvm.ENDING + ending.code());
+      System.out.println(TaskJvm.ENDING + ending.code() + (stop.isDone() ? " " + stop.join() : ""));
       return ending.code();
     } finally {
       channel.shutdownNow();

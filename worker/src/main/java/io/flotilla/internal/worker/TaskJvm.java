@@ -26,7 +26,10 @@ final class TaskJvm {
   /** Printed by a task JVM once it is ready for work. */
   static final String READY = "\u001eflotilla task JVM ready";
 
-  /** Printed by a task JVM, followed by its exit code, as it ends in order. */
+  /**
+   * Printed by a task JVM, followed by its exit code, as it ends in order; then, if a signal asked
+   * it to end, a space and the signal's name.
+   */
   static final String ENDING = "\u001eflotilla task JVM ending ";
 
   /** Lines of stderr kept for crash reports: enough for a JVM's fatal error summary. */
@@ -40,10 +43,11 @@ final class TaskJvm {
    *
    * @param code its exit code; 128+N when signal N ended it
    * @param announced whether it said it was ending (an orderly end, not a death)
+   * @param signal the signal that asked it to end in order (SIGTERM), or {@code null}
    * @param wasReady whether it had become ready for work
    * @param stderrTail the last lines of its stderr
    */
-  record Exit(int code, boolean announced, boolean wasReady, String stderrTail) {}
+  record Exit(int code, boolean announced, String signal, boolean wasReady, String stderrTail) {}
 
   final String id;
   final Process process;
@@ -52,6 +56,7 @@ final class TaskJvm {
   private final CompletableFuture<Void> stderrDone = new CompletableFuture<>();
   private final ArrayDeque<String> tail = new ArrayDeque<>(); // guarded by itself
   private volatile Integer announced;
+  private volatile String signal;
   private final CompletableFuture<Exit> exit;
 
   private TaskJvm(String id, Process process) {
@@ -69,7 +74,8 @@ final class TaskJvm {
             .thenApply(
                 done -> {
                   Integer said = announced;
-                  return new Exit(process.exitValue(), said != null, ready.isDone(), stderrTail());
+                  return new Exit(
+                      process.exitValue(), said != null, signal, ready.isDone(), stderrTail());
                 });
   }
 
@@ -111,7 +117,9 @@ final class TaskJvm {
 
   /** Asks it to stop (SIGTERM): it leaves its coordinator in order and exits 0. */
   void stop() {
-    process.destroy();
+    // Through the handle: Process.destroy() would also close the pipe to its stdin, and the JVM
+    // takes that for its host's death and halts before it can leave in order.
+    process.toHandle().destroy();
   }
 
   /** Ends it now (SIGKILL). */
@@ -137,8 +145,10 @@ final class TaskJvm {
                   if (!keepTail && line.equals(READY)) {
                     ready.complete(null);
                   } else if (!keepTail && line.startsWith(ENDING)) {
+                    String[] words = line.substring(ENDING.length()).trim().split(" ", 2);
                     try {
-                      announced = Integer.parseInt(line.substring(ENDING.length()).trim());
+                      signal = words.length > 1 ? words[1] : null;
+                      announced = Integer.parseInt(words[0]);
                     } catch (NumberFormatException e) {
                       to.println(line);
                     }

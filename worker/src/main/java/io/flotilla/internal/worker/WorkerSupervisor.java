@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
  *     ├─ ends in order, exit 0 (its coordinator is stopping) ──────► the host exits 0
  *     ├─ ends in order, refused by the coordinator ───────────────► the host exits 64
  *     ├─ ends in order, asked for a fresh JVM (a task cancelled) ─► started again at once
+ *     ├─ ends in order on a signal of its own (SIGTERM) ──────────► started again at once
  *     ├─ ends in order, lost its coordinator ─────────────────────► started again, with back-off
  *     └─ dies (no word: crash, exit, halt, OOM, signal) ──────────► reported; started again
  *  the host is asked to stop (SIGTERM) ──► the JVM is asked to stop; it leaves in order; exit 0
@@ -124,6 +125,17 @@ final class WorkerSupervisor {
         report.exited(id, jvm.process.pid(), exit.code(), exit.stderrTail());
       }
       long delay;
+      if (exit.announced() && exit.signal() != null) {
+        // Someone stopped this task JVM alone (its host was not asked): it left in order, and the
+        // host goes on with a fresh one.
+        restarts++;
+        log.info(
+            "task JVM {} stopped on {}; starting a fresh one (restart {})",
+            id,
+            exit.signal(),
+            restarts);
+        continue;
+      }
       if (exit.announced()) {
         switch (exit.code()) {
           case WorkerExit.STOPPED -> {
