@@ -300,6 +300,12 @@ public final class ClusterNode implements AutoCloseable {
     c.append("pekko.cluster.split-brain-resolver.keep-majority.role = ")
         .append(COORDINATOR)
         .append('\n');
+    // The failure detector keeps Pekko's defaults (a heartbeat every second, 3 s of silence
+    // accepted): a host that goes silent is found unreachable 4 to 5 s later (the pause, the
+    // detector's margin and its check once a second), and its worker's chunks then run elsewhere.
+    // A shorter pause would save about a second per cut, and bring false verdicts on a busy machine
+    // (a long collection, or JVMs starting beside the workers on two cores), each of which runs a
+    // healthy worker's chunks twice. Users may still set them (pekko.cluster.failure-detector.*).
     c.append("pekko.cluster.split-brain-resolver.stable-after = ")
         .append(s.stableAfter().toMillis())
         .append("ms\n");
