@@ -121,6 +121,11 @@ final class NetnsHosts implements AutoCloseable {
     ip("link", "set", veth(n), "down");
   }
 
+  /** Plugs a host's cable back in, after {@link #linkDown}. */
+  void linkUp(int n) throws IOException {
+    ip("link", "set", veth(n), "up");
+  }
+
   /**
    * @param ns a namespace, or {@code null} for this one
    * @param command the command

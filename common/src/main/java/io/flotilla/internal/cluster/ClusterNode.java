@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.BiConsumer;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ClusterEvent;
@@ -68,11 +67,45 @@ public final class ClusterNode implements AutoCloseable {
       Path tlsDir,
       Config extra) {}
 
+  /**
+   * Told what the cluster learns of other members. Called on Pekko's threads; must not block.
+   *
+   * <p>Reachability is the failure detector's opinion, and it changes its mind: a member found
+   * unreachable (no heartbeats for longer than the detector allows) may be found reachable again
+   * when the network heals, and is gone for good only once the cluster downs or removes it. Pekko
+   * publishes the merged view of all members, so a member that another member cannot reach counts
+   * as unreachable here too.
+   */
+  @FunctionalInterface
+  public interface MemberWatch {
+    /**
+     * The cluster removed or downed a member: it never comes back under this address.
+     *
+     * @param address its address, as {@link ClusterNode#address(Member)} gives it
+     * @param why in words
+     */
+    void gone(String address, String why);
+
+    /**
+     * A member stopped answering heartbeats: it may be dead, or cut off by the network.
+     *
+     * @param address its address
+     */
+    default void unreachable(String address) {}
+
+    /**
+     * A member found unreachable answers again, and was not downed meanwhile.
+     *
+     * @param address its address
+     */
+    default void reachable(String address) {}
+  }
+
   private final ActorSystem<Object> system;
   private final CompletableFuture<Void> up = new CompletableFuture<>();
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
-  private ClusterNode(Settings settings, BiConsumer<String, String> memberGone) {
+  private ClusterNode(Settings settings, MemberWatch watch) {
     Config config =
         config(settings).withFallback(settings.extra()).withFallback(ConfigFactory.load());
     this.system =
@@ -97,6 +130,11 @@ public final class ClusterNode implements AutoCloseable {
                       .tell(
                           Subscribe.create(
                               context.getSelf().narrow(), ClusterEvent.MemberEvent.class));
+                  cluster
+                      .subscriptions()
+                      .tell(
+                          Subscribe.create(
+                              context.getSelf().narrow(), ClusterEvent.ReachabilityEvent.class));
                   return Behaviors.receive(Object.class)
                       .onMessage(
                           SelfUp.class,
@@ -107,7 +145,7 @@ public final class ClusterNode implements AutoCloseable {
                       .onMessage(
                           ClusterEvent.MemberRemoved.class,
                           m -> {
-                            memberGone.accept(
+                            watch.gone(
                                 address(m.member()),
                                 "removed from the cluster (was " + m.previousStatus() + ")");
                             return Behaviors.same();
@@ -115,13 +153,25 @@ public final class ClusterNode implements AutoCloseable {
                       .onMessage(
                           ClusterEvent.MemberDowned.class,
                           m -> {
-                            memberGone.accept(
+                            watch.gone(
                                 address(m.member()),
                                 "downed by the cluster: unreachable for longer than the failure detector and"
                                     + " the split brain resolver allow");
                             return Behaviors.same();
                           })
                       .onMessage(ClusterEvent.MemberEvent.class, m -> Behaviors.same())
+                      .onMessage(
+                          ClusterEvent.UnreachableMember.class,
+                          m -> {
+                            watch.unreachable(address(m.member()));
+                            return Behaviors.same();
+                          })
+                      .onMessage(
+                          ClusterEvent.ReachableMember.class,
+                          m -> {
+                            watch.reachable(address(m.member()));
+                            return Behaviors.same();
+                          })
                       .build();
                 }),
             SYSTEM_NAME,
@@ -144,13 +194,14 @@ public final class ClusterNode implements AutoCloseable {
    * Starts a member and joins the cluster (a seed joins itself).
    *
    * @param settings where to listen and whom to join
-   * @param memberGone told of each member the cluster removes or downs: its address and why
+   * @param watch told of each member the cluster removes or downs (its address and why), and of
+   *     members found unreachable and reachable again
    * @return the running node
    * @throws UncheckedIOException saying why, if the node cannot start (its port is taken)
    */
-  public static ClusterNode start(Settings settings, BiConsumer<String, String> memberGone) {
+  public static ClusterNode start(Settings settings, MemberWatch watch) {
     try {
-      return new ClusterNode(settings, memberGone);
+      return new ClusterNode(settings, watch);
     } catch (RuntimeException e) {
       // Most often the port is taken: a setting to change, said in one line rather than Pekko's
       // traces.
@@ -249,6 +300,12 @@ public final class ClusterNode implements AutoCloseable {
     c.append("pekko.cluster.split-brain-resolver.keep-majority.role = ")
         .append(COORDINATOR)
         .append('\n');
+    // The failure detector keeps Pekko's defaults (a heartbeat every second, 3 s of silence
+    // accepted): a host that goes silent is found unreachable 4 to 5 s later (the pause, the
+    // detector's margin and its check once a second), and its worker's chunks then run elsewhere.
+    // A shorter pause would save about a second per cut, and bring false verdicts on a busy machine
+    // (a long collection, or JVMs starting beside the workers on two cores), each of which runs a
+    // healthy worker's chunks twice. Users may still set them (pekko.cluster.failure-detector.*).
     c.append("pekko.cluster.split-brain-resolver.stable-after = ")
         .append(s.stableAfter().toMillis())
         .append("ms\n");

@@ -2,11 +2,13 @@ package io.flotilla.internal.scheduler;
 
 import io.flotilla.BrokenPoolException;
 import io.flotilla.proto.Chunk;
+import io.flotilla.proto.ChunkRef;
 import io.flotilla.proto.ChunkResult;
 import io.flotilla.proto.CoordinatorMessage;
 import io.flotilla.proto.DefineJob;
 import io.flotilla.proto.ForgetJob;
 import io.flotilla.proto.Stop;
+import io.flotilla.proto.VoidChunks;
 import io.flotilla.proto.Yield;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -24,10 +26,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Hands queued chunks to workers that have credit, matches results to chunks, and re-queues the
- * chunks of a worker that is lost. See the package documentation for the data flow, and {@link
- * ScheduledChunk} for the chunk's lifecycle. A coordinator server also has it watch for work that
- * no worker can take ({@link #watchForNoWorkers}): it says so at once, and fails that work after a
- * patience rather than let it wait unseen.
+ * chunks of a worker that is lost, or cut off by the network (reversibly: it may come back). See
+ * the package documentation for the data flow, and {@link ScheduledChunk} for the chunk's
+ * lifecycle. A coordinator server also has it watch for work that no worker can take ({@link
+ * #watchForNoWorkers}): it says so at once, and fails that work after a patience rather than let it
+ * wait unseen.
  *
  * <p>Threading: all state is guarded by one lock, held only for bookkeeping and non-blocking sends
  * (gRPC buffers them). Callbacks into the map and future machinery (a chunk's result or failure)
@@ -337,6 +340,65 @@ public final class ChunkScheduler {
     fx.run();
   }
 
+  /**
+   * The cluster finds a worker's host unreachable: the worker gets no more work until it is found
+   * reachable again, and every chunk it holds goes back to the front of the queue at once, under a
+   * new attempt, uncharged (a network cut is no fault of the task's) and not isolated. The worker
+   * may still be running them, and may yet answer; see {@link #result}. A worker whose stream has
+   * ended is left to {@link #workerLost}, which alone can tell whether it died of its chunk.
+   */
+  void workerUnreachable(WorkerHandle worker) {
+    Effects fx = new Effects();
+    int taken;
+    synchronized (lock) {
+      if (worker.lost() || !worker.markUnreachable() || !worker.ready()) {
+        checkLocked();
+        return;
+      }
+      List<ScheduledChunk> held = new ArrayList<>(worker.held());
+      // In reverse, so that addFirst restores their order at the head of the queue.
+      taken = 0;
+      for (int i = held.size() - 1; i >= 0; i--) {
+        cutOffLocked(held.get(i), fx);
+        if (held.get(i).state == ScheduledChunk.State.QUEUED) {
+          taken++; // not one whose cancel was waiting for it: that one is cancelled instead
+        }
+      }
+      retries += taken;
+      dispatchLocked(fx);
+      noticeNoWorkersLocked(fx);
+      checkLocked();
+    }
+    log.warn("{} unreachable: its {} chunks run elsewhere", worker, taken);
+    fx.run();
+  }
+
+  /**
+   * A worker found unreachable answers again, and was not lost meanwhile: before any new work, it
+   * is told which of its chunks ran elsewhere (VoidChunks), and it answers each of those it still
+   * holds with its credit; then it takes work again.
+   */
+  void workerReachable(WorkerHandle worker) {
+    Effects fx = new Effects();
+    int voided;
+    synchronized (lock) {
+      if (worker.lost() || !worker.unreachable()) {
+        return;
+      }
+      worker.markReachable();
+      voided = voidCutsLocked(worker);
+      stopIfRetiredLocked(worker);
+      dispatchLocked(fx);
+      noticeNoWorkersLocked(fx);
+      checkLocked();
+    }
+    log.warn(
+        "{} reachable again: told to drop {} chunks that were run elsewhere; it takes work again",
+        worker,
+        voided);
+    fx.run();
+  }
+
   /** A worker began a chunk: with a task timeout, its clock starts now. */
   void started(WorkerHandle worker, long chunkId, int attempt) {
     if (taskTimeout == null) {
@@ -429,11 +491,13 @@ public final class ChunkScheduler {
       worker.addCredits(result.getCredits());
       ScheduledChunk chunk = worker.holding(result.getChunkId());
       if (chunk == null || chunk.attempt != result.getAttempt()) {
-        log.debug(
-            "dropping late or duplicate result of chunk {} attempt {} from {}",
-            result.getChunkId(),
-            result.getAttempt(),
-            worker);
+        if (!acceptFromCutOffLocked(worker, result, fx)) {
+          log.debug(
+              "dropping late or duplicate result of chunk {} attempt {} from {}",
+              result.getChunkId(),
+              result.getAttempt(),
+              worker);
+        }
       } else {
         int base = chunk.delivered;
         int answered = result.getValues().getEndsCount();
@@ -483,6 +547,50 @@ public final class ChunkScheduler {
     fx.run();
   }
 
+  /**
+   * A result from a worker that the network cut off, for a chunk taken from it then: accepted while
+   * the chunk waits in the queue, not yet sent again, so that the first answer wins; once another
+   * worker has the chunk, it is dropped like any late result. The pieces a cut-off worker sends for
+   * its attempt follow the ones it sent before, so a piece accepted here starts where the chunk's
+   * {@link ScheduledChunk#delivered} says.
+   *
+   * @return whether the result was accepted; the caller drops it otherwise
+   */
+  private boolean acceptFromCutOffLocked(WorkerHandle worker, ChunkResult result, Effects fx) {
+    WorkerHandle.Cut cut = worker.cut(result.getChunkId());
+    if (cut == null || cut.attempt() != result.getAttempt()) {
+      return false;
+    }
+    ScheduledChunk chunk = cut.chunk();
+    if (!result.getPartial()) {
+      // Its run there is over: nothing left for the worker to drop when it is reachable again.
+      worker.uncut(chunk.chunkId);
+    }
+    if (chunk.cutFrom != worker || chunk.state != ScheduledChunk.State.QUEUED) {
+      return false;
+    }
+    if (handedBackWhole(result)) {
+      // Given back unstarted, as asked before the cut: the queued copy is the only one left.
+      forgetCutLocked(chunk);
+      return true;
+    }
+    int base = chunk.delivered;
+    int answered = result.getValues().getEndsCount();
+    worker.answered(answered);
+    if (result.getPartial()) {
+      chunk.delivered += answered;
+    } else {
+      settleQueuedLocked(chunk, fx);
+    }
+    log.debug(
+        "chunk {} answered by {}, cut off, before it was sent again{}",
+        chunk.chunkId,
+        worker,
+        result.getPartial() ? " (a piece)" : "");
+    fx.add(() -> chunk.onResult.accept(result, worker, base));
+    return true;
+  }
+
   private static boolean handedBackWhole(ChunkResult result) {
     return result.getYielded()
         && !result.getPartial()
@@ -504,6 +612,13 @@ public final class ChunkScheduler {
         return;
       }
       workers.remove(worker.id);
+      // Cut off before it was lost: its chunks already run elsewhere, and it will send nothing
+      // more.
+      for (WorkerHandle.Cut cut : worker.dropCuts()) {
+        if (cut.chunk().cutFrom == worker) {
+          forgetCutLocked(cut.chunk());
+        }
+      }
       List<ScheduledChunk> held = new ArrayList<>(worker.held());
       if (strict && !held.isEmpty() && !worker.killedDeliberately()) {
         breakStrictLocked(held, why, fx);
@@ -571,7 +686,7 @@ public final class ChunkScheduler {
         splitLocked(chunk, fx);
         retries++;
         split++;
-      } else if (charged && chunk.attempt >= maxAttempts && chunk.withdrawal == null) {
+      } else if (charged && chunk.tries >= maxAttempts && chunk.withdrawal == null) {
         int base = chunk.delivered;
         settleLocked(chunk, ScheduledChunk.State.FAILED, fx);
         fx.add(() -> chunk.onFailure.accept(why.apply(chunk), base));
@@ -666,18 +781,30 @@ public final class ChunkScheduler {
   /** Why a SENT chunk goes back to the queue. */
   enum Requeue {
     /** Given back whole from a worker's queue, for an idle worker: uncharged, not isolated. */
-    TAKEN_BACK(false, false),
+    TAKEN_BACK(false, false, false),
     /** Its worker died while it waited behind others: uncharged, isolated next time. */
-    WAITED_ON_LOST_WORKER(false, true),
+    WAITED_ON_LOST_WORKER(false, true, false),
     /** Its worker died, probably while running it: charged an attempt, isolated next time. */
-    RAN_ON_LOST_WORKER(true, true);
+    RAN_ON_LOST_WORKER(true, true, true),
+    /**
+     * Its worker's host is unreachable, and may still be running it: a new attempt, so that the two
+     * runs' results are told apart, but uncharged (the network failed, not the task) and not
+     * isolated.
+     */
+    CUT_OFF(false, false, true);
 
     final boolean charged;
     final boolean isolates;
 
-    Requeue(boolean charged, boolean isolates) {
+    /**
+     * Whether it is sent again under a new attempt: its last holder may still answer the old one.
+     */
+    final boolean renames;
+
+    Requeue(boolean charged, boolean isolates, boolean renames) {
       this.charged = charged;
       this.isolates = isolates;
+      this.renames = renames;
     }
   }
 
@@ -695,6 +822,8 @@ public final class ChunkScheduler {
     }
     chunk.worker = worker;
     chunk.stolen = false;
+    // Sent again: what the worker it was cut off from still sends for it is late from now on.
+    forgetCutLocked(chunk);
     if (worker.hold(chunk) >= maxTasksPerWorker && maxTasksPerWorker > 0) {
       retireLocked(worker, fx);
     }
@@ -728,6 +857,9 @@ public final class ChunkScheduler {
     chunk.yieldRequested = false;
     chunk.stolen = false;
     if (why.charged) {
+      chunk.tries++;
+    }
+    if (why.renames) {
       chunk.attempt++;
     }
     if (why.isolates) {
@@ -748,6 +880,62 @@ public final class ChunkScheduler {
   }
 
   /**
+   * SENT → QUEUED, at the front, under a new attempt and uncharged: its worker is cut off by the
+   * network. The worker remembers the attempt it was sent, to accept what it still sends for it
+   * while the chunk waits here, and to tell it to drop the chunk once it is reachable again.
+   */
+  private void cutOffLocked(ScheduledChunk chunk, Effects fx) {
+    requireLock();
+    WorkerHandle worker = chunk.worker;
+    worker.cutOff(chunk);
+    requeueLocked(chunk, Requeue.CUT_OFF, fx);
+    if (chunk.state == ScheduledChunk.State.QUEUED) {
+      chunk.cutFrom = worker;
+    }
+  }
+
+  /**
+   * QUEUED → DONE: a chunk taken from a worker cut off by the network is answered by that worker
+   * before it was sent again. It leaves the queue, so that nothing runs it again.
+   */
+  private void settleQueuedLocked(ScheduledChunk chunk, Effects fx) {
+    requireLock();
+    if (!queue.remove(chunk)) {
+      throw new IllegalStateException("queued chunk " + chunk.chunkId + " is not in the queue");
+    }
+    settleLocked(chunk, ScheduledChunk.State.DONE, fx);
+  }
+
+  /** What the worker a chunk was cut off from still sends for it is no longer accepted. */
+  private void forgetCutLocked(ScheduledChunk chunk) {
+    requireLock();
+    chunk.cutFrom = null;
+  }
+
+  /**
+   * Tells a worker reachable again to drop the chunks taken from it while it was cut off (those it
+   * has not finished since), before anything else is sent to it; they run, or ran, elsewhere under
+   * new attempts.
+   *
+   * @return how many it was told to drop
+   */
+  private int voidCutsLocked(WorkerHandle worker) {
+    requireLock();
+    VoidChunks.Builder voided = VoidChunks.newBuilder();
+    for (WorkerHandle.Cut cut : worker.dropCuts()) {
+      if (cut.chunk().cutFrom == worker) {
+        forgetCutLocked(cut.chunk());
+      }
+      voided.addChunks(
+          ChunkRef.newBuilder().setChunkId(cut.chunk().chunkId).setAttempt(cut.attempt()));
+    }
+    if (voided.getChunksCount() > 0) {
+      worker.send(CoordinatorMessage.newBuilder().setVoidChunks(voided).build());
+    }
+    return voided.getChunksCount();
+  }
+
+  /**
    * Any state → a final one: the chunk leaves its worker (if it had one) and its timer stops. Its
    * outcome's callback is the caller's to collect, since only the caller knows what the outcome is.
    * A cancel waiting on the chunk learns whether it was the one to end it.
@@ -761,6 +949,7 @@ public final class ChunkScheduler {
     if (chunk.worker != null) {
       chunk.worker.release(chunk, true);
     }
+    forgetCutLocked(chunk);
     stopTimerLocked(chunk);
     if (chunk.withdrawal != null) {
       CompletableFuture<Boolean> withdrawal = chunk.withdrawal;
@@ -868,7 +1057,8 @@ public final class ChunkScheduler {
 
   /** A worker that has had its quota and holds nothing more is told to exit. */
   private void stopIfRetiredLocked(WorkerHandle worker) {
-    if (worker.retired() && worker.holdingCount() == 0 && !worker.lost()) {
+    // A worker cut off is stopped once it is reachable again, after it is told what to drop.
+    if (worker.retired() && worker.holdingCount() == 0 && !worker.lost() && !worker.unreachable()) {
       worker.send(CoordinatorMessage.newBuilder().setStop(Stop.getDefaultInstance()).build());
       worker.complete();
     }
@@ -940,6 +1130,18 @@ public final class ChunkScheduler {
       check(
           isolated == 0 || w.holdingCount() == 1 || !w.ready(),
           w + " runs an isolated chunk beside others");
+      check(
+          !w.unreachable() || w.holdingCount() == 0 || !w.ready(),
+          w + " is unreachable but holds " + w.holdingCount() + " chunks");
+      check(w.unreachable() || w.cuts().isEmpty(), w + " is reachable but has chunks cut off");
+      for (WorkerHandle.Cut cut : w.cuts()) {
+        ScheduledChunk c = cut.chunk();
+        // The one thing that keeps the two runs' results apart.
+        check(
+            c.attempt > cut.attempt() || c.state.isFinal(),
+            "chunk " + c.chunkId + " cut off from " + w + " still has its attempt " + c.attempt);
+        check(c.worker != w, "chunk " + c.chunkId + " cut off from " + w + " is held by it");
+      }
     }
     IdentityHashMap<ScheduledChunk, Boolean> queued = new IdentityHashMap<>();
     for (ScheduledChunk c : queue) {
@@ -952,11 +1154,20 @@ public final class ChunkScheduler {
           "queued chunk " + c.chunkId + " names a worker");
       check(c.timer == null, "queued chunk " + c.chunkId + " has a timer");
       check(c.withdrawal == null, "queued chunk " + c.chunkId + " is being withdrawn");
+      check(
+          c.cutFrom == null
+              || (c.state == ScheduledChunk.State.QUEUED
+                  && c.cutFrom.unreachable()
+                  && c.cutFrom.cut(c.chunkId) != null
+                  && c.cutFrom.cut(c.chunkId).chunk() == c
+                  && c.cutFrom.cut(c.chunkId).attempt() == c.attempt - 1),
+          "queued chunk " + c.chunkId + " takes answers from " + c.cutFrom + " as cut off from it");
     }
     for (ScheduledChunk c : sent.keySet()) {
       check(
-          c.attempt >= 1 && c.attempt <= maxAttempts,
-          "chunk " + c.chunkId + " is on attempt " + c.attempt);
+          c.tries >= 1 && c.tries <= maxAttempts && c.attempt >= c.tries,
+          "chunk " + c.chunkId + " is on attempt " + c.attempt + ", try " + c.tries);
+      check(c.cutFrom == null, "sent chunk " + c.chunkId + " takes answers from " + c.cutFrom);
       check(
           c.delivered >= 0 && c.delivered <= c.size,
           "chunk " + c.chunkId + " delivered " + c.delivered);
@@ -999,7 +1210,7 @@ public final class ChunkScheduler {
   /** Ready and not retired: a worker that takes work now, or once it has credit. */
   private boolean hasReadyWorkerLocked() {
     for (WorkerHandle w : workers.values()) {
-      if (w.ready() && !w.retired()) {
+      if (w.ready() && !w.retired() && !w.unreachable()) {
         return true;
       }
     }
@@ -1066,7 +1277,7 @@ public final class ChunkScheduler {
   }
 
   /**
-   * @return chunks re-queued so far because their worker was lost
+   * @return chunks re-queued so far because their worker was lost, or cut off by the network
    */
   public long retries() {
     synchronized (lock) {
@@ -1183,7 +1394,11 @@ public final class ChunkScheduler {
       }
     }
     for (WorkerHandle idle : workers.values()) {
-      if (!idle.ready() || idle.retired() || idle.credits() == 0 || idle.holdingCount() > 0) {
+      if (!idle.ready()
+          || idle.unreachable()
+          || idle.retired()
+          || idle.credits() == 0
+          || idle.holdingCount() > 0) {
         continue;
       }
       if (outstanding > 0) {

@@ -18,18 +18,25 @@ import java.util.function.BiConsumer;
  *   │   for an idle worker; │     again as two isolated halves (the poison hunt)
  *   │   its worker lost     │
  *   │   (charged an attempt │
- *   │   if it was running)  └── settle: out of attempts, timed out, the pool broke ──► FAILED
- *   │                           settle: aborted (cancel(true); its worker is killed), or withdrawn
- *   │                                   unstarted from its worker's queue (cancel(false)) ──► CANCELLED
- *   └── settle: cancelled while queued ──► CANCELLED;  the pool broke, or no worker was ready
- *               within the patience (ChunkScheduler.watchForNoWorkers) ──► FAILED
+ *   │   if it was running); └── settle: out of attempts, timed out, the pool broke ──► FAILED
+ *   │   its worker cut off      settle: aborted (cancel(true); its worker is killed), or withdrawn
+ *   │   (a new attempt,                 unstarted from its worker's queue (cancel(false)) ──► CANCELLED
+ *   │   uncharged)
+ *   ├── settle: cancelled while queued ──► CANCELLED;  the pool broke, or no worker was ready
+ *   │           within the patience (ChunkScheduler.watchForNoWorkers) ──► FAILED
+ *   └── settle: answered by the cut-off worker it was taken from, before it was sent again ──► DONE
  * </pre>
  *
  * DONE, CANCELLED and FAILED are final. A re-queued chunk runs isolated when its worker died (alone
- * on its next worker, so that a second death is its own); one taken back unstarted does not.
+ * on its next worker, so that a second death is its own); one taken back unstarted, or from a
+ * worker cut off by the network, does not.
  *
  * <p>A result whose (chunk, attempt) does not match a SENT chunk is late or duplicate, and is
- * dropped. A SENT chunk may be asked to yield (at most once per attempt); its result then covers
+ * dropped. A chunk taken from a worker that the cluster found unreachable is sent again under a new
+ * attempt, since that worker may still be running the old one: whatever the cut-off worker sends
+ * for the old attempt is dropped once the chunk is sent again, and may settle it (or deliver a
+ * piece of it) until then ({@link #cutFrom}), so that the first answer wins and no item is answered
+ * twice. A SENT chunk may be asked to yield (at most once per attempt); its result then covers
  * fewer items, and the rest comes back to the scheduler as a new chunk. A SENT chunk may also
  * answer in pieces (partial results) and stay SENT: the items answered are {@link #delivered} for
  * good, and if the chunk has to run again, only the rest is sent.
@@ -51,7 +58,7 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
      */
     boolean canMoveTo(State next) {
       return switch (this) {
-        case QUEUED -> next == SENT || next == CANCELLED || next == FAILED;
+        case QUEUED -> next != QUEUED;
         case SENT -> next != SENT;
         case DONE, CANCELLED, FAILED -> false;
       };
@@ -78,8 +85,27 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
 
   // Guarded by the scheduler's lock, and written only by its transitions.
   State state = State.QUEUED;
+
+  /**
+   * Which run of the chunk this is, as messages name it: a result answers the attempt it was sent,
+   * so that one from an earlier run is recognised. It goes up whenever the chunk is sent again
+   * while an earlier holder may still be running it: that worker died (charged, see {@link
+   * #tries}), or the network cut it off (uncharged).
+   */
   int attempt = 1;
+
+  /** Attempts counted against the pool's maximum: 1, plus 1 for each run charged to a death. */
+  int tries = 1;
+
   WorkerHandle worker;
+
+  /**
+   * The worker the chunk was taken from when the network cut it off, while the chunk is queued and
+   * not sent again: what that worker still sends for the attempt before {@link #attempt} is
+   * accepted until then. Null otherwise.
+   */
+  WorkerHandle cutFrom;
+
   boolean yieldRequested;
 
   /**

@@ -32,6 +32,26 @@ final class WorkerHandle {
   private boolean ready;
   private boolean lost;
 
+  /**
+   * The cluster finds its host unreachable: it gets no work until it is found reachable again, and
+   * the chunks it held run elsewhere.
+   */
+  private boolean unreachable;
+
+  /**
+   * While unreachable: the chunks taken from it, by id, with the attempt it was sent and may still
+   * be running; it is told to drop them once it is reachable again.
+   */
+  private final Map<Long, Cut> cut = new LinkedHashMap<>();
+
+  /**
+   * A chunk taken from this worker while the network cut it off.
+   *
+   * @param chunk the chunk, which has moved on since
+   * @param attempt the attempt this worker was sent
+   */
+  record Cut(ScheduledChunk chunk, int attempt) {}
+
   /** Running an isolated chunk: receives nothing else until it is done. */
   private boolean exclusive;
 
@@ -88,6 +108,41 @@ final class WorkerHandle {
   void condemn() {
     killedDeliberately = true;
     ready = false;
+  }
+
+  /**
+   * @return whether it was newly marked unreachable
+   */
+  boolean markUnreachable() {
+    boolean first = !unreachable;
+    unreachable = true;
+    return first;
+  }
+
+  /** Reachable again: it may take work, once told to drop the chunks taken from it. */
+  void markReachable() {
+    unreachable = false;
+  }
+
+  /**
+   * Forgets the chunks taken from it while unreachable: it has been told to drop them, or is lost.
+   *
+   * @return those chunks
+   */
+  java.util.List<Cut> dropCuts() {
+    java.util.List<Cut> dropped = java.util.List.copyOf(cut.values());
+    cut.clear();
+    return dropped;
+  }
+
+  /** Remembers a chunk taken from it while unreachable, at the attempt it was sent. */
+  void cutOff(ScheduledChunk chunk) {
+    cut.put(chunk.chunkId, new Cut(chunk, chunk.attempt));
+  }
+
+  /** Its run of a chunk taken from it is over (it sent the last piece): nothing to drop there. */
+  void uncut(long chunkId) {
+    cut.remove(chunkId);
   }
 
   /**
@@ -169,6 +224,24 @@ final class WorkerHandle {
 
   boolean lost() {
     return lost;
+  }
+
+  boolean unreachable() {
+    return unreachable;
+  }
+
+  /**
+   * @return the chunk with this id taken from it while it was unreachable, or null
+   */
+  Cut cut(long chunkId) {
+    return cut.get(chunkId);
+  }
+
+  /**
+   * @return the chunks taken from it while it was unreachable; read-only
+   */
+  java.util.Collection<Cut> cuts() {
+    return java.util.Collections.unmodifiableCollection(cut.values());
   }
 
   boolean exclusive() {
@@ -255,7 +328,7 @@ final class WorkerHandle {
    * @return whether the scheduler may send this worker another chunk now; guarded by its lock
    */
   boolean canTakeWork() {
-    return ready && !exclusive && !retired && credits > 0;
+    return ready && !unreachable && !exclusive && !retired && credits > 0;
   }
 
   /**

@@ -154,6 +154,39 @@ public final class WorkerLinkServer {
     }
   }
 
+  /**
+   * The cluster's failure detector finds a member unreachable: the worker that attached from it
+   * gets no more work, and the chunks it holds run elsewhere at once, whether or not its stream has
+   * noticed (a cut cable says nothing, and the stream's keepalive takes longer than the detector).
+   * It stays attached: the network may heal before the cluster downs the member ({@link
+   * #memberGone}).
+   *
+   * @param clusterAddress the member's address
+   */
+  public void memberUnreachable(String clusterAddress) {
+    for (Connection c : connections.values()) {
+      WorkerHandle h = c.handle;
+      if (h != null && clusterAddress.equals(c.clusterAddress)) {
+        scheduler.workerUnreachable(h);
+      }
+    }
+  }
+
+  /**
+   * A member found unreachable answers again, and was not downed meanwhile: its worker learns which
+   * of its chunks ran elsewhere, and takes work again.
+   *
+   * @param clusterAddress the member's address
+   */
+  public void memberReachable(String clusterAddress) {
+    for (Connection c : connections.values()) {
+      WorkerHandle h = c.handle;
+      if (h != null && clusterAddress.equals(c.clusterAddress)) {
+        scheduler.workerReachable(h);
+      }
+    }
+  }
+
   /** A worker process exited: treat its stream as ended, even if the socket has not noticed yet. */
   public void processExited(String workerId) {
     Connection c = connections.get(workerId);
@@ -400,7 +433,7 @@ public final class WorkerLinkServer {
                                   h.host,
                                   death.exitCode(),
                                   death.stderrTail(),
-                                  chunk.attempt,
+                                  chunk.tries,
                                   chunk.firstUnanswered(),
                                   death.how())));
     }

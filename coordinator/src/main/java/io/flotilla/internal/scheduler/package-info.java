@@ -37,6 +37,16 @@
  *                                                replacement (strict(): the pool breaks instead). A
  *                                                server's workers are lost also when the cluster downs
  *                                                their member (WorkerLinkServer.memberGone)
+ *  worker's host unreachable (the cluster's ──► workerUnreachable: no more work for it; its chunks go
+ *   failure detector, seconds before it          back to the front of the queue at once under new
+ *   downs the member: WorkerLinkServer.          attempts, uncharged and not isolated, and run
+ *   memberUnreachable)                           elsewhere. Whatever it still sends for one of them
+ *                                                settles it while it waits in the queue (first answer
+ *                                                wins), and is dropped once it has been sent again
+ *  reachable again (not downed meanwhile) ──► workerReachable: VoidChunks (those chunks, at the
+ *                                             attempts it had) before any new work; it drops them and
+ *                                             answers each with its credit; it takes work again.
+ *                                             Downed instead: lost as above, with nothing to re-queue
  *  queue empty and a worker idle ──► Yield for a chunk waiting in a busy worker's queue (it comes
  *                                     back whole and re-queues at the front), else for the biggest
  *                                     multi-item chunk (its unstarted items come back via MapRun)
@@ -53,9 +63,9 @@
  *
  * <p><b>ChunkScheduler</b> owns the queue and the per-worker bookkeeping (credits, chunks in
  * flight, jobs whose function a worker already has). Every state change happens under its one lock,
- * through its named transitions (assign, requeue, split, settle, and a worker's loss), which is
- * held only for bookkeeping and non-blocking sends; callbacks into the map and future machinery are
- * made after it is released. Its clock is injected ({@link
+ * through its named transitions (assign, requeue, cut off, split, settle, and a worker's loss),
+ * which is held only for bookkeeping and non-blocking sends; callbacks into the map and future
+ * machinery are made after it is released. Its clock is injected ({@link
  * io.flotilla.internal.scheduler.SchedulerClock}), so its tests run the whole table without sockets
  * or sleeps. See {@link io.flotilla.internal.scheduler.ScheduledChunk} for the chunk lifecycle.
  *

@@ -241,7 +241,24 @@ public final class CoordinatorServer implements AutoCloseable {
                 s.stableAfter(),
                 s.tlsDir(),
                 s.pekko()),
-            link::memberGone);
+            // A worker's host that stops answering has its chunks run elsewhere at once, long
+            // before the cluster downs it; the gRPC stream's keepalive is slower still.
+            new ClusterNode.MemberWatch() {
+              @Override
+              public void gone(String address, String why) {
+                link.memberGone(address, why);
+              }
+
+              @Override
+              public void unreachable(String address) {
+                link.memberUnreachable(address);
+              }
+
+              @Override
+              public void reachable(String address) {
+                link.memberReachable(address);
+              }
+            });
     awaitUp(node, s);
     JoinReply seed =
         JoinReply.newBuilder()

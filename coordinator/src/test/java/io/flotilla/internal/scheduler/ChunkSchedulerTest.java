@@ -60,6 +60,22 @@ class ChunkSchedulerTest {
     synchronized boolean stopped() {
       return sent.stream().anyMatch(CoordinatorMessage::hasStop);
     }
+
+    /** The chunks sent, as "id@attempt", and the chunks voided, as "void id@attempt", in order. */
+    synchronized List<String> runs() {
+      List<String> runs = new ArrayList<>();
+      for (CoordinatorMessage m : sent) {
+        if (m.hasChunk()) {
+          runs.add(m.getChunk().getChunkId() + "@" + m.getChunk().getAttempt());
+        }
+        if (m.hasVoidChunks()) {
+          m.getVoidChunks()
+              .getChunksList()
+              .forEach(r -> runs.add("void " + r.getChunkId() + "@" + r.getAttempt()));
+        }
+      }
+      return runs;
+    }
   }
 
   private final FakeClock clock = new FakeClock();
@@ -107,6 +123,16 @@ class ChunkSchedulerTest {
   private void lose(WorkerHandle worker) {
     scheduler.workerLost(
         worker, c -> new IllegalStateException("chunk " + c.chunkId + " out of attempts"));
+    scheduler.validate();
+  }
+
+  private void unreachable(WorkerHandle worker) {
+    scheduler.workerUnreachable(worker);
+    scheduler.validate();
+  }
+
+  private void reachable(WorkerHandle worker) {
+    scheduler.workerReachable(worker);
     scheduler.validate();
   }
 
@@ -192,6 +218,17 @@ class ChunkSchedulerTest {
         .setChunkId(chunkId)
         .setAttempt(attempt)
         .setYielded(true)
+        .setValues(ItemBatch.getDefaultInstance())
+        .setCredits(1)
+        .build();
+  }
+
+  /** What a worker answers for a chunk its coordinator voided: its credit, and nothing else. */
+  private static ChunkResult voidAnswer(long chunkId, int attempt) {
+    return ChunkResult.newBuilder()
+        .setChunkId(chunkId)
+        .setAttempt(attempt)
+        .setCancelled(true)
         .setValues(ItemBatch.getDefaultInstance())
         .setCredits(1)
         .build();
@@ -871,15 +908,195 @@ class ChunkSchedulerTest {
     assertThat(clock.pendingTimers()).isZero();
   }
 
+  // ---------------------------------------------------------------- workers cut off by the network
+
+  @Test
+  void aWorkerCutOffHasItsChunksRunElsewhereAtOnceUnchargedAndWhole() {
+    use(1); // a charged attempt would fail a task, and a map chunk would be split
+    Outbox cutOut = new Outbox();
+    WorkerHandle cut = ready("w1", 3, 5, cutOut);
+    ScheduledChunk map = mapChunkOfFour();
+    submit(map);
+    submit(task(1));
+    submit(task(2));
+    Outbox otherOut = new Outbox();
+    WorkerHandle other = ready("w2", 2, 3, otherOut);
+    assertThat(otherOut.runs()).as("nothing to spare for w2 yet").isEmpty();
+
+    unreachable(cut);
+
+    assertThat(otherOut.runs())
+        .as("at once, in their order, under new attempts")
+        .containsExactly("9@2", "1@2", "2@2");
+    assertThat(map.tries).as("uncharged").isEqualTo(1);
+    assertThat(map.isolated).isFalse();
+    assertThat(map.remaining()).as("not split").isEqualTo(4);
+    assertThat(events).isEmpty();
+    assertThat(scheduler.retries()).isEqualTo(3);
+
+    ScheduledChunk later = task(3);
+    submit(later);
+    assertThat(later.state)
+        .as("w1 has credit to spare, but gets nothing while cut off")
+        .isEqualTo(ScheduledChunk.State.QUEUED);
+    assertThat(cutOut.runs()).containsExactly("9@1", "1@1", "2@1");
+    assertThat(otherOut.yields()).as("w1 is not idle: nothing is taken back for it").isEmpty();
+
+    answer(other, piece(9, 2, 4, false));
+    assertThat(events).containsExactly("w2 answered 4 from 0");
+    assertThat(otherOut.runs()).as("the queue moves on").endsWith("3@1");
+  }
+
+  @Test
+  void theFirstAnswerWinsBetweenACutOffWorkerAndItsChunksNextWorker() {
+    use(3);
+    WorkerHandle cut = ready("w1", 2, 2, new Outbox());
+    ScheduledChunk first = task(1);
+    ScheduledChunk second = task(2);
+    submit(first);
+    submit(second);
+    unreachable(cut);
+    assertThat(first.state).as("no other worker yet").isEqualTo(ScheduledChunk.State.QUEUED);
+
+    // The cluster found w1 unreachable, yet its answer arrives: the chunk still waits, so it wins.
+    answer(cut, piece(1, 1, 1, false));
+    assertThat(first.state).isEqualTo(ScheduledChunk.State.DONE);
+
+    Outbox nextOut = new Outbox();
+    WorkerHandle next = ready("w2", 1, 2, nextOut);
+    assertThat(nextOut.runs()).as("the answered chunk is not run again").containsExactly("2@2");
+
+    answer(cut, piece(2, 1, 1, false)); // too late: w2 has it now
+    answer(next, piece(2, 2, 1, false));
+    answer(next, piece(2, 2, 1, false)); // a duplicate
+    answer(next, piece(1, 1, 1, false)); // never w2's
+
+    assertThat(events).containsExactly("task 1 answered by w1", "task 2 answered by w2");
+    assertThat(cut.credits()).as("each of w1's answers returned its credit").isEqualTo(2);
+  }
+
+  @Test
+  void piecesFromACutOffWorkerAndFromItsChunksNextWorkerNeverMix() {
+    use(3);
+    WorkerHandle cut = ready("w1", 2);
+    ScheduledChunk chunk = mapChunkOfFour();
+    submit(chunk);
+    answer(cut, piece(9, 1, 1, true));
+    unreachable(cut);
+
+    answer(cut, piece(9, 1, 1, true)); // it runs on, unaware: the chunk waits, so the piece counts
+    assertThat(chunk.delivered).isEqualTo(2);
+    Outbox nextOut = new Outbox();
+    WorkerHandle next = ready("w2", 1, 2, nextOut);
+    CoordinatorMessage resent =
+        nextOut.sent.stream().filter(CoordinatorMessage::hasChunk).findFirst().orElseThrow();
+    assertThat(resent.getChunk().getFirstIndex()).as("only the rest").isEqualTo(102);
+    assertThat(resent.getChunk().getAttempt()).isEqualTo(2);
+
+    answer(cut, piece(9, 1, 1, true)); // from now on, w1's pieces are late
+    answer(next, piece(9, 2, 1, true));
+    answer(cut, piece(9, 1, 1, false));
+    answer(next, piece(9, 2, 1, false));
+
+    assertThat(events)
+        .containsExactly(
+            "w1 answered 1 from 0",
+            "w1 answered 1 from 1",
+            "w2 answered 1 from 2",
+            "w2 answered 1 from 3");
+    assertThat(chunk.state).isEqualTo(ScheduledChunk.State.DONE);
+  }
+
+  @Test
+  void aWorkerReachableAgainIsToldWhichOfItsChunksRanElsewhereThenGetsWorkAgain() {
+    use(3);
+    Outbox cutOut = new Outbox();
+    WorkerHandle cut = ready("w1", 3, 3, cutOut);
+    for (long id = 1; id <= 3; id++) {
+      submit(task(id));
+    }
+    Outbox otherOut = new Outbox();
+    WorkerHandle other = ready("w2", 1, 2, otherOut);
+
+    unreachable(cut);
+    assertThat(otherOut.runs()).as("what w2 has room for").containsExactly("1@2", "2@2");
+    answer(cut, piece(2, 1, 1, false)); // late (w2 has it), but w1's run of it is over
+
+    reachable(cut);
+
+    List<String> runs = cutOut.runs();
+    assertThat(runs.subList(Math.min(3, runs.size()), Math.min(5, runs.size())))
+        .as("w1 drops what it may still be running: 1, and 3, which waited here; not 2, answered")
+        .containsExactlyInAnyOrder("void 1@1", "void 3@1");
+    assertThat(runs)
+        .as("then it gets work: 3 again, under its new attempt, as the queue's head")
+        .hasSize(6)
+        .startsWith("1@1", "2@1", "3@1")
+        .endsWith("3@2");
+    answer(cut, voidAnswer(1, 1));
+    answer(cut, voidAnswer(3, 1)); // its old run of 3: not to be taken for the new one
+    answer(cut, piece(3, 2, 1, false));
+    answer(other, piece(1, 2, 1, false));
+    answer(other, piece(2, 2, 1, false));
+
+    assertThat(events)
+        .containsExactlyInAnyOrder(
+            "task 1 answered by w2", "task 2 answered by w2", "task 3 answered by w1");
+    assertThat(cut.credits()).as("every credit of w1 back").isEqualTo(3);
+    assertThat(other.credits()).isEqualTo(2);
+  }
+
+  @Test
+  void aWorkerDownedAfterItWasCutOffCountsNothingTwice() {
+    use(1);
+    WorkerHandle cut = ready("w1", 2, 2, new Outbox());
+    ScheduledChunk first = task(1);
+    ScheduledChunk second = task(2);
+    submit(first);
+    submit(second);
+    unreachable(cut);
+    assertThat(scheduler.retries()).isEqualTo(2);
+
+    scheduler.workerDetached(cut);
+    scheduler.validate();
+    lose(cut);
+
+    assertThat(events).as("nothing charged: with one attempt, a charge would fail it").isEmpty();
+    assertThat(scheduler.retries()).as("re-queued once").isEqualTo(2);
+    assertThat(first.isolated).isFalse();
+    Outbox nextOut = new Outbox();
+    WorkerHandle next = ready("w2", 2, 2, nextOut);
+    assertThat(nextOut.runs()).containsExactly("1@2", "2@2");
+    answer(next, piece(1, 2, 1, false));
+    answer(next, piece(2, 2, 1, false));
+    assertThat(events).containsExactly("task 1 answered by w2", "task 2 answered by w2");
+  }
+
+  @Test
+  void aWorkerWhoseStreamEndedIsLeftToItsLossWhenItsHostTurnsUnreachable() {
+    use(1);
+    WorkerHandle dying = ready("w1", 2);
+    submit(task(1));
+    scheduler.workerDetached(dying);
+    scheduler.validate();
+
+    unreachable(dying); // its JVM died of its task: the failure detector notices too, later
+
+    lose(dying);
+    assertThat(events)
+        .as("charged as a death, which only the loss can tell")
+        .containsExactly("task 1 failed: IllegalStateException: chunk 1 out of attempts");
+  }
+
   // ---------------------------------------------------------------- the rules themselves
 
   @Test
   void aChunkMovesOnlyAlongTheDiagramsArrows() {
     use(1);
     ScheduledChunk chunk = task(1);
-    assertThatThrownBy(() -> chunk.moveTo(ScheduledChunk.State.DONE))
+    assertThatThrownBy(() -> chunk.moveTo(ScheduledChunk.State.QUEUED))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("QUEUED to DONE");
+        .hasMessageContaining("QUEUED to QUEUED");
     chunk.moveTo(ScheduledChunk.State.SENT);
     chunk.moveTo(ScheduledChunk.State.DONE);
     for (ScheduledChunk.State next : ScheduledChunk.State.values()) {

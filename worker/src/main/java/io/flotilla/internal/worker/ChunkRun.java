@@ -57,6 +57,9 @@ final class ChunkRun implements Runnable {
   private final long received = System.nanoTime();
   private volatile boolean yieldRequested;
 
+  /** The coordinator ran this chunk elsewhere while it could not reach this worker. */
+  private volatile boolean voided;
+
   ChunkRun(WorkerSession session, Chunk chunk) {
     this.session = session;
     this.chunk = chunk;
@@ -79,12 +82,29 @@ final class ChunkRun implements Runnable {
 
   /** Answers a chunk that never started as yielded with no values: all its items go back. */
   void handBackUnstarted() {
-    session.chunkAnswered(chunk.getChunkId());
+    session.chunkAnswered(chunk.getChunkId(), this);
     session.send(
         answer()
             .setYielded(true)
             .setValues(io.flotilla.proto.ItemBatch.getDefaultInstance())
             .build());
+  }
+
+  /**
+   * The coordinator has run this chunk elsewhere: it stops at its next item and sends no more
+   * values, only the answer that returns its credit.
+   */
+  void cancelVoid() {
+    voided = true;
+  }
+
+  /**
+   * Answers a void chunk once: cancelled, with no values, returning its credit (which the
+   * coordinator takes back although it drops the answer, as from any run it gave up on).
+   */
+  void answerVoid() {
+    session.chunkAnswered(chunk.getChunkId(), this);
+    session.send(answer().setCancelled(true).build());
   }
 
   /**
@@ -102,7 +122,7 @@ final class ChunkRun implements Runnable {
       // Something outside the per-item guards broke (capturing a hostile exception, a VM error
       // while
       // decoding): the chunk must still be answered, or its caller would wait forever.
-      session.chunkAnswered(chunk.getChunkId());
+      session.chunkAnswered(chunk.getChunkId(), this);
       session.send(failedWhole(e));
     }
   }
@@ -129,7 +149,7 @@ final class ChunkRun implements Runnable {
     if (chunk.getJobId() != CALL_JOB) {
       function = session.function(chunk.getJobId());
       if (function == null) {
-        session.chunkAnswered(chunk.getChunkId());
+        session.chunkAnswered(chunk.getChunkId(), this);
         session.send(answer().setCancelled(true).build());
         return;
       }
@@ -182,6 +202,9 @@ final class ChunkRun implements Runnable {
       long sliceBytes = Math.min(SLICE_BYTES, session.maxResultBytes() / 2);
       long sent = 0;
       for (int i = 0; i < items.size(); i++) {
+        if (voided) {
+          break;
+        }
         if (i > piece.first || yieldRequested) {
           long now = System.nanoTime();
           if ((yieldRequested && now - received >= MIN_AGE_BEFORE_YIELD_NANOS)
@@ -238,7 +261,11 @@ final class ChunkRun implements Runnable {
       piece.values.close();
       Thread.currentThread().setContextClassLoader(previousLoader);
     }
-    session.chunkAnswered(chunk.getChunkId());
+    if (voided) {
+      answerVoid();
+      return;
+    }
+    session.chunkAnswered(chunk.getChunkId(), this);
     session.send(piece.finish().setHeavy(session.heavy()).build());
   }
 

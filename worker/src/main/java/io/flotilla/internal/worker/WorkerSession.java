@@ -5,6 +5,7 @@ import io.flotilla.internal.code.CodeCache;
 import io.flotilla.internal.codec.Codec;
 import io.flotilla.internal.codec.RemoteErrors;
 import io.flotilla.internal.link.Handshake;
+import io.flotilla.proto.ChunkRef;
 import io.flotilla.proto.CoordinatorMessage;
 import io.flotilla.proto.Hello;
 import io.flotilla.proto.InitializerFailed;
@@ -175,9 +176,12 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
     return maxResultBytes;
   }
 
-  /** A chunk is answered: a Yield for it from now on is late, and ignored. */
-  void chunkAnswered(long chunkId) {
-    active.remove(chunkId);
+  /**
+   * A chunk is answered: a Yield for it from now on is late, and ignored. Only this run of it is
+   * forgotten: the chunk may have come back under a new attempt while a void run of it finishes.
+   */
+  void chunkAnswered(long chunkId, ChunkRun run) {
+    active.remove(chunkId, run);
   }
 
   JobFunction function(long jobId) {
@@ -233,6 +237,19 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
             run.handBackUnstarted();
           } else {
             run.requestYield();
+          }
+        }
+      }
+      case VOID_CHUNKS -> {
+        // This worker was cut off, and its coordinator ran these elsewhere: each is answered once,
+        // with its credit and no values, now if it never started, else at its next item.
+        for (ChunkRef ref : message.getVoidChunks().getChunksList()) {
+          ChunkRun run = active.get(ref.getChunkId());
+          if (run != null && run.attempt() == ref.getAttempt()) {
+            run.cancelVoid();
+            if (runners.remove(run)) {
+              run.answerVoid();
+            }
           }
         }
       }

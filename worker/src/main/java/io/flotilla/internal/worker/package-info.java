@@ -23,6 +23,9 @@
  *                                   |                     its unstarted items go back "yielded"
  *     ForgetJob(job) ---------------+--> drop queued chunks of job, answer each "cancelled"; its code is
  *                                   |    released once its running chunks are answered
+ *     VoidChunks(chunk@attempt) ----+--> (this host was unreachable, and those chunks ran elsewhere)
+ *                                   |    drop a queued one, stop a running one at its next item;
+ *                                   |    either way answer it once "cancelled", returning its credit
  *     Stop(reason) / stream closed -+--> exit, with a code per reason (WorkerExit): 0 when the
  *                                   |    coordinator is stopping, 67 for a fresh worker in its place
  *     Leaving(reason) <------------------ a joined worker asked to stop (SIGTERM): exit 0
@@ -54,10 +57,12 @@
  * while a long chunk runs, large ones in messages of about a megabyte, and the items answered never
  * run again. When asked, it stops and hands the unstarted rest back (work stealing), so a chunk
  * that was sized too big never holds work hostage; it also does so unasked once it has sent 32 MiB
- * of results, so that the caller can pace the rest. With a task timeout set, it first says Started,
- * so the coordinator can time it. Each result also says whether the heap kept after the last
- * collection is above the recycling limit ("heavy"), which retires the worker. Only the death of
- * the JVM loses a chunk, and that is the coordinator's to notice.
+ * of results, so that the caller can pace the rest. A chunk the coordinator voids (it ran it
+ * elsewhere while the network cut this worker off) sends no more values: it is answered as
+ * cancelled, so that its credit comes back. With a task timeout set, it first says Started, so the
+ * coordinator can time it. Each result also says whether the heap kept after the last collection is
+ * above the recycling limit ("heavy"), which retires the worker. Only the death of the JVM loses a
+ * chunk, and that is the coordinator's to notice.
  *
  * <p><b>ParentWatch</b> makes orphan workers impossible: the JVM has no {@code PR_SET_PDEATHSIG},
  * so the worker watches its stdin pipe (EOF when the parent dies, however it dies), its parent pid,
