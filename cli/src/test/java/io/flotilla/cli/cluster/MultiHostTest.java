@@ -1,14 +1,18 @@
 package io.flotilla.cli.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
+import io.flotilla.BrokenPoolException;
 import io.flotilla.ClusterPool;
 import io.flotilla.MapResults;
 import io.flotilla.SerializableFunction;
+import io.flotilla.WorkerCrashedException;
 import java.io.File;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
@@ -45,6 +50,9 @@ class MultiHostTest {
   private static final String SECRET = UUID.randomUUID().toString();
   private static final Duration JOIN = Duration.ofSeconds(90);
 
+  /** How long work waits with no worker before it fails, here: short, for the test that waits. */
+  private static final Duration NO_WORKERS_TIMEOUT = Duration.ofSeconds(5);
+
   @TempDir static Path tmp;
   private NetnsHosts hosts;
   private String hostB;
@@ -52,6 +60,7 @@ class MultiHostTest {
   private ChildJvm coordinator;
   private ChildJvm workerB;
   private ChildJvm workerC;
+  private ChildJvm workerD;
   private String address;
 
   @BeforeAll
@@ -77,6 +86,8 @@ class MultiHostTest {
             "0",
             "--stable-after",
             "3",
+            "--no-workers-timeout",
+            NO_WORKERS_TIMEOUT.toSeconds() + "s",
             "--data-dir",
             tmp.resolve("coordinator").toString());
     await("the coordinator's readiness line")
@@ -93,7 +104,7 @@ class MultiHostTest {
 
   @AfterAll
   void tearDown() throws Exception {
-    for (ChildJvm jvm : new ChildJvm[] {workerB, workerC, coordinator}) {
+    for (ChildJvm jvm : new ChildJvm[] {workerB, workerC, workerD, coordinator}) {
       if (jvm != null) {
         jvm.close();
       }
@@ -204,7 +215,7 @@ class MultiHostTest {
           CompletableFuture.supplyAsync(() -> drain(p2.map(v2.fn(), items)));
       assertAnswers(first.get(2, TimeUnit.MINUTES), "v1", items.size());
       assertAnswers(second.get(2, TimeUnit.MINUTES), "v2", items.size());
-      assertThat(pids(first.get())).containsExactly(workerB.process().pid());
+      assertThat(pids(first.get())).containsExactly(taskJvm(workerB));
     }
   }
 
@@ -220,13 +231,16 @@ class MultiHostTest {
     List<String> results = new ArrayList<>();
     try (ClusterPool pool = v3.pool();
         MapResults<String> mapped = pool.map(v3.fn(), IntStream.range(0, n).boxed().toList())) {
+      long b = taskJvm(workerB);
       long c = -1;
       boolean cut = false;
       while (mapped.hasNext()) {
         results.add(mapped.next());
         if (results.size() == 20) {
           workerC = worker("worker-c", hostC, 3, SECRET, 1);
-          c = workerC.process().pid();
+        }
+        if (c < 0 && workerC != null) {
+          c = workerC.process().children().mapToLong(ProcessHandle::pid).findFirst().orElse(-1);
         }
         if (!cut && c > 0 && pids(results).contains(c) && results.size() < n - 100) {
           hosts.linkDown(2);
@@ -235,7 +249,7 @@ class MultiHostTest {
       }
       assertThat(cut).as("worker C took work while the job ran, and B was then cut off").isTrue();
       assertAnswers(results, "v3", n);
-      assertThat(pids(results)).containsExactlyInAnyOrder(workerB.process().pid(), c);
+      assertThat(pids(results)).containsExactlyInAnyOrder(b, c);
     }
     // Cut off from the coordinator, B is downed by its own side of the split brain resolver and
     // exits.
@@ -254,5 +268,117 @@ class MultiHostTest {
                                 l.contains("-" + workerB.process().pid() + "-")
                                     && (l.contains("downed by the cluster")
                                         || l.contains("removed from the cluster"))));
+  }
+
+  /**
+   * @return the pid of the task JVM a worker host runs its tasks in: its one child
+   */
+  private static long taskJvm(ChildJvm host) {
+    List<ProcessHandle> children = host.process().children().toList();
+    assertThat(children).as(host.output()).hasSize(1);
+    return children.get(0).pid();
+  }
+
+  /** C is still up; D joins, on a fourth host, so that two workers serve. */
+  private ClusterPool twoWorkers() throws Exception {
+    if (workerD == null) {
+      workerD = worker("worker-d", hosts.addHost(4), 4, SECRET, 1);
+    }
+    ClusterPool pool = ClusterPool.builder(address).secret(SECRET).build();
+    await("two workers").atMost(JOIN).until(() -> pool.workers() == 2);
+    awaitBothServe(pool);
+    return pool;
+  }
+
+  /** Tasks run on both hosts' task JVMs. */
+  private static void awaitBothServe(ClusterPool pool) {
+    Set<Long> seen = new HashSet<>();
+    await("both workers serve")
+        .atMost(JOIN)
+        .until(
+            () -> {
+              List<CompletableFuture<Long>> probes = new ArrayList<>();
+              for (int i = 0; i < 4; i++) {
+                probes.add(pool.submit(() -> ProcessHandle.current().pid()));
+              }
+              for (CompletableFuture<Long> p : probes) {
+                seen.add(p.get(1, TimeUnit.MINUTES));
+              }
+              return pool.workers() == 2 && seen.size() >= 2;
+            });
+  }
+
+  @Test
+  @Order(4)
+  void aTaskCallingSystemExitFailsWithWorkerCrashedAndBothWorkersServeAgain() throws Exception {
+    try (ClusterPool pool = twoWorkers()) {
+      long c = taskJvm(workerC);
+      long d = taskJvm(workerD);
+      CompletableFuture<Integer> exits =
+          pool.submit(
+              () -> {
+                System.exit(3);
+                return 0;
+              });
+      Throwable thrown = catchThrowable(() -> exits.get(2, TimeUnit.MINUTES));
+      assertThat(thrown).isInstanceOf(ExecutionException.class);
+      assertThat(thrown.getCause()).isInstanceOf(WorkerCrashedException.class);
+      WorkerCrashedException crash = (WorkerCrashedException) thrown.getCause();
+      assertThat(crash.attempts()).as("the coordinator's default --max-attempts").isEqualTo(3);
+      assertThat(crash.exitCode()).isEqualTo(3);
+      assertThat(crash.host()).isNotBlank();
+      // Every death was a task JVM's: both hosts are still up, and each started a fresh one.
+      assertThat(workerC.process().isAlive()).as(workerC.output()).isTrue();
+      assertThat(workerD.process().isAlive()).as(workerD.output()).isTrue();
+      awaitBothServe(pool);
+      assertThat(taskJvm(workerC)).isNotEqualTo(c);
+      assertThat(taskJvm(workerD)).isNotEqualTo(d);
+    }
+  }
+
+  @Test
+  @Order(5)
+  void cancellingARunningTaskLeavesTheClusterWithAsManyWorkers() throws Exception {
+    try (ClusterPool pool = twoWorkers()) {
+      Path started = tmp.resolve("started");
+      String startedPath = started.toString();
+      CompletableFuture<Long> stuck =
+          pool.submit(
+              () -> {
+                Files.writeString(
+                    Path.of(startedPath), Long.toString(ProcessHandle.current().pid()));
+                Thread.sleep(600_000);
+                return 0L;
+              });
+      await("the task runs")
+          .atMost(JOIN)
+          .until(() -> Files.exists(started) && Files.size(started) > 0);
+      long running = Long.parseLong(Files.readString(started).trim());
+      assertThat(stuck.cancel(true)).isTrue();
+      await("its task JVM ends")
+          .atMost(JOIN)
+          .until(() -> ProcessHandle.of(running).map(p -> !p.isAlive()).orElse(true));
+      awaitBothServe(pool);
+    }
+  }
+
+  @Test
+  @Order(6)
+  void withEveryWorkerStoppedATaskFailsAfterTheTimeoutAndCloseReturns() throws Exception {
+    ClusterPool pool = twoWorkers();
+    for (ChildJvm host : new ChildJvm[] {workerC, workerD}) {
+      host.signal("TERM");
+      assertThat(host.waitFor(JOIN)).as(host.output()).isTrue();
+      assertThat(host.process().exitValue()).as(host.output()).isZero();
+    }
+    await("no workers").atMost(JOIN).until(() -> pool.workers() == 0);
+    CompletableFuture<String> waits = pool.submit(() -> "never");
+    Throwable thrown = catchThrowable(() -> waits.get(2, TimeUnit.MINUTES));
+    assertThat(thrown).isInstanceOf(ExecutionException.class);
+    assertThat(thrown.getCause())
+        .isInstanceOf(BrokenPoolException.class)
+        .hasMessageContaining("no workers for " + NO_WORKERS_TIMEOUT.toSeconds() + " s");
+    CompletableFuture<Void> closed = CompletableFuture.runAsync(pool::close);
+    closed.get(1, TimeUnit.MINUTES);
   }
 }
