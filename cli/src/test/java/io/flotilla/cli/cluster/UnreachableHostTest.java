@@ -316,11 +316,11 @@ class UnreachableHostTest {
   }
 
   /**
-   * The task: a tenth of a second's work (two seconds on the slow host, if one is named), then the
+   * The task: a tenth of a second's work (four seconds on the slow host, if one is named), then the
    * item and the address of the host that ran it.
    */
   private static String whereItRan(int item, String slowHost) throws InterruptedException {
-    Thread.sleep(Host.ADDRESS.equals(slowHost) ? 2_000 : 100);
+    Thread.sleep(Host.ADDRESS.equals(slowHost) ? 4_000 : 100);
     return item + "@" + Host.ADDRESS;
   }
 
