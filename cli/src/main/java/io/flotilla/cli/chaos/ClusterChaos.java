@@ -54,8 +54,14 @@ final class ClusterChaos {
     }
     String secret = UUID.randomUUID().toString();
     // The coordinator's account of every death would drown the result; the hosts' logs keep theirs.
-    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.flotilla"))
-        .setLevel(ch.qos.logback.classic.Level.ERROR);
+    if (org.slf4j.LoggerFactory.getILoggerFactory()
+        instanceof ch.qos.logback.classic.LoggerContext logs) {
+      for (ch.qos.logback.classic.Logger logger : logs.getLoggerList()) {
+        if (logger.getName().startsWith("io.flotilla")) {
+          logger.setLevel(ch.qos.logback.classic.Level.ERROR);
+        }
+      }
+    }
     List<Process> hosts = new ArrayList<>();
     ScheduledExecutorService killer =
         Executors.newSingleThreadScheduledExecutor(
