@@ -28,13 +28,32 @@
  *                                   |    either way answer it once "cancelled", returning its credit
  *     Stop(reason) / stream closed -+--> exit, with a code per reason (WorkerExit): 0 when the
  *                                   |    coordinator is stopping, 67 for a fresh worker in its place
+ *                                   |    (to stop a task it runs: its host or pool starts another)
  *     Leaving(reason) <------------------ a joined worker asked to stop (SIGTERM): exit 0
  *                                   |
  *   parent process ── stdin pipe ───+--> ParentWatch: first line is the token; EOF (the parent died,
  *                                   |    even by SIGKILL) or a changed parent pid ─► halt
- *   (a worker that joined a coordinator server has no parent pool: JoiningWorker's diagram says
- *    how it joins; the cluster downing it ends the session instead)
+ *   (a worker that joined a coordinator server runs as a task JVM of its worker host: the host is
+ *    its parent, and starts a fresh one whenever it dies; see below)
  * </pre>
+ *
+ * <h2>A worker host ({@code flotilla worker}), out of process</h2>
+ *
+ * <pre>
+ *   coordinator                     |  worker host JVM: JoiningWorker   |  task JVM: AttachedWorker
+ *   Membership.Join <---------------+-- secret, protocol, serializer     |
+ *   Pekko cluster <=================+== member Up, heartbeats            |
+ *                                   |   WorkerSupervisor ──start──────────> WorkerSession, as above,
+ *   WorkerLink.Attach <-------------+-----------------------------------+-- Hello names the host's
+ *                                   |     ◄── READY / ENDING lines ───────   member address
+ *                                   |   TaskJvm: stdout, stderr passed on; stderr tail kept
+ *   Membership.TaskJvmExited <------+-- a death: exit code, stderr tail;  |
+ *                                   |   a fresh task JVM (RestartBackoff) |
+ *                                   |   stdin pipe (the secret) ─────────> ParentWatch: EOF ─► halt
+ * </pre>
+ *
+ * <p>The host runs no user code, so no task can take its cluster membership with it; the task JVM
+ * runs it all, and is the only thing that dies of it.
  *
  * <p><b>WorkerMain</b> starts as early as the pool can start it, often before the coordinator
  * listens: it loads its classes, then polls the port every few milliseconds until it accepts, and
