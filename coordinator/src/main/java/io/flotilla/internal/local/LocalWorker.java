@@ -1,14 +1,10 @@
 package io.flotilla.internal.local;
 
+import io.flotilla.internal.launch.LinePump;
 import io.flotilla.internal.scheduler.WorkerDeath;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
@@ -19,14 +15,10 @@ import java.util.function.IntConsumer;
  * to go.
  */
 public final class LocalWorker {
-  /** Lines of stderr kept for crash reports: enough for a JVM's fatal error summary. */
-  private static final int TAIL_LINES = 25;
-
   private final String id;
   private final Process process;
   private final OutputStream stdin;
-  private final ArrayDeque<String> tail = new ArrayDeque<>(); // guarded by itself
-  private final CompletableFuture<Void> stderrClosed = new CompletableFuture<>();
+  private final LinePump stderr;
   private final CompletableFuture<Integer> exited;
   private final boolean writesArchive;
 
@@ -52,40 +44,16 @@ public final class LocalWorker {
     this.stdin = process.getOutputStream();
     stdin.write((token + "\n").getBytes(StandardCharsets.UTF_8));
     stdin.flush();
-    pump(process.getInputStream(), System.out, false);
-    pump(process.getErrorStream(), System.err, true);
-  }
-
-  private void pump(InputStream from, PrintStream to, boolean keepTail) {
-    Thread t =
-        new Thread(
-            () -> {
-              String prefix = "[" + id + "] ";
-              try (BufferedReader in =
-                  new BufferedReader(new InputStreamReader(from, StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                  to.println(prefix + line);
-                  if (keepTail) {
-                    synchronized (tail) {
-                      if (tail.size() == TAIL_LINES) {
-                        tail.pollFirst();
-                      }
-                      tail.addLast(line);
-                    }
-                  }
-                }
-              } catch (IOException e) {
-                // the pipe broke with the process; what was read is kept
-              } finally {
-                if (keepTail) {
-                  stderrClosed.complete(null);
-                }
-              }
-            },
-            "flotilla-" + id + (keepTail ? "-stderr" : "-stdout"));
-    t.setDaemon(true);
-    t.start();
+    String prefix = "[" + id + "] ";
+    LinePump.start(
+        process.getInputStream(),
+        "flotilla-" + id + "-stdout",
+        l -> System.out.println(prefix + l));
+    this.stderr =
+        LinePump.start(
+            process.getErrorStream(),
+            "flotilla-" + id + "-stderr",
+            l -> System.err.println(prefix + l));
   }
 
   /**
@@ -146,7 +114,8 @@ public final class LocalWorker {
             })
         .thenCompose(
             how ->
-                stderrClosed
+                stderr
+                    .done()
                     .copy()
                     .completeOnTimeout(null, 1, TimeUnit.SECONDS)
                     .thenApply(
@@ -161,9 +130,7 @@ public final class LocalWorker {
    * @return the last lines of stderr
    */
   public String stderrTail() {
-    synchronized (tail) {
-      return String.join("\n", tail);
-    }
+    return stderr.tail();
   }
 
   /** Closes the stdin pipe, which the worker takes as the order to exit. */

@@ -1,13 +1,9 @@
 package io.flotilla.internal.worker;
 
-import java.io.BufferedReader;
+import io.flotilla.internal.launch.LinePump;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -32,9 +28,6 @@ final class TaskJvm {
    */
   static final String ENDING = "\u001eflotilla task JVM ending ";
 
-  /** Lines of stderr kept for crash reports: enough for a JVM's fatal error summary. */
-  private static final int TAIL_LINES = 20;
-
   /** How long the pipes may stay open after the process exits (a grandchild may hold them). */
   private static final long DRAIN_MILLIS = 2_000;
 
@@ -52,9 +45,8 @@ final class TaskJvm {
   final String id;
   final Process process;
   private final CompletableFuture<Void> ready = new CompletableFuture<>();
-  private final CompletableFuture<Void> stdoutDone = new CompletableFuture<>();
-  private final CompletableFuture<Void> stderrDone = new CompletableFuture<>();
-  private final ArrayDeque<String> tail = new ArrayDeque<>(); // guarded by itself
+  private final LinePump stdout;
+  private final LinePump stderr;
   private volatile Integer announced;
   private volatile String signal;
   private final CompletableFuture<Exit> exit;
@@ -62,20 +54,22 @@ final class TaskJvm {
   private TaskJvm(String id, Process process) {
     this.id = id;
     this.process = process;
-    pump(process.getInputStream(), System.out, false, stdoutDone);
-    pump(process.getErrorStream(), System.err, true, stderrDone);
+    this.stdout =
+        LinePump.start(process.getInputStream(), "flotilla-" + id + "-stdout", this::stdoutLine);
+    this.stderr =
+        LinePump.start(process.getErrorStream(), "flotilla-" + id + "-stderr", System.err::println);
     this.exit =
         process
             .onExit()
             .thenCompose(
                 p ->
-                    CompletableFuture.allOf(stdoutDone, stderrDone)
+                    CompletableFuture.allOf(stdout.done(), stderr.done())
                         .completeOnTimeout(null, DRAIN_MILLIS, TimeUnit.MILLISECONDS))
             .thenApply(
                 done -> {
                   Integer said = announced;
                   return new Exit(
-                      process.exitValue(), said != null, signal, ready.isDone(), stderrTail());
+                      process.exitValue(), said != null, signal, ready.isDone(), stderr.tail());
                 });
   }
 
@@ -127,51 +121,20 @@ final class TaskJvm {
     process.destroyForcibly();
   }
 
-  private String stderrTail() {
-    synchronized (tail) {
-      return String.join("\n", tail);
+  /** A line of the task JVM's stdout: its news to this host, or output passed on. */
+  private void stdoutLine(String line) {
+    if (line.equals(READY)) {
+      ready.complete(null);
+    } else if (line.startsWith(ENDING)) {
+      String[] words = line.substring(ENDING.length()).trim().split(" ", 2);
+      try {
+        signal = words.length > 1 ? words[1] : null;
+        announced = Integer.parseInt(words[0]);
+      } catch (NumberFormatException e) {
+        System.out.println(line);
+      }
+    } else {
+      System.out.println(line);
     }
-  }
-
-  private void pump(
-      InputStream from, PrintStream to, boolean keepTail, CompletableFuture<Void> done) {
-    Thread t =
-        new Thread(
-            () -> {
-              try (BufferedReader in =
-                  new BufferedReader(new InputStreamReader(from, StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                  if (!keepTail && line.equals(READY)) {
-                    ready.complete(null);
-                  } else if (!keepTail && line.startsWith(ENDING)) {
-                    String[] words = line.substring(ENDING.length()).trim().split(" ", 2);
-                    try {
-                      signal = words.length > 1 ? words[1] : null;
-                      announced = Integer.parseInt(words[0]);
-                    } catch (NumberFormatException e) {
-                      to.println(line);
-                    }
-                  } else {
-                    to.println(line);
-                    if (keepTail) {
-                      synchronized (tail) {
-                        if (tail.size() == TAIL_LINES) {
-                          tail.pollFirst();
-                        }
-                        tail.addLast(line);
-                      }
-                    }
-                  }
-                }
-              } catch (IOException e) {
-                // the pipe broke: the process is gone
-              } finally {
-                done.complete(null);
-              }
-            },
-            "flotilla-" + id + (keepTail ? "-stderr" : "-stdout"));
-    t.setDaemon(true);
-    t.start();
   }
 }
