@@ -89,6 +89,11 @@ public final class JoiningWorker {
 
   private static final long JOIN_WAIT_SECONDS = 60;
 
+  /** The JVM flags that size the heap, which a task JVM takes over from its host. */
+  private static final java.util.regex.Pattern HEAP_FLAGS =
+      java.util.regex.Pattern.compile(
+          "-Xm[xs]|-XX:(Max|Min|Initial)RAMPercentage=|-XX:MaxRAM=|-XX:MaxHeapSize=");
+
   private JoiningWorker() {}
 
   /**
@@ -339,6 +344,15 @@ public final class JoiningWorker {
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.addAll(io.flotilla.internal.launch.WorkerJvmFlags.DEFAULTS);
+    // The memory a user gave `flotilla worker` (FLOTILLA_JAVA_OPTS=-Xmx8g, a container image's
+    // MaxRAMPercentage) is meant for the tasks: the task JVM gets it too. This JVM only watches,
+    // and uses a small part of the heap it may reserve.
+    for (String arg :
+        java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (HEAP_FLAGS.matcher(arg).lookingAt()) {
+        command.add(arg);
+      }
+    }
     command.addAll(options.jvmOptions());
     command.add(io.flotilla.internal.launch.WorkerJvmFlags.MAIN_CLASS);
     command.add("--attach");
