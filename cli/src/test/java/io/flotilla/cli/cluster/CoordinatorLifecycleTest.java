@@ -27,6 +27,9 @@ class CoordinatorLifecycleTest {
 
   @TempDir Path tmp;
 
+  /** A jar only this JVM has, made once per test. */
+  private Path probeJar;
+
   private ChildJvm coordinator() throws Exception {
     return ChildJvm.coordinator(tmp.resolve("data"), SECRET, WAIT);
   }
@@ -148,7 +151,8 @@ class CoordinatorLifecycleTest {
   }
 
   @Test
-  void aWorkerHostStartsItsTaskJvmAgainAfterEachDeathAndKilledLeavesNoOrphan() throws Exception {
+  void aWorkerHostStartsItsTaskJvmAgainAfterEachDeathReusesItsCodeAndKilledLeavesNoOrphan()
+      throws Exception {
     try (ChildJvm coordinator = coordinator();
         ChildJvm worker = worker(address(coordinator))) {
       await("a worker").atMost(WAIT).until(() -> coordinator.count("ready with") == 1);
@@ -167,11 +171,56 @@ class CoordinatorLifecycleTest {
         assertThat(second.pid()).isNotEqualTo(first.pid());
         assertThat(pool.submit(() -> ProcessHandle.current().pid()).get(1, TimeUnit.MINUTES))
             .isEqualTo(second.pid());
+        // Code a client shipped is fetched into the host's cache once: a fresh task JVM finds it
+        // there.
+        Map<Path, java.nio.file.attribute.FileTime> cached = runShipped(address(coordinator));
+        assertThat(cached).as("the shipped jar, cached").isNotEmpty();
+        second.destroyForcibly();
+        await("another fresh task JVM")
+            .atMost(WAIT)
+            .until(() -> coordinator.count("ready with") == 3);
+        assertThat(runShipped(address(coordinator))).isEqualTo(cached);
+        ProcessHandle third = taskJvm(worker);
         // Killed, the host takes its task JVM with it: the pipe to the task JVM's stdin closes.
         worker.process().destroyForcibly();
-        await("the task JVM of a killed host ends").atMost(WAIT).until(() -> !second.isAlive());
+        await("the task JVM of a killed host ends").atMost(WAIT).until(() -> !third.isAlive());
       }
     }
+  }
+
+  /**
+   * Runs a function from a jar only this JVM has, which the worker fetches from the coordinator.
+   *
+   * @return the files in the worker's code cache, with their modification times
+   */
+  @SuppressWarnings("unchecked")
+  private Map<Path, java.nio.file.attribute.FileTime> runShipped(String address) throws Exception {
+    if (probeJar == null) {
+      probeJar = ProbeJar.compile(tmp.resolve("probe"), "probe.Greeter", ProbeJar.greeter("v1", 0));
+    }
+    Path jar = probeJar;
+    try (java.net.URLClassLoader loader =
+            new java.net.URLClassLoader(
+                new java.net.URL[] {jar.toUri().toURL()}, getClass().getClassLoader());
+        ClusterPool shipping =
+            ClusterPool.builder(address)
+                .secret(SECRET)
+                .code(
+                    System.getProperty("java.class.path") + java.io.File.pathSeparator + jar,
+                    loader)
+                .build()) {
+      io.flotilla.SerializableFunction<Integer, String> fn =
+          (io.flotilla.SerializableFunction<Integer, String>)
+              loader.loadClass("probe.Greeter").getConstructor().newInstance();
+      assertThat(shipping.submit(fn, 7).get(1, TimeUnit.MINUTES)).startsWith("v1:7:");
+    }
+    Map<Path, java.nio.file.attribute.FileTime> files = new java.util.TreeMap<>();
+    try (java.util.stream.Stream<Path> all = java.nio.file.Files.walk(tmp.resolve("code"))) {
+      for (Path f : all.filter(java.nio.file.Files::isRegularFile).toList()) {
+        files.put(f, java.nio.file.Files.getLastModifiedTime(f));
+      }
+    }
+    return files;
   }
 
   @Test
