@@ -576,6 +576,9 @@ public final class ClientLinkBackend implements ChunkBackend {
       for (CompletableFuture<io.flotilla.proto.CancelReply> reply : cancels.values()) {
         reply.completeExceptionally(why);
       }
+      // The pool is broken before any future fails, so that code reacting to a failed future sees
+      // its next submit refused.
+      onLost.accept(why);
       // After the outcomes already queued, so that nothing relayed before the loss is dropped.
       try {
         delivery.execute(
@@ -589,7 +592,6 @@ public final class ClientLinkBackend implements ChunkBackend {
           p.lose(why);
         }
       }
-      onLost.accept(why);
     }
   }
 
