@@ -38,7 +38,8 @@ class CoordinatorServerTest {
         com.typesafe.config.ConfigFactory.empty(),
         java.util.Map.of(),
         io.flotilla.internal.jobs.JobLimits.DEFAULT,
-        CoordinatorServer.Settings.DEFAULT_NO_WORKERS_TIMEOUT);
+        CoordinatorServer.Settings.DEFAULT_NO_WORKERS_TIMEOUT,
+        null);
   }
 
   @Test

@@ -57,7 +57,8 @@ class RefusalsTest {
             com.typesafe.config.ConfigFactory.empty(),
             java.util.Map.of(),
             io.flotilla.internal.jobs.JobLimits.DEFAULT,
-            CoordinatorServer.Settings.DEFAULT_NO_WORKERS_TIMEOUT));
+            CoordinatorServer.Settings.DEFAULT_NO_WORKERS_TIMEOUT,
+            null));
   }
 
   /** A worker JVM joining as {@code flotilla worker} does, with its output kept. */

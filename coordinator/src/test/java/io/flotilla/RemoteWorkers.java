@@ -84,7 +84,9 @@ final class RemoteWorkers implements AutoCloseable {
                 com.typesafe.config.ConfigFactory.empty(),
                 tokens,
                 limits,
-                noWorkersTimeout));
+                noWorkersTimeout,
+                // Served on a free port, for the tests that read it.
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0)));
   }
 
   String address() {

@@ -88,7 +88,9 @@ final class ClusterChaos {
                   com.typesafe.config.ConfigFactory.empty(),
                   Map.of(),
                   JobLimits.DEFAULT,
-                  CoordinatorServer.Settings.DEFAULT_NO_WORKERS_TIMEOUT));
+                  CoordinatorServer.Settings.DEFAULT_NO_WORKERS_TIMEOUT,
+                  // No metrics page: chaos runs beside a coordinator that may be serving one.
+                  null));
       String address = "127.0.0.1:" + server.port();
       for (int i = 0; i < workers; i++) {
         hosts.add(startHost(address, secret, dir, i));

@@ -124,6 +124,19 @@ public final class CoordinatorCommand implements Callable<Integer> {
               + "for ever (env FLOTILLA_NO_WORKERS_TIMEOUT; default 60s).")
   String noWorkersTimeout;
 
+  @Option(
+      names = "--dashboard",
+      paramLabel = "HOST:PORT",
+      description =
+          "Where to serve GET /metrics for Prometheus, or 'off'. Beyond loopback a scrape must send "
+              + "'Authorization: Bearer <token>' with the cluster secret or a client token; port 0 "
+              + "picks a free port (env FLOTILLA_DASHBOARD; default "
+              + DEFAULT_DASHBOARD
+              + ").")
+  String dashboard;
+
+  static final String DEFAULT_DASHBOARD = "127.0.0.1:8787";
+
   @Override
   public Integer call() throws Exception {
     // Before anything else: a stop asked for while the server starts is answered once it has.
@@ -131,7 +144,10 @@ public final class CoordinatorCommand implements Callable<Integer> {
     JobLimits limits;
     Map<String, String> tokens;
     java.time.Duration patience;
+    java.net.InetSocketAddress metricsAddress;
     try {
+      metricsAddress =
+          dashboardAddress(cluster.pick(dashboard, "dashboard", s -> s, DEFAULT_DASHBOARD));
       limits =
           new JobLimits(
               cluster.pick(
@@ -189,7 +205,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
             cluster.pekko(),
             tokens,
             limits,
-            patience);
+            patience,
+            metricsAddress);
     CoordinatorServer server;
     try {
       server = CoordinatorServer.start(settings);
@@ -209,7 +226,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
             + server.advertisedHost()
             + ":"
             + server.clusterPort()
-            + (settings.secret().isEmpty() ? " (no secret: loopback only)" : ""));
+            + (settings.secret().isEmpty() ? " (no secret: loopback only)" : "")
+            + metricsUrl(server.metricsAddress()));
     System.out.flush();
     CompletableFuture.anyOf(stop, server.clusterStopped()).join();
     if (stop.isDone()) {
@@ -223,6 +241,48 @@ public final class CoordinatorCommand implements Callable<Integer> {
     log.error("its cluster node stopped without being asked to (the cluster downed it); exiting");
     server.closeAfterFailure();
     return FAILED;
+  }
+
+  /**
+   * @param text HOST:PORT, or "off"
+   * @return the address, unresolved names resolved, or null for off
+   * @throws IllegalArgumentException if it is neither
+   */
+  static java.net.InetSocketAddress dashboardAddress(String text) {
+    String t = text.trim();
+    if (t.equalsIgnoreCase("off")) {
+      return null;
+    }
+    int colon = t.lastIndexOf(':');
+    int port;
+    try {
+      port = colon < 0 ? -1 : Integer.parseInt(t.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      port = -1;
+    }
+    if (colon <= 0 || port < 0 || port > 65535) {
+      throw new IllegalArgumentException(
+          "--dashboard takes HOST:PORT (port 0 for any free one) or 'off', not '" + text + "'");
+    }
+    // [::1]:8787 names an IPv6 host in brackets, as in a URL.
+    String host = t.substring(0, colon).replaceAll("^\\[(.*)]$", "$1");
+    java.net.InetSocketAddress address = new java.net.InetSocketAddress(host, port);
+    if (address.isUnresolved()) {
+      throw new IllegalArgumentException("--dashboard: cannot resolve '" + host + "'");
+    }
+    return address;
+  }
+
+  /** The ready line's last field: where Prometheus scrapes, if anywhere. */
+  private static String metricsUrl(java.net.InetSocketAddress served) {
+    if (served == null) {
+      return "";
+    }
+    String host = served.getAddress().getHostAddress();
+    if (served.getAddress() instanceof java.net.Inet6Address) {
+      host = "[" + host + "]";
+    }
+    return " metrics=http://" + host + ":" + served.getPort() + "/metrics";
   }
 
   /** A duration, where a bare 0 (no unit needed) means waiting for ever. */

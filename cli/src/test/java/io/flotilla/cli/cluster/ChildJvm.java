@@ -82,6 +82,8 @@ public final class ChildJvm implements AutoCloseable {
             "0",
             "--cluster-port",
             "0",
+            "--dashboard",
+            "127.0.0.1:0",
             "--data-dir",
             dataDir.toString());
     org.awaitility.Awaitility.await("the coordinator's ready line")

@@ -251,6 +251,8 @@ class CoordinatorLifecycleTest {
                 "0",
                 "--cluster-port",
                 Integer.toString(taken.getLocalPort()),
+                "--dashboard",
+                "127.0.0.1:0",
                 "--data-dir",
                 tmp.resolve("data").toString())) {
       assertThat(coordinator.waitFor(WAIT)).as(coordinator.output()).isTrue();
@@ -292,7 +294,9 @@ class CoordinatorLifecycleTest {
             "--port",
             "0",
             "--cluster-port",
-            "0");
+            "0",
+            "--dashboard",
+            "127.0.0.1:0");
     try (open) {
       assertThat(open.process().waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
       assertThat(open.process().exitValue()).isEqualTo(2);

@@ -84,6 +84,8 @@ class MultiHostTest {
             "0",
             "--cluster-port",
             "0",
+            "--dashboard",
+            "127.0.0.1:0",
             "--stable-after",
             "3",
             "--no-workers-timeout",

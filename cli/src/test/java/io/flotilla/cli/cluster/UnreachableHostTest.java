@@ -136,6 +136,8 @@ class UnreachableHostTest {
                 "0",
                 "--cluster-port",
                 "0",
+                "--dashboard",
+                "127.0.0.1:0",
                 "--stable-after",
                 STABLE_AFTER,
                 "--data-dir",

@@ -45,6 +45,8 @@ public final class JobCluster implements AutoCloseable {
                 "0",
                 "--cluster-port",
                 "0",
+                "--dashboard",
+                "127.0.0.1:0",
                 "--tokens-file",
                 tokens.toString(),
                 "--data-dir",

@@ -71,6 +71,14 @@ public final class ClientTokens implements ServerInterceptor {
     return Contexts.interceptCall(Context.current().withValue(CLIENT, client), call, headers, next);
   }
 
+  /**
+   * @param token a bearer token, as sent
+   * @return whether it is one of the tokens (compared in constant time, as for calls)
+   */
+  public boolean accepts(String token) {
+    return clientOf(token) != null;
+  }
+
   private String clientOf(String token) {
     byte[] given = token.getBytes(StandardCharsets.UTF_8);
     String found = null;

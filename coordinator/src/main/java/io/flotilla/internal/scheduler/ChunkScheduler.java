@@ -82,6 +82,9 @@ public final class ChunkScheduler {
   private volatile Consumer<BrokenPoolException> onStrictBreak = b -> {};
   private final SchedulerClock clock;
 
+  /** Told each event's counts after the lock; see {@link Effects#run}. */
+  private volatile SchedulerMetrics metrics = SchedulerMetrics.NONE;
+
   /** How long work waits with no worker before it fails; null: unwatched, zero: forever. */
   private Duration noWorkersPatience; // guarded by lock
 
@@ -186,6 +189,14 @@ public final class ChunkScheduler {
 
     /** A worker is ready, or nothing waits any more (cancelled, or failed after the patience). */
     void ended();
+  }
+
+  /**
+   * Counts what happens from now on into {@code metrics} (a coordinator server's registry); a
+   * scheduler counts nothing otherwise.
+   */
+  public void metrics(SchedulerMetrics metrics) {
+    this.metrics = metrics;
   }
 
   /** Stops the task-timeout timers. */
@@ -502,6 +513,7 @@ public final class ChunkScheduler {
         int base = chunk.delivered;
         int answered = result.getValues().getEndsCount();
         worker.answered(answered);
+        fx.answered(answered, result.getFailuresCount());
         if (answered > 0) {
           worker.ran(result.getComputeNanos(), clock.nanoTime());
         }
@@ -533,6 +545,7 @@ public final class ChunkScheduler {
             retireLocked(worker, fx);
           }
           settleLocked(chunk, ScheduledChunk.State.DONE, fx);
+          fx.chunksCompleted++;
           stopIfRetiredLocked(worker);
           fx.add(() -> chunk.onResult.accept(result, worker, base));
         }
@@ -577,10 +590,12 @@ public final class ChunkScheduler {
     int base = chunk.delivered;
     int answered = result.getValues().getEndsCount();
     worker.answered(answered);
+    fx.answered(answered, result.getFailuresCount());
     if (result.getPartial()) {
       chunk.delivered += answered;
     } else {
       settleQueuedLocked(chunk, fx);
+      fx.chunksCompleted++;
     }
     log.debug(
         "chunk {} answered by {}, cut off, before it was sent again{}",
@@ -606,8 +621,25 @@ public final class ChunkScheduler {
    * @param why builds the exception for a chunk out of attempts, given that chunk
    */
   void workerLost(WorkerHandle worker, Function<ScheduledChunk, Throwable> why) {
+    workerLost(worker, false, why);
+  }
+
+  /**
+   * The same, saying whether the worker left on purpose (it said so, or this side is stopping), for
+   * the count of workers lost by cause.
+   */
+  void workerLost(WorkerHandle worker, boolean left, Function<ScheduledChunk, Throwable> why) {
     Effects fx = new Effects();
     synchronized (lock) {
+      // A worker killed to stop a chunk is told to leave first: killed is what it was.
+      fx.lost =
+          worker.killedDeliberately()
+              ? SchedulerMetrics.WorkerLoss.KILLED
+              : left
+                  ? SchedulerMetrics.WorkerLoss.LEFT
+                  : worker.unreachable()
+                      ? SchedulerMetrics.WorkerLoss.UNREACHABLE
+                      : SchedulerMetrics.WorkerLoss.CRASHED;
       if (!worker.markLost()) {
         return;
       }
@@ -817,6 +849,7 @@ public final class ChunkScheduler {
     }
     chunk.moveTo(ScheduledChunk.State.SENT);
     queue.pollFirst();
+    fx.chunksDispatched++;
     if (chunk.job.id() != JobSpec.CALL.id() && worker.learns(chunk.job.id())) {
       worker.send(CoordinatorMessage.newBuilder().setDefineJob(defineJob(chunk.job)).build());
     }
@@ -851,6 +884,7 @@ public final class ChunkScheduler {
       return;
     }
     chunk.moveTo(ScheduledChunk.State.QUEUED);
+    fx.chunksRequeued++;
     chunk.worker.release(chunk, why.charged || why.isolates);
     stopTimerLocked(chunk);
     chunk.worker = null;
@@ -946,6 +980,10 @@ public final class ChunkScheduler {
       throw new IllegalArgumentException("settle to " + outcome);
     }
     chunk.moveTo(outcome);
+    if (outcome == ScheduledChunk.State.FAILED) {
+      // Its items not yet answered fail with it.
+      fx.itemsFailed += chunk.size - chunk.delivered;
+    }
     if (chunk.worker != null) {
       chunk.worker.release(chunk, true);
     }
@@ -1247,9 +1285,18 @@ public final class ChunkScheduler {
     return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
   }
 
-  /** What an event decided under the lock and must do after releasing it, in order. */
-  private static final class Effects {
+  /**
+   * What an event decided under the lock and must do after releasing it, in order; and what it
+   * counted, told to the {@link SchedulerMetrics} first (plain fields: one event, one thread).
+   */
+  private final class Effects {
     private List<Runnable> actions;
+    int chunksDispatched;
+    int chunksCompleted;
+    int chunksRequeued;
+    long itemsCompleted;
+    long itemsFailed;
+    SchedulerMetrics.WorkerLoss lost;
 
     void add(Runnable action) {
       if (actions == null) {
@@ -1258,9 +1305,41 @@ public final class ChunkScheduler {
       actions.add(action);
     }
 
+    /** A worker answered items: those with a failure failed, the rest completed. */
+    void answered(int items, int failures) {
+      itemsCompleted += items - failures;
+      itemsFailed += failures;
+    }
+
     void run() {
+      count();
       if (actions != null) {
         actions.forEach(Runnable::run);
+      }
+    }
+
+    private void count() {
+      SchedulerMetrics m = metrics;
+      if (m == SchedulerMetrics.NONE) {
+        return;
+      }
+      if (chunksDispatched > 0) {
+        m.chunksDispatched(chunksDispatched);
+      }
+      if (chunksCompleted > 0) {
+        m.chunksCompleted(chunksCompleted);
+      }
+      if (chunksRequeued > 0) {
+        m.chunksRequeued(chunksRequeued);
+      }
+      if (itemsCompleted > 0) {
+        m.itemsCompleted(itemsCompleted);
+      }
+      if (itemsFailed > 0) {
+        m.itemsFailed(itemsFailed);
+      }
+      if (lost != null) {
+        m.workerLost(lost);
       }
     }
   }
@@ -1339,6 +1418,15 @@ public final class ChunkScheduler {
       }
       return new Starvation(
           countQueuedLocked(), Duration.ofNanos(clock.nanoTime() - starving.sinceNanos));
+    }
+  }
+
+  /**
+   * @return chunks queued for a worker now (not those cancelled while queued, which dispatch drops)
+   */
+  public int queuedChunks() {
+    synchronized (lock) {
+      return countQueuedLocked();
     }
   }
 

@@ -426,6 +426,7 @@ public final class WorkerLinkServer {
                   death ->
                       scheduler.workerLost(
                           h,
+                          left != null,
                           chunk ->
                               new WorkerCrashedException(
                                   h.id,

@@ -9,6 +9,8 @@ import io.flotilla.internal.jobs.ClientTokens;
 import io.flotilla.internal.jobs.JobLimits;
 import io.flotilla.internal.jobs.JobService;
 import io.flotilla.internal.link.NettyDefaults;
+import io.flotilla.internal.metrics.ClusterMetrics;
+import io.flotilla.internal.metrics.MetricsEndpoint;
 import io.flotilla.internal.scheduler.ChunkScheduler;
 import io.flotilla.internal.scheduler.ProcessBackend;
 import io.flotilla.internal.scheduler.RelayedJobs;
@@ -64,6 +66,8 @@ import org.slf4j.LoggerFactory;
  *  (flotilla submit, Python)        JobService ──► ServiceJob ──► ProcessBackend ──────┘
  *                                   (inputs checked, results kept for reattaching)
  *  grpc.health.v1 / grpc.reflection.v1: standard tools
+ *  Prometheus ──GET /metrics (own HTTP port)──► MetricsEndpoint ──► ClusterMetrics ◄── ChunkScheduler's
+ *                                                                  counts; its workers, queue, sessions
  *  Pekko seed node (cluster port): members downed or removed ──► WorkerLinkServer.memberGone ──► their
  *                                                                chunks run again elsewhere
  * </pre>
@@ -98,6 +102,8 @@ public final class CoordinatorServer implements AutoCloseable {
    * @param noWorkersTimeout how long work may wait while no worker is ready before it fails with
    *     {@link io.flotilla.BrokenPoolException}; zero: it waits until one is (the wait is logged
    *     and reported either way)
+   * @param metricsAddress where to serve {@code GET /metrics} for Prometheus (port 0 for any), or
+   *     {@code null} for nowhere; beyond loopback it asks for the secret or a client token
    */
   public record Settings(
       String bindHost,
@@ -112,7 +118,8 @@ public final class CoordinatorServer implements AutoCloseable {
       Config pekko,
       Map<String, String> clientTokens,
       JobLimits jobLimits,
-      Duration noWorkersTimeout) {
+      Duration noWorkersTimeout,
+      InetSocketAddress metricsAddress) {
     /** How long work waits for a worker, unless told otherwise. */
     public static final Duration DEFAULT_NO_WORKERS_TIMEOUT = Duration.ofSeconds(60);
 
@@ -141,6 +148,8 @@ public final class CoordinatorServer implements AutoCloseable {
   private final List<ExecutorService> executors;
   private final HealthStatusManager health;
   private final Set<ClientSession> sessions;
+  private final ClusterMetrics metrics;
+  private final MetricsEndpoint metricsEndpoint; // null: not served
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private CoordinatorServer(
@@ -151,7 +160,11 @@ public final class CoordinatorServer implements AutoCloseable {
       String advertise,
       List<ExecutorService> executors,
       HealthStatusManager health,
-      Set<ClientSession> sessions) {
+      Set<ClientSession> sessions,
+      ClusterMetrics metrics,
+      MetricsEndpoint metricsEndpoint) {
+    this.metrics = metrics;
+    this.metricsEndpoint = metricsEndpoint;
     this.executors = executors;
     this.sessions = sessions;
     this.health = health;
@@ -210,6 +223,9 @@ public final class CoordinatorServer implements AutoCloseable {
     RelayedJobs relayed = new RelayedJobs(scheduler);
     AtomicLong sessionIds = new AtomicLong();
     Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+    // Counting starts before any worker or client can reach the scheduler.
+    ClusterMetrics metrics = new ClusterMetrics(scheduler, sessions::size);
+    scheduler.metrics(metrics);
     tellClientsOfNoWorkers(scheduler, s.noWorkersTimeout(), sessions);
     ClientLinkGrpc.ClientLinkImplBase clients =
         new ClientLinkGrpc.ClientLinkImplBase() {
@@ -294,7 +310,13 @@ public final class CoordinatorServer implements AutoCloseable {
     var unused =
         sweeper.scheduleWithFixedDelay(jobs::sweep, sweepMs, sweepMs, TimeUnit.MILLISECONDS);
     Server server;
+    MetricsEndpoint metricsEndpoint = null;
     try {
+      if (s.metricsAddress() != null) {
+        metricsEndpoint =
+            MetricsEndpoint.start(
+                s.metricsAddress(), metrics, clientTokens::accepts, clientTokens.required());
+      }
       // A connection refused before its first call (TLS on one side only, a certificate not
       // trusted)
       // is logged here; calls refused later are logged by whoever refuses them.
@@ -344,6 +366,10 @@ public final class CoordinatorServer implements AutoCloseable {
               .build()
               .start();
     } catch (IOException | RuntimeException e) {
+      if (metricsEndpoint != null) {
+        metricsEndpoint.close();
+      }
+      metrics.close();
       node.close();
       codeIo.shutdownNow();
       jobWork.shutdownNow();
@@ -361,7 +387,9 @@ public final class CoordinatorServer implements AutoCloseable {
             advertise,
             List.of(codeIo, jobWork, sweeper),
             health,
-            sessions);
+            sessions,
+            metrics,
+            metricsEndpoint);
     log.info(
         "coordinator listening on {}:{}, cluster seed {}",
         s.bindHost(),
@@ -453,6 +481,13 @@ public final class CoordinatorServer implements AutoCloseable {
   }
 
   /**
+   * @return where {@code GET /metrics} is served, with its port, or {@code null} if it is not
+   */
+  public InetSocketAddress metricsAddress() {
+    return metricsEndpoint == null ? null : metricsEndpoint.address();
+  }
+
+  /**
    * @return the cluster (Pekko) port
    */
   public int clusterPort() {
@@ -512,6 +547,10 @@ public final class CoordinatorServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       server.shutdownNow();
     }
+    if (metricsEndpoint != null) {
+      metricsEndpoint.close();
+    }
+    metrics.close();
     executors.forEach(ExecutorService::shutdownNow);
     scheduler.close();
     node.close();

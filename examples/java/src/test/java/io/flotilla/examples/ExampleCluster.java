@@ -37,6 +37,8 @@ final class ExampleCluster implements AutoCloseable {
             "0",
             "--cluster-port",
             "0",
+            "--dashboard",
+            "127.0.0.1:0",
             "--tokens-file",
             tokens.toString(),
             "--data-dir",
