@@ -238,6 +238,49 @@ class CoordinatorLifecycleTest {
   }
 
   @Test
+  void theReadyLineEndsWithWhereMetricsAreServedAndPrometheusCanReadThem() throws Exception {
+    try (ChildJvm coordinator = coordinator()) {
+      String ready = coordinator.line("flotilla coordinator ready:");
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile(" metrics=(http://127\\.0\\.0\\.1:(\\d+)/metrics)$")
+              .matcher(ready);
+      assertThat(m.find()).as(ready).isTrue();
+      assertThat(Integer.parseInt(m.group(2))).as("port 0 picked a free port").isPositive();
+      java.net.http.HttpResponse<String> page =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(java.net.URI.create(m.group(1))).build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(page.statusCode()).isEqualTo(200);
+      assertThat(page.body()).contains("flotilla_workers{state=\"ready\"} 0.0");
+    }
+  }
+
+  @Test
+  void dashboardOffServesNoMetrics() throws Exception {
+    try (ChildJvm coordinator =
+        new ChildJvm(
+            "coordinator",
+            null,
+            Map.of("FLOTILLA_SECRET", SECRET),
+            "coordinator",
+            "--port",
+            "0",
+            "--cluster-port",
+            "0",
+            "--dashboard",
+            "off",
+            "--data-dir",
+            tmp.resolve("data").toString())) {
+      await("the ready line")
+          .atMost(WAIT)
+          .failFast(() -> !coordinator.process().isAlive())
+          .until(() -> coordinator.line("flotilla coordinator ready:") != null);
+      assertThat(coordinator.line("flotilla coordinator ready:")).doesNotContain("metrics=");
+    }
+  }
+
+  @Test
   void aClusterPortInUseIsAWrongSettingNamedInOneLine() throws Exception {
     try (java.net.ServerSocket taken =
             new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
