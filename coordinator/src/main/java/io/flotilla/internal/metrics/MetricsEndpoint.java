@@ -51,7 +51,19 @@ public final class MetricsEndpoint implements AutoCloseable {
               + " with no cluster secret or client token to require; set FLOTILLA_SECRET, or"
               + " serve them on 127.0.0.1");
     }
-    HttpServer server = HttpServer.create(address, 0);
+    HttpServer server;
+    try {
+      server = HttpServer.create(address, 0);
+    } catch (java.net.BindException e) {
+      throw new java.net.BindException(
+          "cannot serve metrics on "
+              + address.getHostString()
+              + ":"
+              + address.getPort()
+              + ": "
+              + e.getMessage()
+              + " (--dashboard HOST:PORT chooses another address, --dashboard off serves none)");
+    }
     // One thread: a scrape takes milliseconds, and Prometheus scrapes every few seconds at most.
     ExecutorService executor =
         Executors.newSingleThreadExecutor(
