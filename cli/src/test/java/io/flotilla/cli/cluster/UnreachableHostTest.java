@@ -232,8 +232,10 @@ class UnreachableHostTest {
     String a = hosts.address(2);
     String b = hosts.address(3);
 
-    // B is slow: a chunk of its takes longer than the cut lasts, so that it still runs (or waits
-    // for) chunks that ran elsewhere when it is reconnected, and must be told to drop them.
+    // B is slow: one item of its takes longer than the cut lasts (the verdict, then the way back:
+    // about 8 s), so that it still runs a chunk that ran elsewhere when it is reconnected, and must
+    // be told to drop it. (Work stealing may leave B's chunk a single item: the item must outlast
+    // the cut by itself.)
     int n = 200;
     List<Arrival> arrivals = new ArrayList<>();
     LocalTime cut = null;
@@ -318,11 +320,11 @@ class UnreachableHostTest {
   }
 
   /**
-   * The task: a tenth of a second's work (four seconds on the slow host, if one is named), then the
-   * item and the address of the host that ran it.
+   * The task: a tenth of a second's work (fifteen seconds on the slow host, if one is named), then
+   * the item and the address of the host that ran it.
    */
   private static String whereItRan(int item, String slowHost) throws InterruptedException {
-    Thread.sleep(Host.ADDRESS.equals(slowHost) ? 4_000 : 100);
+    Thread.sleep(Host.ADDRESS.equals(slowHost) ? 15_000 : 100);
     return item + "@" + Host.ADDRESS;
   }
 
