@@ -150,7 +150,7 @@ public final class CoordinatorServer implements AutoCloseable {
   private final Set<ClientSession> sessions;
   private final ClusterMetrics metrics;
   private final MetricsEndpoint metricsEndpoint; // null: not served
-  private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicBoolean closed;
 
   private CoordinatorServer(
       Server server,
@@ -162,7 +162,9 @@ public final class CoordinatorServer implements AutoCloseable {
       HealthStatusManager health,
       Set<ClientSession> sessions,
       ClusterMetrics metrics,
-      MetricsEndpoint metricsEndpoint) {
+      MetricsEndpoint metricsEndpoint,
+      AtomicBoolean closed) {
+    this.closed = closed;
     this.metrics = metrics;
     this.metricsEndpoint = metricsEndpoint;
     this.executors = executors;
@@ -309,6 +311,8 @@ public final class CoordinatorServer implements AutoCloseable {
     long sweepMs = Math.max(100, Math.min(10_000, s.jobLimits().retention().toMillis() / 4));
     var unused =
         sweeper.scheduleWithFixedDelay(jobs::sweep, sweepMs, sweepMs, TimeUnit.MILLISECONDS);
+    // Set once stop() begins, by the server's close, which shares it.
+    AtomicBoolean stopping = new AtomicBoolean();
     Server server;
     MetricsEndpoint metricsEndpoint = null;
     try {
@@ -325,7 +329,13 @@ public final class CoordinatorServer implements AutoCloseable {
               new InetSocketAddress(bind, s.port()),
               io.flotilla.internal.link.Tls.serverCredentials(
                   s.tlsDir(),
-                  (peer, why) -> log.warn("refused a connection from {}: {}", peer, why)));
+                  (peer, why) -> {
+                    // A plain-text client whose call the stopping server cut asks whether the port
+                    // speaks TLS, to explain the cut: not a refusal worth a warning.
+                    if (!stopping.get()) {
+                      log.warn("refused a connection from {}: {}", peer, why);
+                    }
+                  }));
       server =
           builder
               .maxInboundMessageSize(MAX_MESSAGE_BYTES)
@@ -389,7 +399,8 @@ public final class CoordinatorServer implements AutoCloseable {
             health,
             sessions,
             metrics,
-            metricsEndpoint);
+            metricsEndpoint,
+            stopping);
     log.info(
         "coordinator listening on {}:{}, cluster seed {}",
         s.bindHost(),
