@@ -35,8 +35,11 @@
  *                                                in halves (poison hunt), and a chunk out of attempts
  *                                                fails with WorkerCrashedException; LocalFleet starts a
  *                                                replacement (strict(): the pool breaks instead). A
- *                                                server's workers are lost also when the cluster downs
- *                                                their member (WorkerLinkServer.memberGone)
+ *                                                server's worker is a worker host's task JVM: the host
+ *                                                reports how it died (ClusterFleet, awaited up to 2 s)
+ *                                                and starts a fresh one. A server's workers are lost
+ *                                                also when the cluster downs their member
+ *                                                (WorkerLinkServer.memberGone)
  *  worker's host unreachable (the cluster's ──► workerUnreachable: no more work for it; its chunks go
  *   failure detector, seconds before it          back to the front of the queue at once under new
  *   downs the member: WorkerLinkServer.          attempts, uncharged and not isolated, and run

@@ -60,7 +60,9 @@ import org.slf4j.LoggerFactory;
  *  clients ──ClientLink.Session──►┐                        ┌──WorkerLink.Attach──◄ workers (pull work)
  *  (ProcessPool.connect)          │   one gRPC port        │
  *  workers ──Membership.Join─────►┤   (SecretCheck first)  ├──CodeStore.Fetch────◄ workers (jars they lack)
- *  clients ──CodeStore.Upload────►┘                        │
+ *  clients ──CodeStore.Upload────►┤                        │
+ *  worker hosts ──Membership.     │                        │
+ *    TaskJvmExited──────────────►┘ (JoinService ──► ClusterFleet: how a task JVM died, for its crash)
  *                                 ClientSession ──► RelayedJobs ──► ChunkScheduler ──► WorkerLinkServer
  *  any language ──JobService──────► (ClientTokens, StrictRequests first)                ▲
  *  (flotilla submit, Python)        JobService ──► ServiceJob ──► ProcessBackend ──────┘
@@ -70,6 +72,8 @@ import org.slf4j.LoggerFactory;
  *                                                                  counts; its workers, queue, sessions
  *  Pekko seed node (cluster port): members downed or removed ──► WorkerLinkServer.memberGone ──► their
  *                                                                chunks run again elsewhere
+ *                                   members unreachable ──► WorkerLinkServer.memberUnreachable ──► the
+ *                                   same at once, uncharged; reachable again ──► memberReachable
  * </pre>
  *
  * <p>Secure by default: it listens on loopback unless told an address, and refuses to listen beyond

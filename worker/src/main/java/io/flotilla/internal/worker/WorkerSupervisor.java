@@ -196,13 +196,6 @@ final class WorkerSupervisor {
     }
   }
 
-  /**
-   * @return task JVMs started again so far
-   */
-  long restarts() {
-    return restarts;
-  }
-
   /** Ends a running task JVM because the host stops (asked to, or downed). */
   private int end(TaskJvm jvm, boolean asked) {
     if (asked) {
