@@ -22,6 +22,7 @@ import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
@@ -130,6 +131,10 @@ final class TlsTrouble {
    */
   static ClientInterceptor explaining(String host, int port, Path tlsDir) {
     String where = host + ":" + port;
+    // A port that has answered this channel in plain text speaks it: a call cut later (the
+    // coordinator stopping, the network) is no TLS matter, and a probe would only show up in a
+    // stopping coordinator's log as a TLS client it refused.
+    AtomicBoolean answeredPlainly = new AtomicBoolean();
     return new ClientInterceptor() {
       @Override
       public <Q, A> ClientCall<Q, A> interceptCall(
@@ -145,13 +150,19 @@ final class TlsTrouble {
             super.start(
                 new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
                   @Override
+                  public void onHeaders(Metadata answer) {
+                    answeredPlainly.set(tlsDir == null);
+                    super.onHeaders(answer);
+                  }
+
+                  @Override
                   public void onClose(Status status, Metadata trailers) {
                     if (status.getCode() != Status.Code.UNAVAILABLE) {
                       super.onClose(status, trailers);
                     } else if (tlsDir != null) {
                       String why = clientSide(status.getCause(), where, tlsDir);
                       super.onClose(why == null ? status : refusal(why, status), trailers);
-                    } else if (!mayBeTls(status)) {
+                    } else if (!mayBeTls(status) || answeredPlainly.get()) {
                       super.onClose(status, trailers);
                     } else {
                       // The check connects: off the thread that delivers this call's news. onClose

@@ -154,7 +154,7 @@ public final class CoordinatorServer implements AutoCloseable {
   private final Set<ClientSession> sessions;
   private final ClusterMetrics metrics;
   private final MetricsEndpoint metricsEndpoint; // null: not served
-  private final AtomicBoolean closed;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private CoordinatorServer(
       Server server,
@@ -166,9 +166,7 @@ public final class CoordinatorServer implements AutoCloseable {
       HealthStatusManager health,
       Set<ClientSession> sessions,
       ClusterMetrics metrics,
-      MetricsEndpoint metricsEndpoint,
-      AtomicBoolean closed) {
-    this.closed = closed;
+      MetricsEndpoint metricsEndpoint) {
     this.metrics = metrics;
     this.metricsEndpoint = metricsEndpoint;
     this.executors = executors;
@@ -315,8 +313,6 @@ public final class CoordinatorServer implements AutoCloseable {
     long sweepMs = Math.max(100, Math.min(10_000, s.jobLimits().retention().toMillis() / 4));
     var unused =
         sweeper.scheduleWithFixedDelay(jobs::sweep, sweepMs, sweepMs, TimeUnit.MILLISECONDS);
-    // Set once stop() begins, by the server's close, which shares it.
-    AtomicBoolean stopping = new AtomicBoolean();
     Server server;
     MetricsEndpoint metricsEndpoint = null;
     try {
@@ -333,13 +329,7 @@ public final class CoordinatorServer implements AutoCloseable {
               new InetSocketAddress(bind, s.port()),
               io.flotilla.internal.link.Tls.serverCredentials(
                   s.tlsDir(),
-                  (peer, why) -> {
-                    // A plain-text client whose call the stopping server cut asks whether the port
-                    // speaks TLS, to explain the cut: not a refusal worth a warning.
-                    if (!stopping.get()) {
-                      log.warn("refused a connection from {}: {}", peer, why);
-                    }
-                  }));
+                  (peer, why) -> log.warn("refused a connection from {}: {}", peer, why)));
       server =
           builder
               .maxInboundMessageSize(MAX_MESSAGE_BYTES)
@@ -403,8 +393,7 @@ public final class CoordinatorServer implements AutoCloseable {
             health,
             sessions,
             metrics,
-            metricsEndpoint,
-            stopping);
+            metricsEndpoint);
     log.info(
         "coordinator listening on {}:{}, cluster seed {}",
         s.bindHost(),
