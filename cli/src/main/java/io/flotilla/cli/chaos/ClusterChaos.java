@@ -56,6 +56,8 @@ final class ClusterChaos {
     // The coordinator's account of every death would drown the result; the hosts' logs keep theirs.
     if (org.slf4j.LoggerFactory.getILoggerFactory()
         instanceof ch.qos.logback.classic.LoggerContext logs) {
+      // The root of them all, for loggers made later; then those given a level of their own.
+      logs.getLogger("io.flotilla").setLevel(ch.qos.logback.classic.Level.ERROR);
       for (ch.qos.logback.classic.Logger logger : logs.getLoggerList()) {
         if (logger.getName().startsWith("io.flotilla")) {
           logger.setLevel(ch.qos.logback.classic.Level.ERROR);
