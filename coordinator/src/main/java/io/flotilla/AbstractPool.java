@@ -207,7 +207,7 @@ abstract class AbstractPool implements PoolExecutor {
     java.util.Objects.requireNonNull(items, "items");
     java.util.Objects.requireNonNull(options, "options");
     admit();
-    ChunkBackend.JobRef job = backend.openJob(fn);
+    ChunkBackend.JobRef job = backend.openJob(fn, io.flotilla.internal.map.JobLabel.map(fn, items));
     MapRun<?, ?>[] self = new MapRun<?, ?>[1];
     MapRun<T, R> run =
         new MapRun<>(
@@ -429,6 +429,11 @@ abstract class AbstractPool implements PoolExecutor {
     @Override
     public JobRef openJob(SerializableFunction<?, ?> fn) {
       return delegate.openJob(fn);
+    }
+
+    @Override
+    public JobRef openJob(SerializableFunction<?, ?> fn, io.flotilla.internal.map.JobLabel label) {
+      return delegate.openJob(fn, label);
     }
 
     @Override

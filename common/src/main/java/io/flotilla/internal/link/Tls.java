@@ -41,6 +41,45 @@ public final class Tls {
   }
 
   /**
+   * The same certificate and key for the JDK's own TLS (an HTTPS server beside the gRPC port).
+   *
+   * @param dir the PEM files
+   * @return a context serving {@code tls.crt}
+   */
+  public static javax.net.ssl.SSLContext jdkServer(Path dir) {
+    try {
+      SslContext context =
+          SslContextBuilder.forServer(file(dir, "tls.crt"), file(dir, "tls.key"))
+              .sslProvider(io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider.JDK)
+              .build();
+      return ((io.grpc.netty.shaded.io.netty.handler.ssl.JdkSslContext) context).context();
+    } catch (SSLException e) {
+      throw new IllegalArgumentException(
+          "cannot use the TLS files in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The JDK's TLS for a client of that server.
+   *
+   * @param dir the PEM files
+   * @return a context trusting {@code ca.crt}
+   */
+  public static javax.net.ssl.SSLContext jdkClient(Path dir) {
+    try {
+      SslContext context =
+          SslContextBuilder.forClient()
+              .trustManager(file(dir, "ca.crt"))
+              .sslProvider(io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider.JDK)
+              .build();
+      return ((io.grpc.netty.shaded.io.netty.handler.ssl.JdkSslContext) context).context();
+    } catch (SSLException e) {
+      throw new IllegalArgumentException(
+          "cannot use the TLS files in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
    * A coordinator server's transport: TLS with the directory's files, or plain text without one;
    * either way every connection refused before its first call (a failed handshake, TLS on one side
    * only) is reported.

@@ -167,7 +167,11 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
                       request.getIdempotencyKey(),
                       check,
                       backend,
-                      backend.openJob(new NamedCall(name), request.getBundlesList()),
+                      backend.openJob(
+                          new NamedCall(name),
+                          request.getBundlesList(),
+                          owner,
+                          new io.flotilla.internal.map.JobLabel(name, "service", -1)),
                       parallelism,
                       limits));
       ServiceJob job = created.job();
@@ -410,5 +414,13 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
     }
     reply.onNext(out.build());
     reply.onCompleted();
+  }
+
+  /**
+   * @param state running, completed or cancelled
+   * @return how many of this service's jobs are in that state now, kept ones included
+   */
+  public int jobsIn(io.flotilla.proto.JobState state) {
+    return jobs.countByState().getOrDefault(state, 0);
   }
 }

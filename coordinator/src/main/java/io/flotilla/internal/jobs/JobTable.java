@@ -129,6 +129,23 @@ final class JobTable {
   /**
    * @return the client's jobs, oldest first
    */
+  /**
+   * @return how many jobs are in each state now (those kept for their results included)
+   */
+  java.util.Map<io.flotilla.proto.JobState, Integer> countByState() {
+    List<ServiceJob> all;
+    synchronized (this) {
+      all = new java.util.ArrayList<>(byId.values());
+    }
+    // Each job's state is read under its own lock, never under the table's.
+    java.util.Map<io.flotilla.proto.JobState, Integer> counts =
+        new java.util.EnumMap<>(io.flotilla.proto.JobState.class);
+    for (ServiceJob job : all) {
+      counts.merge(job.status().getState(), 1, Integer::sum);
+    }
+    return counts;
+  }
+
   synchronized List<ServiceJob> of(String owner) {
     List<ServiceJob> jobs = new ArrayList<>();
     for (ServiceJob j : byId.values()) {

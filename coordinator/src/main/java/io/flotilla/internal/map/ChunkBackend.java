@@ -30,6 +30,17 @@ public interface ChunkBackend {
   JobRef openJob(SerializableFunction<?, ?> fn);
 
   /**
+   * The same, saying what the job is for those watching the pool.
+   *
+   * @param fn the function
+   * @param label its name, kind and size
+   * @return a handle to pass to {@link #run}
+   */
+  default JobRef openJob(SerializableFunction<?, ?> fn, JobLabel label) {
+    return openJob(fn);
+  }
+
+  /**
    * @return the job whose items are {@link java.util.concurrent.Callable}s, called as they are
    */
   JobRef callJob();

@@ -198,8 +198,20 @@ public final class ClientLinkBackend implements ChunkBackend {
 
   @Override
   public JobRef openJob(SerializableFunction<?, ?> fn) {
+    return openJob(
+        fn,
+        new io.flotilla.internal.map.JobLabel(
+            io.flotilla.internal.map.JobLabel.nameOf(fn), "map", -1));
+  }
+
+  @Override
+  public JobRef openJob(SerializableFunction<?, ?> fn, io.flotilla.internal.map.JobLabel label) {
     ByteString function = EncodedItems.function(codec, fn, maxPayloadBytes);
-    return open(OpenJob.newBuilder().setFunction(function));
+    return open(
+        OpenJob.newBuilder()
+            .setFunction(function)
+            .setFunctionName(label.function())
+            .setExpectedItems(Math.max(0, label.expectedItems())));
   }
 
   @Override

@@ -7,6 +7,7 @@ import io.flotilla.proto.ChunkResult;
 import io.flotilla.proto.CoordinatorMessage;
 import io.flotilla.proto.DefineJob;
 import io.flotilla.proto.ForgetJob;
+import io.flotilla.proto.ItemBatch;
 import io.flotilla.proto.Stop;
 import io.flotilla.proto.VoidChunks;
 import io.flotilla.proto.Yield;
@@ -84,6 +85,11 @@ public final class ChunkScheduler {
 
   /** Told each event's counts after the lock; see {@link Effects#run}. */
   private volatile SchedulerMetrics metrics = SchedulerMetrics.NONE;
+
+  private final java.util.concurrent.atomic.AtomicLong jobIds =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong chunkIds =
+      new java.util.concurrent.atomic.AtomicLong();
 
   /** How long work waits with no worker before it fails; null: unwatched, zero: forever. */
   private Duration noWorkersPatience; // guarded by lock
@@ -202,6 +208,34 @@ public final class ChunkScheduler {
   /** Stops the task-timeout timers. */
   public void close() {
     clock.close();
+  }
+
+  /**
+   * Job ids are the scheduler's, so that jobs opened by different backends on it (a server's
+   * clients and its job service) never share one: a worker knows a job's function by its id.
+   *
+   * @return an id no job of this scheduler has had
+   */
+  long newJobId() {
+    return jobIds.incrementAndGet();
+  }
+
+  /**
+   * @return an id no chunk of this scheduler has had: workers and results name chunks by it
+   */
+  long newChunkId() {
+    return chunkIds.incrementAndGet();
+  }
+
+  /**
+   * Tells the watchers what a job is; takes no lock.
+   *
+   * @param jobId the job
+   * @param client who runs it
+   * @param label what it is
+   */
+  void describeJob(long jobId, String client, io.flotilla.internal.map.JobLabel label) {
+    metrics.jobOpened(jobId, client, label);
   }
 
   // ================================================================ events
@@ -466,6 +500,7 @@ public final class ChunkScheduler {
     if (jobId == JobSpec.CALL.id()) {
       return;
     }
+    metrics.jobClosed(jobId);
     CoordinatorMessage forget =
         CoordinatorMessage.newBuilder()
             .setForgetJob(ForgetJob.newBuilder().setJobId(jobId))
@@ -513,7 +548,9 @@ public final class ChunkScheduler {
         int base = chunk.delivered;
         int answered = result.getValues().getEndsCount();
         worker.answered(answered);
-        fx.answered(answered, result.getFailuresCount());
+        fx.answered(chunk, worker, result);
+        chunk.failedOnWorker += result.getFailuresCount();
+        chunk.computeNanos += result.getComputeNanos();
         if (answered > 0) {
           worker.ran(result.getComputeNanos(), clock.nanoTime());
         }
@@ -545,7 +582,6 @@ public final class ChunkScheduler {
             retireLocked(worker, fx);
           }
           settleLocked(chunk, ScheduledChunk.State.DONE, fx);
-          fx.chunksCompleted++;
           stopIfRetiredLocked(worker);
           fx.add(() -> chunk.onResult.accept(result, worker, base));
         }
@@ -590,12 +626,11 @@ public final class ChunkScheduler {
     int base = chunk.delivered;
     int answered = result.getValues().getEndsCount();
     worker.answered(answered);
-    fx.answered(answered, result.getFailuresCount());
+    fx.answered(chunk, worker, result);
     if (result.getPartial()) {
       chunk.delivered += answered;
     } else {
       settleQueuedLocked(chunk, fx);
-      fx.chunksCompleted++;
     }
     log.debug(
         "chunk {} answered by {}, cut off, before it was sent again{}",
@@ -621,25 +656,22 @@ public final class ChunkScheduler {
    * @param why builds the exception for a chunk out of attempts, given that chunk
    */
   void workerLost(WorkerHandle worker, Function<ScheduledChunk, Throwable> why) {
-    workerLost(worker, false, why);
+    workerLost(worker, false, WorkerDeath.UNKNOWN, why);
   }
 
   /**
-   * The same, saying whether the worker left on purpose (it said so, or this side is stopping), for
-   * the count of workers lost by cause.
+   * The same, saying whether the worker left on purpose (it said so, or this side is stopping) and
+   * how its process ended, for the count of workers lost by cause.
    */
-  void workerLost(WorkerHandle worker, boolean left, Function<ScheduledChunk, Throwable> why) {
+  void workerLost(
+      WorkerHandle worker,
+      boolean left,
+      WorkerDeath death,
+      Function<ScheduledChunk, Throwable> why) {
     Effects fx = new Effects();
     synchronized (lock) {
-      // A worker killed to stop a chunk is told to leave first: killed is what it was.
-      fx.lost =
-          worker.killedDeliberately()
-              ? SchedulerMetrics.WorkerLoss.KILLED
-              : left
-                  ? SchedulerMetrics.WorkerLoss.LEFT
-                  : worker.unreachable()
-                      ? SchedulerMetrics.WorkerLoss.UNREACHABLE
-                      : SchedulerMetrics.WorkerLoss.CRASHED;
+      fx.lost = lossCause(worker, left, death);
+      fx.lostWorker = worker;
       if (!worker.markLost()) {
         return;
       }
@@ -662,6 +694,32 @@ public final class ChunkScheduler {
       checkLocked();
     }
     fx.run();
+  }
+
+  private static SchedulerMetrics.WorkerLoss lossCause(
+      WorkerHandle worker, boolean left, WorkerDeath death) {
+    if (worker.killedDeliberately()) {
+      // A worker killed to stop a chunk is told to leave first: killed is what it was.
+      return SchedulerMetrics.WorkerLoss.KILLED;
+    }
+    if (left) {
+      return worker.retired()
+          ? SchedulerMetrics.WorkerLoss.RECYCLED
+          : SchedulerMetrics.WorkerLoss.LEFT;
+    }
+    if (worker.unreachable()) {
+      return SchedulerMetrics.WorkerLoss.UNREACHABLE;
+    }
+    if (death.stderrTail().contains("OutOfMemoryError")) {
+      return SchedulerMetrics.WorkerLoss.OUT_OF_MEMORY;
+    }
+    if (death.exitCode() == null) {
+      return SchedulerMetrics.WorkerLoss.CRASHED;
+    }
+    // As a shell reports it, and as Process.exitValue() does: 128 plus the signal's number.
+    return death.exitCode() > 128
+        ? SchedulerMetrics.WorkerLoss.SIGNAL
+        : SchedulerMetrics.WorkerLoss.EXIT;
   }
 
   /**
@@ -849,7 +907,6 @@ public final class ChunkScheduler {
     }
     chunk.moveTo(ScheduledChunk.State.SENT);
     queue.pollFirst();
-    fx.chunksDispatched++;
     if (chunk.job.id() != JobSpec.CALL.id() && worker.learns(chunk.job.id())) {
       worker.send(CoordinatorMessage.newBuilder().setDefineJob(defineJob(chunk.job)).build());
     }
@@ -860,6 +917,12 @@ public final class ChunkScheduler {
     if (worker.hold(chunk) >= maxTasksPerWorker && maxTasksPerWorker > 0) {
       retireLocked(worker, fx);
     }
+    ItemBatch items = chunk.unanswered();
+    chunk.sentNanos = clock.nanoTime();
+    chunk.sentItems = items.getEndsCount();
+    chunk.failedOnWorker = 0;
+    chunk.computeNanos = 0;
+    fx.sent(chunk, worker, chunk.sentItems, items.getData().size(), chunk.sentNanos);
     worker.send(
         CoordinatorMessage.newBuilder()
             .setChunk(
@@ -868,7 +931,7 @@ public final class ChunkScheduler {
                     .setChunkId(chunk.chunkId)
                     .setAttempt(chunk.attempt)
                     .setFirstIndex(Math.max(0, chunk.firstUnanswered()))
-                    .setItems(chunk.unanswered())
+                    .setItems(items)
                     .setReportStart(taskTimeout != null))
             .build());
   }
@@ -884,7 +947,12 @@ public final class ChunkScheduler {
       return;
     }
     chunk.moveTo(ScheduledChunk.State.QUEUED);
-    fx.chunksRequeued++;
+    if (why == Requeue.TAKEN_BACK) {
+      fx.left(chunk, SchedulerMetrics.Ending.REQUEUED, clock.nanoTime());
+    } else {
+      fx.left(chunk, SchedulerMetrics.Ending.LOST, clock.nanoTime());
+      fx.unanswered(chunk, Unanswered.Kind.RETRIED, chunk.size - chunk.delivered);
+    }
     chunk.worker.release(chunk, why.charged || why.isolates);
     stopTimerLocked(chunk);
     chunk.worker = null;
@@ -909,7 +977,7 @@ public final class ChunkScheduler {
     requireLock();
     WorkerHandle worker = chunk.worker;
     int base = chunk.delivered;
-    settleLocked(chunk, ScheduledChunk.State.DONE, fx);
+    settleLocked(chunk, ScheduledChunk.State.DONE, SchedulerMetrics.Ending.LOST, fx);
     fx.add(() -> chunk.onSuspect.accept(worker, base));
   }
 
@@ -975,6 +1043,23 @@ public final class ChunkScheduler {
    * A cancel waiting on the chunk learns whether it was the one to end it.
    */
   private void settleLocked(ScheduledChunk chunk, ScheduledChunk.State outcome, Effects fx) {
+    settleLocked(
+        chunk,
+        outcome,
+        switch (outcome) {
+          case FAILED -> SchedulerMetrics.Ending.FAILED;
+          case CANCELLED -> SchedulerMetrics.Ending.CANCELLED;
+          default -> SchedulerMetrics.Ending.DONE;
+        },
+        fx);
+  }
+
+  /** The same, saying how the chunk's stay on its worker, if it had one, ended. */
+  private void settleLocked(
+      ScheduledChunk chunk,
+      ScheduledChunk.State outcome,
+      SchedulerMetrics.Ending ending,
+      Effects fx) {
     requireLock();
     if (!outcome.isFinal()) {
       throw new IllegalArgumentException("settle to " + outcome);
@@ -982,9 +1067,12 @@ public final class ChunkScheduler {
     chunk.moveTo(outcome);
     if (outcome == ScheduledChunk.State.FAILED) {
       // Its items not yet answered fail with it.
-      fx.itemsFailed += chunk.size - chunk.delivered;
+      fx.unanswered(chunk, Unanswered.Kind.FAILED, chunk.size - chunk.delivered);
+    } else if (outcome == ScheduledChunk.State.CANCELLED) {
+      fx.unanswered(chunk, Unanswered.Kind.CANCELLED, chunk.size - chunk.delivered);
     }
     if (chunk.worker != null) {
+      fx.left(chunk, ending, clock.nanoTime());
       chunk.worker.release(chunk, true);
     }
     forgetCutLocked(chunk);
@@ -1286,17 +1374,16 @@ public final class ChunkScheduler {
   }
 
   /**
-   * What an event decided under the lock and must do after releasing it, in order; and what it
-   * counted, told to the {@link SchedulerMetrics} first (plain fields: one event, one thread).
+   * What an event decided under the lock and must do after releasing it, in order; and what it saw,
+   * told to the {@link SchedulerMetrics} first (plain fields: one event, one thread). Nothing is
+   * gathered while nobody watches.
    */
   private final class Effects {
+    private final SchedulerMetrics watcher = metrics;
     private List<Runnable> actions;
-    int chunksDispatched;
-    int chunksCompleted;
-    int chunksRequeued;
-    long itemsCompleted;
-    long itemsFailed;
+    private List<Object> seen;
     SchedulerMetrics.WorkerLoss lost;
+    WorkerHandle lostWorker;
 
     void add(Runnable action) {
       if (actions == null) {
@@ -1305,42 +1392,106 @@ public final class ChunkScheduler {
       actions.add(action);
     }
 
-    /** A worker answered items: those with a failure failed, the rest completed. */
-    void answered(int items, int failures) {
-      itemsCompleted += items - failures;
-      itemsFailed += failures;
+    boolean watched() {
+      return watcher != SchedulerMetrics.NONE;
+    }
+
+    private void see(Object event) {
+      if (seen == null) {
+        seen = new ArrayList<>(4);
+      }
+      seen.add(event);
+    }
+
+    void sent(ScheduledChunk chunk, WorkerHandle worker, int items, long bytes, long at) {
+      if (watched()) {
+        see(new SchedulerMetrics.Sent(chunk.job.id(), chunk.chunkId, worker.id, items, bytes, at));
+      }
+    }
+
+    void left(ScheduledChunk chunk, SchedulerMetrics.Ending ending, long at) {
+      if (watched()) {
+        see(
+            new SchedulerMetrics.Stay(
+                chunk.job.id(),
+                chunk.chunkId,
+                chunk.worker.id,
+                chunk.sentItems,
+                chunk.failedOnWorker,
+                chunk.sentNanos,
+                at,
+                chunk.computeNanos,
+                ending));
+      }
+    }
+
+    /** A worker answered items of a chunk: those with a failure failed, the rest completed. */
+    void answered(ScheduledChunk chunk, WorkerHandle worker, ChunkResult result) {
+      if (watched()) {
+        int items = result.getValues().getEndsCount();
+        int failures = result.getFailuresCount();
+        see(
+            new Answered(
+                chunk.job.id(), items - failures, failures, result.getValues().getData().size()));
+        if (failures > 0) {
+          see(new Errors(chunk.job.id(), worker, result.getFailuresList()));
+        }
+      }
+    }
+
+    void unanswered(ScheduledChunk chunk, Unanswered.Kind kind, long items) {
+      if (watched() && items > 0) {
+        see(new Unanswered(chunk.job.id(), kind, items));
+      }
     }
 
     void run() {
-      count();
+      tell();
       if (actions != null) {
         actions.forEach(Runnable::run);
       }
     }
 
-    private void count() {
-      SchedulerMetrics m = metrics;
+    private void tell() {
+      SchedulerMetrics m = watcher;
       if (m == SchedulerMetrics.NONE) {
         return;
       }
-      if (chunksDispatched > 0) {
-        m.chunksDispatched(chunksDispatched);
-      }
-      if (chunksCompleted > 0) {
-        m.chunksCompleted(chunksCompleted);
-      }
-      if (chunksRequeued > 0) {
-        m.chunksRequeued(chunksRequeued);
-      }
-      if (itemsCompleted > 0) {
-        m.itemsCompleted(itemsCompleted);
-      }
-      if (itemsFailed > 0) {
-        m.itemsFailed(itemsFailed);
+      if (seen != null) {
+        for (Object event : seen) {
+          if (event instanceof SchedulerMetrics.Sent sent) {
+            m.chunkSent(sent);
+          } else if (event instanceof SchedulerMetrics.Stay stay) {
+            m.chunkLeft(stay);
+          } else if (event instanceof Answered a) {
+            m.itemsAnswered(a.jobId, a.completed, a.failed, a.bytes);
+          } else if (event instanceof Errors e) {
+            m.itemErrors(e.jobId, e.worker.id, e.worker.host, e.failures);
+          } else if (event instanceof Unanswered u) {
+            switch (u.kind) {
+              case FAILED -> m.itemsFailed(u.jobId, u.items);
+              case CANCELLED -> m.itemsCancelled(u.jobId, u.items);
+              case RETRIED -> m.itemsRetried(u.jobId, u.items);
+            }
+          }
+        }
       }
       if (lost != null) {
-        m.workerLost(lost);
+        m.workerLost(lostWorker.id, lostWorker.host, lost);
       }
+    }
+  }
+
+  private record Answered(long jobId, int completed, int failed, long bytes) {}
+
+  private record Errors(
+      long jobId, WorkerHandle worker, List<io.flotilla.proto.ItemFailure> failures) {}
+
+  private record Unanswered(long jobId, Kind kind, long items) {
+    enum Kind {
+      FAILED,
+      CANCELLED,
+      RETRIED
     }
   }
 

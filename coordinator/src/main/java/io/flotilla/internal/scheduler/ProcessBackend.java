@@ -5,8 +5,8 @@ import io.flotilla.internal.codec.Codec;
 import io.flotilla.internal.map.ArrayOutcome;
 import io.flotilla.internal.map.ChunkBackend;
 import io.flotilla.internal.map.ChunkOutcome;
+import io.flotilla.internal.map.JobLabel;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -22,8 +22,6 @@ public final class ProcessBackend implements ChunkBackend {
   private final ClassLoader loader;
   private final int parallelism;
   private final int maxPayloadBytes;
-  private final AtomicLong jobIds = new AtomicLong();
-  private final AtomicLong chunkIds = new AtomicLong();
 
   /**
    * @param scheduler where chunks go
@@ -52,7 +50,14 @@ public final class ProcessBackend implements ChunkBackend {
   @Override
   public JobRef openJob(SerializableFunction<?, ?> fn) {
     return new JobSpec(
-        jobIds.incrementAndGet(), EncodedItems.function(codec, fn, maxPayloadBytes), List.of());
+        scheduler.newJobId(), EncodedItems.function(codec, fn, maxPayloadBytes), List.of());
+  }
+
+  @Override
+  public JobRef openJob(SerializableFunction<?, ?> fn, JobLabel label) {
+    JobSpec job = (JobSpec) openJob(fn);
+    scheduler.describeJob(job.id(), "local", label);
+    return job;
   }
 
   /**
@@ -65,9 +70,25 @@ public final class ProcessBackend implements ChunkBackend {
    */
   public JobRef openJob(SerializableFunction<?, ?> fn, List<String> bundles) {
     return new JobSpec(
-        jobIds.incrementAndGet(),
+        scheduler.newJobId(),
         EncodedItems.function(codec, fn, maxPayloadBytes),
         List.copyOf(bundles));
+  }
+
+  /**
+   * The same, saying who runs the job and what it is, for those watching the coordinator.
+   *
+   * @param fn the function
+   * @param bundles the jars' digests, already in the code store
+   * @param client who submitted it
+   * @param label its name, kind and size
+   * @return a handle to pass to {@link #run}
+   */
+  public JobRef openJob(
+      SerializableFunction<?, ?> fn, List<String> bundles, String client, JobLabel label) {
+    JobSpec job = (JobSpec) openJob(fn, bundles);
+    scheduler.describeJob(job.id(), client, label);
+    return job;
   }
 
   @Override
@@ -91,7 +112,7 @@ public final class ProcessBackend implements ChunkBackend {
         new ScheduledChunk(
             scheduler,
             spec,
-            chunkIds.incrementAndGet(),
+            scheduler.newChunkId(),
             firstIndex,
             n,
             batch,

@@ -6,7 +6,6 @@ import io.flotilla.proto.ChunkResult;
 import io.flotilla.proto.ItemBatch;
 import io.flotilla.proto.WorkerRef;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The scheduler as a coordinator server uses it for remote clients: jobs and chunks arrive already
@@ -16,8 +15,6 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class RelayedJobs {
   private final ChunkScheduler scheduler;
-  private final AtomicLong jobIds = new AtomicLong();
-  private final AtomicLong chunkIds = new AtomicLong();
 
   /**
    * @param scheduler where chunks go
@@ -58,7 +55,26 @@ public final class RelayedJobs {
    * @return the job
    */
   public ChunkBackend.JobRef open(ByteString function, List<String> bundles) {
-    return new JobSpec(jobIds.incrementAndGet(), function, List.copyOf(bundles));
+    return new JobSpec(scheduler.newJobId(), function, List.copyOf(bundles));
+  }
+
+  /**
+   * The same, saying who runs the job and what it is, for those watching the coordinator.
+   *
+   * @param function the encoded function, or {@code null} for a job of callables
+   * @param bundles the code its classes come from
+   * @param client who opened it
+   * @param label its name, kind and size
+   * @return the job
+   */
+  public ChunkBackend.JobRef open(
+      ByteString function,
+      List<String> bundles,
+      String client,
+      io.flotilla.internal.map.JobLabel label) {
+    JobSpec job = new JobSpec(scheduler.newJobId(), function, List.copyOf(bundles));
+    scheduler.describeJob(job.id(), client, label);
+    return job;
   }
 
   /**
@@ -81,7 +97,7 @@ public final class RelayedJobs {
         new ScheduledChunk(
             scheduler,
             (JobSpec) job,
-            chunkIds.incrementAndGet(),
+            scheduler.newChunkId(),
             firstIndex,
             items.getEndsCount(),
             items,

@@ -99,6 +99,12 @@ final class ScheduledChunk implements ChunkBackend.ChunkTicket {
 
   WorkerHandle worker;
 
+  // Its stay on its worker, for the scheduler's watchers: reset each time it is sent.
+  long sentNanos;
+  int sentItems;
+  int failedOnWorker;
+  long computeNanos;
+
   /**
    * The worker the chunk was taken from when the network cut it off, while the chunk is queued and
    * not sent again: what that worker still sends for the attempt before {@link #attempt} is

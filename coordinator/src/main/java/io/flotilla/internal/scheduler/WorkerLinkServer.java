@@ -427,6 +427,7 @@ public final class WorkerLinkServer {
                       scheduler.workerLost(
                           h,
                           left != null,
+                          death,
                           chunk ->
                               new WorkerCrashedException(
                                   h.id,

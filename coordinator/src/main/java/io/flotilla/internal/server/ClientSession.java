@@ -4,6 +4,7 @@ import io.flotilla.internal.codec.RemoteErrors;
 import io.flotilla.internal.link.Handshake;
 import io.flotilla.internal.link.Peer;
 import io.flotilla.internal.map.ChunkBackend;
+import io.flotilla.internal.map.JobLabel;
 import io.flotilla.internal.scheduler.RelayedJobs;
 import io.flotilla.proto.CancelReply;
 import io.flotilla.proto.ChunkFailed;
@@ -68,6 +69,7 @@ final class ClientSession implements StreamObserver<ClientMessage> {
   private final Peer peer = Peer.current();
 
   private String who = "a client from " + peer;
+  private String client = String.valueOf(peer.address()); // as those watching see it
 
   ClientSession(
       StreamObserver<ServerMessage> out,
@@ -157,6 +159,7 @@ final class ClientSession implements StreamObserver<ClientMessage> {
       return;
     }
     who = "client " + hello.getHost() + " pid " + hello.getPid() + " from " + peer;
+    client = hello.getHost() + " pid " + hello.getPid();
     log.info("{} connected as session {}", who, id);
     welcomed = true;
     FleetChanged now = fleet.now();
@@ -190,9 +193,17 @@ final class ClientSession implements StreamObserver<ClientMessage> {
       return;
     }
     lastJobId = job.getJobId();
+    JobLabel label =
+        job.getCalls()
+            ? JobLabel.TASKS
+            : new JobLabel(
+                job.getFunctionName().isEmpty() ? "function" : job.getFunctionName(),
+                "map",
+                job.getExpectedItems() > 0 ? job.getExpectedItems() : -1);
     jobs.put(
         job.getJobId(),
-        relayed.open(job.getCalls() ? null : job.getFunction(), job.getBundlesList()));
+        relayed.open(
+            job.getCalls() ? null : job.getFunction(), job.getBundlesList(), client, label));
   }
 
   private void submit(Submit submit) {

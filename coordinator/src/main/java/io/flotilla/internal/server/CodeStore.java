@@ -35,6 +35,8 @@ final class CodeStore extends CodeStoreGrpc.CodeStoreImplBase {
   private final Path dir;
   private final long maxBundleBytes;
   private final Map<String, Bundle> own = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong fetches =
+      new java.util.concurrent.atomic.AtomicLong();
 
   /**
    * @param dir where uploads are kept
@@ -197,6 +199,13 @@ final class CodeStore extends CodeStoreGrpc.CodeStoreImplBase {
     };
   }
 
+  /**
+   * @return bundles served to workers so far
+   */
+  public long fetches() {
+    return fetches.get();
+  }
+
   @Override
   public void fetch(BundleList request, StreamObserver<BundlePart> out) {
     if (request.getSha256Count() != 1 || !Bundle.isName(request.getSha256(0))) {
@@ -216,6 +225,7 @@ final class CodeStore extends CodeStoreGrpc.CodeStoreImplBase {
           Status.NOT_FOUND.withDescription("no bundle " + sha + " here").asRuntimeException());
       return;
     }
+    fetches.incrementAndGet();
     ServerCallStreamObserver<BundlePart> stream = (ServerCallStreamObserver<BundlePart>) out;
     Sender sender = new Sender(sha, in, stream);
     stream.setOnCancelHandler(sender::cancel);

@@ -4,16 +4,18 @@ import com.google.protobuf.ByteString;
 import com.typesafe.config.Config;
 import io.flotilla.internal.cluster.ClusterNode;
 import io.flotilla.internal.codec.Codec;
+import io.flotilla.internal.dashboard.DashboardServer;
+import io.flotilla.internal.dashboard.FleetWatch;
 import io.flotilla.internal.functions.FunctionRegistry;
 import io.flotilla.internal.jobs.ClientTokens;
 import io.flotilla.internal.jobs.JobLimits;
 import io.flotilla.internal.jobs.JobService;
 import io.flotilla.internal.link.NettyDefaults;
-import io.flotilla.internal.metrics.ClusterMetrics;
-import io.flotilla.internal.metrics.MetricsEndpoint;
+import io.flotilla.internal.metrics.PoolMetrics;
 import io.flotilla.internal.scheduler.ChunkScheduler;
 import io.flotilla.internal.scheduler.ProcessBackend;
 import io.flotilla.internal.scheduler.RelayedJobs;
+import io.flotilla.internal.scheduler.SchedulerMetrics;
 import io.flotilla.internal.scheduler.WorkerLinkServer;
 import io.flotilla.proto.ClientLinkGrpc;
 import io.flotilla.proto.ClientMessage;
@@ -68,8 +70,9 @@ import org.slf4j.LoggerFactory;
  *  (flotilla submit, Python)        JobService ──► ServiceJob ──► ProcessBackend ──────┘
  *                                   (inputs checked, results kept for reattaching)
  *  grpc.health.v1 / grpc.reflection.v1: standard tools
- *  Prometheus ──GET /metrics (own HTTP port)──► MetricsEndpoint ──► ClusterMetrics ◄── ChunkScheduler's
- *                                                                  counts; its workers, queue, sessions
+ *  Prometheus ──GET /metrics ──────┐ (own HTTP port)     PoolMetrics ◄──┬── ChunkScheduler's events,
+ *  browser ──GET / , /api/events ──┴► DashboardServer ─► FleetWatch ◄──┘   told off its lock; its
+ *  flotilla top ──GET /api/fleet ──┘  (a snapshot a second)               workers, queue, sessions
  *  Pekko seed node (cluster port): members downed or removed ──► WorkerLinkServer.memberGone ──► their
  *                                                                chunks run again elsewhere
  *                                   members unreachable ──► WorkerLinkServer.memberUnreachable ──► the
@@ -152,8 +155,8 @@ public final class CoordinatorServer implements AutoCloseable {
   private final List<ExecutorService> executors;
   private final HealthStatusManager health;
   private final Set<ClientSession> sessions;
-  private final ClusterMetrics metrics;
-  private final MetricsEndpoint metricsEndpoint; // null: not served
+  private final PoolMetrics metrics;
+  private final DashboardServer dashboard; // null: not served
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private CoordinatorServer(
@@ -165,10 +168,10 @@ public final class CoordinatorServer implements AutoCloseable {
       List<ExecutorService> executors,
       HealthStatusManager health,
       Set<ClientSession> sessions,
-      ClusterMetrics metrics,
-      MetricsEndpoint metricsEndpoint) {
+      PoolMetrics metrics,
+      DashboardServer dashboard) {
     this.metrics = metrics;
-    this.metricsEndpoint = metricsEndpoint;
+    this.dashboard = dashboard;
     this.executors = executors;
     this.sessions = sessions;
     this.health = health;
@@ -228,8 +231,10 @@ public final class CoordinatorServer implements AutoCloseable {
     AtomicLong sessionIds = new AtomicLong();
     Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
     // Counting starts before any worker or client can reach the scheduler.
-    ClusterMetrics metrics = new ClusterMetrics(scheduler, sessions::size);
-    scheduler.metrics(metrics);
+    PoolMetrics metrics = new PoolMetrics(scheduler);
+    FleetWatch watch =
+        new FleetWatch("coordinator", "coordinator on " + s.bindHost(), scheduler, sessions::size);
+    scheduler.metrics(SchedulerMetrics.both(metrics, watch));
     tellClientsOfNoWorkers(scheduler, s.noWorkersTimeout(), sessions);
     ClientLinkGrpc.ClientLinkImplBase clients =
         new ClientLinkGrpc.ClientLinkImplBase() {
@@ -314,12 +319,23 @@ public final class CoordinatorServer implements AutoCloseable {
     var unused =
         sweeper.scheduleWithFixedDelay(jobs::sweep, sweepMs, sweepMs, TimeUnit.MILLISECONDS);
     Server server;
-    MetricsEndpoint metricsEndpoint = null;
+    metrics.server(
+        sessions::size,
+        code::fetches,
+        state ->
+            jobs.jobsIn(
+                io.flotilla.proto.JobState.valueOf(state.toUpperCase(java.util.Locale.ROOT))));
+    DashboardServer dashboard = null;
     try {
       if (s.metricsAddress() != null) {
-        metricsEndpoint =
-            MetricsEndpoint.start(
-                s.metricsAddress(), metrics, clientTokens::accepts, clientTokens.required());
+        dashboard =
+            DashboardServer.start(
+                s.metricsAddress(),
+                watch,
+                metrics,
+                clientTokens::accepts,
+                clientTokens.required(),
+                s.tlsDir() == null ? null : io.flotilla.internal.link.Tls.jdkServer(s.tlsDir()));
       }
       // A connection refused before its first call (TLS on one side only, a certificate not
       // trusted)
@@ -370,8 +386,8 @@ public final class CoordinatorServer implements AutoCloseable {
               .build()
               .start();
     } catch (IOException | RuntimeException e) {
-      if (metricsEndpoint != null) {
-        metricsEndpoint.close();
+      if (dashboard != null) {
+        dashboard.close();
       }
       metrics.close();
       node.close();
@@ -393,7 +409,7 @@ public final class CoordinatorServer implements AutoCloseable {
             health,
             sessions,
             metrics,
-            metricsEndpoint);
+            dashboard);
     log.info(
         "coordinator listening on {}:{}, cluster seed {}",
         s.bindHost(),
@@ -485,10 +501,19 @@ public final class CoordinatorServer implements AutoCloseable {
   }
 
   /**
-   * @return where {@code GET /metrics} is served, with its port, or {@code null} if it is not
+   * @return where the dashboard and {@code GET /metrics} are served, with the port, or {@code null}
+   *     if they are not
    */
   public InetSocketAddress metricsAddress() {
-    return metricsEndpoint == null ? null : metricsEndpoint.address();
+    return dashboard == null ? null : dashboard.address();
+  }
+
+  /**
+   * @return the dashboard page's address ({@code http://127.0.0.1:8787/}), or {@code null} if it is
+   *     not served
+   */
+  public String dashboardUrl() {
+    return dashboard == null ? null : dashboard.url();
   }
 
   /**
@@ -551,8 +576,8 @@ public final class CoordinatorServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       server.shutdownNow();
     }
-    if (metricsEndpoint != null) {
-      metricsEndpoint.close();
+    if (dashboard != null) {
+      dashboard.close();
     }
     metrics.close();
     executors.forEach(ExecutorService::shutdownNow);
