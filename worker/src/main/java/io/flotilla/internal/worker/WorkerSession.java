@@ -375,7 +375,6 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
       return;
     }
     long period = Math.max(MIN_SAMPLE_PERIOD_MILLIS, periodMillis);
-    ResourceSampler resources = new ResourceSampler();
     synchronized (this) {
       if (exit.isDone() || sampler != null) {
         return;
@@ -390,13 +389,31 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
               });
       ScheduledFuture<?> unused =
           sampler.scheduleAtFixedRate(
-              () -> sendSample(resources), 0, period, TimeUnit.MILLISECONDS);
+              new Runnable() {
+                /**
+                 * Made on the sampler thread, at its first run: looking up the MXBeans loads the
+                 * management classes, which should not delay the worker's Ready.
+                 */
+                private ResourceSampler resources; // only the sampler thread, runs never overlap
+
+                @Override
+                public void run() {
+                  if (resources == null) {
+                    resources = new ResourceSampler();
+                  }
+                  sendSample(resources);
+                }
+              },
+              0,
+              period,
+              TimeUnit.MILLISECONDS);
     }
   }
 
   private void sendSample(ResourceSampler resources) {
     WorkerMessage message;
     try {
+      // Taken outside the lock: the sample costs microseconds that a result should not wait out.
       message = WorkerMessage.newBuilder().setSample(resources.sample()).build();
     } catch (RuntimeException e) {
       // An MXBean that fails once may answer next time; a thrown exception would stop the timer.
