@@ -167,6 +167,14 @@ public final class ProcessPool extends AbstractPool {
     return workers;
   }
 
+  /**
+   * @return the workers attached and ready now, as {@code flotilla status} would show them, with
+   *     their latest resource samples; for tests
+   */
+  List<ChunkScheduler.WorkerView> workerViews() {
+    return scheduler.workers();
+  }
+
   @Override
   public int parallelism() {
     return workers * threadsPerWorker;

@@ -57,7 +57,6 @@ public final class FleetWatch implements SchedulerMetrics {
   private final Map<Long, Running> running = new HashMap<>(); // by chunk id
   private final Map<String, BitSet> lanesInUse = new HashMap<>(); // by worker id
   private final ArrayDeque<Span> spans = new ArrayDeque<>();
-  private final Map<String, Integer> chunksDone = new HashMap<>(); // by worker id
   private final Map<String, Integer> lossesByHost = new HashMap<>();
   private final Map<String, ObjectNode> lastSeen = new LinkedHashMap<>(); // live workers' rows
   private final ArrayDeque<ObjectNode> lostWorkers = new ArrayDeque<>();
@@ -178,9 +177,6 @@ public final class FleetWatch implements SchedulerMetrics {
     BitSet lanes = lanesInUse.get(run.worker());
     if (lanes != null) {
       lanes.clear(run.lane());
-    }
-    if (stay.ending() == Ending.DONE) {
-      chunksDone.merge(stay.worker(), 1, Integer::sum);
     }
     // A chunk may wait in its worker's queue before it starts: it ran for as long as the worker
     // says it computed, up to its end.
@@ -315,7 +311,7 @@ public final class FleetWatch implements SchedulerMetrics {
     root.put("now_ms", now);
     root.put("source", source);
     root.put("name", name);
-    root.put("version", Versions.flotilla());
+    root.put("version", io.flotilla.internal.FlotillaVersion.get());
     synchronized (this) {
       ObjectNode overview = root.putObject("overview");
       int threads = 0;
@@ -346,6 +342,8 @@ public final class FleetWatch implements SchedulerMetrics {
   }
 
   private void workers(ArrayNode out, List<ChunkScheduler.WorkerView> live) {
+    long nowMillis = wallMillis.getAsLong();
+    long nowNanos = System.nanoTime();
     Map<String, ObjectNode> seen = new LinkedHashMap<>();
     for (ChunkScheduler.WorkerView w : live) {
       ObjectNode row = JSON.createObjectNode();
@@ -355,11 +353,11 @@ public final class FleetWatch implements SchedulerMetrics {
       row.put("threads", w.threads());
       row.put("busy", w.busy());
       row.put("items_done", w.itemsDone());
-      row.put("chunks_done", chunksDone.getOrDefault(w.id(), 0));
+      row.put("chunks_done", w.chunksDone());
       row.put("losses", lossesByHost.getOrDefault(w.host(), 0));
-      row.put("state", "ready");
+      row.put("state", w.state());
       row.putNull("cause");
-      WorkerDetails.fill(row, w);
+      WorkerDetails.fill(row, w, nowMillis, nowNanos);
       seen.put(w.id(), row);
       out.add(row);
     }
@@ -379,7 +377,6 @@ public final class FleetWatch implements SchedulerMetrics {
     }
     lastSeen.clear();
     lastSeen.putAll(seen);
-    chunksDone.keySet().retainAll(seen.keySet());
     lossCauses.keySet().retainAll(seen.keySet());
     lostWorkers.forEach(out::add);
   }

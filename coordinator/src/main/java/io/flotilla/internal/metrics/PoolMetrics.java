@@ -53,18 +53,22 @@ public final class PoolMetrics implements SchedulerMetrics, AutoCloseable {
   private final Counter bytesReceived;
   private final Timer roundTrip;
   private final Map<WorkerLoss, Counter> workerLosses = new EnumMap<>(WorkerLoss.class);
+  private final WorkerSampleMetrics samples;
 
   /**
    * @param scheduler whose workers and queue the gauges read
    */
   public PoolMetrics(ChunkScheduler scheduler) {
-    gauge(
-        "flotilla.workers",
-        "Workers attached, by state",
-        scheduler,
-        s -> s.workers().size(),
-        "state",
-        "ready");
+    for (String state : List.of("ready", "retiring", "unreachable", "detached")) {
+      gauge(
+          "flotilla.workers",
+          "Workers attached, by state: ready; retiring (finishing before it is replaced);"
+              + " unreachable (its host cut off); detached (gone, its loss being looked into)",
+          scheduler,
+          s -> count(s.workers(), state),
+          "state",
+          state);
+    }
     gauge(
         "flotilla.worker.threads",
         "Run threads of the ready workers, busy with a chunk or idle",
@@ -131,6 +135,8 @@ public final class PoolMetrics implements SchedulerMetrics, AutoCloseable {
               .tag("cause", cause.tag())
               .register(registry));
     }
+    samples = new WorkerSampleMetrics(scheduler::workers);
+    samples.bindTo(registry);
     new JvmMemoryMetrics().bindTo(registry);
     gc.bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -191,6 +197,16 @@ public final class PoolMetrics implements SchedulerMetrics, AutoCloseable {
     return Counter.builder(name).description(help).register(registry);
   }
 
+  private static int count(List<ChunkScheduler.WorkerView> workers, String state) {
+    int n = 0;
+    for (ChunkScheduler.WorkerView w : workers) {
+      if (w.state().equals(state)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   private static int sum(
       List<ChunkScheduler.WorkerView> workers, ToIntFunction<ChunkScheduler.WorkerView> each) {
     int total = 0;
@@ -207,6 +223,7 @@ public final class PoolMetrics implements SchedulerMetrics, AutoCloseable {
    * @throws IOException if writing fails
    */
   public void scrape(OutputStream out) throws IOException {
+    samples.refresh();
     registry.scrape(out);
   }
 

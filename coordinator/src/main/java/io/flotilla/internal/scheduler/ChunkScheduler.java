@@ -582,6 +582,7 @@ public final class ChunkScheduler {
             retireLocked(worker, fx);
           }
           settleLocked(chunk, ScheduledChunk.State.DONE, fx);
+          worker.chunkDone();
           stopIfRetiredLocked(worker);
           fx.add(() -> chunk.onResult.accept(result, worker, base));
         }
@@ -631,6 +632,7 @@ public final class ChunkScheduler {
       chunk.delivered += answered;
     } else {
       settleQueuedLocked(chunk, fx);
+      worker.chunkDone();
     }
     log.debug(
         "chunk {} answered by {}, cut off, before it was sent again{}",
@@ -1525,9 +1527,31 @@ public final class ChunkScheduler {
    * @param threads its run threads
    * @param busy run threads holding a chunk now
    * @param itemsDone items it has answered
+   * @param javaVersion its Java version; empty if it did not say
+   * @param flotillaVersion its Flotilla version; empty from a worker older than that field
+   * @param sinceNanos when it attached, by {@link System#nanoTime()}
+   * @param lastHeardNanos when its last message of any kind arrived, by {@link System#nanoTime()}
+   * @param sample the resources it last reported, or null before its first report (or from a worker
+   *     that sends none)
+   * @param chunksDone chunks whose last result it sent
+   * @param state "ready", "retiring", "unreachable", or "detached" (its stream ended, and its loss
+   *     is being looked into)
    */
   public record WorkerView(
-      String id, String host, long pid, int cores, int threads, int busy, long itemsDone) {}
+      String id,
+      String host,
+      long pid,
+      int cores,
+      int threads,
+      int busy,
+      long itemsDone,
+      String javaVersion,
+      String flotillaVersion,
+      long sinceNanos,
+      long lastHeardNanos,
+      WorkerSample sample,
+      long chunksDone,
+      String state) {}
 
   /**
    * @return the workers attached and ready, in the order they came
@@ -1544,7 +1568,14 @@ public final class ChunkScheduler {
                 w.cores,
                 w.threads,
                 Math.min(w.threads, w.holdingCount()),
-                w.itemsDone()));
+                w.itemsDone(),
+                w.javaVersion,
+                w.flotillaVersion,
+                w.sinceNanos,
+                w.lastHeardNanos(),
+                w.sample(),
+                w.chunksDone(),
+                w.state()));
       }
       return out;
     }

@@ -1,6 +1,7 @@
 package io.flotilla.internal.scheduler;
 
 import io.flotilla.proto.CoordinatorMessage;
+import io.flotilla.proto.Sample;
 import io.grpc.stub.StreamObserver;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -9,7 +10,10 @@ import java.util.Set;
 
 /**
  * The scheduler's view of one attached worker. Identity fields are immutable; the rest is guarded
- * by the scheduler's lock, except {@link #send}, which serialises writes to the stream on its own.
+ * by the scheduler's lock, except {@link #send}, which serialises writes to the stream on its own,
+ * and what the worker's stream tells of its health ({@link #heard}, {@link #sampled}): volatile,
+ * written only by the stream's callbacks (one at a time), read by anyone without the lock, so that
+ * a sample a second per worker never contends with the scheduler.
  */
 final class WorkerHandle {
   final String id;
@@ -22,6 +26,20 @@ final class WorkerHandle {
 
   /** The same identity, as results relayed to a remote client name it. */
   final io.flotilla.proto.WorkerRef ref;
+
+  /** The worker's Java and Flotilla versions, as its Hello gave them; empty if it did not say. */
+  final String javaVersion;
+
+  final String flotillaVersion;
+
+  /** When it attached (said Hello), by {@link System#nanoTime()}. */
+  final long sinceNanos;
+
+  /** When its last message of any kind arrived, by {@link System#nanoTime()}. */
+  private volatile long lastHeardNanos;
+
+  /** Its latest Sample, or null before the first. */
+  private volatile WorkerSample sample;
 
   private final StreamObserver<CoordinatorMessage> out;
 
@@ -67,6 +85,9 @@ final class WorkerHandle {
   /** Items answered, for the job service's list of workers. */
   private long itemsDone;
 
+  /** Chunks whose last result it sent, for {@code flotilla status}. */
+  private long chunksDone;
+
   /** The chunks it holds, running or waiting behind the running ones, in the order sent. */
   private final Map<Long, ScheduledChunk> inFlight = new LinkedHashMap<>();
 
@@ -79,13 +100,70 @@ final class WorkerHandle {
       int threads,
       int cores,
       StreamObserver<CoordinatorMessage> out) {
+    this(id, pid, host, threads, cores, "", "", System.nanoTime(), out);
+  }
+
+  /**
+   * @param javaVersion the worker's Java version, or empty
+   * @param flotillaVersion the worker's Flotilla version, or empty
+   * @param sinceNanos when it attached, by {@link System#nanoTime()}; it was last heard then too
+   */
+  WorkerHandle(
+      String id,
+      long pid,
+      String host,
+      int threads,
+      int cores,
+      String javaVersion,
+      String flotillaVersion,
+      long sinceNanos,
+      StreamObserver<CoordinatorMessage> out) {
     this.id = id;
+    this.javaVersion = javaVersion;
+    this.flotillaVersion = flotillaVersion;
+    this.sinceNanos = sinceNanos;
+    this.lastHeardNanos = sinceNanos;
     this.cores = cores;
     this.pid = pid;
     this.host = host;
     this.threads = threads;
     this.ref = io.flotilla.proto.WorkerRef.newBuilder().setId(id).setPid(pid).setHost(host).build();
     this.out = out;
+  }
+
+  // ---------------------------------------------------------------- health, without the lock
+
+  /**
+   * A message of any kind arrived from it. Called only by its stream's callbacks.
+   *
+   * @param now {@link System#nanoTime()}
+   */
+  void heard(long now) {
+    lastHeardNanos = now;
+  }
+
+  /**
+   * Keeps its latest sample, with the cores it used since the previous one. Called only by its
+   * stream's callbacks, one at a time: the read and the write of {@link #sample} need no lock.
+   *
+   * @param now {@link System#nanoTime()}
+   */
+  void sampled(Sample s, long now) {
+    sample = WorkerSample.of(s, now, sample);
+  }
+
+  /**
+   * @return when it was last heard from, by {@link System#nanoTime()}
+   */
+  long lastHeardNanos() {
+    return lastHeardNanos;
+  }
+
+  /**
+   * @return its latest sample, or null before the first
+   */
+  WorkerSample sample() {
+    return sample;
   }
 
   // ---------------------------------------------------------------- bookkeeping, under the lock
@@ -198,6 +276,11 @@ final class WorkerHandle {
     itemsDone += items;
   }
 
+  /** It sent the last result of a chunk. */
+  void chunkDone() {
+    chunksDone++;
+  }
+
   /**
    * @return whether the job's function must be sent before its first chunk
    */
@@ -258,6 +341,25 @@ final class WorkerHandle {
 
   long itemsDone() {
     return itemsDone;
+  }
+
+  long chunksDone() {
+    return chunksDone;
+  }
+
+  /**
+   * @return its state as {@code flotilla status} names it: "unreachable" (the cluster cannot reach
+   *     its host), "retiring" (had its quota or keeps too much heap: it finishes what it holds,
+   *     then stops), "detached" (its stream ended; its loss is being looked into) or "ready"
+   */
+  String state() {
+    if (unreachable) {
+      return "unreachable";
+    }
+    if (retired) {
+      return "retiring";
+    }
+    return ready ? "ready" : "detached";
   }
 
   /**

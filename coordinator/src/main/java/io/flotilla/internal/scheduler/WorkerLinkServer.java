@@ -37,6 +37,14 @@ import org.slf4j.LoggerFactory;
 public final class WorkerLinkServer {
   private static final Logger log = LoggerFactory.getLogger(WorkerLinkServer.class);
 
+  /**
+   * How often workers are asked to report their resources (Welcome's sample_period_millis). A
+   * second is fine enough for {@code flotilla status} and for Prometheus, which scrapes every 15 s
+   * or so, and costs a message of about 40 bytes a second per worker, handled without the
+   * scheduler's lock.
+   */
+  static final int SAMPLE_PERIOD_MILLIS = 1000;
+
   static {
     NettyDefaults.apply();
   }
@@ -280,6 +288,10 @@ public final class WorkerLinkServer {
         refuse("the first message must be Hello, got " + message.getKindCase());
         return;
       }
+      WorkerHandle h = handle;
+      if (h != null) {
+        h.heard(System.nanoTime());
+      }
       switch (message.getKindCase()) {
         case HELLO -> hello(message.getHello());
         case READY -> {
@@ -291,6 +303,7 @@ public final class WorkerLinkServer {
                 handle, message.getStarted().getChunkId(), message.getStarted().getAttempt());
         case RESULT -> scheduler.result(handle, message.getResult());
         case LEAVING -> leaving = message.getLeaving().getReason();
+        case SAMPLE -> handle.sampled(message.getSample(), System.nanoTime());
         case INITIALIZER_FAILED ->
             fleet.initializerFailed(
                 handle.id,
@@ -325,6 +338,9 @@ public final class WorkerLinkServer {
               hello.getHost(),
               hello.getThreads(),
               hello.getCores(),
+              hello.getJavaVersion(),
+              hello.getFlotillaVersion(),
+              System.nanoTime(),
               out);
       if (connections.putIfAbsent(h.id, this) != null) {
         refuse("a worker with id " + h.id + " is already attached");
@@ -352,7 +368,8 @@ public final class WorkerLinkServer {
                       .setCodecFingerprint(codec.fingerprint())
                       .addAllRetryOn(retryOn)
                       .setMaxAttempts(maxAttempts)
-                      .setRecycleAboveHeapBytes(recycleAboveHeapBytes))
+                      .setRecycleAboveHeapBytes(recycleAboveHeapBytes)
+                      .setSamplePeriodMillis(SAMPLE_PERIOD_MILLIS))
               .build());
     }
 

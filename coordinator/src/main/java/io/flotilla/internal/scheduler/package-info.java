@@ -62,6 +62,10 @@
  *                                       started at once
  *  chunks queued, no worker ready ──► (coordinator server) warned at once and reported; after the
  *                                      patience the queued chunks fail with BrokenPoolException
+ *  Sample(heap, rss, cpu, gc), about ──► WorkerLinkServer, NOT the scheduler: kept on the WorkerHandle
+ *   one a second from each worker         (volatile, with the cores used since the previous one), as
+ *   (any message: last heard from)        is when it was last heard from; read by workers() and the
+ *                                         per-worker metrics (WorkerSampleMetrics) without the lock
  * </pre>
  *
  * <p><b>ChunkScheduler</b> owns the queue and the per-worker bookkeeping (credits, chunks in

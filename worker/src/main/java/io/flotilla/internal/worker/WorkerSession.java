@@ -1,6 +1,7 @@
 package io.flotilla.internal.worker;
 
 import io.flotilla.SerializableRunnable;
+import io.flotilla.internal.FlotillaVersion;
 import io.flotilla.internal.code.CodeCache;
 import io.flotilla.internal.codec.Codec;
 import io.flotilla.internal.codec.RemoteErrors;
@@ -16,6 +17,7 @@ import io.flotilla.proto.Welcome;
 import io.flotilla.proto.WorkerLinkGrpc;
 import io.flotilla.proto.WorkerMessage;
 import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -26,6 +28,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -36,7 +40,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Threading: gRPC delivers coordinator messages on one callback thread at a time; this class
  * never blocks it. Chunks and the initializer run on the run threads. {@link #send} may be called
- * from any thread and serialises access to the outbound stream, which is not thread-safe.
+ * from any thread and serialises access to the outbound stream, which is not thread-safe. Once
+ * welcomed by a coordinator that asks for them, the session's sampler thread sends a {@link
+ * io.flotilla.proto.Sample} of this JVM's resources at once and then once a period, under the same
+ * lock; it is stopped when the session ends.
  */
 final class WorkerSession implements StreamObserver<CoordinatorMessage> {
   /**
@@ -57,6 +64,12 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
    */
   private static final int PREFETCH = 8;
 
+  /**
+   * The shortest sampling period a coordinator may ask for: a coordinator asking for less gets
+   * this, so that a mistake there cannot turn the samples into a load of their own.
+   */
+  static final long MIN_SAMPLE_PERIOD_MILLIS = 100;
+
   private final WorkerOptions options;
   private final Codec codec;
   private final JobFunction.CodeSource code;
@@ -69,6 +82,9 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
   private volatile int maxAttempts = 1;
   private volatile long recycleAboveHeapBytes;
   private StreamObserver<WorkerMessage> out; // guarded by this
+
+  /** Its one thread sends the samples; null until welcomed, shut down when the session ends. */
+  private ScheduledThreadPoolExecutor sampler; // guarded by this
 
   private volatile int lastPieceBytes = 1024;
 
@@ -144,6 +160,7 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
                     .setCores(Runtime.getRuntime().availableProcessors())
                     .setToken(options.token())
                     .setJavaVersion(Runtime.version().toString())
+                    .setFlotillaVersion(FlotillaVersion.get())
                     .setClusterAddress(options.clusterAddress()))
             .build());
   }
@@ -207,6 +224,7 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
         if (problem != null) {
           finish(WorkerExit.REFUSED, "refuses its coordinator: " + problem);
         } else {
+          startSampling(message.getWelcome().getSamplePeriodMillis());
           runners.execute(() -> initialize(message.getWelcome()));
         }
       }
@@ -345,6 +363,79 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
     onReady.run();
   }
 
+  /**
+   * Starts the sampler thread, if the coordinator asked for samples: one now, then one a period
+   * ({@code periodMillis}, at least {@link #MIN_SAMPLE_PERIOD_MILLIS}). Each is taken outside the
+   * lock and sent under it, so it waits at most for one other message to be handed to gRPC, and
+   * never holds up a result for longer than that.
+   */
+  private void startSampling(long periodMillis) {
+    if (periodMillis <= 0) {
+      // A coordinator that keeps no samples: it would only log each as an unknown message.
+      return;
+    }
+    long period = Math.max(MIN_SAMPLE_PERIOD_MILLIS, periodMillis);
+    synchronized (this) {
+      if (exit.isDone() || sampler != null) {
+        return;
+      }
+      sampler =
+          new ScheduledThreadPoolExecutor(
+              1,
+              r -> {
+                Thread t = new Thread(r, "flotilla-sampler");
+                t.setDaemon(true);
+                return t;
+              });
+      ScheduledFuture<?> unused =
+          sampler.scheduleAtFixedRate(
+              new Runnable() {
+                /**
+                 * Made on the sampler thread, at its first run: looking up the MXBeans loads the
+                 * management classes, which should not delay the worker's Ready.
+                 */
+                private ResourceSampler resources; // only the sampler thread, runs never overlap
+
+                @Override
+                public void run() {
+                  if (resources == null) {
+                    resources = new ResourceSampler();
+                  }
+                  sendSample(resources);
+                }
+              },
+              0,
+              period,
+              TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void sendSample(ResourceSampler resources) {
+    WorkerMessage message;
+    try {
+      // Taken outside the lock: the sample costs microseconds that a result should not wait out.
+      message = WorkerMessage.newBuilder().setSample(resources.sample()).build();
+    } catch (RuntimeException e) {
+      // An MXBean that fails once may answer next time; a thrown exception would stop the timer.
+      return;
+    }
+    synchronized (this) {
+      if (exit.isDone() || out == null) {
+        return;
+      }
+      // Flow control: while gRPC holds back what was sent (results piling up on a slow link), a
+      // sample would only queue behind them. Skip it; the next one carries the same totals.
+      if (out instanceof ClientCallStreamObserver<?> call && !call.isReady()) {
+        return;
+      }
+      try {
+        out.onNext(message);
+      } catch (RuntimeException e) {
+        // The stream is gone: onError ends the session.
+      }
+    }
+  }
+
   @Override
   public void onError(Throwable error) {
     if (exit.isDone()) {
@@ -397,6 +488,9 @@ final class WorkerSession implements StreamObserver<CoordinatorMessage> {
     synchronized (this) {
       if (exit.isDone()) {
         return false;
+      }
+      if (sampler != null) {
+        sampler.shutdownNow();
       }
       try {
         out.onCompleted();

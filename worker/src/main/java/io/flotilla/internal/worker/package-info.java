@@ -30,6 +30,9 @@
  *                                   |    coordinator is stopping, 67 for a fresh worker in its place
  *                                   |    (to stop a task it runs: its host or pool starts another)
  *     Leaving(reason) <------------------ a joined worker asked to stop (SIGTERM): exit 0
+ *     Sample(heap, rss, cpu, gc) <------- sampler thread (one per session), once the Welcome asks:
+ *                                   |    one at once, then one a period (a second); skipped while
+ *                                   |    the stream is flow-controlled; stops with the session
  *                                   |
  *   parent process ── stdin pipe ───+--> ParentWatch: first line is the token; EOF (the parent died,
  *                                   |    even by SIGKILL) or a changed parent pid ─► halt
@@ -60,12 +63,12 @@
  * only then opens the stream (gRPC's own reconnection would back off for a second).
  *
  * <p><b>WorkerSession</b> owns the stream. It says Hello (protocol version, codec fingerprint,
- * token), runs the initializer once after Welcome, then grants credits: one per run thread plus a
- * prefetch of eight, so that a thread finishing a chunk finds the next one already here. Each
- * result returns one credit, so the coordinator never has more chunks outstanding on this worker
- * than it can hold; it fills the prefetch beyond one chunk only with tiny chunks, and takes queued
- * chunks back (Yield of a chunk not started: it is answered at once, whole) when another worker
- * runs dry.
+ * token, its Java and Flotilla versions), runs the initializer once after Welcome, then grants
+ * credits: one per run thread plus a prefetch of eight, so that a thread finishing a chunk finds
+ * the next one already here. Each result returns one credit, so the coordinator never has more
+ * chunks outstanding on this worker than it can hold; it fills the prefetch beyond one chunk only
+ * with tiny chunks, and takes queued chunks back (Yield of a chunk not started: it is answered at
+ * once, whole) when another worker runs dry.
  *
  * <p><b>ChunkRun</b> processes one chunk item by item: an item that fails to decode, throws, or
  * whose result fails to encode is reported as an item failure tagged with that boundary, and its
@@ -82,6 +85,10 @@
  * coordinator can time it. Each result also says whether the heap kept after the last collection is
  * above the recycling limit ("heavy"), which retires the worker. Only the death of the JVM loses a
  * chunk, and that is the coordinator's to notice.
+ *
+ * <p><b>ResourceSampler</b> reads what the worker uses, for a Sample: heap, resident memory ({@code
+ * /proc/self/status}), CPU time and garbage collection, all as totals, so that the coordinator
+ * derives rates from any two samples and a skipped one loses nothing.
  *
  * <p><b>ParentWatch</b> makes orphan workers impossible: the JVM has no {@code PR_SET_PDEATHSIG},
  * so the worker watches its stdin pipe (EOF when the parent dies, however it dies), its parent pid,
