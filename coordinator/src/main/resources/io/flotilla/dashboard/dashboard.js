@@ -504,7 +504,7 @@
       tr.append(
         el('td', 'mono', [sw, String(j.id)]),
         el('td', null, j.client),
-        el('td', 'fn mono', j.function),
+        el('td', 'fn', [j.kind ? el('span', 'kind', j.kind) : null, el('span', 'mono', j.function)]),
         el('td', null, progress(j)),
         el('td', 'num', j.state === 'running' ? rate(j.items_per_s) : '–'),
         el('td', 'num', eta(j)),
@@ -762,7 +762,12 @@
           await readStream((snap) => {
             if (connection.state !== 'connected') setConnection('connected');
             delay = RETRY_FIRST_MS;
-            render(snap);
+            try {
+              render(snap);
+            } catch (e) {
+              // A snapshot this page cannot draw: say so, keep the stream and draw the next one.
+              console.error('cannot draw this snapshot', e, snap);
+            }
           });
         } catch (e) {
           if (e instanceof Unauthorized) {
@@ -789,7 +794,7 @@
       'auth-message',
       token
         ? 'The coordinator refused that token. Give the cluster secret or a client token.'
-        : 'This coordinator is not on loopback: give the cluster secret or a client token to watch it.'
+        : 'This coordinator asks for the cluster secret or a client token.'
     );
     if (token) sessionStorage.removeItem(TOKEN_KEY);
     token = null;
