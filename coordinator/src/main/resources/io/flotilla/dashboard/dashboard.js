@@ -354,14 +354,19 @@
       const lost = g.worker ? g.worker.state === 'lost' : true;
       const host = g.worker ? g.worker.host : '?';
       const label = host + (g.worker && g.worker.pid != null ? ':' + g.worker.pid : '');
-      ctx.fillStyle = lost ? '#6b7280' : '#d8dce3';
+      const troubled = g.worker && (g.worker.state === 'unreachable' || g.worker.state === 'retiring');
+      ctx.fillStyle = lost ? '#6b7280' : troubled ? '#e0a33a' : '#d8dce3';
       ctx.font = '11px system-ui, sans-serif';
       const mid = g.y + Math.min(g.lanes * LANE_H, LANE_H * 2) / 2;
       ctx.fillText(ellipsize(ctx, label, LABEL_W - 12), 4, g.lanes > 1 ? mid - 5 : mid);
-      if (g.lanes > 1 || lost) {
+      if (g.lanes > 1 || lost || troubled) {
         ctx.fillStyle = '#6b7280';
         ctx.font = '10px system-ui, sans-serif';
-        const sub = lost ? 'lost' + (g.worker && g.worker.cause ? ' · ' + g.worker.cause : '') : g.lanes + ' threads';
+        const sub = lost
+          ? 'lost' + (g.worker && g.worker.cause ? ' · ' + g.worker.cause : '')
+          : troubled
+            ? g.worker.state
+            : g.lanes + ' threads';
         if (g.lanes > 1) ctx.fillText(sub, 4, mid + 6);
         else ctx.fillText(sub, LABEL_W - 4 - ctx.measureText(sub).width, mid);
       }
