@@ -24,6 +24,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link PoolExecutor} whose tasks run in separate worker JVMs, Python's {@code
@@ -53,12 +55,25 @@ import java.util.concurrent.atomic.AtomicInteger;
  * RemoteTraceback}.
  */
 public final class ProcessPool extends AbstractPool {
+  private static final Logger log = LoggerFactory.getLogger(ProcessPool.class);
+
   private final LocalFleet fleet;
   private final ChunkScheduler scheduler;
   private final int workers;
   private final int threadsPerWorker;
   private final Thread killOnExit;
   private final ExecutorService completions;
+  private volatile Dashboard dashboard; // null: none
+
+  /** A local pool's dashboard: its page and metrics server, and what they read. */
+  private record Dashboard(
+      io.flotilla.internal.metrics.PoolMetrics metrics,
+      io.flotilla.internal.dashboard.DashboardServer server) {
+    void close() {
+      server.close();
+      metrics.close();
+    }
+  }
 
   private ProcessPool(
       ProcessBackend backend,
@@ -139,6 +154,10 @@ public final class ProcessPool extends AbstractPool {
             (v, e) -> {
               completions.shutdown();
               scheduler.close();
+              Dashboard d = dashboard;
+              if (d != null) {
+                d.close();
+              }
               try {
                 Runtime.getRuntime().removeShutdownHook(killOnExit);
               } catch (IllegalStateException alreadyExiting) {
@@ -153,6 +172,15 @@ public final class ProcessPool extends AbstractPool {
   public PoolStats stats() {
     return new PoolStats(
         fleet.crashes(), scheduler.retries(), fleet.replacements(), scheduler.recycled());
+  }
+
+  /**
+   * @return the address of this pool's dashboard page, if it has one ({@link
+   *     Builder#dashboard(String)})
+   */
+  public java.util.Optional<String> dashboardUrl() {
+    Dashboard d = dashboard;
+    return d == null ? java.util.Optional.empty() : java.util.Optional.of(d.server.url());
   }
 
   /**
@@ -214,8 +242,58 @@ public final class ProcessPool extends AbstractPool {
     private String javaExecutable =
         Path.of(System.getProperty("java.home"), "bin", "java").toString();
     private boolean classDataSharing = true;
+    private java.net.InetSocketAddress dashboard;
 
     private Builder() {}
+
+    /**
+     * Serves a live dashboard of this pool from the caller's JVM: a page with its workers (memory,
+     * CPU, tasks done), its maps' progress and a task stream, at {@code http://HOST:PORT/}, with
+     * the pool's Prometheus metrics at {@code /metrics}. The address is logged when the pool
+     * starts, and {@link ProcessPool#dashboardUrl()} returns it. Off by default.
+     *
+     * @param hostPort a loopback address and port, e.g. {@code "127.0.0.1:0"} (port 0 picks a free
+     *     one)
+     * @return this
+     * @throws IllegalArgumentException if it is not {@code HOST:PORT} on a loopback address: a
+     *     local pool has no secret to ask of anyone else
+     */
+    public Builder dashboard(String hostPort) {
+      if (hostPort == null) {
+        throw new IllegalArgumentException("dashboard takes HOST:PORT, e.g. 127.0.0.1:0, not null");
+      }
+      int colon = hostPort.lastIndexOf(':');
+      int port = -1;
+      if (colon > 0) {
+        try {
+          port = Integer.parseInt(hostPort.substring(colon + 1));
+        } catch (NumberFormatException e) {
+          port = -1;
+        }
+      }
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException(
+            "dashboard takes HOST:PORT, e.g. 127.0.0.1:0, not '" + hostPort + "'");
+      }
+      String host = hostPort.substring(0, colon);
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1);
+      }
+      java.net.InetAddress address;
+      try {
+        address = java.net.InetAddress.getByName(host);
+      } catch (java.net.UnknownHostException e) {
+        throw new IllegalArgumentException("dashboard: cannot resolve '" + host + "'", e);
+      }
+      if (!address.isLoopbackAddress()) {
+        throw new IllegalArgumentException(
+            "a local pool serves its dashboard on loopback only (127.0.0.1 or ::1), not '"
+                + hostPort
+                + "'; reach it from elsewhere through an ssh tunnel, or run a coordinator");
+      }
+      this.dashboard = new java.net.InetSocketAddress(address, port);
+      return this;
+    }
 
     /**
      * @param workers worker JVMs, at least 1 (default: available processors)
@@ -555,7 +633,40 @@ public final class ProcessPool extends AbstractPool {
             "cannot listen on 127.0.0.1 for workers",
             e instanceof IOException io ? io : new IOException(e));
       }
+      if (dashboard != null) {
+        try {
+          pool.serveDashboard(dashboard);
+        } catch (IOException | RuntimeException e) {
+          pool.shutdownNow();
+          throw new UncheckedIOException(
+              e.getMessage(), e instanceof IOException io ? io : new IOException(e));
+        }
+      }
       return pool;
     }
+  }
+
+  private void serveDashboard(java.net.InetSocketAddress at) throws IOException {
+    io.flotilla.internal.metrics.PoolMetrics metrics =
+        new io.flotilla.internal.metrics.PoolMetrics(scheduler);
+    io.flotilla.internal.dashboard.FleetWatch watch =
+        new io.flotilla.internal.dashboard.FleetWatch(
+            "local pool",
+            "local pool: " + workers + " workers × " + threadsPerWorker + " threads",
+            scheduler,
+            () -> 0);
+    scheduler.metrics(io.flotilla.internal.scheduler.SchedulerMetrics.both(metrics, watch));
+    io.flotilla.internal.dashboard.DashboardServer server;
+    try {
+      server =
+          io.flotilla.internal.dashboard.DashboardServer.start(
+              at, watch, metrics, token -> false, false, null);
+    } catch (IOException | RuntimeException e) {
+      scheduler.metrics(io.flotilla.internal.scheduler.SchedulerMetrics.NONE);
+      metrics.close();
+      throw e;
+    }
+    dashboard = new Dashboard(metrics, server);
+    log.info("dashboard at {}", server.url());
   }
 }
