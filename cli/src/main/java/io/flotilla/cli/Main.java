@@ -11,6 +11,7 @@ import io.flotilla.cli.jobs.CancelCommand;
 import io.flotilla.cli.jobs.FunctionsCommand;
 import io.flotilla.cli.jobs.StatusCommand;
 import io.flotilla.cli.jobs.SubmitCommand;
+import io.flotilla.cli.jobs.TopCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -30,6 +31,7 @@ import picocli.CommandLine.Command;
       FunctionsCommand.class,
       SubmitCommand.class,
       StatusCommand.class,
+      TopCommand.class,
       AttachCommand.class,
       CancelCommand.class
     })

@@ -43,7 +43,8 @@ class HelpTextTest {
             "flotilla bench",
             "flotilla coordinator",
             "flotilla worker",
-            "flotilla submit");
+            "flotilla submit",
+            "flotilla top");
   }
 
   @Test
@@ -125,7 +126,15 @@ class HelpTextTest {
   void commandsThatReadTheSecretNameBothVariables() {
     for (String name :
         List.of(
-            "demo", "coordinator", "worker", "functions", "submit", "status", "attach", "cancel")) {
+            "demo",
+            "coordinator",
+            "worker",
+            "functions",
+            "submit",
+            "status",
+            "attach",
+            "cancel",
+            "top")) {
       String help = HELP.get("flotilla " + name);
       assertThat(help)
           .as(name)

@@ -62,6 +62,18 @@ final class JobConnection implements AutoCloseable {
   }
 
   private String token() {
+    return token(tokenFile);
+  }
+
+  /**
+   * The token a client command presents, wherever it was given.
+   *
+   * @param tokenFile the command's --token-file, or null
+   * @return from the file, FLOTILLA_TOKEN, FLOTILLA_TOKEN_FILE, FLOTILLA_SECRET or
+   *     FLOTILLA_SECRET_FILE, the first given; empty if none is
+   * @throws java.io.UncheckedIOException naming the file, if a named file cannot be read
+   */
+  static String token(Path tokenFile) {
     if (tokenFile != null) {
       return CoordinatorChannel.readSecret(tokenFile);
     }
@@ -125,11 +137,7 @@ final class JobConnection implements AutoCloseable {
       CoordinatorChannel.Address address = CoordinatorChannel.Address.parse(address());
       // The token travels as call credentials, not as the cluster secret's header.
       channel =
-          CoordinatorChannel.builder(
-                  address.host(),
-                  address.port(),
-                  tlsDir != null ? tlsDir : envPath("FLOTILLA_TLS_DIR"),
-                  "")
+          CoordinatorChannel.builder(address.host(), address.port(), tlsDir(tlsDir), "")
               // A coordinator that vanishes mid-stream is noticed, even when no result is due.
               .keepAliveTime(30, TimeUnit.SECONDS)
               .keepAliveTimeout(10, TimeUnit.SECONDS)
@@ -140,8 +148,15 @@ final class JobConnection implements AutoCloseable {
     return channel;
   }
 
-  private static Path envPath(String name) {
-    String v = System.getenv(name);
+  /**
+   * @param tlsDir the command's --tls-dir, or null
+   * @return it, else FLOTILLA_TLS_DIR, else null for plain text
+   */
+  static Path tlsDir(Path tlsDir) {
+    if (tlsDir != null) {
+      return tlsDir;
+    }
+    String v = System.getenv("FLOTILLA_TLS_DIR");
     return v == null || v.isBlank() ? null : Path.of(v);
   }
 

@@ -27,7 +27,9 @@ import picocli.CommandLine.Parameters;
       "Shows the coordinator's workers and this client's jobs, or one job given its id.",
       "Each worker with its host, pid, cores, load (busy threads of threads) and tasks done. A job whose "
           + "inputs wait with no worker to run them says so, and for how long. With --json, the same as one "
-          + "JSON object."
+          + "JSON object.",
+      "With --watch, the live view of flotilla top instead: workers, jobs and failures from the "
+          + "coordinator's dashboard (--dashboard), redrawn every second until Ctrl-C."
     })
 public final class StatusCommand implements Callable<Integer> {
   @Mixin JobConnection connection;
@@ -38,9 +40,37 @@ public final class StatusCommand implements Callable<Integer> {
   @Option(names = "--json", description = "One JSON object: {\"workers\":[...],\"jobs\":[...]}.")
   boolean json;
 
+  @Option(
+      names = "--watch",
+      description =
+          "Redraw the whole fleet every second from the coordinator's dashboard, as flotilla top does.")
+  boolean watch;
+
+  @Option(
+      names = "--dashboard",
+      paramLabel = "URL",
+      description =
+          "With --watch: the coordinator's dashboard, HOST:PORT or a URL http(s)://HOST:PORT "
+              + "(default 127.0.0.1:8787, over HTTPS with --tls-dir).")
+  String dashboard;
+
+  @Option(
+      names = "--interval",
+      paramLabel = "DURATION",
+      description = "With --watch: time between two frames (default 1s).")
+  String interval;
+
   @Override
   @SuppressWarnings("try") // the resource is held only to be closed at the end
   public Integer call() throws Exception {
+    if (watch) {
+      if (jobId != null || json) {
+        throw new IllegalArgumentException(
+            "--watch shows the whole fleet, and takes neither a job id nor --json");
+      }
+      return FleetWatch.of(dashboard, interval, connection.tokenFile, connection.tlsDir, "status")
+          .watch(System.out, System.err);
+    }
     try (JobConnection open = connection) {
       if (jobId != null) {
         JobStatus s = connection.call().getJob(JobRequest.newBuilder().setJobId(jobId).build());

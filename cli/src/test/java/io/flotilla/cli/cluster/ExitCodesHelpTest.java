@@ -39,4 +39,14 @@ class ExitCodesHelpTest {
     // A task JVM told to make way for a fresh one is started again by the worker itself.
     assertThat(help).doesNotContainPattern("(?m)^\\s+67\\s+");
   }
+
+  /** {@code flotilla top} uses the job commands' codes for the same troubles. */
+  @Test
+  void topsHelpListsEveryExitCode() {
+    String help = help("top");
+    assertThat(help).contains("Exit codes:");
+    for (int code : new int[] {0, 2, 5, 7, 8, 130}) {
+      assertThat(help).containsPattern("(?m)^\\s+" + code + "\\s+");
+    }
+  }
 }
