@@ -128,8 +128,10 @@ public final class CoordinatorCommand implements Callable<Integer> {
       names = "--dashboard",
       paramLabel = "HOST:PORT",
       description =
-          "Where to serve GET /metrics for Prometheus, or 'off'. Beyond loopback a scrape must send "
-              + "'Authorization: Bearer <token>' with the cluster secret or a client token; port 0 "
+          "Where to serve the live dashboard page (/), its data (/api/fleet, /api/events) and "
+              + "Prometheus metrics (/metrics), or 'off'. Read-only. Beyond loopback the data and "
+              + "metrics need 'Authorization: Bearer <token>' with the cluster secret or a client "
+              + "token (the page asks for it once), and with --tls-dir the port speaks HTTPS; port 0 "
               + "picks a free port (env FLOTILLA_DASHBOARD; default "
               + DEFAULT_DASHBOARD
               + ").")
@@ -227,7 +229,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
             + ":"
             + server.clusterPort()
             + (settings.secret().isEmpty() ? " (no secret: loopback only)" : "")
-            + metricsUrl(server.metricsAddress()));
+            + urls(server.dashboardUrl()));
     System.out.flush();
     CompletableFuture.anyOf(stop, server.clusterStopped()).join();
     if (stop.isDone()) {
@@ -273,16 +275,12 @@ public final class CoordinatorCommand implements Callable<Integer> {
     return address;
   }
 
-  /** The ready line's last field: where Prometheus scrapes, if anywhere. */
-  private static String metricsUrl(java.net.InetSocketAddress served) {
-    if (served == null) {
+  /** The ready line's last fields: where the dashboard is, and where Prometheus scrapes. */
+  private static String urls(String dashboard) {
+    if (dashboard == null) {
       return "";
     }
-    String host = served.getAddress().getHostAddress();
-    if (served.getAddress() instanceof java.net.Inet6Address) {
-      host = "[" + host + "]";
-    }
-    return " metrics=http://" + host + ":" + served.getPort() + "/metrics";
+    return " dashboard=" + dashboard + " metrics=" + dashboard + "metrics";
   }
 
   /** A duration, where a bare 0 (no unit needed) means waiting for ever. */

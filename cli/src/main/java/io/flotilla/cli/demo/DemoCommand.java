@@ -84,6 +84,17 @@ public final class DemoCommand implements Callable<Integer> {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Option(
+      names = "--dashboard",
+      arity = "0..1",
+      fallbackValue = "127.0.0.1:0",
+      paramLabel = "HOST:PORT",
+      description =
+          "Serve a live dashboard of the process pool (workers, progress, task stream) from this "
+              + "JVM, on loopback (default 127.0.0.1 and a free port), and print its address. On a "
+              + "terminal the demo then waits for Enter before it ends, so the page can be read.")
+  String dashboard;
+
+  @Option(
       names = "--downloads",
       paramLabel = "N",
       description = "Fetches in the download workload (default: 200).")
@@ -137,6 +148,12 @@ public final class DemoCommand implements Callable<Integer> {
               + ", "
               + downloads);
     }
+    if (connect != null && dashboard != null) {
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(),
+          "--dashboard serves a local pool's page; with --connect, open the coordinator's own"
+              + " dashboard (its ready line prints the address)");
+    }
     if (connect != null) {
       if (only.contains("download")) {
         if (spec.commandLine().getParseResult().hasMatchedOption("--only")) {
@@ -151,9 +168,19 @@ public final class DemoCommand implements Callable<Integer> {
     // up.
     PoolExecutor processPool;
     try {
-      processPool = connect == null ? ProcessPool.local(workers) : ProcessPool.connect(connect);
+      if (connect != null) {
+        processPool = ProcessPool.connect(connect);
+      } else if (dashboard != null) {
+        ProcessPool local = ProcessPool.builder().workers(workers).dashboard(dashboard).build();
+        System.err.println("dashboard: " + local.dashboardUrl().orElseThrow());
+        processPool = local;
+      } else {
+        processPool = ProcessPool.local(workers);
+      }
     } catch (BrokenPoolException e) {
       return failed(e);
+    } catch (IllegalArgumentException e) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
     PrintStream out = System.out;
     List<Row> rows = new ArrayList<>();
@@ -183,11 +210,18 @@ public final class DemoCommand implements Callable<Integer> {
           printJson(out, row);
         }
       }
+      if (!json) {
+        printTable(out, rows);
+      }
+      if (dashboard != null && onTerminal()) {
+        System.err.println(
+            "the dashboard stays open at "
+                + ((ProcessPool) processPool).dashboardUrl().orElseThrow()
+                + "; press Enter to end");
+        var unused = System.in.read();
+      }
     } catch (Exception e) {
       return failed(e);
-    }
-    if (!json) {
-      printTable(out, rows);
     }
     return rows.stream().allMatch(r -> r.figures.consistent()) ? OK : RESULTS_DIFFER;
   }
@@ -382,6 +416,12 @@ public final class DemoCommand implements Callable<Integer> {
       }
     }
     return results;
+  }
+
+  // JDK 17 is the floor: there, a null console is how a JVM says it has no terminal.
+  @SuppressWarnings("SystemConsoleNull")
+  private static boolean onTerminal() {
+    return System.console() != null;
   }
 
   // JDK 17 is the floor: there, a null console is how a JVM says it has no terminal.

@@ -68,7 +68,7 @@ public final class StatusCommand implements Callable<Integer> {
         throw new IllegalArgumentException(
             "--watch shows the whole fleet, and takes neither a job id nor --json");
       }
-      return FleetWatch.of(dashboard, interval, connection.tokenFile, connection.tlsDir, "status")
+      return TopLoop.of(dashboard, interval, connection.tokenFile, connection.tlsDir, "status")
           .watch(System.out, System.err);
     }
     try (JobConnection open = connection) {

@@ -69,7 +69,7 @@ public final class TopCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    FleetWatch watch = FleetWatch.of(dashboard, interval, tokenFile, tlsDir, "top");
+    TopLoop watch = TopLoop.of(dashboard, interval, tokenFile, tlsDir, "top");
     return once ? watch.once(System.out, System.err) : watch.watch(System.out, System.err);
   }
 }

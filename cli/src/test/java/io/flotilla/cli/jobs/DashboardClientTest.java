@@ -155,10 +155,10 @@ class DashboardClientTest {
 
   @Test
   void theIntervalIsADurationOrSeconds() {
-    assertThat(FleetWatch.interval("2")).isEqualTo(Duration.ofSeconds(2));
-    assertThat(FleetWatch.interval("0.5")).isEqualTo(Duration.ofMillis(500));
-    assertThat(FleetWatch.interval("250ms")).isEqualTo(Duration.ofMillis(250));
-    assertThatThrownBy(() -> FleetWatch.interval("10ms"))
+    assertThat(TopLoop.interval("2")).isEqualTo(Duration.ofSeconds(2));
+    assertThat(TopLoop.interval("0.5")).isEqualTo(Duration.ofMillis(500));
+    assertThat(TopLoop.interval("250ms")).isEqualTo(Duration.ofMillis(250));
+    assertThatThrownBy(() -> TopLoop.interval("10ms"))
         .hasMessageContaining("--interval must be 100ms or more");
   }
 }

@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * again at every tick (a coordinator that restarts is seen again); one that refuses the token, or
  * has no snapshot to give, ends the command.
  */
-final class FleetWatch {
+final class TopLoop {
   /** Alternate screen on, cursor hidden. */
   private static final String ENTER = "\033[?1049h\033[?25l";
 
@@ -51,7 +51,7 @@ final class FleetWatch {
    * @param interval the time from one fetch to the next
    * @param command the command's name, for its error lines: {@code top} or {@code status}
    */
-  FleetWatch(DashboardClient client, Duration interval, String command) {
+  TopLoop(DashboardClient client, Duration interval, String command) {
     this.client = client;
     this.interval = interval;
     this.command = command;
@@ -68,7 +68,7 @@ final class FleetWatch {
    * @return the loop
    * @throws IllegalArgumentException if a value is wrong, with what it should be
    */
-  static FleetWatch of(
+  static TopLoop of(
       String dashboard, String interval, Path tokenFile, Path tlsDir, String command) {
     Path tls = JobConnection.tlsDir(tlsDir);
     Duration every = interval == null ? Duration.ofSeconds(1) : interval(interval);
@@ -80,7 +80,7 @@ final class FleetWatch {
             tls,
             // At least a few seconds to answer, and never so long that a frame lags far behind.
             every.compareTo(Duration.ofSeconds(5)) > 0 ? every : Duration.ofSeconds(5));
-    return new FleetWatch(client, every, command);
+    return new TopLoop(client, every, command);
   }
 
   /**
