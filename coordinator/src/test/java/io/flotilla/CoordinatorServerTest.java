@@ -25,6 +25,11 @@ class CoordinatorServerTest {
   @TempDir Path dir;
 
   private CoordinatorServer.Settings settings(String bind, String secret, Path tls) {
+    return settings(bind, secret, tls, null);
+  }
+
+  private CoordinatorServer.Settings settings(
+      String bind, String secret, Path tls, java.net.InetSocketAddress dashboard) {
     return new CoordinatorServer.Settings(
         bind,
         0,
@@ -39,7 +44,7 @@ class CoordinatorServerTest {
         java.util.Map.of(),
         io.flotilla.internal.jobs.JobLimits.DEFAULT,
         CoordinatorServer.Settings.DEFAULT_NO_WORKERS_TIMEOUT,
-        null);
+        dashboard);
   }
 
   @Test
@@ -132,6 +137,49 @@ class CoordinatorServerTest {
       } finally {
         p.destroyForcibly();
       }
+    }
+  }
+
+  @Test
+  void withCertificatesTheDashboardSpeaksHttps() throws Exception {
+    Path tls = TestCertificates.make(dir.resolve("tls"));
+    try (CoordinatorServer server =
+        CoordinatorServer.start(
+            settings(
+                "127.0.0.1",
+                "s",
+                tls,
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0)))) {
+      assertThat(server.dashboardUrl()).startsWith("https://127.0.0.1:");
+      java.net.http.HttpClient trusting =
+          java.net.http.HttpClient.newBuilder()
+              .sslContext(io.flotilla.internal.link.Tls.jdkClient(tls))
+              .connectTimeout(Duration.ofSeconds(10))
+              .build();
+      java.net.http.HttpResponse<String> page =
+          trusting.send(
+              java.net.http.HttpRequest.newBuilder(
+                      java.net.URI.create(server.dashboardUrl() + "api/fleet"))
+                  .timeout(Duration.ofSeconds(30))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(page.statusCode()).isEqualTo(200);
+      assertThat(page.body()).contains("\"source\":\"coordinator\"");
+      // Plain HTTP to it gets no page.
+      java.net.http.HttpClient plain =
+          java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+      assertThat(
+              catchThrowable(
+                  () ->
+                      plain.send(
+                          java.net.http.HttpRequest.newBuilder(
+                                  java.net.URI.create(
+                                      server.dashboardUrl().replace("https:", "http:")
+                                          + "api/fleet"))
+                              .timeout(Duration.ofSeconds(10))
+                              .build(),
+                          java.net.http.HttpResponse.BodyHandlers.ofString())))
+          .isInstanceOf(java.io.IOException.class);
     }
   }
 }

@@ -47,16 +47,7 @@ public final class Tls {
    * @return a context serving {@code tls.crt}
    */
   public static javax.net.ssl.SSLContext jdkServer(Path dir) {
-    try {
-      SslContext context =
-          SslContextBuilder.forServer(file(dir, "tls.crt"), file(dir, "tls.key"))
-              .sslProvider(io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider.JDK)
-              .build();
-      return ((io.grpc.netty.shaded.io.netty.handler.ssl.JdkSslContext) context).context();
-    } catch (SSLException e) {
-      throw new IllegalArgumentException(
-          "cannot use the TLS files in " + dir + ": " + e.getMessage(), e);
-    }
+    return jdk(SslContextBuilder.forServer(file(dir, "tls.crt"), file(dir, "tls.key")), dir);
   }
 
   /**
@@ -66,12 +57,13 @@ public final class Tls {
    * @return a context trusting {@code ca.crt}
    */
   public static javax.net.ssl.SSLContext jdkClient(Path dir) {
+    return jdk(SslContextBuilder.forClient().trustManager(file(dir, "ca.crt")), dir);
+  }
+
+  private static javax.net.ssl.SSLContext jdk(SslContextBuilder builder, Path dir) {
     try {
       SslContext context =
-          SslContextBuilder.forClient()
-              .trustManager(file(dir, "ca.crt"))
-              .sslProvider(io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider.JDK)
-              .build();
+          builder.sslProvider(io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider.JDK).build();
       return ((io.grpc.netty.shaded.io.netty.handler.ssl.JdkSslContext) context).context();
     } catch (SSLException e) {
       throw new IllegalArgumentException(
