@@ -97,6 +97,7 @@ public final class FleetWatch implements SchedulerMetrics {
 
   /** A job's tally. */
   private static final class Job {
+    final long key; // the scheduler's id
     final String id;
     final String client;
     final JobLabel label;
@@ -107,7 +108,8 @@ public final class FleetWatch implements SchedulerMetrics {
     long cancelled;
     final ArrayDeque<long[]> history = new ArrayDeque<>(); // [t_ms, done+failed], last seconds
 
-    Job(String id, String client, JobLabel label, long startedMs) {
+    Job(long key, String id, String client, JobLabel label, long startedMs) {
+      this.key = key;
       this.id = id;
       this.client = client;
       this.label = label;
@@ -132,7 +134,8 @@ public final class FleetWatch implements SchedulerMetrics {
 
   @Override
   public synchronized void jobOpened(long jobId, String client, JobLabel label) {
-    jobs.put(jobId, new Job(Long.toString(jobId), client, label, wallMillis.getAsLong()));
+    String id = label.id() != null ? label.id() : Long.toString(jobId);
+    jobs.put(jobId, new Job(jobId, id, client, label, wallMillis.getAsLong()));
   }
 
   @Override
@@ -151,7 +154,7 @@ public final class FleetWatch implements SchedulerMetrics {
   private Job job(long jobId) {
     Job job = jobs.get(jobId);
     if (job == null && jobId == 0) {
-      job = new Job("tasks", "local", JobLabel.TASKS, wallMillis.getAsLong());
+      job = new Job(jobId, "tasks", "local", JobLabel.TASKS, wallMillis.getAsLong());
       jobs.put(jobId, job);
     }
     return job;
@@ -465,8 +468,18 @@ public final class FleetWatch implements SchedulerMetrics {
     }
   }
 
+  /** The id a span shows for its job: the one the jobs list shows. */
   private String jobName(long jobId) {
-    return jobId == 0 ? "tasks" : Long.toString(jobId);
+    Job job = jobs.get(jobId);
+    if (job != null) {
+      return job.id;
+    }
+    for (Job ended : endedJobs) {
+      if (ended.key == jobId) {
+        return ended.id;
+      }
+    }
+    return Long.toString(jobId);
   }
 
   private static double round(double x) {

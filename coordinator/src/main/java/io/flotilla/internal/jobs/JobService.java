@@ -171,7 +171,7 @@ public final class JobService extends JobServiceGrpc.JobServiceImplBase {
                           new NamedCall(name),
                           request.getBundlesList(),
                           owner,
-                          new io.flotilla.internal.map.JobLabel(name, "service", -1)),
+                          new io.flotilla.internal.map.JobLabel(name, "service", -1, id)),
                       parallelism,
                       limits));
       ServiceJob job = created.job();

@@ -11,8 +11,20 @@ import java.lang.reflect.Method;
  * @param function a readable name for the function, e.g. {@code Demo::isPrime}
  * @param kind {@code map}, {@code tasks} or {@code service}
  * @param expectedItems how many items the job has, or -1 when that is not known in advance
+ * @param id the id its users know it by (a job-service job's), or {@code null} for the scheduler's
  */
-public record JobLabel(String function, String kind, long expectedItems) {
+public record JobLabel(String function, String kind, long expectedItems, String id) {
+  /**
+   * A job known by the scheduler's id.
+   *
+   * @param function a readable name for the function
+   * @param kind {@code map} or {@code tasks}
+   * @param expectedItems how many items, or -1
+   */
+  public JobLabel(String function, String kind, long expectedItems) {
+    this(function, kind, expectedItems, null);
+  }
+
   /** A pool's submitted tasks, all one job. */
   public static final JobLabel TASKS = new JobLabel("tasks", "tasks", -1);
 
