@@ -14,7 +14,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -38,11 +40,15 @@ import java.util.stream.IntStream;
  *
  * <p>Workloads: {@code metrics-submit}, no-op tasks submitted back to back as in {@code submit};
  * {@code metrics-map1m}, a million trivial items through {@code map} with default options as in
- * {@code map1m}. Every pool is warmed with both until it has had the session's warm-up time; then
- * the timed repetitions take the pools in turn, in an order that rotates from one repetition to the
- * next, so that a noisy stretch of the machine falls on every lane alike. Each row reports the
- * median, and {@code vs_off}: its rate divided by the plain pool's (1 for the plain pool itself;
- * below 1: slower than without a dashboard).
+ * {@code map1m}. Every pool is warmed with both until it has had the session's warm-up time, and
+ * runs each workload once more, untimed, just before its timed runs; then the timed repetitions
+ * ({@value #REPETITIONS} per pool, 3 with {@code --quick}) take the pools in turn, in an order that
+ * rotates from one repetition to the next, so that a noisy stretch of the machine falls on every
+ * lane alike. Each row reports the median time, and {@code vs_off}: the median over the rounds of
+ * the plain pool's time divided by this pool's in the same round, a ratio of rates (1 for the plain
+ * pool itself; below 1: slower than without a dashboard). Every timed run's seconds, and the
+ * quartiles of the rounds' ratios, go to the progress output, so that the spread behind a median
+ * can be judged.
  *
  * <p>The watched rows also carry {@code events_read} and {@code scrapes}: the snapshots the reader
  * received and the {@code /metrics} pages it fetched during that workload's timed runs. The watched
@@ -57,6 +63,14 @@ import java.util.stream.IntStream;
 final class MetricsOverhead {
   private static final SerializableFunction<Integer, Integer> IDENTITY = x -> x;
 
+  /**
+   * Timed runs per pool and workload in a full run: more than other workloads' three, because a run
+   * here is a fraction of a second on a machine shared by the caller and three pools' worker JVMs,
+   * and the differences sought are a few percent: on 2 cores, medians of five runs differed by 30%
+   * from one run of the benchmark to the next.
+   */
+  private static final int REPETITIONS = 15;
+
   /** Long enough for a loaded 2-core machine to start a handful of JVMs. */
   private static final long READY_TIMEOUT_SECONDS = 120;
 
@@ -66,45 +80,43 @@ final class MetricsOverhead {
     return new Benchmark("metrics", MetricsOverhead::run, false);
   }
 
-  /** One pool of the comparison and the seconds of its timed runs. Used by the bench's thread. */
+  /** One pool of the comparison. Used by the bench's thread. */
   private static final class Lane {
     final String executor;
     final ProcessPool pool;
-    final double[] submit;
-    final double[] map;
     long warmNanos;
     int warmRounds;
 
-    Lane(String executor, ProcessPool pool, int repetitions) {
+    Lane(String executor, ProcessPool pool) {
       this.executor = executor;
       this.pool = pool;
-      this.submit = new double[repetitions];
-      this.map = new double[repetitions];
     }
+  }
+
+  /** One run of a workload on a pool; returns a checksum of what it computed. */
+  @FunctionalInterface
+  private interface Work {
+    long run(ProcessPool pool) throws Exception;
   }
 
   private static void run(Session s) throws Exception {
     int tasks = s.size(10_000, 2_000);
-    int repetitions = s.size(5, 1);
+    int repetitions = s.size(REPETITIONS, 3);
     List<Integer> items = IntStream.range(0, 1_000_000).boxed().toList();
     List<Integer> warmItems = s.quick() ? items.subList(0, 100_000) : items;
     List<ProcessPool> opened = new ArrayList<>();
     Watcher watcher = null;
     try {
       s.progress("metrics: starting three pools of %d worker JVMs...", s.workers());
-      Lane off =
-          new Lane(
-              "process", open(opened, ProcessPool.builder().workers(s.workers())), repetitions);
+      Lane off = new Lane("process", open(opened, ProcessPool.builder().workers(s.workers())));
       Lane counted =
           new Lane(
               "process+metrics",
-              open(opened, ProcessPool.builder().workers(s.workers()).dashboard("127.0.0.1:0")),
-              repetitions);
+              open(opened, ProcessPool.builder().workers(s.workers()).dashboard("127.0.0.1:0")));
       Lane watched =
           new Lane(
               "process+metrics+watched",
-              open(opened, ProcessPool.builder().workers(s.workers()).dashboard("127.0.0.1:0")),
-              repetitions);
+              open(opened, ProcessPool.builder().workers(s.workers()).dashboard("127.0.0.1:0")));
       List<Lane> lanes = List.of(off, counted, watched);
       watcher = Watcher.start(watched.pool.dashboardUrl().orElseThrow());
 
@@ -115,20 +127,15 @@ final class MetricsOverhead {
 
       s.progress(
           "metrics-submit: %d tasks, %d timed runs per pool, pools in turn...", tasks, repetitions);
+      Work submit = pool -> RoundTrips.submitAll(pool, tasks);
+      settle(lanes, submit);
       Watcher.Counts before = watcher.counts();
-      for (int r = 0; r < repetitions; r++) {
-        for (int k = 0; k < lanes.size(); k++) {
-          Lane lane = lanes.get((r + k) % lanes.size());
-          long t0 = System.nanoTime();
-          RoundTrips.submitAll(lane.pool, tasks);
-          lane.submit[r] = (System.nanoTime() - t0) / 1e9;
-        }
-      }
+      double[][] submitSeconds = inTurn(s, "metrics-submit", lanes, repetitions, submit);
       Watcher.Counts afterSubmit = watcher.counts();
       watcher.check();
-      for (Lane lane : lanes) {
-        Row row = row("metrics-submit", lane, tasks, lane.submit, off.submit);
-        if (lane == watched) {
+      for (int i = 0; i < lanes.size(); i++) {
+        Row row = row(s, "metrics-submit", lanes.get(i), tasks, submitSeconds[i], submitSeconds[0]);
+        if (lanes.get(i) == watched) {
           watchedDuring(row, before, afterSubmit);
         }
         s.emit(row);
@@ -137,28 +144,18 @@ final class MetricsOverhead {
       s.progress(
           "metrics-map1m: %,d items, %d timed runs per pool, pools in turn...",
           items.size(), repetitions);
-      Long agreed = null;
-      for (int r = 0; r < repetitions; r++) {
-        for (int k = 0; k < lanes.size(); k++) {
-          Lane lane = lanes.get((r + k) % lanes.size());
-          long t0 = System.nanoTime();
-          long sum = map(lane.pool, items);
-          lane.map[r] = (System.nanoTime() - t0) / 1e9;
-          if (agreed == null) {
-            agreed = sum;
-          } else if (agreed != sum) {
-            s.inconsistent("metrics-map1m", lane.executor + " computed a different result");
-          }
-        }
-      }
+      Work map = pool -> map(pool, items);
+      settle(lanes, map);
+      Watcher.Counts beforeMap = watcher.counts();
+      double[][] mapSeconds = inTurn(s, "metrics-map1m", lanes, repetitions, map);
       Watcher.Counts afterMap = watcher.counts();
       // The snapshot made once the last map is over, not one made while it ran.
       Watcher.Counts end = watcher.awaitEventAfter(afterMap.events(), Duration.ofSeconds(10));
       watcher.check();
-      for (Lane lane : lanes) {
-        Row row = row("metrics-map1m", lane, items.size(), lane.map, off.map);
-        if (lane == watched) {
-          watchedDuring(row, afterSubmit, afterMap);
+      for (int i = 0; i < lanes.size(); i++) {
+        Row row = row(s, "metrics-map1m", lanes.get(i), items.size(), mapSeconds[i], mapSeconds[0]);
+        if (lanes.get(i) == watched) {
+          watchedDuring(row, beforeMap, afterMap);
           row.put("snapshot_bytes", end.lastBytes()).put("snapshot_max_bytes", end.maxBytes());
         }
         s.emit(row);
@@ -172,6 +169,42 @@ final class MetricsOverhead {
         opened.forEach(ProcessPool::close);
       }
     }
+  }
+
+  /**
+   * One untimed run on each pool, just before the timed ones: after the other workload, the first
+   * run of this one was slower on every pool alike (by half, for submit after map).
+   */
+  private static void settle(List<Lane> lanes, Work work) throws Exception {
+    for (Lane lane : lanes) {
+      var unused = work.run(lane.pool);
+    }
+  }
+
+  /**
+   * Times {@code work} on every pool, {@code repetitions} times, the pools in turn: repetition r
+   * starts with pool r mod 3, so that each pool runs first, second and third equally often.
+   *
+   * @return each lane's seconds, in the order of {@code lanes}
+   */
+  private static double[][] inTurn(
+      Session s, String workload, List<Lane> lanes, int repetitions, Work work) throws Exception {
+    double[][] seconds = new double[lanes.size()][repetitions];
+    Long agreed = null;
+    for (int r = 0; r < repetitions; r++) {
+      for (int k = 0; k < lanes.size(); k++) {
+        int i = (r + k) % lanes.size();
+        long t0 = System.nanoTime();
+        long sum = work.run(lanes.get(i).pool);
+        seconds[i][r] = (System.nanoTime() - t0) / 1e9;
+        if (agreed == null) {
+          agreed = sum;
+        } else if (agreed != sum) {
+          s.inconsistent(workload, lanes.get(i).executor + " computed a different result");
+        }
+      }
+    }
+    return seconds;
   }
 
   private static ProcessPool open(List<ProcessPool> opened, ProcessPool.Builder builder)
@@ -196,7 +229,7 @@ final class MetricsOverhead {
           continue;
         }
         long t0 = System.nanoTime();
-        RoundTrips.submitAll(lane.pool, tasks / 5);
+        RoundTrips.submitAll(lane.pool, tasks);
         var unused = map(lane.pool, warmItems);
         lane.warmNanos += System.nanoTime() - t0;
         lane.warmRounds++;
@@ -215,13 +248,45 @@ final class MetricsOverhead {
     return sum;
   }
 
+  /**
+   * The lane's row. Its {@code vs_off} pairs each of its runs with the plain pool's run of the same
+   * round, which ran moments before or after it: the median of those ratios, not the ratio of the
+   * two medians, so that a drift over the benchmark (the machine's load, the JIT still at work)
+   * falls out. Every timed run's seconds and the ratios' quartiles go to the progress output, to
+   * show the spread behind a median.
+   */
   private static Row row(
-      String workload, Lane lane, int items, double[] seconds, double[] offSeconds) {
-    double median = Timing.median(seconds);
+      Session s, String workload, Lane lane, int items, double[] seconds, double[] offSeconds) {
+    double[] ratios = new double[seconds.length];
+    StringBuilder runs = new StringBuilder();
+    for (int r = 0; r < seconds.length; r++) {
+      ratios[r] = offSeconds[r] / seconds[r];
+      runs.append(String.format(Locale.ROOT, " %.3f", seconds[r]));
+    }
+    double[] sorted = ratios.clone();
+    Arrays.sort(sorted);
+    s.progress(
+        "%s: %s timed runs (s):%s; vs_off by round: min %.2f, quartiles %.2f %.2f %.2f, max %.2f",
+        workload,
+        lane.executor,
+        runs,
+        sorted[0],
+        quantile(sorted, 0.25),
+        Timing.median(sorted),
+        quantile(sorted, 0.75),
+        sorted[sorted.length - 1]);
     return Row.of(workload, lane.executor, lane.pool.workers())
         .items(items)
-        .seconds(median)
-        .put(Report.OWN_RATIO, Timing.median(offSeconds) / median);
+        .seconds(Timing.median(seconds))
+        .put(Report.OWN_RATIO, Timing.median(ratios));
+  }
+
+  /** Linear interpolation between the nearest ranks of sorted values. */
+  private static double quantile(double[] sorted, double q) {
+    double at = q * (sorted.length - 1);
+    int below = (int) Math.floor(at);
+    int above = Math.min(below + 1, sorted.length - 1);
+    return sorted[below] + (at - below) * (sorted[above] - sorted[below]);
   }
 
   private static void watchedDuring(Row row, Watcher.Counts from, Watcher.Counts to) {
