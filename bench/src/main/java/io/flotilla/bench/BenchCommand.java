@@ -76,7 +76,7 @@ public final class BenchCommand implements Callable<Integer> {
       paramLabel = "WORKLOAD",
       description =
           "Run only these workloads: ${COMPLETION-CANDIDATES}. 'metrics' (the dashboard's cost to"
-              + " a pool's throughput, about N s) runs only when named here.",
+              + " a pool's throughput, over a minute) runs only when named here.",
       completionCandidates = Names.class)
   List<String> only = new ArrayList<>();
 

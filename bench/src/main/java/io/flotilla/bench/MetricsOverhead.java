@@ -42,13 +42,12 @@ import java.util.stream.IntStream;
  * {@code metrics-map1m}, a million trivial items through {@code map} with default options as in
  * {@code map1m}. Every pool is warmed with both until it has had the session's warm-up time, and
  * runs each workload once more, untimed, just before its timed runs; then the timed repetitions
- * ({@value #REPETITIONS} per pool, 3 with {@code --quick}) take the pools in turn, in an order that
- * rotates from one repetition to the next, so that a noisy stretch of the machine falls on every
- * lane alike. Each row reports the median time, and {@code vs_off}: the median over the rounds of
- * the plain pool's time divided by this pool's in the same round, a ratio of rates (1 for the plain
- * pool itself; below 1: slower than without a dashboard). Every timed run's seconds, and the
- * quartiles of the rounds' ratios, go to the progress output, so that the spread behind a median
- * can be judged.
+ * ({@value #REPETITIONS} per pool, 6 with {@code --quick}) take the pools in turn, in each of the
+ * six orders equally often, so that a noisy stretch of the machine falls on every lane alike. Each
+ * row reports the median time, and {@code vs_off}: the median over the rounds of the plain pool's
+ * time divided by this pool's in the same round, a ratio of rates (1 for the plain pool itself;
+ * below 1: slower than without a dashboard). Every timed run's seconds, and the quartiles of the
+ * rounds' ratios, go to the progress output, so that the spread behind a median can be judged.
  *
  * <p>The watched rows also carry {@code events_read} and {@code scrapes}: the snapshots the reader
  * received and the {@code /metrics} pages it fetched during that workload's timed runs. The watched
@@ -57,8 +56,9 @@ import java.util.stream.IntStream;
  * the whole benchmark: it is bounded (the task stream keeps at most 2,000 spans) however many tasks
  * are in flight.
  *
- * <p>Not part of a run without {@code --only}: three pools warmed one after the other and timed in
- * turn take about a minute and a half (half a minute with {@code --quick}).
+ * <p>Not part of a run without {@code --only}: three pools, each warmed for the session's warm-up
+ * time, then timed in turn, take well over a minute (70 to 80 seconds on 2 cores; under a minute
+ * with {@code --quick}).
  */
 final class MetricsOverhead {
   private static final SerializableFunction<Integer, Integer> IDENTITY = x -> x;
@@ -69,7 +69,7 @@ final class MetricsOverhead {
    * and the differences sought are a few percent: on 2 cores, medians of five runs differed by 30%
    * from one run of the benchmark to the next.
    */
-  private static final int REPETITIONS = 15;
+  private static final int REPETITIONS = 18;
 
   /** Long enough for a loaded 2-core machine to start a handful of JVMs. */
   private static final long READY_TIMEOUT_SECONDS = 120;
@@ -101,7 +101,7 @@ final class MetricsOverhead {
 
   private static void run(Session s) throws Exception {
     int tasks = s.size(10_000, 2_000);
-    int repetitions = s.size(REPETITIONS, 3);
+    int repetitions = s.size(REPETITIONS, ORDERS.length);
     List<Integer> items = IntStream.range(0, 1_000_000).boxed().toList();
     List<Integer> warmItems = s.quick() ? items.subList(0, 100_000) : items;
     List<ProcessPool> opened = new ArrayList<>();
@@ -182,8 +182,17 @@ final class MetricsOverhead {
   }
 
   /**
-   * Times {@code work} on every pool, {@code repetitions} times, the pools in turn: repetition r
-   * starts with pool r mod 3, so that each pool runs first, second and third equally often.
+   * The orders in which a round runs the three pools: all six, so that each pool runs first, second
+   * and third equally often and follows each other pool equally often. (Rotating one order would
+   * always run the plain pool right after the watched one.)
+   */
+  private static final int[][] ORDERS = {
+    {0, 1, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}, {1, 0, 2}, {0, 2, 1},
+  };
+
+  /**
+   * Times {@code work} on every pool, {@code repetitions} times, the pools in turn, round r in the
+   * order {@code ORDERS[r % 6]}.
    *
    * @return each lane's seconds, in the order of {@code lanes}
    */
@@ -192,8 +201,7 @@ final class MetricsOverhead {
     double[][] seconds = new double[lanes.size()][repetitions];
     Long agreed = null;
     for (int r = 0; r < repetitions; r++) {
-      for (int k = 0; k < lanes.size(); k++) {
-        int i = (r + k) % lanes.size();
+      for (int i : ORDERS[r % ORDERS.length]) {
         long t0 = System.nanoTime();
         long sum = work.run(lanes.get(i).pool);
         seconds[i][r] = (System.nanoTime() - t0) / 1e9;
