@@ -63,7 +63,7 @@ final class Report {
     out.println(
         "Flotilla's process row is (p50 latency, else items/s, else RSS, else seconds; >1: Flotilla better);");
     out.println(
-        "metrics-* rows: items/s over the same workload's process row, the pool without a dashboard (vs_off).");
+        "metrics-* rows: rate over the process row, the pool without a dashboard (vs_off: median of same-round ratios).");
     out.println(
         "Medians of timed runs after untimed warm-ups, on pools started beforehand (startup: fresh callers).");
   }
