@@ -28,6 +28,14 @@ import picocli.CommandLine.Option;
  * heap_mb_100}, {@code flat} and {@code ahead_at_10} on {@code lazy}, {@code threads_per_worker} on
  * {@code download}'s process row). Sizes in MB are MiB.
  *
+ * <p>{@code metrics} (run only when named: {@code --only metrics}) measures what a pool's dashboard
+ * costs: {@code metrics-submit} and {@code metrics-map1m} on a pool without one ({@code process}),
+ * with one nobody reads ({@code process+metrics}) and with one read as an open page and Prometheus
+ * would ({@code process+metrics+watched}), the pools timed in turn; {@code vs_off} is a row's rate
+ * over the pool without a dashboard, and the watched rows say what the reader received ({@code
+ * events_read}, {@code scrapes}, {@code snapshot_bytes}, {@code snapshot_max_bytes}). See {@link
+ * MetricsOverhead}.
+ *
  * <p><b>What is measured.</b> Wall-clock time of whole runs on this machine, end to end:
  * submitting, encoding, the workers' work, decoding and consuming every result. Pools are created
  * and every worker has answered before any clock starts (except {@code startup}, which measures
@@ -66,7 +74,9 @@ public final class BenchCommand implements Callable<Integer> {
       names = "--only",
       split = ",",
       paramLabel = "WORKLOAD",
-      description = "Run only these workloads: ${COMPLETION-CANDIDATES}.",
+      description =
+          "Run only these workloads: ${COMPLETION-CANDIDATES}. 'metrics' (the dashboard's cost to"
+              + " a pool's throughput, over a minute) runs only when named here.",
       completionCandidates = Names.class)
   List<String> only = new ArrayList<>();
 
@@ -161,7 +171,7 @@ public final class BenchCommand implements Callable<Integer> {
 
   private List<Benchmark> choose(Map<String, Benchmark> all) {
     if (only.isEmpty()) {
-      return List.copyOf(all.values());
+      return all.values().stream().filter(Benchmark::byDefault).toList();
     }
     Set<String> names = new LinkedHashSet<>();
     for (String name : only) {

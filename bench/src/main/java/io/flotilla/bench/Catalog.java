@@ -27,7 +27,8 @@ final class Catalog {
   private Catalog() {}
 
   /**
-   * @return every benchmark by its {@code --only} name, in running order
+   * @return every benchmark by its {@code --only} name, in running order, including those that run
+   *     only when named ({@link Benchmark#byDefault()})
    */
   static Map<String, Benchmark> all() {
     Map<String, Benchmark> all = new LinkedHashMap<>();
@@ -44,7 +45,8 @@ final class Catalog {
             new Benchmark("payload", Catalog::payload),
             FreshStarts.startup(),
             FreshStarts.rss(),
-            LazyMap.benchmark())) {
+            LazyMap.benchmark(),
+            MetricsOverhead.benchmark())) {
       all.put(b.name(), b);
     }
     return all;

@@ -13,10 +13,14 @@ import java.util.StringJoiner;
  * row of the same workload. The ratio of a Python row says how many times better Flotilla's {@code
  * process} row of the same workload is than it (above 1: Flotilla better), on the workload's own
  * measure: the median latency where there is one, otherwise the rate of items, otherwise the
- * resident memory, otherwise the time.
+ * resident memory, otherwise the time. A row that carries its own ratio ({@code vs_off}, the rate
+ * of a pool with a dashboard over the same workload's rate without one) shows that instead.
  */
 final class Report {
-  private static final String FORMAT = "%-16s %-15s %7s %9s %9s %9s %9s %9s %7s %9s  %s%n";
+  /** A row's own ratio, shown in the ratio column rather than among the notes. */
+  static final String OWN_RATIO = "vs_off";
+
+  private static final String FORMAT = "%-16s %-23s %7s %9s %9s %9s %9s %9s %7s %9s  %s%n";
 
   private Report() {}
 
@@ -57,7 +61,9 @@ final class Report {
     out.println(
         "ratio: thread/process rows: speed-up over the serial row; python rows: how many times better");
     out.println(
-        "Flotilla's process row is (p50 latency, else items/s, else RSS, else seconds; >1: Flotilla better).");
+        "Flotilla's process row is (p50 latency, else items/s, else RSS, else seconds; >1: Flotilla better);");
+    out.println(
+        "metrics-* rows: rate over the process row, the pool without a dashboard (vs_off: median of same-round ratios).");
     out.println(
         "Medians of timed runs after untimed warm-ups, on pools started beforehand (startup: fresh callers).");
   }
@@ -66,6 +72,10 @@ final class Report {
    * @return the ratio column's text for this row; empty when there is nothing to compare with
    */
   static String ratio(Row r, List<Row> rows) {
+    Double own = r.number(OWN_RATIO);
+    if (own != null) {
+      return String.format(Locale.ROOT, "%.2fx", own);
+    }
     String executor = r.executor();
     if (executor.startsWith("python-")) {
       Row flotilla = find(rows, r.workload(), "process");
@@ -119,6 +129,9 @@ final class Report {
   private static String notes(Row r) {
     StringJoiner notes = new StringJoiner(" ");
     for (Map.Entry<String, Object> e : r.extras().entrySet()) {
+      if (e.getKey().equals(OWN_RATIO)) {
+        continue;
+      }
       Object v = e.getValue();
       String text =
           v instanceof Double d ? String.format(Locale.ROOT, "%.1f", d) : String.valueOf(v);

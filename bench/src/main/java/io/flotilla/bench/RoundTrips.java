@@ -58,7 +58,8 @@ final class RoundTrips {
     }
   }
 
-  private static long submitAll(PoolExecutor pool, int n) {
+  /** Submits n no-op tasks back to back, then waits for them all; returns n. */
+  static long submitAll(PoolExecutor pool, int n) {
     CompletableFuture<?>[] futures = new CompletableFuture<?>[n];
     for (int i = 0; i < n; i++) {
       futures[i] = pool.submit(NOOP);

@@ -34,7 +34,8 @@ final class Row {
   /**
    * @param workload the workload's name
    * @param executor {@code serial}, {@code thread}, {@code process}, {@code python-process} or
-   *     {@code python-dask}
+   *     {@code python-dask}; {@code process+metrics} and {@code process+metrics+watched} in {@code
+   *     metrics}
    * @param workers threads or processes used
    * @return a row with those three fields
    */

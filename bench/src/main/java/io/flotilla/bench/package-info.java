@@ -10,6 +10,7 @@
  *      │                                  ▼
  *      │        in this JVM, on Pools (started and ready before any clock):
  *      │          MapBenchmark (serial loop, ThreadPool.map, ProcessPool.map), RoundTrips, LazyMap
+ *      │          MetricsOverhead (pools of its own, with and without a dashboard, one read over HTTP)
  *      │        in fresh processes, via FreshProcess (timed from spawn to the first result line):
  *      │          java FreshCaller (startup, rss)
  *      │          python3 flotilla_bench.py WORKLOAD   (PythonSide: extracted from this jar)

@@ -6,6 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
@@ -58,6 +59,56 @@ class BenchCommandTest {
     assertThat(r.rows().get(1).number(Row.SECONDS))
         .isGreaterThan(r.rows().get(0).number(Row.SECONDS));
     assertThat(r.rows().get(2).number(Row.RSS_MB)).isPositive();
+  }
+
+  @Test
+  void metricsTimesThreePoolsInTurnAndStopsWhatItStarted() throws InterruptedException {
+    Result r =
+        bench("--quick", "--json", "--python", "none", "--workers", "1", "--only", "metrics");
+    assertThat(r.status()).isZero();
+    assertThat(r.rows())
+        .extracting(row -> row.workload() + " " + row.executor())
+        .containsExactly(
+            "metrics-submit process",
+            "metrics-submit process+metrics",
+            "metrics-submit process+metrics+watched",
+            "metrics-map1m process",
+            "metrics-map1m process+metrics",
+            "metrics-map1m process+metrics+watched");
+    assertThat(r.rows().get(0).number("vs_off")).isEqualTo(1.0);
+    assertThat(r.rows().get(3).number("vs_off")).isEqualTo(1.0);
+    assertThat(r.rows())
+        .allSatisfy(row -> assertThat(row.number("vs_off")).isPositive())
+        .allSatisfy(row -> assertThat(row.number(Row.ITEMS_PER_S)).isPositive());
+    Row watchedMap = r.rows().get(5);
+    assertThat(watchedMap.number(Row.ITEMS)).isEqualTo(1_000_000.0);
+    assertThat(watchedMap.number("snapshot_bytes")).isPositive();
+    assertThat(watchedMap.number("snapshot_max_bytes"))
+        .isGreaterThanOrEqualTo(watchedMap.number("snapshot_bytes"));
+    assertThat(r.rows().get(4).extras()).doesNotContainKey("snapshot_bytes");
+    // The reader, the scraper, their HTTP threads and the pools' dashboard servers are all gone.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!leftBehind().isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(leftBehind()).isEmpty();
+  }
+
+  private static List<String> leftBehind() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(Thread::isAlive)
+        .map(Thread::getName)
+        .filter(name -> name.startsWith("bench-") || name.startsWith("flotilla-dashboard"))
+        .toList();
+  }
+
+  @Test
+  void aRunWithoutOnlyLeavesOutTheMetricsComparison() {
+    assertThat(Catalog.all().values())
+        .filteredOn(b -> !b.byDefault())
+        .extracting(Benchmark::name)
+        .containsExactly("metrics");
+    assertThat(new BenchCommand.Names()).contains("metrics");
   }
 
   @Test

@@ -49,6 +49,22 @@ class ReportTest {
   }
 
   @Test
+  void aRowWithItsOwnRatioShowsItInTheRatioColumnNotAmongTheNotes() {
+    Row watched =
+        Row.of("metrics-map1m", "process+metrics+watched", 2)
+            .items(1_000_000)
+            .seconds(1.0)
+            .put("vs_off", 0.9834)
+            .put("snapshot_bytes", 41_000L);
+    assertThat(Report.ratio(watched, rows)).isEqualTo("0.98x");
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    Report.print(new PrintStream(bytes, true, StandardCharsets.UTF_8), List.of(watched));
+    String line = bytes.toString(StandardCharsets.UTF_8).lines().toList().get(1);
+    assertThat(line).contains("process+metrics+watched", "0.98x", "snapshot_bytes=41000");
+    assertThat(line).doesNotContain("vs_off");
+  }
+
+  @Test
   void tableHasAHeaderALinePerRowAndTheWorkloadsOwnFieldsAsNotes() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     Report.print(
