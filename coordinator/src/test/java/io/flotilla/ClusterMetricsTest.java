@@ -89,7 +89,6 @@ class ClusterMetricsTest {
             .isZero();
         assertThat(text).contains("jvm_memory_used_bytes", "process_uptime_seconds");
         everyFlotillaFamilyIsDescribed(text);
-        readByPrometheusParser(text);
 
         JsonNode fleet = json(get(cluster.server().metricsAddress(), "/api/fleet", null).body());
         assertThat(fleet.path("overview").path("workers").asInt()).isEqualTo(2);
@@ -130,6 +129,9 @@ class ClusterMetricsTest {
         }
         // The snapshot holds counts and names, never a value an item had.
         assertThat(fleet.toString()).doesNotContain(RemoteWorkers.SECRET);
+
+        // Last: where Python's Prometheus client is missing, this skips only itself.
+        readByPrometheusParser(text);
       } finally {
         Pools.shutDown(pool);
       }
