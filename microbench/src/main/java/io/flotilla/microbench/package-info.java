@@ -34,7 +34,7 @@
  *       the same through the whole dispatch round.
  * </ul>
  *
- * <p>Run them with {@code ./flotilla jmh} (all, about three minutes on 2 cores) or, say, {@code
+ * <p>Run them with {@code ./flotilla jmh} (all, about four minutes on 2 cores) or, say, {@code
  * ./flotilla jmh Dispatch -prof gc}; any JMH option works. Each benchmark runs in one forked JVM
  * (so that one benchmark's profile cannot skew the next) with five 1-second warm-ups and four
  * 1-second measurements: on the project's 2-core machine with other work running, the JIT had not
