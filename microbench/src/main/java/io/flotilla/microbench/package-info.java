@@ -11,6 +11,7 @@
  *             send the Chunk .............................  DispatchBenchmark: the whole round, out
  *             (the worker runs it: not here)                and back, on an in-memory stream
  *             result: credit back, chunk settled .........
+ *             tells its watchers (meters, dashboard) .....  WatchBenchmark
  *  caller     decodes the values (RemoteOutcome) .........  ResultDeliveryBenchmark, CodecBenchmark
  *             or completes the task's future .............  ResultDeliveryBenchmark
  *             hands results out in input order ...........  MapReorderBenchmark
@@ -27,9 +28,13 @@
  *       MapRun}'s window and reordering, chunks completing out of order.
  *   <li>{@code io.flotilla.internal.scheduler.ResultDeliveryBenchmark}: decoding a chunk's results
  *       and completing a task's future; nanoseconds per item or per task.
+ *   <li>{@link io.flotilla.microbench.WatchBenchmark}: the scheduler's events for one chunk told to
+ *       its watchers (none, the meters, the meters and the dashboard), on one thread and on two;
+ *       nanoseconds per chunk. {@code DispatchBenchmark -p watch=none,metrics,dashboard} measures
+ *       the same through the whole dispatch round.
  * </ul>
  *
- * <p>Run them with {@code ./flotilla jmh} (all, about three minutes on 2 cores) or, say, {@code
+ * <p>Run them with {@code ./flotilla jmh} (all, about four minutes on 2 cores) or, say, {@code
  * ./flotilla jmh Dispatch -prof gc}; any JMH option works. Each benchmark runs in one forked JVM
  * (so that one benchmark's profile cannot skew the next) with five 1-second warm-ups and four
  * 1-second measurements: on the project's 2-core machine with other work running, the JIT had not

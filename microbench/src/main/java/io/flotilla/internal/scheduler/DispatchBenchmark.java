@@ -1,6 +1,9 @@
 package io.flotilla.internal.scheduler;
 
 import com.google.protobuf.ByteString;
+import io.flotilla.internal.map.JobLabel;
+import io.flotilla.internal.metrics.PoolMetrics;
+import io.flotilla.microbench.WatchBenchmark;
 import io.flotilla.proto.ChunkResult;
 import io.flotilla.proto.CoordinatorMessage;
 import io.flotilla.proto.ItemBatch;
@@ -15,6 +18,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -37,6 +41,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * parses each), and the chunk's callback only counts (in the pool it wraps the result for the
  * consumer, measured by {@link ResultDeliveryBenchmark}). Items are not encoded here (see {@code
  * CodecBenchmark}).
+ *
+ * <p>{@code watch} sets the scheduler's watcher: {@code none} by default (a local pool without a
+ * dashboard); {@code -p watch=none,metrics,dashboard} measures dispatch with the meters, and with
+ * the meters and the dashboard's model (a coordinator server, a local pool with a dashboard), side
+ * by side: the events the scheduler builds under its lock and tells after it, and what the watchers
+ * do with them ({@code WatchBenchmark} measures the watchers alone).
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -94,7 +104,12 @@ public class DispatchBenchmark {
     throw new IllegalStateException("a chunk was handed back in a benchmark without deaths");
   }
 
+  /** The scheduler's watcher: none, metrics or dashboard (see {@code WatchBenchmark}). */
+  @Param({"none"})
+  public String watch;
+
   private ChunkScheduler scheduler;
+  private PoolMetrics meters;
   private WorkerHandle[] workers;
   private ChunkResult[] results;
   private JobSpec mapJob;
@@ -103,12 +118,18 @@ public class DispatchBenchmark {
   private long nextId;
 
   /**
-   * A scheduler with the pool's default attempts and no task timeout, and two ready workers with
-   * one and two run threads: five chunks of credit in all.
+   * A scheduler with the pool's default attempts and no task timeout, its watcher, and two ready
+   * workers with one and two run threads: five chunks of credit in all.
    */
   @Setup(Level.Trial)
   public void setUp() {
     scheduler = new ChunkScheduler(3);
+    if (!watch.equals("none")) {
+      meters = new PoolMetrics(scheduler);
+      scheduler.metrics(WatchBenchmark.watcher(watch, scheduler, meters));
+      // The map's job is described, as ProcessBackend does; tasks' job is made when first seen.
+      scheduler.describeJob(1, "local", new JobLabel("bench", "map", -1));
+    }
     streams[0] = new CountingStream();
     streams[1] = new CountingStream();
     workers =
@@ -142,9 +163,12 @@ public class DispatchBenchmark {
     }
   }
 
-  /** Shuts the scheduler down. */
+  /** Shuts the scheduler and the meters down. */
   @TearDown(Level.Trial)
   public void tearDown() {
+    if (meters != null) {
+      meters.close();
+    }
     scheduler.close();
   }
 
