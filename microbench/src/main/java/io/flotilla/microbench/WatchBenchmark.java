@@ -44,7 +44,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * chunks and lanes are not one entry each, and its spans fill to their bound within the warm-up
  * (steady state). Round trips vary between about 0.1 and 10 ms over the timer's buckets. The clock
  * is made up: reading the real one would cost the same in every case and blur the difference.
- * Nothing scrapes or snapshots meanwhile.
+ * Nothing scrapes meanwhile; the dashboard builds a snapshot a second on a thread of its own, as
+ * its server does.
  *
  * <p>What {@code none} includes: the benchmark's own bookkeeping (numbering the chunks, and
  * building the event records, which the scheduler does not do while nobody watches). Subtract it
@@ -86,6 +87,7 @@ public class WatchBenchmark {
     ChunkScheduler scheduler;
     PoolMetrics meters;
     SchedulerMetrics watcher;
+    java.util.concurrent.ScheduledExecutorService ticker;
     final AtomicInteger threads = new AtomicInteger();
 
     /** A scheduler without workers, which the watchers read only when scraped. */
@@ -93,7 +95,15 @@ public class WatchBenchmark {
     public void setUp() {
       scheduler = new ChunkScheduler(3);
       meters = watch.equals("none") ? null : new PoolMetrics(scheduler);
-      watcher = watcher(watch, scheduler, meters);
+      if (watch.equals("dashboard")) {
+        FleetWatch fleet = new FleetWatch("local pool", "bench", scheduler, () -> 0);
+        watcher = SchedulerMetrics.both(meters, fleet);
+        // As the dashboard's server does: a snapshot a second, under the dashboard's lock.
+        ticker = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        var unused = ticker.scheduleAtFixedRate(fleet::tick, 1, 1, TimeUnit.SECONDS);
+      } else {
+        watcher = watcher(watch, scheduler, meters);
+      }
       if (watcher != SchedulerMetrics.NONE) {
         watcher.jobOpened(TASKS_JOB, "local", JobLabel.TASKS);
       }
@@ -102,6 +112,9 @@ public class WatchBenchmark {
     /** Stops the meters' GC listener and the scheduler's timers. */
     @TearDown(Level.Trial)
     public void tearDown() {
+      if (ticker != null) {
+        ticker.shutdownNow();
+      }
       if (meters != null) {
         meters.close();
       }

@@ -22,19 +22,17 @@ import java.util.function.LongSupplier;
 
 /**
  * What the dashboard shows, gathered from the scheduler's events ({@link SchedulerMetrics}) as they
- * happen and turned into one JSON snapshot a second ({@link #snapshot}). Its state is its own, so
- * that watching never holds the scheduler's lock: an event costs a queue insertion; each snapshot
- * applies the events queued since the last, copies the ready workers (the scheduler's one short
- * lock a second) and walks bounded collections.
+ * happen and turned into one JSON snapshot a second ({@link #snapshot}). Its state is its own,
+ * under its own lock, so that watching never holds the scheduler's: each event costs a map update
+ * or two; each snapshot copies the ready workers (the scheduler's one short lock a second) and
+ * walks bounded collections.
  *
  * <p>Everything kept is bounded however many tasks run: the task stream keeps {@link #MAX_SPANS}
  * spans from the last {@link #WINDOW_MS}; finished jobs, lost workers and failures keep the latest
  * few; the rate history keeps {@link #RATE_POINTS} seconds. Nothing kept holds an item's or a
  * result's value: only counts, sizes, names and the workers' error reports.
  *
- * <p>Threading: events arrive on any thread and only join a lock-free queue, so that the threads
- * telling them never wait for one another; whoever builds a snapshot applies them, under {@code
- * this}, which guards every other field below.
+ * <p>Threading: events arrive on any thread; every field below is guarded by {@code this}.
  */
 public final class FleetWatch implements SchedulerMetrics {
   static final long WINDOW_MS = 60_000;
@@ -44,13 +42,6 @@ public final class FleetWatch implements SchedulerMetrics {
   private static final int MAX_LOST_WORKERS = 20;
   private static final int MAX_FAILURES = 30;
   private static final int MAX_TRACEBACK_CHARS = 8_000;
-
-  /**
-   * Events queued at most between two snapshots: about ten seconds of a busy pool's no-op tasks,
-   * some 50 MB at worst. Snapshots come every second, so it fills only if they stop.
-   */
-  static final int MAX_PENDING = 1 << 20;
-
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final String source;
@@ -72,12 +63,6 @@ public final class FleetWatch implements SchedulerMetrics {
   private final Map<String, SchedulerMetrics.WorkerLoss> lossCauses = new HashMap<>();
   private final ArrayDeque<ObjectNode> failures = new ArrayDeque<>();
   private final ArrayDeque<double[]> rate = new ArrayDeque<>(); // [t_ms, items/s]
-  private final java.util.concurrent.ConcurrentLinkedQueue<Object> queue =
-      new java.util.concurrent.ConcurrentLinkedQueue<>();
-  private final java.util.concurrent.atomic.AtomicInteger pending =
-      new java.util.concurrent.atomic.AtomicInteger();
-  private final java.util.concurrent.atomic.LongAdder dropped =
-      new java.util.concurrent.atomic.LongAdder();
   private long itemsCompleted;
   private long itemsFailed;
   private long lastTickItems;
@@ -146,112 +131,18 @@ public final class FleetWatch implements SchedulerMetrics {
   }
 
   // ------------------------------------------------------------------ events
-  //
-  // Events only join a queue: the threads that tell them (the caller's, the network's) never wait
-  // for one another here. Whoever builds a snapshot applies them first, under this object's lock.
 
-  private record Opened(long jobId, String client, JobLabel label, long atMs) {}
-
-  private record Closed(long jobId, long atMs) {}
-
-  private record Answered(long jobId, int completed, int failed) {}
-
-  private record Errors(
-      long jobId, String worker, String host, List<ItemFailure> errors, long atMs) {}
-
-  private record Unanswered(long jobId, long items, boolean failed) {}
-
-  private record Lost(String worker, String host, WorkerLoss cause) {}
-
-  private void offer(Object event) {
-    if (pending.incrementAndGet() > MAX_PENDING) {
-      // Nobody has looked for a long while and the queue is full: this one is not shown.
-      pending.decrementAndGet();
-      dropped.increment();
-      return;
-    }
-    queue.offer(event);
+  @Override
+  public synchronized void jobOpened(long jobId, String client, JobLabel label) {
+    String id = label.id() != null ? label.id() : Long.toString(jobId);
+    jobs.put(jobId, new Job(jobId, id, client, label, wallMillis.getAsLong()));
   }
 
   @Override
-  public void jobOpened(long jobId, String client, JobLabel label) {
-    offer(new Opened(jobId, client, label, wallMillis.getAsLong()));
-  }
-
-  @Override
-  public void jobClosed(long jobId) {
-    offer(new Closed(jobId, wallMillis.getAsLong()));
-  }
-
-  @Override
-  public void chunkSent(Sent sent) {
-    offer(sent);
-  }
-
-  @Override
-  public void chunkLeft(Stay stay) {
-    offer(stay);
-  }
-
-  @Override
-  public void itemsAnswered(long jobId, int completed, int failed, long bytes) {
-    offer(new Answered(jobId, completed, failed));
-  }
-
-  @Override
-  public void itemErrors(long jobId, String worker, String host, List<ItemFailure> errors) {
-    offer(new Errors(jobId, worker, host, errors, wallMillis.getAsLong()));
-  }
-
-  @Override
-  public void itemsFailed(long jobId, long items) {
-    offer(new Unanswered(jobId, items, true));
-  }
-
-  @Override
-  public void itemsCancelled(long jobId, long items) {
-    offer(new Unanswered(jobId, items, false));
-  }
-
-  @Override
-  public void workerLost(String worker, String host, WorkerLoss cause) {
-    offer(new Lost(worker, host, cause));
-  }
-
-  /** Applies the events queued so far, in the order they were told. */
-  private void drainLocked() {
-    Object event;
-    while ((event = queue.poll()) != null) {
-      pending.decrementAndGet();
-      if (event instanceof Sent sent) {
-        applySent(sent);
-      } else if (event instanceof Stay stay) {
-        applyStay(stay);
-      } else if (event instanceof Answered a) {
-        applyAnswered(a);
-      } else if (event instanceof Opened o) {
-        String id = o.label().id() != null ? o.label().id() : Long.toString(o.jobId());
-        jobs.put(o.jobId(), new Job(o.jobId(), id, o.client(), o.label(), o.atMs()));
-      } else if (event instanceof Closed c) {
-        applyClosed(c);
-      } else if (event instanceof Errors e) {
-        applyErrors(e);
-      } else if (event instanceof Unanswered u) {
-        applyUnanswered(u);
-      } else if (event instanceof Lost l) {
-        lossesByHost.merge(l.host(), 1, Integer::sum);
-        lossCauses.put(l.worker(), l.cause());
-        // Its running chunks' lanes were freed as their stays ended, which the scheduler tells
-        // first.
-        lanesInUse.remove(l.worker());
-      }
-    }
-  }
-
-  private void applyClosed(Closed c) {
-    Job job = jobs.remove(c.jobId());
+  public synchronized void jobClosed(long jobId) {
+    Job job = jobs.remove(jobId);
     if (job != null) {
-      job.endedMs = c.atMs();
+      job.endedMs = wallMillis.getAsLong();
       endedJobs.addFirst(job);
       while (endedJobs.size() > MAX_ENDED_JOBS) {
         endedJobs.removeLast();
@@ -269,7 +160,8 @@ public final class FleetWatch implements SchedulerMetrics {
     return job;
   }
 
-  private void applySent(Sent sent) {
+  @Override
+  public synchronized void chunkSent(Sent sent) {
     job(sent.jobId());
     BitSet lanes = lanesInUse.computeIfAbsent(sent.worker(), w -> new BitSet());
     int lane = lanes.nextClearBit(0);
@@ -279,7 +171,8 @@ public final class FleetWatch implements SchedulerMetrics {
         new Running(sent.jobId(), sent.worker(), lane, sent.items(), sent.atNanos()));
   }
 
-  private void applyStay(Stay stay) {
+  @Override
+  public synchronized void chunkLeft(Stay stay) {
     Running run = running.remove(stay.chunkId());
     if (run == null) {
       return;
@@ -316,47 +209,63 @@ public final class FleetWatch implements SchedulerMetrics {
     }
   }
 
-  private void applyAnswered(Answered a) {
-    itemsCompleted += a.completed();
-    itemsFailed += a.failed();
-    Job job = job(a.jobId());
+  @Override
+  public synchronized void itemsAnswered(long jobId, int completed, int failed, long bytes) {
+    itemsCompleted += completed;
+    itemsFailed += failed;
+    Job job = job(jobId);
     if (job != null) {
-      job.done += a.completed();
-      job.failed += a.failed();
+      job.done += completed;
+      job.failed += failed;
     }
   }
 
-  private void applyErrors(Errors e) {
-    Job job = job(e.jobId());
+  @Override
+  public synchronized void itemErrors(
+      long jobId, String worker, String host, List<ItemFailure> errors) {
+    Job job = job(jobId);
     // One report per result is enough to show what goes wrong; the counts say how often.
-    RemoteError error = e.errors().get(0).getError();
+    RemoteError error = errors.get(0).getError();
     ObjectNode f = JSON.createObjectNode();
-    f.put("time_ms", e.atMs());
-    f.put("worker", e.worker());
-    f.put("host", e.host());
-    f.put("job", job == null ? Long.toString(e.jobId()) : job.id);
+    f.put("time_ms", wallMillis.getAsLong());
+    f.put("worker", worker);
+    f.put("host", host);
+    f.put("job", job == null ? Long.toString(jobId) : job.id);
     f.put("function", job == null ? null : job.label.function());
     f.put(
         "error",
         error.getClassName() + (error.getHasMessage() ? ": " + clip(error.getMessage(), 300) : ""));
     f.put("traceback", clip(RemoteErrors.render(error), MAX_TRACEBACK_CHARS));
-    f.put("count", e.errors().size());
+    f.put("count", errors.size());
     failures.addFirst(f);
     while (failures.size() > MAX_FAILURES) {
       failures.removeLast();
     }
   }
 
-  private void applyUnanswered(Unanswered u) {
-    Job job = job(u.jobId());
-    if (u.failed()) {
-      itemsFailed += u.items();
-      if (job != null) {
-        job.failed += u.items();
-      }
-    } else if (job != null) {
-      job.cancelled += u.items();
+  @Override
+  public synchronized void itemsFailed(long jobId, long items) {
+    itemsFailed += items;
+    Job job = job(jobId);
+    if (job != null) {
+      job.failed += items;
     }
+  }
+
+  @Override
+  public synchronized void itemsCancelled(long jobId, long items) {
+    Job job = job(jobId);
+    if (job != null) {
+      job.cancelled += items;
+    }
+  }
+
+  @Override
+  public synchronized void workerLost(String worker, String host, WorkerLoss cause) {
+    lossesByHost.merge(host, 1, Integer::sum);
+    lossCauses.put(worker, cause);
+    // Its running chunks' lanes are freed as their stays end, which the scheduler tells first.
+    lanesInUse.remove(worker);
   }
 
   private static String clip(String text, int max) {
@@ -373,7 +282,6 @@ public final class FleetWatch implements SchedulerMetrics {
   public String tick() {
     long now = wallMillis.getAsLong();
     synchronized (this) {
-      drainLocked();
       double seconds = Math.max(0.001, (now - lastTickMillis) / 1000.0);
       long items = itemsCompleted + itemsFailed;
       rate.addLast(new double[] {now, (items - lastTickItems) / seconds});
@@ -408,10 +316,6 @@ public final class FleetWatch implements SchedulerMetrics {
     root.put("name", name);
     root.put("version", io.flotilla.internal.FlotillaVersion.get());
     synchronized (this) {
-      drainLocked();
-      if (dropped.sum() > 0) {
-        root.put("events_dropped", dropped.sum());
-      }
       ObjectNode overview = root.putObject("overview");
       int threads = 0;
       int busy = 0;
