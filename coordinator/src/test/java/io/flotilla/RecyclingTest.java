@@ -34,7 +34,7 @@ class RecyclingTest {
       unit = java.util.concurrent.TimeUnit.SECONDS,
       threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
   void oneTaskPerWorkerGivesEveryTaskAFreshJvmAndLosesNothing(@TempDir Path temp) throws Exception {
-    // Two hundred JVM starts: with a packaged class path, all but the first few share a class data
+    // Sixty JVM starts: with a packaged class path, all but the first few share a class data
     // archive and start in half the time, as they would for a user's application.
     System.setProperty("flotilla.cds.dir", temp.resolve("cds").toString());
     pool =
@@ -43,7 +43,7 @@ class RecyclingTest {
                 .workers(2)
                 .maxTasksPerWorker(1)
                 .classPath(JarredClassPath.of(temp.resolve("jars"))));
-    int tasks = 200;
+    int tasks = 60;
     List<CompletableFuture<long[]>> futures = new ArrayList<>();
     for (int i = 0; i < tasks; i++) {
       int n = i;
