@@ -62,6 +62,10 @@
  *                                       started at once
  *  chunks queued, no worker ready ──► (coordinator server) warned at once and reported; after the
  *                                      patience the queued chunks fail with BrokenPoolException
+ *  every event, once the lock is  ──► its watchers (SchedulerMetrics; none unless a dashboard is
+ *   released                          served): chunk sent, its stay on a worker ended, items
+ *                                     answered, worker lost; PoolMetrics counts them for /metrics,
+ *                                     FleetWatch keeps the dashboard's jobs and task stream
  *  Sample(heap, rss, cpu, gc), about ──► WorkerLinkServer, NOT the scheduler: kept on the WorkerHandle
  *   one a second from each worker         (volatile, with the cores used since the previous one), as
  *   (any message: last heard from)        is when it was last heard from; read by workers() and the
