@@ -207,7 +207,8 @@ abstract class AbstractPool implements PoolExecutor {
     java.util.Objects.requireNonNull(items, "items");
     java.util.Objects.requireNonNull(options, "options");
     admit();
-    ChunkBackend.JobRef job = backend.openJob(fn, io.flotilla.internal.map.JobLabel.map(fn, items));
+    ChunkBackend.JobRef job =
+        backend.openJob(fn, () -> io.flotilla.internal.map.JobLabel.map(fn, items));
     MapRun<?, ?>[] self = new MapRun<?, ?>[1];
     MapRun<T, R> run =
         new MapRun<>(
@@ -432,7 +433,9 @@ abstract class AbstractPool implements PoolExecutor {
     }
 
     @Override
-    public JobRef openJob(SerializableFunction<?, ?> fn, io.flotilla.internal.map.JobLabel label) {
+    public JobRef openJob(
+        SerializableFunction<?, ?> fn,
+        java.util.function.Supplier<io.flotilla.internal.map.JobLabel> label) {
       return delegate.openJob(fn, label);
     }
 

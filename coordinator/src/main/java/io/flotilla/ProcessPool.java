@@ -262,36 +262,17 @@ public final class ProcessPool extends AbstractPool {
       if (hostPort == null) {
         throw new IllegalArgumentException("dashboard takes HOST:PORT, e.g. 127.0.0.1:0, not null");
       }
-      int colon = hostPort.lastIndexOf(':');
-      int port = -1;
-      if (colon > 0) {
-        try {
-          port = Integer.parseInt(hostPort.substring(colon + 1));
-        } catch (NumberFormatException e) {
-          port = -1;
-        }
-      }
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException(
-            "dashboard takes HOST:PORT, e.g. 127.0.0.1:0, not '" + hostPort + "'");
-      }
-      String host = hostPort.substring(0, colon);
-      if (host.startsWith("[") && host.endsWith("]")) {
-        host = host.substring(1, host.length() - 1);
-      }
-      java.net.InetAddress address;
-      try {
-        address = java.net.InetAddress.getByName(host);
-      } catch (java.net.UnknownHostException e) {
-        throw new IllegalArgumentException("dashboard: cannot resolve '" + host + "'", e);
-      }
+      java.net.InetSocketAddress parsed =
+          io.flotilla.internal.dashboard.DashboardAddress.parse(
+              hostPort, "dashboard takes HOST:PORT, e.g. 127.0.0.1:0");
+      java.net.InetAddress address = parsed.getAddress();
       if (!address.isLoopbackAddress()) {
         throw new IllegalArgumentException(
             "a local pool serves its dashboard on loopback only (127.0.0.1 or ::1), not '"
                 + hostPort
                 + "'; reach it from elsewhere through an ssh tunnel, or run a coordinator");
       }
-      this.dashboard = new java.net.InetSocketAddress(address, port);
+      this.dashboard = parsed;
       return this;
     }
 

@@ -251,28 +251,11 @@ public final class CoordinatorCommand implements Callable<Integer> {
    * @throws IllegalArgumentException if it is neither
    */
   static java.net.InetSocketAddress dashboardAddress(String text) {
-    String t = text.trim();
-    if (t.equalsIgnoreCase("off")) {
+    if (text.trim().equalsIgnoreCase("off")) {
       return null;
     }
-    int colon = t.lastIndexOf(':');
-    int port;
-    try {
-      port = colon < 0 ? -1 : Integer.parseInt(t.substring(colon + 1));
-    } catch (NumberFormatException e) {
-      port = -1;
-    }
-    if (colon <= 0 || port < 0 || port > 65535) {
-      throw new IllegalArgumentException(
-          "--dashboard takes HOST:PORT (port 0 for any free one) or 'off', not '" + text + "'");
-    }
-    // [::1]:8787 names an IPv6 host in brackets, as in a URL.
-    String host = t.substring(0, colon).replaceAll("^\\[(.*)]$", "$1");
-    java.net.InetSocketAddress address = new java.net.InetSocketAddress(host, port);
-    if (address.isUnresolved()) {
-      throw new IllegalArgumentException("--dashboard: cannot resolve '" + host + "'");
-    }
-    return address;
+    return io.flotilla.internal.dashboard.DashboardAddress.parse(
+        text, "--dashboard takes HOST:PORT (port 0 for any free one) or 'off'");
   }
 
   /** The ready line's last fields: where the dashboard is, and where Prometheus scrapes. */

@@ -100,6 +100,12 @@ final class TopLoop {
     return d;
   }
 
+  /** The first snapshot could not be had: says why, and gives the exit code for it. */
+  private int refused(DashboardClient.Failure f, PrintStream err) {
+    err.println("flotilla " + command + ": " + f.getMessage());
+    return f.exitCode();
+  }
+
   /**
    * Prints one frame as plain text, no control codes: for scripts, logs and tests.
    *
@@ -110,8 +116,7 @@ final class TopLoop {
     try {
       fleet = client.fleet();
     } catch (DashboardClient.Failure f) {
-      err.println("flotilla " + command + ": " + f.getMessage());
-      return f.exitCode();
+      return refused(f, err);
     }
     int width = envInt("COLUMNS", DEFAULT_WIDTH);
     for (String line : FleetView.render(fleet, width, 0)) {
@@ -131,8 +136,7 @@ final class TopLoop {
     try {
       fleet = client.fleet();
     } catch (DashboardClient.Failure f) {
-      err.println("flotilla " + command + ": " + f.getMessage());
-      return f.exitCode();
+      return refused(f, err);
     }
     AtomicBoolean onScreen = new AtomicBoolean(true);
     Runnable leave =

@@ -141,7 +141,7 @@ final class JobTable {
     java.util.Map<io.flotilla.proto.JobState, Integer> counts =
         new java.util.EnumMap<>(io.flotilla.proto.JobState.class);
     for (ServiceJob job : all) {
-      counts.merge(job.status().getState(), 1, Integer::sum);
+      counts.merge(job.state(), 1, Integer::sum);
     }
     return counts;
   }

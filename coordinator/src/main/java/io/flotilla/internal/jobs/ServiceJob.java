@@ -533,14 +533,19 @@ final class ServiceJob {
     }
   }
 
+  /**
+   * @return its state now: cancelled at once, though inputs that were running may still bring their
+   *     results
+   */
+  synchronized JobState state() {
+    return cancelled ? JobState.CANCELLED : finishedMs == 0 ? JobState.RUNNING : JobState.COMPLETED;
+  }
+
   synchronized JobStatus status() {
-    // Cancelled at once, though inputs that were running may still bring their results.
-    JobState state =
-        cancelled ? JobState.CANCELLED : finishedMs == 0 ? JobState.RUNNING : JobState.COMPLETED;
     return JobStatus.newBuilder()
         .setJobId(id)
         .setFunction(function)
-        .setState(state)
+        .setState(state())
         .setInputsClosed(inputsClosed)
         .setInputsReceived(byIndex.size())
         .setSucceeded(succeeded)

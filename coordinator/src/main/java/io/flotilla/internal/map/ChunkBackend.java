@@ -33,10 +33,12 @@ public interface ChunkBackend {
    * The same, saying what the job is for those watching the pool.
    *
    * @param fn the function
-   * @param label its name, kind and size
+   * @param label its name, kind and size; asked for only if someone watches (naming a lambda takes
+   *     reflection, which a pool nobody watches does not pay for)
    * @return a handle to pass to {@link #run}
    */
-  default JobRef openJob(SerializableFunction<?, ?> fn, JobLabel label) {
+  default JobRef openJob(
+      SerializableFunction<?, ?> fn, java.util.function.Supplier<JobLabel> label) {
     return openJob(fn);
   }
 

@@ -200,12 +200,17 @@ public final class ClientLinkBackend implements ChunkBackend {
   public JobRef openJob(SerializableFunction<?, ?> fn) {
     return openJob(
         fn,
-        new io.flotilla.internal.map.JobLabel(
-            io.flotilla.internal.map.JobLabel.nameOf(fn), "map", -1));
+        () ->
+            new io.flotilla.internal.map.JobLabel(
+                io.flotilla.internal.map.JobLabel.nameOf(fn), "map", -1));
   }
 
+  /** The coordinator always shows its jobs: the label goes with every job opened there. */
   @Override
-  public JobRef openJob(SerializableFunction<?, ?> fn, io.flotilla.internal.map.JobLabel label) {
+  public JobRef openJob(
+      SerializableFunction<?, ?> fn,
+      java.util.function.Supplier<io.flotilla.internal.map.JobLabel> labelled) {
+    io.flotilla.internal.map.JobLabel label = labelled.get();
     ByteString function = EncodedItems.function(codec, fn, maxPayloadBytes);
     return open(
         OpenJob.newBuilder()

@@ -228,6 +228,13 @@ public final class ChunkScheduler {
   }
 
   /**
+   * @return whether anyone watches this scheduler's events (a dashboard is served)
+   */
+  boolean watched() {
+    return metrics != SchedulerMetrics.NONE;
+  }
+
+  /**
    * Tells the watchers what a job is; takes no lock.
    *
    * @param jobId the job
@@ -920,11 +927,14 @@ public final class ChunkScheduler {
       retireLocked(worker, fx);
     }
     ItemBatch items = chunk.unanswered();
-    chunk.sentNanos = clock.nanoTime();
-    chunk.sentItems = items.getEndsCount();
-    chunk.failedOnWorker = 0;
-    chunk.computeNanos = 0;
-    fx.sent(chunk, worker, chunk.sentItems, items.getData().size(), chunk.sentNanos);
+    if (fx.watched()) {
+      // Its stay on this worker, for the watchers; nobody else reads these.
+      chunk.sentNanos = clock.nanoTime();
+      chunk.sentItems = items.getEndsCount();
+      chunk.failedOnWorker = 0;
+      chunk.computeNanos = 0;
+      fx.sent(chunk, worker, chunk.sentItems, items.getData().size(), chunk.sentNanos);
+    }
     worker.send(
         CoordinatorMessage.newBuilder()
             .setChunk(
@@ -950,9 +960,9 @@ public final class ChunkScheduler {
     }
     chunk.moveTo(ScheduledChunk.State.QUEUED);
     if (why == Requeue.TAKEN_BACK) {
-      fx.left(chunk, SchedulerMetrics.Ending.REQUEUED, clock.nanoTime());
+      fx.left(chunk, SchedulerMetrics.Ending.REQUEUED);
     } else {
-      fx.left(chunk, SchedulerMetrics.Ending.LOST, clock.nanoTime());
+      fx.left(chunk, SchedulerMetrics.Ending.LOST);
       fx.unanswered(chunk, Unanswered.Kind.RETRIED, chunk.size - chunk.delivered);
     }
     chunk.worker.release(chunk, why.charged || why.isolates);
@@ -1074,7 +1084,7 @@ public final class ChunkScheduler {
       fx.unanswered(chunk, Unanswered.Kind.CANCELLED, chunk.size - chunk.delivered);
     }
     if (chunk.worker != null) {
-      fx.left(chunk, ending, clock.nanoTime());
+      fx.left(chunk, ending);
       chunk.worker.release(chunk, true);
     }
     forgetCutLocked(chunk);
@@ -1411,8 +1421,9 @@ public final class ChunkScheduler {
       }
     }
 
-    void left(ScheduledChunk chunk, SchedulerMetrics.Ending ending, long at) {
+    void left(ScheduledChunk chunk, SchedulerMetrics.Ending ending) {
       if (watched()) {
+        long at = clock.nanoTime();
         see(
             new SchedulerMetrics.Stay(
                 chunk.job.id(),

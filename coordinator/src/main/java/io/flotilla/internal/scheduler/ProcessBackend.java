@@ -54,9 +54,12 @@ public final class ProcessBackend implements ChunkBackend {
   }
 
   @Override
-  public JobRef openJob(SerializableFunction<?, ?> fn, JobLabel label) {
+  public JobRef openJob(
+      SerializableFunction<?, ?> fn, java.util.function.Supplier<JobLabel> label) {
     JobSpec job = (JobSpec) openJob(fn);
-    scheduler.describeJob(job.id(), "local", label);
+    if (scheduler.watched()) {
+      scheduler.describeJob(job.id(), "local", label.get());
+    }
     return job;
   }
 
